@@ -1,0 +1,16 @@
+//! `ao`: the core library of the agent orchestrator.
+//!
+//! A session pairs a git worktree, a tmux session on ao's own tmux server and a coding agent
+//! working inside it. This crate holds everything the daemon `aod` runs:
+//!
+//! - [`domain`]: identities, the spec's enumerations, the session record and the display status
+//!   derivation (pure);
+//! - [`decide`]: the decision functions of the lifecycle (pure, table-tested).
+//!
+//! See `ARCHITECTURE.md` at the repository root for the code map and the invariants.
+
+pub mod decide;
+pub mod domain;
+
+#[cfg(test)]
+pub(crate) mod fixtures;
