@@ -5,12 +5,14 @@
 //!
 //! - [`domain`]: identities, the spec's enumerations, the session record and the display status
 //!   derivation (pure);
-//! - [`decide`]: the decision functions of the lifecycle (pure, table-tested).
+//! - [`decide`]: the decision functions of the lifecycle (pure, table-tested);
+//! - [`ports`]: the traits through which orchestration reaches the world.
 //!
 //! See `ARCHITECTURE.md` at the repository root for the code map and the invariants.
 
 pub mod decide;
 pub mod domain;
+pub mod ports;
 
 #[cfg(test)]
 pub(crate) mod fixtures;

@@ -4,14 +4,26 @@
 //! Pure data and total functions only: no I/O, no clock reads, no async. Nothing here imports any
 //! other module of this crate.
 
+mod facts;
 mod ids;
+mod patch;
+mod reaction;
 mod record;
 mod states;
 mod status;
 mod time;
 mod wire_enum;
 
+pub use facts::{
+    ActivitySignal, FailedCheck, HookEvent, KillReason, Mergeability, PendingComment, RuntimeFacts,
+    RuntimeHandle, ScmFacts, SpawnOutcome,
+};
 pub use ids::{IdError, IssueId, PROJECT_ID_MAX, ProjectId, SESSION_ID_MAX, SessionId};
+pub use patch::LifecyclePatch;
+pub use reaction::{
+    ChangeEvent, EventType, Message, MessageMode, MessageState, NewMessage, NotifyEvent, Priority,
+    QueuedReaction, ReactionKey, ReactionRowKind, Tracker, TrackerRollback,
+};
 pub use record::{
     ActivityAxis, DetectingMemory, LIFECYCLE_VERSION, Launch, Lifecycle, Metadata, PrAxis,
     RuntimeAxis, Session, SessionAxis, SessionRecord, meta,

@@ -1,0 +1,221 @@
+//! Observation and command inputs of the lifecycle manager (lifecycle.md section 5).
+//!
+//! These are the facts the outside world reports: runtime probes, SCM facts, activity signals,
+//! spawn outcomes and kill reasons. They are plain data so the pure deciders can consume them.
+
+use serde::{Deserialize, Serialize};
+
+use super::record::Metadata;
+use super::states::{
+    ActivitySource, ActivityState, CiSummary, KillKind, PrState, ProbeResult, ReviewDecision,
+    SignalConfidence,
+};
+use super::time::Timestamp;
+use super::wire_enum::wire_enum;
+
+/// What the reaper learned about one session's runtime.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuntimeFacts {
+    /// When the probe ran; the LCM uses its own clock when absent.
+    pub observed_at: Option<Timestamp>,
+    /// The launch generation the probe was made for; a stale one is ignored.
+    pub launch_id: Option<String>,
+    /// Does the pane exist? `None` reads as indeterminate.
+    pub runtime: Option<ProbeResult>,
+    /// Is the agent process alive under the pane? `None` reads as indeterminate.
+    pub process: Option<ProbeResult>,
+    /// Informational only (logged).
+    pub pane_exit_status: Option<i32>,
+}
+
+/// A failed check of a PR.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedCheck {
+    pub name: String,
+    pub conclusion: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// Mergeability as normalised by the SCM observer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mergeability {
+    pub mergeable: bool,
+    pub ci_passing: bool,
+    pub approved: bool,
+    pub no_conflicts: bool,
+    #[serde(default)]
+    pub blockers: Vec<String>,
+}
+
+/// One unresolved review thread, represented by its latest comment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingComment {
+    pub thread_id: String,
+    pub comment_id: String,
+    pub author: String,
+    pub body: String,
+    pub is_bot: bool,
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+}
+
+/// What the SCM observer learned about a session's pull request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScmFacts {
+    /// False = the query failed; everything else must be ignored.
+    pub fetched: bool,
+    pub observed_at: Timestamp,
+    pub pr_state: PrState,
+    pub draft: bool,
+    pub pr_number: Option<u64>,
+    pub pr_url: Option<String>,
+    pub head_sha: String,
+    pub base_sha: String,
+    pub ci_summary: CiSummary,
+    #[serde(default)]
+    pub failed_checks: Vec<FailedCheck>,
+    pub review_decision: ReviewDecision,
+    #[serde(default)]
+    pub mergeability: Mergeability,
+    #[serde(default)]
+    pub pending_comments: Vec<PendingComment>,
+    /// Only when CI is failing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci_failure_log_tail: Option<String>,
+}
+
+impl ScmFacts {
+    /// A fetched observation with no PR facts yet; callers fill in what they know.
+    pub fn fetched(observed_at: Timestamp, pr_state: PrState) -> Self {
+        Self {
+            fetched: true,
+            observed_at,
+            pr_state,
+            draft: false,
+            pr_number: None,
+            pr_url: None,
+            head_sha: String::new(),
+            base_sha: String::new(),
+            ci_summary: CiSummary::None,
+            failed_checks: vec![],
+            review_decision: ReviewDecision::None,
+            mergeability: Mergeability::default(),
+            pending_comments: vec![],
+            ci_failure_log_tail: None,
+        }
+    }
+}
+
+wire_enum! {
+    /// Hook events ao installs (claude-code's nine; codex uses a subset).
+    pub enum HookEvent {
+        SessionStart => "session-start",
+        UserPromptSubmit => "user-prompt-submit",
+        PreToolUse => "pre-tool-use",
+        PostToolUse => "post-tool-use",
+        PostToolUseFailure => "post-tool-use-failure",
+        PermissionRequest => "permission-request",
+        Notification => "notification",
+        Stop => "stop",
+        SessionEnd => "session-end",
+    }
+}
+
+impl HookEvent {
+    /// `user-prompt-submit`, `stop` and `session-end` end a turn (lifecycle.md section 12).
+    pub const fn is_turn_boundary(self) -> bool {
+        matches!(
+            self,
+            HookEvent::UserPromptSubmit | HookEvent::Stop | HookEvent::SessionEnd
+        )
+    }
+
+    /// The tool-use events the hook gate tracks.
+    pub const fn is_tool_event(self) -> bool {
+        matches!(
+            self,
+            HookEvent::PreToolUse | HookEvent::PostToolUse | HookEvent::PostToolUseFailure
+        )
+    }
+}
+
+/// A report of what the agent is doing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivitySignal {
+    pub confidence: SignalConfidence,
+    pub activity: Option<ActivityState>,
+    /// When the activity happened; the LCM uses its own clock when absent.
+    pub timestamp: Option<Timestamp>,
+    pub source: ActivitySource,
+    pub launch_id: Option<String>,
+    pub agent_session_id: Option<String>,
+    pub hook_event: Option<HookEvent>,
+    pub tool_name: Option<String>,
+    pub tool_use_id: Option<String>,
+    /// Apply only if the record is still at this revision (terminal-observer repairs).
+    pub only_if_revision: Option<u64>,
+}
+
+impl ActivitySignal {
+    /// A valid signal of `activity` from `source`, with nothing else set.
+    pub fn valid(activity: ActivityState, source: ActivitySource) -> Self {
+        Self {
+            confidence: SignalConfidence::Valid,
+            activity: Some(activity),
+            timestamp: None,
+            source,
+            launch_id: None,
+            agent_session_id: None,
+            hook_event: None,
+            tool_name: None,
+            tool_use_id: None,
+            only_if_revision: None,
+        }
+    }
+}
+
+/// The runtime container of a session: a tmux session name plus its agent pane.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RuntimeHandle {
+    /// The tmux session name (`SessionName(id)`).
+    pub id: String,
+    /// Always `tmux` in this version.
+    pub runtime_name: String,
+    /// The agent pane (`%<n>`), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pane_id: Option<String>,
+}
+
+/// What a successful spawn or restore produced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpawnOutcome {
+    pub branch: String,
+    pub workspace_path: String,
+    pub runtime_handle: RuntimeHandle,
+    pub agent_session_id: Option<String>,
+    pub prompt: Option<String>,
+}
+
+/// Why a session is being killed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KillReason {
+    pub kind: KillKind,
+    pub detail: Option<String>,
+    /// Merged into the record's metadata.
+    #[serde(default)]
+    pub metadata: Metadata,
+}
+
+impl KillReason {
+    pub fn new(kind: KillKind) -> Self {
+        Self {
+            kind,
+            detail: None,
+            metadata: Metadata::new(),
+        }
+    }
+}

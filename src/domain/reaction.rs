@@ -1,0 +1,194 @@
+//! Reaction vocabulary (lifecycle.md section 9 and scm-and-notify.md section 7): reaction keys,
+//! notification priorities and events, incident trackers, queued reaction rows, pane messages
+//! and the change-log event types.
+
+use serde::{Deserialize, Serialize};
+
+use super::ids::{ProjectId, SessionId};
+use super::time::Timestamp;
+use super::wire_enum::wire_enum;
+
+wire_enum! {
+    /// The configured response to a session entering a status.
+    pub enum ReactionKey {
+        CiFailed => "ci-failed",
+        ChangesRequested => "changes-requested",
+        BotComments => "bot-comments",
+        MergeConflicts => "merge-conflicts",
+        AgentIdle => "agent-idle",
+        ApprovedAndGreen => "approved-and-green",
+        AgentStuck => "agent-stuck",
+        AgentNeedsInput => "agent-needs-input",
+        AgentExited => "agent-exited",
+        PrClosed => "pr-closed",
+        AllComplete => "all-complete",
+    }
+}
+
+wire_enum! {
+    /// Notification priority, most urgent first.
+    pub enum Priority {
+        Urgent => "urgent",
+        Action => "action",
+        Warning => "warning",
+        Info => "info",
+    }
+}
+
+impl Priority {
+    /// Higher is more urgent.
+    pub const fn rank(self) -> u8 {
+        match self {
+            Priority::Urgent => 3,
+            Priority::Action => 2,
+            Priority::Warning => 1,
+            Priority::Info => 0,
+        }
+    }
+
+    /// True when `self` is at least as urgent as `min`.
+    pub const fn at_least(self, min: Priority) -> bool {
+        self.rank() >= min.rank()
+    }
+}
+
+/// A notification for the human (scm-and-notify.md 7.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotifyEvent {
+    /// `reaction.<key>`, `reaction.escalated` or `workspace.preserved-conflict`.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub priority: Priority,
+    pub session_id: SessionId,
+    pub project_id: ProjectId,
+    pub message: String,
+    pub data: serde_json::Value,
+    pub created_at: Timestamp,
+}
+
+/// The budget of one incident of a send-to-agent reaction (lifecycle.md 9.4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tracker {
+    pub session_id: SessionId,
+    pub key: ReactionKey,
+    pub project_id: ProjectId,
+    pub attempts: u32,
+    pub first_attempt_at: Option<Timestamp>,
+    pub escalated: bool,
+    pub last_signature: Option<String>,
+}
+
+wire_enum! {
+    /// A row of the durable per-session reaction queue.
+    pub enum ReactionRowKind {
+        Reaction => "reaction",
+        Escalation => "escalation",
+    }
+}
+
+/// One queued reaction or escalation, in `seq` order per session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueuedReaction {
+    pub seq: i64,
+    pub session_id: SessionId,
+    pub kind: ReactionRowKind,
+    pub key: ReactionKey,
+    /// The revision whose commit enqueued a `reaction` row.
+    pub trigger_revision: Option<u64>,
+    pub project_id: ProjectId,
+    pub enqueued_at: Timestamp,
+}
+
+wire_enum! {
+    /// How a pane write is guarded: `deliver` for user messages, `nudge` for reactions.
+    pub enum MessageMode {
+        Deliver => "deliver",
+        Nudge => "nudge",
+    }
+}
+
+wire_enum! {
+    /// Delivery state of a queued pane message.
+    pub enum MessageState {
+        Queued => "queued",
+        Injected => "injected",
+        Acknowledged => "acknowledged",
+        Refused => "refused",
+    }
+}
+
+impl MessageState {
+    /// `acknowledged` and `refused` are final; `injected` is final unless a hook acknowledges.
+    pub const fn is_final(self) -> bool {
+        matches!(self, MessageState::Acknowledged | MessageState::Refused)
+    }
+}
+
+/// What a nudge changed on its tracker, so a refused nudge can give its attempt back
+/// (lifecycle.md 9.5 step 7).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrackerRollback {
+    pub key: ReactionKey,
+    /// True when this nudge set `first_attempt_at`.
+    pub set_first_attempt: bool,
+    pub previous_signature: Option<String>,
+    pub signature: String,
+}
+
+/// A message for a pane, before it is queued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMessage {
+    pub session_id: SessionId,
+    pub mode: MessageMode,
+    pub body: String,
+    pub rollback: Option<TrackerRollback>,
+}
+
+/// A row of the durable per-session message queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: i64,
+    pub session_id: SessionId,
+    pub mode: MessageMode,
+    pub body: String,
+    pub state: MessageState,
+    /// Why it was refused.
+    pub reason: Option<String>,
+    pub attempts: u32,
+    pub rollback: Option<TrackerRollback>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl Message {
+    /// The reaction key of a nudge.
+    pub fn reaction_key(&self) -> Option<ReactionKey> {
+        self.rollback.as_ref().map(|r| r.key)
+    }
+}
+
+wire_enum! {
+    /// The change-log classification of a committed write (lifecycle.md 7.10).
+    pub enum EventType {
+        SessionCreated => "session_created",
+        SessionTerminated => "session_terminated",
+        SessionStateChanged => "session_state_changed",
+        SessionPrUpdated => "session_pr_updated",
+        SessionRuntimeUpdated => "session_runtime_updated",
+        SessionActivityUpdated => "session_activity_updated",
+        SessionUpdated => "session_updated",
+    }
+}
+
+/// One row of the change log as read back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeEvent {
+    pub seq: i64,
+    pub session_id: SessionId,
+    pub project_id: ProjectId,
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    /// `{"version": 1, "record": <record after the write>}`.
+    pub payload: serde_json::Value,
+    pub created_at: Timestamp,
+}

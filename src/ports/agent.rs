@@ -1,0 +1,146 @@
+//! The agent port: a harness for one kind of coding agent (adapters.md section 3).
+//!
+//! A harness knows how to find, launch and resume its CLI, which hooks to install, and how its
+//! hook events map to activity.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+
+use crate::domain::{ActivityState, HookEvent, SessionId};
+
+/// Errors of the agent port.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AgentError {
+    #[error("agent binary not found: {0}")]
+    BinaryNotFound(String),
+    #[error("invalid agent options: {0}")]
+    InvalidOptions(String),
+    #[error("installing hooks: {0}")]
+    Hooks(String),
+    #[error("preparing launch: {0}")]
+    PreLaunch(String),
+}
+
+/// Permission modes a spawn may ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PermissionMode {
+    Default,
+    AcceptEdits,
+    Auto,
+    BypassPermissions,
+}
+
+impl PermissionMode {
+    pub const ALL: [PermissionMode; 4] = [
+        PermissionMode::Default,
+        PermissionMode::AcceptEdits,
+        PermissionMode::Auto,
+        PermissionMode::BypassPermissions,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            PermissionMode::Default => "default",
+            PermissionMode::AcceptEdits => "accept-edits",
+            PermissionMode::Auto => "auto",
+            PermissionMode::BypassPermissions => "bypass-permissions",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == text)
+    }
+}
+
+/// How the initial prompt reaches the agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptDelivery {
+    /// In the launch argv.
+    InCommand,
+    /// Typed into the pane after start, once the agent looks ready.
+    Send { ready_patterns_configured: bool },
+    /// Only stored.
+    None,
+}
+
+/// What a launch needs to know.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LaunchConfig {
+    pub session_id: Option<SessionId>,
+    pub workspace_path: Option<PathBuf>,
+    pub prompt: Option<String>,
+    pub permissions: Option<PermissionMode>,
+    pub model: Option<String>,
+    /// Argv for the generic `command` harness (`aoctl spawn --cmd`).
+    pub command: Option<Vec<String>>,
+}
+
+/// What a resume needs to know.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RestoreConfig {
+    pub launch: LaunchConfig,
+    /// The agent's own conversation id, when one was captured.
+    pub agent_session_id: Option<String>,
+}
+
+/// What `install_hooks` did that the workspace must complete.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HookInstall {
+    /// Patterns for the repository's `info/exclude`, so hook files never dirty the worktree.
+    pub exclude: Vec<String>,
+}
+
+/// A harness for one kind of agent.
+#[async_trait]
+pub trait AgentHarness: Send + Sync {
+    /// `claude-code`, `codex`, `command`, or a configured name.
+    fn name(&self) -> &str;
+
+    /// Finds the executable for `config` (a configured path, PATH, well-known locations).
+    fn resolve_binary(&self, config: &LaunchConfig) -> Result<PathBuf, AgentError>;
+
+    /// The launch argv; the prompt goes after `--` where the CLI supports it.
+    fn launch_argv(&self, config: &LaunchConfig) -> Result<Vec<String>, AgentError>;
+
+    /// `Some(argv)` for a native resume; `None` when the caller must fall back to the prompt.
+    fn restore_argv(&self, config: &RestoreConfig) -> Result<Option<Vec<String>>, AgentError>;
+
+    /// Extra environment entries for the pane.
+    fn environment(&self, config: &LaunchConfig) -> BTreeMap<String, String>;
+
+    fn prompt_delivery(&self) -> PromptDelivery;
+
+    /// Readiness substrings for `send` prompt delivery.
+    fn ready_patterns(&self) -> Vec<String> {
+        vec![]
+    }
+
+    /// Writes or merges the agent's hook configuration into the worktree; idempotent and
+    /// preserving user entries.
+    async fn install_hooks(&self, worktree: &Path) -> Result<HookInstall, AgentError>;
+
+    /// One-time preparation before launch (e.g. Claude Code's folder trust).
+    async fn pre_launch(&self, worktree: &Path) -> Result<(), AgentError>;
+
+    /// A conversation id known before launch, if the harness assigns one.
+    fn initial_agent_session_id(&self, session: &SessionId) -> Option<String>;
+
+    /// Emits hook callbacks (enables `no_signal` and the busy wait before deliveries).
+    fn hook_capable(&self) -> bool;
+
+    /// Reports both prompt submission and permission dialogs (enables send confirmation).
+    fn confirm_capable(&self) -> bool;
+
+    /// The activity a hook event means, from the event and its JSON payload.
+    fn derive_activity(
+        &self,
+        event: HookEvent,
+        payload: &serde_json::Value,
+    ) -> Option<ActivityState>;
+
+    /// The activity pane text means, for harnesses with a terminal heuristic.
+    fn terminal_activity(&self, output: &str) -> Option<ActivityState>;
+}

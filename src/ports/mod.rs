@@ -1,0 +1,30 @@
+//! Ports: the traits through which orchestration talks to the world.
+//!
+//! Orchestration (`lifecycle`, `session`, `reaper`, `reactions`, `messages`) depends only on
+//! these traits; adapters implement them. Each trait covers one concern and its facts are the
+//! plain data types of `crate::domain`.
+
+mod agent;
+mod clock;
+mod messenger;
+mod notifier;
+mod runtime;
+mod store;
+mod workspace;
+
+pub use agent::{
+    AgentError, AgentHarness, HookInstall, LaunchConfig, PermissionMode, PromptDelivery,
+    RestoreConfig,
+};
+pub use clock::Clock;
+pub use messenger::{AgentMessenger, MessengerError};
+pub use notifier::Notifier;
+pub use runtime::{
+    AttachCommand, OutputChunk, PaneInfo, PaneProbe, ProbeTarget, Runtime, RuntimeConfig,
+    RuntimeError,
+};
+pub use store::{
+    Created, EVENTS_PAGE_MAX, EVENTS_WAIT_MAX, EventLog, EventPage, LifecycleStore, MessageStore,
+    NewSession, ReactionStore, RecordWrite, ScmSnapshotStore, Store, StoreError,
+};
+pub use workspace::{Workspace, WorkspaceError, WorkspaceInfo, WorkspaceRequest};

@@ -1,0 +1,146 @@
+//! The runtime port: the terminal container an agent runs in (one tmux session on ao's own
+//! server; adapters.md section 1).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use async_trait::async_trait;
+
+use crate::domain::{ProbeResult, RuntimeHandle, SessionId};
+
+/// Errors of the runtime port. Every command error carries the argv and the command's output.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RuntimeError {
+    /// tmux is missing or older than 3.2.
+    #[error("runtime prerequisite not met: {0}")]
+    Prerequisite(String),
+    #[error("invalid runtime handle {0:?}")]
+    InvalidHandle(String),
+    #[error("invalid env key {0:?}")]
+    InvalidEnvKey(String),
+    #[error("invalid runtime config: {0}")]
+    InvalidConfig(String),
+    /// The pane did not start in the workspace.
+    #[error("pane started in {got:?}, want {want:?}")]
+    CwdMismatch { got: String, want: String },
+    #[error("session {0} exited before ready")]
+    ExitedBeforeReady(String),
+    #[error("`{argv}` timed out after {seconds}s")]
+    Timeout { argv: String, seconds: u64 },
+    #[error("`{argv}` failed: {output}")]
+    Command { argv: String, output: String },
+    #[error("cancelled")]
+    Cancelled,
+    #[error("{0}")]
+    Io(String),
+}
+
+/// What to run in a new runtime.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuntimeConfig {
+    pub session_id: SessionId,
+    pub workspace_path: PathBuf,
+    pub argv: Vec<String>,
+    pub env: BTreeMap<String, String>,
+}
+
+/// One row of the batched pane listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaneInfo {
+    pub session_name: String,
+    pub pane_id: String,
+    /// `None` when tmux printed something that is not a pid.
+    pub pane_pid: Option<u32>,
+    pub dead: bool,
+    pub dead_status: Option<i32>,
+}
+
+/// A session to probe: its handle name and recorded agent pane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeTarget {
+    pub handle_id: String,
+    pub pane_id: Option<String>,
+}
+
+/// The two separate facts about one session: does the pane exist, and is the agent alive
+/// under it. A failing probe yields `Failed`, never `Dead`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PaneProbe {
+    pub runtime: ProbeResult,
+    pub process: ProbeResult,
+    pub pane_exit_status: Option<i32>,
+}
+
+/// How to attach a terminal to a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachCommand {
+    pub argv: Vec<String>,
+    /// Variables to set (replacing existing values).
+    pub env_set: Vec<(String, String)>,
+    /// Variables to remove.
+    pub env_remove: Vec<String>,
+}
+
+/// Output read from a session's output log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputChunk {
+    /// The bytes from `start` (lossily decoded UTF-8).
+    pub text: String,
+    /// Offset of the first returned byte; larger than the requested cursor when older output
+    /// was trimmed away.
+    pub start: u64,
+    /// Cursor to pass next time.
+    pub next: u64,
+}
+
+/// A terminal container for agents.
+#[async_trait]
+pub trait Runtime: Send + Sync {
+    /// `tmux` for the tmux runtime; recorded as the handle's runtime name.
+    fn name(&self) -> &'static str;
+
+    /// Checks the runtime can work here (tmux 3.2+); returns its version text.
+    async fn check_prerequisites(&self) -> Result<String, RuntimeError>;
+
+    /// Starts the agent; any failure after creation destroys what was made.
+    async fn create(&self, config: &RuntimeConfig) -> Result<RuntimeHandle, RuntimeError>;
+
+    /// Idempotent; also reaps every process of the pane's process sessions.
+    async fn destroy(&self, handle: &RuntimeHandle) -> Result<(), RuntimeError>;
+
+    /// Types `text` literally, then Enter; empty text sends Enter only. Once the first chunk is
+    /// accepted, the rest completes even if the caller is cancelled.
+    async fn send_message(&self, handle: &RuntimeHandle, text: &str) -> Result<(), RuntimeError>;
+
+    /// Sends Ctrl-C.
+    async fn interrupt(&self, handle: &RuntimeHandle) -> Result<(), RuntimeError>;
+
+    /// The last `lines` lines of the pane (trailing blank lines trimmed); `lines` must be > 0.
+    async fn output(&self, handle: &RuntimeHandle, lines: usize) -> Result<String, RuntimeError>;
+
+    /// Bytes of the session's output log after `cursor`, at most `max_bytes`.
+    async fn read_output(
+        &self,
+        handle: &RuntimeHandle,
+        cursor: u64,
+        max_bytes: usize,
+    ) -> Result<OutputChunk, RuntimeError>;
+
+    /// `Ok(false)` only when the runtime is known to be gone; other failures are errors.
+    async fn is_alive(&self, handle: &RuntimeHandle) -> Result<bool, RuntimeError>;
+
+    /// Restarts the agent in the same pane with a new launch.
+    async fn restart(
+        &self,
+        handle: &RuntimeHandle,
+        config: &RuntimeConfig,
+    ) -> Result<(), RuntimeError>;
+
+    /// Every pane on the server (one runtime call). A missing server is an empty listing.
+    async fn list_panes(&self) -> Result<Vec<PaneInfo>, RuntimeError>;
+
+    /// Facts for every target from ONE listing plus process reads; same order as `targets`.
+    async fn probe_all(&self, targets: &[ProbeTarget]) -> Vec<PaneProbe>;
+
+    fn attach_command(&self, handle: &RuntimeHandle) -> Result<AttachCommand, RuntimeError>;
+}
