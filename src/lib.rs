@@ -6,10 +6,12 @@
 //! - [`domain`]: identities, the spec's enumerations, the session record and the display status
 //!   derivation (pure);
 //! - [`decide`]: the decision functions of the lifecycle (pure, table-tested);
-//! - [`ports`]: the traits through which orchestration reaches the world.
+//! - [`ports`]: the traits through which orchestration reaches the world;
+//! - [`adapters`]: the implementations of the ports (tmux, git, SQLite, …).
 //!
 //! See `ARCHITECTURE.md` at the repository root for the code map and the invariants.
 
+pub mod adapters;
 pub mod decide;
 pub mod domain;
 pub mod ports;
