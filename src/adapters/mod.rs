@@ -2,4 +2,5 @@
 //!
 //! Tested against the real thing (real tmux on a private socket, real git, real SQLite).
 
+pub mod memory_store;
 pub mod process;

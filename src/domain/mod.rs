@@ -7,6 +7,7 @@
 mod facts;
 mod ids;
 mod patch;
+mod project;
 mod reaction;
 mod record;
 mod states;
@@ -20,6 +21,7 @@ pub use facts::{
 };
 pub use ids::{IdError, IssueId, PROJECT_ID_MAX, ProjectId, SESSION_ID_MAX, SessionId};
 pub use patch::LifecyclePatch;
+pub use project::{Project, ProjectSettings};
 pub use reaction::{
     ChangeEvent, EventType, Message, MessageMode, MessageState, NewMessage, NotifyEvent, Priority,
     QueuedReaction, ReactionKey, ReactionRowKind, Tracker, TrackerRollback,

@@ -25,6 +25,6 @@ pub use runtime::{
 };
 pub use store::{
     Created, EVENTS_PAGE_MAX, EVENTS_WAIT_MAX, EventLog, EventPage, LifecycleStore, MessageStore,
-    NewSession, ReactionStore, RecordWrite, ScmSnapshotStore, Store, StoreError,
+    NewSession, ProjectStore, ReactionStore, RecordWrite, ScmSnapshotStore, Store, StoreError,
 };
 pub use workspace::{Workspace, WorkspaceError, WorkspaceInfo, WorkspaceRequest};

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 
 use crate::domain::{
     ChangeEvent, EventType, IssueId, Launch, Lifecycle, LifecyclePatch, Message, Metadata,
-    NewMessage, ProjectId, QueuedReaction, ReactionKey, ScmFacts, SessionId, SessionKind,
+    NewMessage, Project, ProjectId, QueuedReaction, ReactionKey, ScmFacts, SessionId, SessionKind,
     SessionRecord, Timestamp, Tracker,
 };
 
@@ -25,6 +25,8 @@ pub enum StoreError {
     NotFound(SessionId),
     #[error("session {0} already exists")]
     AlreadyExists(SessionId),
+    #[error("project {0} already exists")]
+    ProjectExists(ProjectId),
     /// The backend failed (I/O, corruption, a refused schema); the text names the file.
     #[error("{0}")]
     Backend(String),
@@ -246,13 +248,25 @@ pub trait EventLog: Send + Sync {
     async fn prune_events(&self, before: Timestamp) -> Result<u64, StoreError>;
 }
 
+/// Registered projects.
+#[async_trait]
+pub trait ProjectStore: Send + Sync {
+    /// Registers a project; an existing id → `ProjectExists`.
+    async fn add_project(&self, project: &Project) -> Result<(), StoreError>;
+    async fn project(&self, id: &ProjectId) -> Result<Option<Project>, StoreError>;
+    /// All projects, ordered by id.
+    async fn projects(&self) -> Result<Vec<Project>, StoreError>;
+    /// Removes a project registration (its sessions stay); false when it did not exist.
+    async fn remove_project(&self, id: &ProjectId) -> Result<bool, StoreError>;
+}
+
 /// Everything a daemon needs from its store.
 pub trait Store:
-    LifecycleStore + ReactionStore + MessageStore + ScmSnapshotStore + EventLog
+    LifecycleStore + ReactionStore + MessageStore + ScmSnapshotStore + EventLog + ProjectStore
 {
 }
 
 impl<T> Store for T where
-    T: LifecycleStore + ReactionStore + MessageStore + ScmSnapshotStore + EventLog
+    T: LifecycleStore + ReactionStore + MessageStore + ScmSnapshotStore + EventLog + ProjectStore
 {
 }
