@@ -58,3 +58,49 @@ pub fn lc(state: SessionState, reason: SessionReason, runtime: RuntimeState) -> 
         updated_at: t0().minus(mins(10)),
     }
 }
+
+/// `detectingLC` = `lc(detecting, runtime_lost, missing)` + memory `{1, t0, "abc"}`.
+pub fn detecting_lc() -> SessionRecord {
+    let mut r = lc(
+        SessionState::Detecting,
+        SessionReason::RuntimeLost,
+        RuntimeState::Missing,
+    );
+    r.lifecycle.detecting = Some(crate::domain::DetectingMemory {
+        attempts: 1,
+        started_at: t0(),
+        evidence_hash: "abc".to_owned(),
+    });
+    r
+}
+
+/// `stuckLC(r)` = `lc(stuck, r, alive)`, no memory.
+pub fn stuck_lc(reason: SessionReason) -> SessionRecord {
+    lc(SessionState::Stuck, reason, RuntimeState::Alive)
+}
+
+/// `openPR(r)` = `lc(working, task_in_progress, alive)` + PR `{open, r, #7, https://example.com/pr/7}`.
+pub fn open_pr(reason: crate::domain::PrReason) -> SessionRecord {
+    let mut r = lc(
+        SessionState::Working,
+        SessionReason::TaskInProgress,
+        RuntimeState::Alive,
+    );
+    r.lifecycle.pr = PrAxis {
+        state: crate::domain::PrState::Open,
+        reason,
+        number: Some(7),
+        url: Some("https://example.com/pr/7".to_owned()),
+    };
+    r
+}
+
+/// Records a session handle in metadata so pane writes can be routed.
+pub fn with_handle(mut r: SessionRecord) -> SessionRecord {
+    use crate::domain::meta;
+    r.metadata
+        .insert(meta::RUNTIME_HANDLE_ID.to_owned(), r.id.as_str().to_owned());
+    r.metadata
+        .insert(meta::RUNTIME_NAME.to_owned(), "tmux".to_owned());
+    r
+}

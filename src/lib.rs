@@ -7,6 +7,9 @@
 //!   derivation (pure);
 //! - [`decide`]: the decision functions of the lifecycle (pure, table-tested);
 //! - [`ports`]: the traits through which orchestration reaches the world;
+//! - [`lifecycle`]: the Lifecycle Manager, the only writer of session records;
+//! - [`reactions`] and [`messages`]: ordered per-session reaction dispatch and guarded pane
+//!   writes;
 //! - [`adapters`]: the implementations of the ports (tmux, git, SQLite, …).
 //!
 //! See `ARCHITECTURE.md` at the repository root for the code map and the invariants.
@@ -14,7 +17,13 @@
 pub mod adapters;
 pub mod decide;
 pub mod domain;
+pub mod lifecycle;
+pub mod messages;
 pub mod ports;
+pub mod reactions;
+mod workers;
 
 #[cfg(test)]
 pub(crate) mod fixtures;
+#[cfg(test)]
+pub(crate) mod testing;

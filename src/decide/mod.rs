@@ -6,8 +6,11 @@
 
 mod detecting;
 mod evidence;
+mod gate;
 mod pr;
 mod probe;
+pub mod reactions;
+pub mod transitions;
 
 use serde::Serialize;
 
@@ -15,6 +18,7 @@ use crate::domain::{DetectingMemory, PrReason, PrState, SessionAxis, Status};
 
 pub use detecting::{DETECTING_MAX_ATTEMPTS, DETECTING_MAX_DURATION, create_detecting_decision};
 pub use evidence::hash_evidence;
+pub use gate::{FlightState, INFLIGHT_MAX, gate_signal};
 pub use pr::{OpenPrInput, resolve_open_pr_decision, resolve_terminal_pr_decision};
 pub use probe::{ProbeInput, ProcessState, resolve_probe_decision};
 

@@ -144,3 +144,18 @@ pub trait AgentHarness: Send + Sync {
     /// The activity pane text means, for harnesses with a terminal heuristic.
     fn terminal_activity(&self, output: &str) -> Option<ActivityState>;
 }
+
+/// What orchestration needs to know about a harness without holding it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AgentCapabilities {
+    /// Emits hook callbacks: enables `no_signal` and the busy wait before deliveries.
+    pub hook_capable: bool,
+    /// Reports prompt submission and permission dialogs: enables send confirmation.
+    pub confirm_capable: bool,
+}
+
+/// Looks up capabilities by harness name (the record's `agent` field).
+pub trait AgentCatalog: Send + Sync {
+    /// Capabilities of `agent`; an unknown harness has none.
+    fn capabilities(&self, agent: &str) -> AgentCapabilities;
+}

@@ -13,8 +13,8 @@ mod store;
 mod workspace;
 
 pub use agent::{
-    AgentError, AgentHarness, HookInstall, LaunchConfig, PermissionMode, PromptDelivery,
-    RestoreConfig,
+    AgentCapabilities, AgentCatalog, AgentError, AgentHarness, HookInstall, LaunchConfig,
+    PermissionMode, PromptDelivery, RestoreConfig,
 };
 pub use clock::Clock;
 pub use messenger::{AgentMessenger, MessengerError};

@@ -1,0 +1,414 @@
+//! The pure "decide" step of every LCM entry point (lifecycle.md 7.2–7.8): given the loaded
+//! record and an input, the sparse patch to write, or `None` for a no-op.
+//!
+//! These functions hold the composition rules — which observer owns which axis, when a healthy
+//! probe may recover a state, that terminal states are never resurrected except by restore —
+//! so the LCM itself is only load → plan → compare-and-swap.
+
+use std::time::Duration;
+
+use super::probe::{ProbeInput, ProcessState, resolve_probe_decision};
+use super::{Decision, OpenPrInput, resolve_open_pr_decision, resolve_terminal_pr_decision};
+use crate::domain::{
+    ActivityAxis, ActivitySignal, ActivityState, CiSummary, EventType, KillKind, KillReason,
+    Launch, LifecyclePatch, Metadata, PrAxis, PrReason, PrState, ProbeResult, ReviewDecision,
+    RuntimeAxis, RuntimeFacts, RuntimeReason, RuntimeState, ScmFacts, SessionAxis, SessionReason,
+    SessionRecord, SessionState, SignalConfidence, SpawnOutcome, Timestamp, meta,
+};
+
+/// How recent activity must be to make a vanished runtime ambiguous rather than dead
+/// (inclusive).
+pub const RECENT_ACTIVITY_WINDOW: Duration = Duration::from_secs(60);
+
+/// `recentActivity` of lifecycle.md 7.3 step 3.
+pub fn recent_activity(record: &SessionRecord, now: Timestamp) -> bool {
+    let activity = record.lifecycle.activity;
+    match activity.state {
+        Some(ActivityState::Exited) => false,
+        Some(state) if state.is_sticky() => true,
+        _ => activity
+            .last_activity_at
+            .is_some_and(|at| now.millis_since(at) <= RECENT_ACTIVITY_WINDOW.as_millis() as i64),
+    }
+}
+
+/// True when an observation carries a launch id from an older generation.
+fn stale_launch(record: &SessionRecord, launch_id: Option<&str>) -> bool {
+    match launch_id {
+        Some(id) => !record.launch.id.is_empty() && record.launch.id != id,
+        None => false,
+    }
+}
+
+/// The runtime axis a probe result is written as (7.3 step 5).
+fn runtime_axis_for(probe: Option<ProbeResult>) -> RuntimeAxis {
+    match probe {
+        Some(ProbeResult::Alive) => {
+            RuntimeAxis::new(RuntimeState::Alive, RuntimeReason::ProcessRunning)
+        }
+        Some(ProbeResult::Dead) => {
+            RuntimeAxis::new(RuntimeState::Exited, RuntimeReason::TmuxMissing)
+        }
+        Some(ProbeResult::Failed) => {
+            RuntimeAxis::new(RuntimeState::ProbeFailed, RuntimeReason::ProbeError)
+        }
+        Some(ProbeResult::Indeterminate) | None => {
+            RuntimeAxis::new(RuntimeState::Unknown, RuntimeReason::Unset)
+        }
+    }
+}
+
+/// `shouldWriteSessionRuntime(decision, cur)` of 7.2.
+fn should_write_session_runtime(decision: &Decision, cur: &SessionRecord) -> bool {
+    if cur.is_terminal() {
+        return false;
+    }
+    match decision.session.map(|s| s.state) {
+        Some(SessionState::Working) => cur.is_liveness_owned(),
+        Some(SessionState::Detecting | SessionState::Stuck) => !cur.is_liveness_stuck(),
+        Some(SessionState::Terminated) => true,
+        _ => false,
+    }
+}
+
+/// Sets `patch.session` (and clears the memory) when `axis` differs from the record.
+fn write_session(patch: &mut LifecyclePatch, cur: &SessionRecord, axis: SessionAxis) {
+    if cur.lifecycle.session != axis {
+        patch.session = Some(axis);
+    }
+    if cur.lifecycle.detecting.is_some() {
+        patch.detecting = Some(None);
+    }
+}
+
+/// `ApplyRuntimeObservation` (7.3). `now` is the observation time.
+pub fn plan_runtime_observation(
+    cur: &SessionRecord,
+    facts: &RuntimeFacts,
+    now: Timestamp,
+) -> Option<LifecyclePatch> {
+    if stale_launch(cur, facts.launch_id.as_deref()) {
+        return None;
+    }
+    let (runtime, runtime_failed) = match facts.runtime {
+        Some(ProbeResult::Alive) => (RuntimeState::Alive, false),
+        Some(ProbeResult::Dead) => (RuntimeState::Exited, false),
+        Some(ProbeResult::Failed) => (RuntimeState::ProbeFailed, true),
+        Some(ProbeResult::Indeterminate) | None => (RuntimeState::Unknown, false),
+    };
+    let (process, process_failed) = match facts.process {
+        Some(ProbeResult::Alive) => (ProcessState::Alive, false),
+        Some(ProbeResult::Dead) => (ProcessState::Dead, false),
+        Some(ProbeResult::Failed) => (ProcessState::Indeterminate, true),
+        Some(ProbeResult::Indeterminate) | None => (ProcessState::Indeterminate, false),
+    };
+    let decision = resolve_probe_decision(&ProbeInput {
+        kill_requested: false,
+        runtime,
+        runtime_failed,
+        process,
+        process_failed,
+        recent_activity: recent_activity(cur, now),
+        prior: cur.lifecycle.detecting.clone(),
+        now,
+    });
+
+    let mut patch = LifecyclePatch::default();
+    let runtime_axis = runtime_axis_for(facts.runtime);
+    if cur.lifecycle.runtime != runtime_axis {
+        patch.runtime = Some(runtime_axis);
+    }
+    if should_write_session_runtime(&decision, cur) {
+        if let Some(axis) = decision.session
+            && cur.lifecycle.session != axis
+        {
+            patch.session = Some(axis);
+        }
+        if cur.lifecycle.detecting != decision.detecting {
+            patch.detecting = Some(decision.detecting);
+        }
+    }
+    (!patch.is_empty()).then_some(patch)
+}
+
+/// `shouldWriteSessionTerminalPR(cur)` of 7.2.
+fn should_write_session_terminal_pr(cur: &SessionRecord) -> bool {
+    !cur.is_terminal() && !cur.is_liveness_stuck()
+}
+
+/// The open-PR ladder input built from SCM facts (7.4 step 2).
+pub fn open_pr_input(facts: &ScmFacts) -> OpenPrInput {
+    let m = &facts.mergeability;
+    OpenPrInput {
+        draft: facts.pr_state == PrState::Draft || facts.draft,
+        ci_failing: facts.ci_summary == CiSummary::Failing,
+        changes_requested: facts.review_decision == ReviewDecision::ChangesRequested
+            || facts.pending_comments.iter().any(|c| !c.is_bot),
+        bot_comments: facts.pending_comments.iter().any(|c| c.is_bot),
+        merge_conflicts: !m.mergeable
+            && !m.no_conflicts
+            && (m.ci_passing || m.approved || !m.blockers.is_empty()),
+        approved: facts.review_decision == ReviewDecision::Approved,
+        mergeable: m.mergeable,
+        review_pending: facts.review_decision == ReviewDecision::Pending,
+        idle_beyond: false,
+        number: facts.pr_number,
+        url: facts.pr_url.clone(),
+    }
+}
+
+fn pr_axis(state: PrState, reason: Option<PrReason>, facts: &ScmFacts) -> PrAxis {
+    PrAxis {
+        state,
+        reason: reason.unwrap_or(PrReason::Unset),
+        number: facts.pr_number.filter(|&n| n > 0),
+        url: facts.pr_url.clone().filter(|u| !u.is_empty()),
+    }
+}
+
+/// `ApplySCMObservation` (7.4).
+pub fn plan_scm_observation(cur: &SessionRecord, facts: &ScmFacts) -> Option<LifecyclePatch> {
+    if !facts.fetched {
+        return None;
+    }
+    let mut patch = LifecyclePatch::default();
+    match facts.pr_state {
+        PrState::Open | PrState::Draft => {
+            let decision = resolve_open_pr_decision(&open_pr_input(facts));
+            let state = decision.pr_state.unwrap_or(facts.pr_state);
+            let axis = pr_axis(state, decision.pr_reason, facts);
+            if cur.lifecycle.pr != axis {
+                patch.pr = Some(axis);
+            }
+        }
+        PrState::Merged | PrState::Closed => {
+            let decision = resolve_terminal_pr_decision(facts.pr_state);
+            let axis = pr_axis(facts.pr_state, decision.pr_reason, facts);
+            if cur.lifecycle.pr != axis {
+                patch.pr = Some(axis);
+            }
+            if should_write_session_terminal_pr(cur)
+                && let Some(session) = decision.session
+            {
+                write_session(&mut patch, cur, session);
+            }
+        }
+        PrState::None | PrState::Unset => return None,
+    }
+    (!patch.is_empty()).then_some(patch)
+}
+
+/// The session axis an activity maps to (7.5 step 7); `None` for `exited`.
+pub fn session_for_activity(activity: ActivityState) -> Option<SessionAxis> {
+    let (state, reason) = match activity {
+        ActivityState::Active => (SessionState::Working, SessionReason::TaskInProgress),
+        ActivityState::Ready => (SessionState::Idle, SessionReason::ResearchComplete),
+        ActivityState::Idle => (SessionState::Idle, SessionReason::Unset),
+        ActivityState::WaitingInput | ActivityState::Blocked => {
+            (SessionState::NeedsInput, SessionReason::AwaitingUserInput)
+        }
+        ActivityState::Exited => return None,
+    };
+    Some(SessionAxis::new(state, reason))
+}
+
+/// Why an activity signal changed nothing at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignalSkip {
+    StaleLaunch,
+    RevisionMoved,
+}
+
+/// `ApplyActivitySignal` (7.5) after the hook gate ran: `gate_allows` is false when the gate
+/// suppressed the activity change (bookkeeping still applies). `now` is the receipt time.
+pub fn plan_activity_signal(
+    cur: &SessionRecord,
+    signal: &ActivitySignal,
+    gate_allows: bool,
+    now: Timestamp,
+) -> Result<Option<LifecyclePatch>, SignalSkip> {
+    if stale_launch(cur, signal.launch_id.as_deref()) {
+        return Err(SignalSkip::StaleLaunch);
+    }
+    if signal.only_if_revision.is_some_and(|r| r != cur.revision) {
+        return Err(SignalSkip::RevisionMoved);
+    }
+    let mut patch = LifecyclePatch::default();
+    let agent_session_id = signal
+        .agent_session_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    // A hook callback that carries neither an activity nor a conversation id is not an
+    // accepted callback (ingest rejects it), so it stamps nothing.
+    let carries_something = signal.activity.is_some() || agent_session_id.is_some();
+    if signal.source == crate::domain::ActivitySource::Hook && carries_something {
+        if cur.launch.first_signal_at.is_none() {
+            patch.launch = Some(Launch {
+                first_signal_at: Some(now),
+                ..cur.launch.clone()
+            });
+        }
+        if let Some(agent_id) = agent_session_id
+            && cur.meta(meta::AGENT_SESSION_ID) != Some(agent_id)
+        {
+            patch
+                .metadata
+                .insert(meta::AGENT_SESSION_ID.to_owned(), agent_id.to_owned());
+        }
+    }
+    let activity = match signal.activity {
+        Some(a) if signal.confidence == SignalConfidence::Valid && gate_allows => a,
+        _ => return Ok((!patch.is_empty()).then_some(patch)),
+    };
+    let axis = ActivityAxis {
+        state: Some(activity),
+        last_activity_at: Some(signal.timestamp.unwrap_or(now)),
+        source: signal.source,
+    };
+    if cur.lifecycle.activity != axis {
+        patch.activity = Some(axis);
+    }
+    if let Some(session) = session_for_activity(activity)
+        && !cur.is_terminal()
+        && cur.lifecycle.session != session
+    {
+        write_session(&mut patch, cur, session);
+    }
+    Ok((!patch.is_empty()).then_some(patch))
+}
+
+/// `OnSpawnCompleted` (7.7): the runtime exists.
+pub fn plan_spawn_completed(
+    cur: &SessionRecord,
+    outcome: &SpawnOutcome,
+    now: Timestamp,
+) -> LifecyclePatch {
+    let mut patch = LifecyclePatch::default();
+    let alive = RuntimeAxis::new(RuntimeState::Alive, RuntimeReason::ProcessRunning);
+    if cur.lifecycle.runtime != alive {
+        patch.runtime = Some(alive);
+    }
+    patch.launch = Some(Launch {
+        started_at: Some(now),
+        ..cur.launch.clone()
+    });
+    let handle = &outcome.runtime_handle;
+    let entries = [
+        (meta::BRANCH, Some(outcome.branch.as_str())),
+        (meta::WORKSPACE_PATH, Some(outcome.workspace_path.as_str())),
+        (meta::RUNTIME_HANDLE_ID, Some(handle.id.as_str())),
+        (meta::RUNTIME_NAME, Some(handle.runtime_name.as_str())),
+        (meta::RUNTIME_PANE_ID, handle.pane_id.as_deref()),
+        (meta::AGENT_SESSION_ID, outcome.agent_session_id.as_deref()),
+        (meta::PROMPT, outcome.prompt.as_deref()),
+    ];
+    for (key, value) in entries {
+        if let Some(value) = value.filter(|v| !v.is_empty())
+            && cur.meta(key) != Some(value)
+        {
+            patch.metadata.insert(key.to_owned(), value.to_owned());
+        }
+    }
+    patch
+}
+
+/// `OnKillRequested` (7.8): `None` when already terminal (the first terminal reason is kept).
+pub fn plan_kill(cur: &SessionRecord, reason: &KillReason) -> Option<LifecyclePatch> {
+    if cur.is_terminal() {
+        return None;
+    }
+    let (session_reason, runtime_reason) = match reason.kind {
+        KillKind::Manual => (
+            SessionReason::ManuallyKilled,
+            RuntimeReason::ManualKillRequested,
+        ),
+        KillKind::Cleanup => (SessionReason::AutoCleanup, RuntimeReason::AutoCleanup),
+        KillKind::Error => (SessionReason::ErrorInProcess, RuntimeReason::ProbeError),
+    };
+    let mut patch = LifecyclePatch {
+        session: Some(SessionAxis::new(SessionState::Terminated, session_reason)),
+        runtime: Some(RuntimeAxis::new(RuntimeState::Exited, runtime_reason)),
+        detecting: Some(None),
+        metadata: reason.metadata.clone(),
+        ..LifecyclePatch::default()
+    };
+    if let Some(detail) = reason.detail.as_deref().filter(|d| !d.is_empty()) {
+        patch
+            .metadata
+            .insert(meta::TERMINATION_DETAIL.to_owned(), detail.to_owned());
+    }
+    Some(patch)
+}
+
+/// The lifecycle of a freshly created or reopened record (7.6).
+pub fn initial_lifecycle(pr_reason: PrReason) -> crate::domain::Lifecycle {
+    crate::domain::Lifecycle {
+        session: SessionAxis::new(SessionState::NotStarted, SessionReason::SpawnRequested),
+        pr: PrAxis::bare(PrState::None, pr_reason),
+        runtime: RuntimeAxis::new(RuntimeState::Unknown, RuntimeReason::SpawnIncomplete),
+        activity: ActivityAxis::UNSET,
+        detecting: None,
+    }
+}
+
+/// A reopen over a record that is not terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActiveSession;
+
+/// `OnSpawnInitiated(reopen)` (7.6): only over a terminal record.
+pub fn plan_reopen(
+    cur: &SessionRecord,
+    launch_id: String,
+) -> Result<LifecyclePatch, ActiveSession> {
+    if !cur.is_terminal() {
+        return Err(ActiveSession);
+    }
+    let lc = initial_lifecycle(PrReason::ClearedOnRestore);
+    Ok(LifecyclePatch {
+        session: Some(lc.session),
+        pr: Some(lc.pr),
+        runtime: Some(lc.runtime),
+        activity: Some(lc.activity),
+        detecting: Some(None),
+        launch: Some(Launch {
+            id: launch_id,
+            started_at: None,
+            first_signal_at: None,
+        }),
+        ..LifecyclePatch::default()
+    })
+}
+
+/// `OnSpawnInitiated(revert)` (7.6): back to the lifecycle, launch and metadata of `earlier`.
+pub fn plan_revert(earlier: &SessionRecord) -> LifecyclePatch {
+    let lc = &earlier.lifecycle;
+    LifecyclePatch {
+        session: Some(lc.session),
+        pr: Some(lc.pr.clone()),
+        runtime: Some(lc.runtime),
+        activity: Some(lc.activity),
+        detecting: Some(lc.detecting.clone()),
+        launch: Some(earlier.launch.clone()),
+        replace_metadata: Some(earlier.metadata.clone()),
+        metadata: Metadata::new(),
+    }
+}
+
+/// The change-log event type of a committed write (7.10), for an update.
+pub fn classify_write(cur: &SessionRecord, next: &SessionRecord) -> EventType {
+    let (a, b) = (&cur.lifecycle, &next.lifecycle);
+    if b.session.state == SessionState::Terminated && a.session.state != SessionState::Terminated {
+        EventType::SessionTerminated
+    } else if a.session != b.session {
+        EventType::SessionStateChanged
+    } else if a.pr != b.pr {
+        EventType::SessionPrUpdated
+    } else if a.runtime != b.runtime {
+        EventType::SessionRuntimeUpdated
+    } else if a.activity != b.activity {
+        EventType::SessionActivityUpdated
+    } else {
+        EventType::SessionUpdated
+    }
+}

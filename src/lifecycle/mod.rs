@@ -1,0 +1,443 @@
+//! The Lifecycle Manager (LCM, lifecycle.md section 7): the only writer of session records.
+//!
+//! Every entry point runs the same pipeline: take the session's in-process lock, load the record,
+//! run the pure planner of `decide::transitions`, and commit the sparse patch with the revision it
+//! loaded. The store checks that revision in the same statement that writes, so a write that lost
+//! a race (another task, another daemon) gets `Conflict` and the whole load → decide → write is
+//! re-run, at most five times. The commit carries, in the same transaction, the change-log row,
+//! the trackers whose incident ended, and the reaction row when the reaction key changed;
+//! reactions are never run on the caller's task, only woken.
+
+mod locks;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use crate::decide::reactions::{ReactionPolicies, ended_incidents, reaction_to_enqueue};
+use crate::decide::transitions::{
+    ActiveSession, classify_write, initial_lifecycle, plan_activity_signal, plan_kill, plan_reopen,
+    plan_revert, plan_runtime_observation, plan_scm_observation, plan_spawn_completed,
+};
+use crate::decide::{FlightState, gate_signal};
+use crate::domain::{
+    ActivitySignal, IssueId, KillReason, Launch, LifecyclePatch, Metadata, PrReason, ProjectId,
+    RuntimeFacts, ScmFacts, SessionId, SessionKind, SessionRecord, SpawnOutcome, Timestamp, meta,
+};
+use crate::ports::{
+    Clock, Created, LifecycleStore, NewSession, ReactionStore, RecordWrite, StoreError,
+};
+
+use locks::KeyedLocks;
+
+/// Write attempts before the LCM gives up with `Conflict`.
+pub const LCM_WRITE_ATTEMPTS: u32 = 5;
+
+/// Errors of the LCM.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LcmError {
+    /// A store failure, including `Conflict` after five conflicting attempts.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// `OnSpawnCompleted` for a record that does not exist.
+    #[error("session {0} was never seeded")]
+    UnseededSession(SessionId),
+    /// A reopen over a session that is not terminal.
+    #[error("session {0} is still active")]
+    ActiveSession(SessionId),
+}
+
+/// The result of an `Apply*` or kill entry point.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    /// Committed; the record after the write.
+    Changed(Box<SessionRecord>),
+    /// A no-op: nothing written, no revision change, no change-log row, no reaction.
+    Unchanged,
+    /// No record has this id; nothing was created.
+    UnknownSession,
+}
+
+impl Applied {
+    pub fn changed(&self) -> Option<&SessionRecord> {
+        match self {
+            Applied::Changed(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+/// What a new session starts with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSessionSpec {
+    pub project_id: ProjectId,
+    pub issue_id: Option<IssueId>,
+    pub kind: SessionKind,
+    pub agent: String,
+    pub branch: String,
+    pub prompt: String,
+    pub spawn_request_id: Option<String>,
+}
+
+/// The three ways `OnSpawnInitiated` writes (7.6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpawnInitiation {
+    /// A new record; the store allocates the id.
+    Create(NewSessionSpec),
+    /// Restore: a terminal record becomes `not_started` with a new launch.
+    Reopen(SessionId),
+    /// Undo a failed restore: back to the lifecycle, launch and metadata of this earlier record.
+    Revert(SessionRecord),
+}
+
+/// Wake-ups for the loops that react to commits.
+#[derive(Debug, Default)]
+pub struct Wakeups {
+    /// The reaction dispatcher.
+    pub reactions: Notify,
+    /// The message delivery dispatcher (queued messages, activity changes).
+    pub messages: Notify,
+}
+
+impl Wakeups {
+    pub fn after_commit(&self) {
+        self.reactions.notify_one();
+        self.messages.notify_one();
+    }
+}
+
+/// The Lifecycle Manager.
+pub struct Lcm {
+    records: Arc<dyn LifecycleStore>,
+    trackers: Arc<dyn ReactionStore>,
+    clock: Arc<dyn Clock>,
+    policies: ReactionPolicies,
+    locks: KeyedLocks<SessionId>,
+    /// Hook-gate flight state per session (lifecycle.md section 12); in memory on purpose.
+    flights: Mutex<HashMap<SessionId, FlightState>>,
+    wakeups: Arc<Wakeups>,
+}
+
+/// One pass of the pipeline.
+enum Attempt {
+    Done(Applied),
+    Conflict(StoreError),
+}
+
+impl Lcm {
+    /// `records` holds the session records; `trackers` the incident trackers escalated by
+    /// `tick_escalations`. One backend usually serves both.
+    pub fn new(
+        records: Arc<dyn LifecycleStore>,
+        trackers: Arc<dyn ReactionStore>,
+        clock: Arc<dyn Clock>,
+        policies: ReactionPolicies,
+        wakeups: Arc<Wakeups>,
+    ) -> Self {
+        Self {
+            records,
+            trackers,
+            clock,
+            policies,
+            locks: KeyedLocks::default(),
+            flights: Mutex::default(),
+            wakeups,
+        }
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    pub fn policies(&self) -> &ReactionPolicies {
+        &self.policies
+    }
+
+    pub fn wakeups(&self) -> &Arc<Wakeups> {
+        &self.wakeups
+    }
+
+    /// Load → plan → compare-and-swap, once. `plan` returning `Ok(None)` is a no-op.
+    async fn attempt<F>(
+        &self,
+        id: &SessionId,
+        enqueue: bool,
+        plan: &mut F,
+    ) -> Result<Attempt, LcmError>
+    where
+        F: FnMut(&SessionRecord, Timestamp) -> Result<Option<LifecyclePatch>, LcmError>,
+    {
+        let Some(cur) = self.records.load(id).await? else {
+            return Ok(Attempt::Done(Applied::UnknownSession));
+        };
+        let now = self.clock.now();
+        let Some(patch) = plan(&cur, now)?.filter(|p| !p.is_empty()) else {
+            return Ok(Attempt::Done(Applied::Unchanged));
+        };
+        let next = patch.applied(&cur);
+        let write = RecordWrite {
+            id: id.clone(),
+            expected_revision: cur.revision,
+            event: classify_write(&cur, &next),
+            updated_at: now,
+            end_incidents: ended_incidents(&next),
+            enqueue: if enqueue {
+                reaction_to_enqueue(&cur, &next)
+            } else {
+                None
+            },
+            patch,
+        };
+        match self.records.commit(write).await {
+            Ok(record) => {
+                self.wakeups.after_commit();
+                Ok(Attempt::Done(Applied::Changed(Box::new(record))))
+            }
+            Err(e @ StoreError::Conflict { .. }) => Ok(Attempt::Conflict(e)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The write pipeline of 7.1 with up to five attempts.
+    async fn pipeline<F>(&self, id: &SessionId, enqueue: bool, plan: F) -> Result<Applied, LcmError>
+    where
+        F: FnMut(&SessionRecord, Timestamp) -> Result<Option<LifecyclePatch>, LcmError>,
+    {
+        self.pipeline_then(id, enqueue, plan, || {}).await
+    }
+
+    /// The pipeline, running `finished` once the outcome is known, still under the session lock.
+    async fn pipeline_then<F, D>(
+        &self,
+        id: &SessionId,
+        enqueue: bool,
+        mut plan: F,
+        finished: D,
+    ) -> Result<Applied, LcmError>
+    where
+        F: FnMut(&SessionRecord, Timestamp) -> Result<Option<LifecyclePatch>, LcmError>,
+        D: FnOnce(),
+    {
+        let mut last_conflict = None;
+        for attempt in 1..=LCM_WRITE_ATTEMPTS {
+            let guard = self.locks.lock(id).await;
+            match self.attempt(id, enqueue, &mut plan).await? {
+                Attempt::Done(applied) => {
+                    finished();
+                    return Ok(applied);
+                }
+                Attempt::Conflict(e) => {
+                    drop(guard);
+                    last_conflict = Some(e);
+                    backoff(attempt).await;
+                }
+            }
+        }
+        Err(conflict(id, last_conflict))
+    }
+
+    /// `ApplyRuntimeObservation` (7.3): unknown ids and stale launches are no-ops.
+    pub async fn apply_runtime_observation(
+        &self,
+        id: &SessionId,
+        facts: &RuntimeFacts,
+    ) -> Result<Applied, LcmError> {
+        self.pipeline(id, true, |cur, now| {
+            Ok(plan_runtime_observation(
+                cur,
+                facts,
+                facts.observed_at.unwrap_or(now),
+            ))
+        })
+        .await
+    }
+
+    /// `ApplySCMObservation` (7.4): `fetched = false` is a no-op.
+    pub async fn apply_scm_observation(
+        &self,
+        id: &SessionId,
+        facts: &ScmFacts,
+    ) -> Result<Applied, LcmError> {
+        self.pipeline(id, true, |cur, _| Ok(plan_scm_observation(cur, facts)))
+            .await
+    }
+
+    /// `ApplyActivitySignal` (7.5) with the hook gate (section 12). An unknown id gives
+    /// `Applied::UnknownSession`. The gate's bookkeeping is computed by the (re-runnable) plan
+    /// and stored once, under the session lock, when the pipeline finishes.
+    pub async fn apply_activity_signal(
+        &self,
+        id: &SessionId,
+        signal: &ActivitySignal,
+    ) -> Result<Applied, LcmError> {
+        let flight_after: Mutex<Option<FlightState>> = Mutex::new(None);
+        let plan = |cur: &SessionRecord, now: Timestamp| {
+            let flight = self.flight_for(id, &cur.launch.id);
+            let (allowed, next_flight) = gate_signal(cur.lifecycle.activity.state, &flight, signal);
+            let planned = plan_activity_signal(cur, signal, allowed, now);
+            // A stale launch or a moved revision ignores the signal entirely.
+            *lock(&flight_after) = planned.is_ok().then_some(next_flight);
+            Ok(planned.unwrap_or(None))
+        };
+        let store_flight = || {
+            if let Some(flight) = lock(&flight_after).take() {
+                lock(&self.flights).insert(id.clone(), flight);
+            }
+        };
+        self.pipeline_then(id, true, plan, store_flight).await
+    }
+
+    /// The flight state of a session's current launch (fresh for a new launch).
+    fn flight_for(&self, id: &SessionId, launch_id: &str) -> FlightState {
+        match lock(&self.flights).get(id) {
+            Some(f) if f.launch_id == launch_id => f.clone(),
+            _ => FlightState::for_launch(launch_id),
+        }
+    }
+
+    /// `OnSpawnInitiated` (7.6): create, reopen or revert. Never enqueues a reaction.
+    pub async fn on_spawn_initiated(&self, init: SpawnInitiation) -> Result<Created, LcmError> {
+        match init {
+            SpawnInitiation::Create(spec) => {
+                let now = self.clock.now();
+                let mut metadata = Metadata::new();
+                for (key, value) in [(meta::BRANCH, &spec.branch), (meta::PROMPT, &spec.prompt)] {
+                    if !value.is_empty() {
+                        metadata.insert(key.to_owned(), value.clone());
+                    }
+                }
+                let created = self
+                    .records
+                    .create(NewSession {
+                        project_id: spec.project_id,
+                        issue_id: spec.issue_id,
+                        kind: spec.kind,
+                        agent: spec.agent,
+                        lifecycle: initial_lifecycle(PrReason::NotCreated),
+                        launch: Launch {
+                            id: new_launch_id(),
+                            started_at: None,
+                            first_signal_at: None,
+                        },
+                        metadata,
+                        created_at: now,
+                        spawn_request_id: spec.spawn_request_id,
+                    })
+                    .await?;
+                if !created.existing {
+                    self.wakeups.after_commit();
+                }
+                Ok(created)
+            }
+            SpawnInitiation::Reopen(id) => {
+                let launch_id = new_launch_id();
+                let applied = self
+                    .pipeline(&id, false, |cur, _| {
+                        plan_reopen(cur, launch_id.clone())
+                            .map(Some)
+                            .map_err(|ActiveSession| LcmError::ActiveSession(id.clone()))
+                    })
+                    .await?;
+                self.expect_record(&id, applied).await
+            }
+            SpawnInitiation::Revert(earlier) => {
+                let id = earlier.id.clone();
+                let applied = self
+                    .pipeline(&id, false, |_, _| Ok(Some(plan_revert(&earlier))))
+                    .await?;
+                self.expect_record(&id, applied).await
+            }
+        }
+    }
+
+    async fn expect_record(&self, id: &SessionId, applied: Applied) -> Result<Created, LcmError> {
+        let record = match applied {
+            Applied::Changed(record) => *record,
+            Applied::Unchanged => self
+                .records
+                .load(id)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(id.clone()))?,
+            Applied::UnknownSession => return Err(StoreError::NotFound(id.clone()).into()),
+        };
+        Ok(Created {
+            record,
+            existing: false,
+        })
+    }
+
+    /// `OnSpawnCompleted` (7.7): the runtime exists. Unknown id → `UnseededSession`.
+    pub async fn on_spawn_completed(
+        &self,
+        id: &SessionId,
+        outcome: &SpawnOutcome,
+    ) -> Result<SessionRecord, LcmError> {
+        let applied = self
+            .pipeline(id, false, |cur, now| {
+                Ok(Some(plan_spawn_completed(cur, outcome, now)))
+            })
+            .await?;
+        match applied {
+            Applied::UnknownSession => Err(LcmError::UnseededSession(id.clone())),
+            other => Ok(self.expect_record(id, other).await?.record),
+        }
+    }
+
+    /// `OnKillRequested` (7.8): explicit terminal authority. Unknown or already terminal → no-op.
+    /// The commit deletes every tracker of the session and enqueues nothing.
+    pub async fn on_kill_requested(
+        &self,
+        id: &SessionId,
+        reason: &KillReason,
+    ) -> Result<Applied, LcmError> {
+        self.pipeline(id, false, |cur, _| Ok(plan_kill(cur, reason)))
+            .await
+    }
+
+    /// `TickEscalations(now)` (9.8): escalates trackers whose time budget ran out, queuing one
+    /// escalation row each. Never writes session records. Returns how many escalated.
+    pub async fn tick_escalations(&self, now: Timestamp) -> Result<usize, LcmError> {
+        let due = self
+            .trackers
+            .escalate_due(now, &self.policies.time_budgets())
+            .await?;
+        if !due.is_empty() {
+            self.wakeups.reactions.notify_one();
+        }
+        Ok(due.len())
+    }
+
+    /// `RunningSessions()` (7.9): every record whose session state is not terminal.
+    pub async fn running_sessions(&self) -> Result<Vec<SessionRecord>, LcmError> {
+        Ok(self.records.list_running().await?)
+    }
+}
+
+/// Locks a std mutex, ignoring poisoning: every critical section here completes its update.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The error after the last attempt lost its compare-and-swap.
+fn conflict(id: &SessionId, last: Option<StoreError>) -> LcmError {
+    LcmError::Store(last.unwrap_or_else(|| StoreError::Conflict {
+        id: id.clone(),
+        expected: 0,
+    }))
+}
+
+/// A small jittered pause (1–10 ms × attempt) before retrying a lost compare-and-swap.
+async fn backoff(attempt: u32) {
+    let millis = fastrand::u64(1..=10) * u64::from(attempt);
+    tokio::time::sleep(Duration::from_millis(millis)).await;
+}
+
+/// A fresh launch generation id (UUIDv4).
+pub fn new_launch_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+#[cfg(test)]
+mod tests;
