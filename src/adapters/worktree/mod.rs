@@ -1,0 +1,547 @@
+//! The git worktree workspace (adapters.md section 2): each session gets its own linked
+//! worktree at `<managed root>/<project>/<session>` on its own branch.
+//!
+//! The adapter is conservative with user data. The normal removal is never forced: a dirty,
+//! locked or still-registered worktree is refused and left as it is. The only forced removal is
+//! [`GitWorktree`]'s `preserve_then_remove`, which first commits everything uncommitted into
+//! `refs/ao/preserved/<session>` (see `preserve`). Nothing outside the managed root is ever
+//! removed, and no branch or ref is deleted unless this adapter created it.
+//!
+//! Every git call goes through the shared [`CommandRunner`], so unit tests check the exact argv
+//! with a recording fake and integration tests run the real git.
+
+mod git;
+mod paths;
+mod porcelain;
+mod preserve;
+#[cfg(test)]
+mod tests;
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::adapters::process::CommandRunner;
+use crate::domain::{ProjectId, SessionId};
+use crate::ports::{Workspace, WorkspaceError, WorkspaceInfo, WorkspaceRequest};
+
+use git::{ADD_TIMEOUT, Git, failure};
+use paths::{ManagedRoot, same_place, validate_component};
+pub use porcelain::{WorktreeRecord, parse_worktree_list};
+pub use preserve::{PRESERVED_PREFIX, preserved_ref_name};
+
+/// The text git prints when `worktree add` meets a stale registration at the target path.
+const MISSING_BUT_REGISTERED: &str = "is a missing but already registered worktree";
+/// The text git prints when `worktree remove` refuses a locked worktree.
+const LOCKED_WORKTREE: &str = "locked working tree";
+
+/// Configuration of [`GitWorktree`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitWorktreeOptions {
+    /// The git program (default `git`, looked up on `PATH`).
+    pub git: OsString,
+    /// Where worktrees live (default `<data dir>/worktrees`); resolved to an absolute physical
+    /// path when the adapter is built.
+    pub managed_root: PathBuf,
+}
+
+impl GitWorktreeOptions {
+    /// The defaults for a data directory: `git` on `PATH`, worktrees under `<data dir>/worktrees`.
+    pub fn for_data_dir(data_dir: &Path) -> Self {
+        Self {
+            git: OsString::from("git"),
+            managed_root: data_dir.join("worktrees"),
+        }
+    }
+}
+
+/// The [`Workspace`] port over `git worktree`.
+#[derive(Debug, Clone)]
+pub struct GitWorktree {
+    git: Git,
+    root: ManagedRoot,
+}
+
+impl GitWorktree {
+    /// Resolves the managed root (which need not exist yet); runs no git.
+    pub fn new(
+        options: GitWorktreeOptions,
+        runner: Arc<dyn CommandRunner>,
+    ) -> Result<Self, WorkspaceError> {
+        Ok(Self {
+            git: Git::new(runner, options.git),
+            root: ManagedRoot::resolve(&options.managed_root)?,
+        })
+    }
+
+    /// The managed root as an absolute physical path.
+    pub fn managed_root(&self) -> &Path {
+        self.root.path()
+    }
+
+    /// `git -C <repo> worktree list --porcelain`, parsed.
+    pub async fn list_registered(
+        &self,
+        repo: &Path,
+    ) -> Result<Vec<WorktreeRecord>, WorkspaceError> {
+        let spec = self.git.at(repo).args(["worktree", "list", "--porcelain"]);
+        let text = self.git.ok(&spec).await?;
+        Ok(parse_worktree_list(&text))
+    }
+
+    /// The session's managed path.
+    fn request_path(&self, request: &WorkspaceRequest) -> Result<PathBuf, WorkspaceError> {
+        self.root
+            .session_path(request.project_id.as_str(), request.session_id.as_str())
+    }
+
+    /// Whether `refs/heads/<branch>` exists.
+    async fn local_branch_exists(&self, repo: &Path, branch: &str) -> Result<bool, WorkspaceError> {
+        Ok(self
+            .git
+            .resolve(repo, &format!("refs/heads/{branch}"))
+            .await?
+            .is_some())
+    }
+
+    /// The default branch `D` (adapters.md 2.3): the configured base branch, else origin's
+    /// HEAD, else the current branch, else `main`.
+    async fn default_branch(
+        &self,
+        repo: &Path,
+        configured: Option<&str>,
+    ) -> Result<String, WorkspaceError> {
+        if let Some(base) = configured.filter(|b| !b.is_empty()) {
+            return Ok(base.to_owned());
+        }
+        let origin_head = self.git.at(repo).args([
+            "symbolic-ref",
+            "--quiet",
+            "--short",
+            "refs/remotes/origin/HEAD",
+        ]);
+        let out = self.git.output(&origin_head).await?;
+        let name = out.stdout_text();
+        let name = name.trim();
+        if out.success() && !name.is_empty() {
+            return Ok(name.strip_prefix("origin/").unwrap_or(name).to_owned());
+        }
+        let current = self.git.at(repo).args(["branch", "--show-current"]);
+        let out = self.git.output(&current).await?;
+        let name = out.stdout_text();
+        let name = name.trim();
+        if out.success() && !name.is_empty() {
+            return Ok(name.to_owned());
+        }
+        Ok("main".to_owned())
+    }
+
+    /// The first existing base-ref candidate for a new branch, else `BranchNotFetched`.
+    async fn base_ref(
+        &self,
+        repo: &Path,
+        branch: &str,
+        configured: Option<&str>,
+    ) -> Result<String, WorkspaceError> {
+        let default = self.default_branch(repo, configured).await?;
+        for candidate in base_candidates(branch, &default) {
+            if self.git.resolve(repo, &candidate).await?.is_some() {
+                return Ok(candidate);
+            }
+        }
+        Err(WorkspaceError::BranchNotFetched(branch.to_owned()))
+    }
+
+    /// Runs one `git -C <repo> worktree add …` with the long deadline.
+    async fn worktree_add(&self, repo: &Path, args: Vec<OsString>) -> Result<(), WorkspaceError> {
+        let mut spec = self.git.at(repo).arg("worktree").arg("add").args(args);
+        spec.timeout = ADD_TIMEOUT;
+        self.git.ok(&spec).await.map(drop)
+    }
+
+    /// Re-registers a worktree whose directory is missing (adapters.md 2.4 step 4): one
+    /// `worktree add --force`, never two (a second `--force` would override a lock).
+    async fn reregister(
+        &self,
+        request: &WorkspaceRequest,
+        path: &Path,
+        registration: &WorktreeRecord,
+        branch: &str,
+        records: &[WorktreeRecord],
+    ) -> Result<(), WorkspaceError> {
+        if registration.locked.is_some() {
+            return Err(WorkspaceError::Locked);
+        }
+        // `--force` would also let git check out a branch that another worktree has.
+        refuse_if_checked_out_elsewhere(records, branch, path)?;
+        let args = if self.local_branch_exists(&request.repo, branch).await? {
+            force_existing_args(path, branch)
+        } else {
+            let base = self
+                .base_ref(&request.repo, branch, request.base_branch.as_deref())
+                .await?;
+            force_new_args(path, branch, &base)
+        };
+        self.worktree_add(&request.repo, args).await
+    }
+
+    /// Adds a worktree at an unregistered path (adapters.md 2.4 steps 5–7).
+    async fn add_fresh(
+        &self,
+        request: &WorkspaceRequest,
+        path: &Path,
+        records: &[WorktreeRecord],
+    ) -> Result<(), WorkspaceError> {
+        let (repo, branch) = (&request.repo, request.branch.as_str());
+        refuse_if_checked_out_elsewhere(records, branch, path)?;
+        refuse_if_occupied(path)?;
+        if self.local_branch_exists(repo, branch).await? {
+            return self.worktree_add(repo, existing_args(path, branch)).await;
+        }
+        let base = self
+            .base_ref(repo, branch, request.base_branch.as_deref())
+            .await?;
+        let first = match self.worktree_add(repo, new_args(path, branch, &base)).await {
+            Ok(()) => return Ok(()),
+            Err(e) => e,
+        };
+        let WorkspaceError::Git { argv, output } = &first else {
+            return Err(first);
+        };
+        if !output.contains(MISSING_BUT_REGISTERED) {
+            return Err(first);
+        }
+        // The failed attempt may have created the branch already; that ref is kept either way.
+        let retry = if self.local_branch_exists(repo, branch).await? {
+            force_existing_args(path, branch)
+        } else {
+            force_new_args(path, branch, &base)
+        };
+        match self.worktree_add(repo, retry).await {
+            Ok(()) => Ok(()),
+            Err(WorkspaceError::Git {
+                argv: retry_argv,
+                output: retry_output,
+            }) => Err(WorkspaceError::Git {
+                argv: retry_argv,
+                output: format!("{retry_output}\n(first attempt `{argv}`: {output})"),
+            }),
+            Err(other) => Err(other),
+        }
+    }
+
+    fn info(&self, request: &WorkspaceRequest, path: PathBuf, branch: String) -> WorkspaceInfo {
+        WorkspaceInfo {
+            repo: request.repo.clone(),
+            path,
+            branch,
+            project_id: request.project_id.clone(),
+            session_id: request.session_id.clone(),
+        }
+    }
+
+    /// Removes an unregistered leftover at a validated managed path. A leftover that still
+    /// holds a `.git` entry may be a checkout of some other repository, so it is refused.
+    async fn remove_leftover(&self, path: &Path) -> Result<(), WorkspaceError> {
+        self.root.check(path)?;
+        let meta = match tokio::fs::symlink_metadata(path).await {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(io_error("inspecting", path, &e)),
+        };
+        let removed = if meta.is_dir() {
+            if tokio::fs::symlink_metadata(path.join(".git")).await.is_ok() {
+                return Err(WorkspaceError::NotAWorktree(format!(
+                    "{} (holds a .git entry but is not registered in this repository)",
+                    path.display()
+                )));
+            }
+            tokio::fs::remove_dir_all(path).await
+        } else {
+            tokio::fs::remove_file(path).await
+        };
+        match removed {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_error("removing", path, &e)),
+        }
+    }
+}
+
+#[async_trait]
+impl Workspace for GitWorktree {
+    async fn check_branch(&self, repo: &Path, branch: &str) -> Result<(), WorkspaceError> {
+        let spec = self
+            .git
+            .at(repo)
+            .args(["check-ref-format", "--branch", branch]);
+        let out = self.git.output(&spec).await?;
+        if !out.success() {
+            return Err(WorkspaceError::BranchInvalid {
+                branch: branch.to_owned(),
+                output: out.combined(),
+            });
+        }
+        // `--branch` expands shorthands such as `@{-1}`; a branch must be named literally.
+        let normalized = out.stdout_text();
+        if normalized.trim() != branch {
+            return Err(WorkspaceError::BranchInvalid {
+                branch: branch.to_owned(),
+                output: format!("git reads it as {:?}", normalized.trim()),
+            });
+        }
+        Ok(())
+    }
+
+    fn path_for(
+        &self,
+        project: &ProjectId,
+        session: &SessionId,
+    ) -> Result<PathBuf, WorkspaceError> {
+        self.root.session_path(project.as_str(), session.as_str())
+    }
+
+    async fn create(&self, request: &WorkspaceRequest) -> Result<WorkspaceInfo, WorkspaceError> {
+        validate_request(request)?;
+        self.check_branch(&request.repo, &request.branch).await?;
+        let path = self.request_path(request)?;
+        let records = self.list_registered(&request.repo).await?;
+        if let Some(registration) = find_registration(&records, &path) {
+            let branch = registration
+                .branch
+                .clone()
+                .unwrap_or_else(|| request.branch.clone());
+            if path.is_dir() {
+                return Ok(self.info(request, path, branch));
+            }
+            self.reregister(request, &path, registration, &request.branch, &records)
+                .await?;
+            return Ok(self.info(request, path, request.branch.clone()));
+        }
+        self.add_fresh(request, &path, &records).await?;
+        Ok(self.info(request, path, request.branch.clone()))
+    }
+
+    async fn destroy(&self, info: &WorkspaceInfo) -> Result<(), WorkspaceError> {
+        validate_component("project id", info.project_id.as_str())?;
+        let path = info.path.as_path();
+        self.root.check(path)?;
+        let repo = info.repo.as_path();
+        let remove = self.git.at(repo).arg("worktree").arg("remove").arg(path);
+        let removed = self.git.output(&remove).await?;
+        let prune = self.git.at(repo).args(["worktree", "prune"]);
+        self.git.ok(&prune).await?;
+        let records = self.list_registered(repo).await?;
+        if let Some(registration) = find_registration(&records, path) {
+            let remove_error = if removed.success() {
+                String::new()
+            } else {
+                removed.combined()
+            };
+            if registration.locked.is_some() || remove_error.contains(LOCKED_WORKTREE) {
+                return Err(WorkspaceError::Locked);
+            }
+            let status = self.git.at(path).args(["status", "--porcelain"]);
+            let status_error = match self.git.output(&status).await {
+                Ok(out) if out.success() && !out.stdout_text().trim().is_empty() => {
+                    return Err(WorkspaceError::Dirty);
+                }
+                Ok(out) if out.success() => String::new(),
+                Ok(out) => failure(&status, &out).to_string(),
+                Err(e) => e.to_string(),
+            };
+            let detail = [remove_error, status_error]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join("; ");
+            return Err(WorkspaceError::StillRegistered(format!(
+                "{}: {detail}",
+                path.display()
+            )));
+        }
+        self.remove_leftover(path).await
+    }
+
+    async fn list(
+        &self,
+        repo: &Path,
+        project: &ProjectId,
+    ) -> Result<Vec<WorkspaceInfo>, WorkspaceError> {
+        let project_dir = self.root.project_dir(project.as_str())?;
+        let records = self.list_registered(repo).await?;
+        let mut infos = vec![];
+        for record in records.into_iter().filter(|r| !r.bare) {
+            let Some(parent) = record.path.parent() else {
+                continue;
+            };
+            if !same_place(parent, &project_dir) {
+                continue;
+            }
+            let Some(name) = record.path.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            let Ok(session_id) = SessionId::parse(name) else {
+                tracing::warn!(path = %record.path.display(), "worktree under the managed root has no valid session id");
+                continue;
+            };
+            infos.push(WorkspaceInfo {
+                repo: repo.to_path_buf(),
+                path: project_dir.join(name),
+                branch: record.branch.unwrap_or_default(),
+                project_id: project.clone(),
+                session_id,
+            });
+        }
+        Ok(infos)
+    }
+
+    async fn restore(
+        &self,
+        request: &WorkspaceRequest,
+    ) -> Result<(WorkspaceInfo, bool), WorkspaceError> {
+        validate_request(request)?;
+        let path = self.request_path(request)?;
+        let records = self.list_registered(&request.repo).await?;
+        if let Some(registration) = find_registration(&records, &path) {
+            let branch = registration
+                .branch
+                .clone()
+                .unwrap_or_else(|| request.branch.clone());
+            if path.is_dir() {
+                return Ok((self.info(request, path, branch), false));
+            }
+            self.reregister(request, &path, registration, &branch, &records)
+                .await?;
+            return Ok((self.info(request, path, branch), true));
+        }
+        refuse_if_occupied(&path)?;
+        self.check_branch(&request.repo, &request.branch).await?;
+        self.add_fresh(request, &path, &records).await?;
+        Ok((self.info(request, path, request.branch.clone()), true))
+    }
+
+    async fn stash_uncommitted(
+        &self,
+        info: &WorkspaceInfo,
+    ) -> Result<Option<String>, WorkspaceError> {
+        self.stash(info).await
+    }
+
+    async fn preserve_then_remove(
+        &self,
+        info: &WorkspaceInfo,
+    ) -> Result<Option<String>, WorkspaceError> {
+        self.preserve_and_remove(info).await
+    }
+
+    async fn preserved_ref(&self, info: &WorkspaceInfo) -> Result<Option<String>, WorkspaceError> {
+        self.find_preserved(info).await
+    }
+
+    async fn apply_preserved(
+        &self,
+        info: &WorkspaceInfo,
+        reference: &str,
+    ) -> Result<(), WorkspaceError> {
+        self.apply(info, reference).await
+    }
+
+    async fn add_exclude(
+        &self,
+        info: &WorkspaceInfo,
+        patterns: &[String],
+    ) -> Result<(), WorkspaceError> {
+        self.exclude(info, patterns).await
+    }
+}
+
+/// Config validation (adapters.md 2.2): ids usable as path components, a branch given.
+fn validate_request(request: &WorkspaceRequest) -> Result<(), WorkspaceError> {
+    validate_component("project id", request.project_id.as_str())?;
+    validate_component("session id", request.session_id.as_str())?;
+    if request.branch.is_empty() {
+        return Err(WorkspaceError::BranchInvalid {
+            branch: String::new(),
+            output: "a branch is required".to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// Base-ref candidates for a new branch, in order (adapters.md 2.3).
+pub fn base_candidates(branch: &str, default: &str) -> Vec<String> {
+    let mut candidates = vec![format!("origin/{branch}")];
+    if default.contains('/') {
+        candidates.push(default.to_owned());
+    } else {
+        candidates.push(format!("origin/{default}"));
+        candidates.push(format!("refs/heads/{default}"));
+    }
+    candidates.push(branch.to_owned());
+    candidates.push(format!("refs/tags/{branch}"));
+    candidates
+}
+
+fn existing_args(path: &Path, branch: &str) -> Vec<OsString> {
+    vec![path.into(), branch.into()]
+}
+
+fn new_args(path: &Path, branch: &str, base: &str) -> Vec<OsString> {
+    vec!["-b".into(), branch.into(), path.into(), base.into()]
+}
+
+fn force_existing_args(path: &Path, branch: &str) -> Vec<OsString> {
+    let mut args = vec![OsString::from("--force")];
+    args.extend(existing_args(path, branch));
+    args
+}
+
+fn force_new_args(path: &Path, branch: &str, base: &str) -> Vec<OsString> {
+    let mut args = vec![OsString::from("--force")];
+    args.extend(new_args(path, branch, base));
+    args
+}
+
+/// The registration at `path`, if any.
+fn find_registration<'a>(records: &'a [WorktreeRecord], path: &Path) -> Option<&'a WorktreeRecord> {
+    records.iter().find(|r| same_place(&r.path, path))
+}
+
+fn refuse_if_checked_out_elsewhere(
+    records: &[WorktreeRecord],
+    branch: &str,
+    path: &Path,
+) -> Result<(), WorkspaceError> {
+    match records
+        .iter()
+        .find(|r| r.branch.as_deref() == Some(branch) && !same_place(&r.path, path))
+    {
+        Some(other) => Err(WorkspaceError::BranchCheckedOutElsewhere {
+            branch: branch.to_owned(),
+            path: other.path.display().to_string(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Refuses an unregistered path that holds anything (a file, or a non-empty directory).
+fn refuse_if_occupied(path: &Path) -> Result<(), WorkspaceError> {
+    let occupied = match std::fs::symlink_metadata(path) {
+        Err(_) => false,
+        Ok(meta) if meta.is_dir() => std::fs::read_dir(path)
+            .map(|mut entries| entries.next().is_some())
+            .unwrap_or(true),
+        Ok(_) => true,
+    };
+    if occupied {
+        return Err(WorkspaceError::NotAWorktree(path.display().to_string()));
+    }
+    Ok(())
+}
+
+fn io_error(doing: &str, path: &Path, error: &std::io::Error) -> WorkspaceError {
+    WorkspaceError::Io(format!("{doing} {}: {error}", path.display()))
+}
