@@ -21,6 +21,8 @@ pub mod lifecycle;
 pub mod messages;
 pub mod ports;
 pub mod reactions;
+pub mod reaper;
+pub mod session;
 mod workers;
 
 #[cfg(test)]

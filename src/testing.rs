@@ -272,6 +272,8 @@ pub struct ScriptedRecords {
     /// Yields to other tasks between a load and the commit that follows it.
     pub yield_before_commit: std::sync::atomic::AtomicBool,
     before_commit: Mutex<Option<Interleave>>,
+    /// Records `list_running` and `commit <id>` calls when set.
+    pub journal: Mutex<Option<Journal>>,
 }
 
 impl ScriptedRecords {
@@ -284,6 +286,7 @@ impl ScriptedRecords {
             fail_reads: Default::default(),
             yield_before_commit: Default::default(),
             before_commit: Mutex::new(None),
+            journal: Mutex::new(None),
         })
     }
 
@@ -334,6 +337,9 @@ impl LifecycleStore for ScriptedRecords {
     ) -> Result<SessionRecord, crate::ports::StoreError> {
         self.commits
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if let Some(journal) = self.journal.lock().unwrap().as_ref() {
+            journal.lock().unwrap().push(format!("commit {}", write.id));
+        }
         if self
             .always_conflict
             .load(std::sync::atomic::Ordering::SeqCst)
@@ -364,9 +370,233 @@ impl LifecycleStore for ScriptedRecords {
     }
 
     async fn list_running(&self) -> Result<Vec<SessionRecord>, crate::ports::StoreError> {
+        if let Some(journal) = self.journal.lock().unwrap().as_ref() {
+            journal.lock().unwrap().push("list_running".to_owned());
+        }
         if let Some(e) = self.read_error() {
             return Err(e);
         }
         self.inner.list_running().await
+    }
+}
+
+/// A shared call journal, to assert the order of calls across fakes.
+pub type Journal = Arc<Mutex<Vec<String>>>;
+
+/// An in-memory runtime: records calls, answers probes from a table (absent = dead/dead), and
+/// fails on request.
+#[derive(Default)]
+pub struct FakeRuntime {
+    pub journal: Journal,
+    probes: Mutex<HashMap<String, crate::ports::PaneProbe>>,
+    probe_delay: Mutex<Option<Duration>>,
+    fail_create: Mutex<Option<crate::ports::RuntimeError>>,
+    fail_destroy: Mutex<Option<crate::ports::RuntimeError>>,
+    pub created: Mutex<Vec<crate::ports::RuntimeConfig>>,
+    pub destroyed: Mutex<Vec<String>>,
+    pub probe_calls: std::sync::atomic::AtomicUsize,
+    panes: Mutex<Vec<crate::ports::PaneInfo>>,
+    list_error: Mutex<Option<crate::ports::RuntimeError>>,
+}
+
+impl FakeRuntime {
+    pub fn with_journal(journal: Journal) -> Arc<Self> {
+        Arc::new(Self {
+            journal,
+            ..Self::default()
+        })
+    }
+
+    fn note(&self, entry: String) {
+        self.journal.lock().unwrap().push(entry);
+    }
+
+    /// Sets what `probe_all` reports for a handle.
+    pub fn set_probe(
+        &self,
+        handle: &str,
+        runtime: crate::domain::ProbeResult,
+        process: crate::domain::ProbeResult,
+    ) {
+        self.probes.lock().unwrap().insert(
+            handle.to_owned(),
+            crate::ports::PaneProbe {
+                runtime,
+                process,
+                pane_exit_status: None,
+            },
+        );
+    }
+
+    /// Makes every probe take this long and then fail (a hanging tmux).
+    pub fn hang_probes(&self, delay: Duration) {
+        *self.probe_delay.lock().unwrap() = Some(delay);
+    }
+
+    pub fn fail_next_create(&self, e: crate::ports::RuntimeError) {
+        *self.fail_create.lock().unwrap() = Some(e);
+    }
+
+    pub fn fail_destroys(&self, e: Option<crate::ports::RuntimeError>) {
+        *self.fail_destroy.lock().unwrap() = e;
+    }
+
+    pub fn set_panes(&self, panes: Vec<crate::ports::PaneInfo>) {
+        *self.panes.lock().unwrap() = panes;
+    }
+
+    pub fn fail_listing(&self, e: crate::ports::RuntimeError) {
+        *self.list_error.lock().unwrap() = Some(e);
+    }
+}
+
+#[async_trait]
+impl crate::ports::Runtime for FakeRuntime {
+    fn name(&self) -> &'static str {
+        "tmux"
+    }
+
+    fn handle_for(&self, session: &SessionId) -> RuntimeHandle {
+        RuntimeHandle {
+            id: session.as_str().to_owned(),
+            runtime_name: "tmux".to_owned(),
+            pane_id: None,
+        }
+    }
+
+    async fn check_prerequisites(&self) -> Result<String, crate::ports::RuntimeError> {
+        Ok("tmux fake".to_owned())
+    }
+
+    async fn create(
+        &self,
+        config: &crate::ports::RuntimeConfig,
+    ) -> Result<RuntimeHandle, crate::ports::RuntimeError> {
+        self.note(format!("runtime.create {}", config.session_id));
+        if let Some(e) = self.fail_create.lock().unwrap().take() {
+            return Err(e);
+        }
+        self.created.lock().unwrap().push(config.clone());
+        let n = self.created.lock().unwrap().len();
+        Ok(RuntimeHandle {
+            id: config.session_id.as_str().to_owned(),
+            runtime_name: "tmux".to_owned(),
+            pane_id: Some(format!("%{n}")),
+        })
+    }
+
+    async fn destroy(&self, handle: &RuntimeHandle) -> Result<(), crate::ports::RuntimeError> {
+        self.note(format!("runtime.destroy {}", handle.id));
+        if let Some(e) = self.fail_destroy.lock().unwrap().clone() {
+            return Err(e);
+        }
+        self.destroyed.lock().unwrap().push(handle.id.clone());
+        Ok(())
+    }
+
+    async fn send_message(
+        &self,
+        handle: &RuntimeHandle,
+        text: &str,
+    ) -> Result<(), crate::ports::RuntimeError> {
+        self.note(format!("runtime.send {} {text}", handle.id));
+        Ok(())
+    }
+
+    async fn interrupt(&self, handle: &RuntimeHandle) -> Result<(), crate::ports::RuntimeError> {
+        self.note(format!("runtime.interrupt {}", handle.id));
+        Ok(())
+    }
+
+    async fn output(
+        &self,
+        _handle: &RuntimeHandle,
+        _lines: usize,
+    ) -> Result<String, crate::ports::RuntimeError> {
+        Ok(String::new())
+    }
+
+    async fn read_output(
+        &self,
+        _handle: &RuntimeHandle,
+        cursor: u64,
+        _max_bytes: usize,
+    ) -> Result<crate::ports::OutputChunk, crate::ports::RuntimeError> {
+        Ok(crate::ports::OutputChunk {
+            text: String::new(),
+            start: cursor,
+            next: cursor,
+        })
+    }
+
+    async fn is_alive(&self, handle: &RuntimeHandle) -> Result<bool, crate::ports::RuntimeError> {
+        Ok(!self.destroyed.lock().unwrap().contains(&handle.id))
+    }
+
+    async fn restart(
+        &self,
+        handle: &RuntimeHandle,
+        _config: &crate::ports::RuntimeConfig,
+    ) -> Result<(), crate::ports::RuntimeError> {
+        self.note(format!("runtime.restart {}", handle.id));
+        Ok(())
+    }
+
+    async fn list_panes(&self) -> Result<Vec<crate::ports::PaneInfo>, crate::ports::RuntimeError> {
+        self.note("runtime.list_panes".to_owned());
+        if let Some(e) = self.list_error.lock().unwrap().clone() {
+            return Err(e);
+        }
+        Ok(self.panes.lock().unwrap().clone())
+    }
+
+    async fn probe_all(
+        &self,
+        targets: &[crate::ports::ProbeTarget],
+    ) -> Vec<crate::ports::PaneProbe> {
+        use crate::domain::ProbeResult;
+        self.note(format!("runtime.probe_all {}", targets.len()));
+        self.probe_calls
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let delay = *self.probe_delay.lock().unwrap();
+        if let Some(delay) = delay {
+            tokio::time::sleep(delay).await;
+            let failed = crate::ports::PaneProbe {
+                runtime: ProbeResult::Failed,
+                process: ProbeResult::Failed,
+                pane_exit_status: None,
+            };
+            return vec![failed; targets.len()];
+        }
+        let probes = self.probes.lock().unwrap();
+        targets
+            .iter()
+            .map(|t| {
+                probes
+                    .get(&t.handle_id)
+                    .copied()
+                    .unwrap_or(crate::ports::PaneProbe {
+                        runtime: ProbeResult::Dead,
+                        process: ProbeResult::Dead,
+                        pane_exit_status: None,
+                    })
+            })
+            .collect()
+    }
+
+    fn attach_command(
+        &self,
+        handle: &RuntimeHandle,
+    ) -> Result<crate::ports::AttachCommand, crate::ports::RuntimeError> {
+        Ok(crate::ports::AttachCommand {
+            argv: vec![
+                "tmux".into(),
+                "attach-session".into(),
+                "-t".into(),
+                format!("={}", handle.id),
+            ],
+            env_set: vec![],
+            env_remove: vec![],
+        })
     }
 }

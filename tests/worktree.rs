@@ -725,3 +725,33 @@ async fn measure_operation_latency() {
         );
     }
 }
+
+/// `status` inspects without changing anything: missing, clean, dirty, locked, leftover.
+#[tokio::test]
+async fn status_reports_without_touching() {
+    use ao::ports::WorktreeStatus;
+    let env = env();
+    let info = env.create("s-status", "feature/status").await;
+    let status = || env.worktree.status(&info);
+    assert_eq!(status().await.unwrap(), WorktreeStatus::Clean);
+    std::fs::write(info.path.join("scratch.txt"), "x").unwrap();
+    assert_eq!(status().await.unwrap(), WorktreeStatus::Dirty);
+    assert!(
+        info.path.join("scratch.txt").exists(),
+        "status changed nothing"
+    );
+    std::fs::remove_file(info.path.join("scratch.txt")).unwrap();
+    git(
+        &env.repo,
+        &["worktree", "lock", info.path.to_str().unwrap()],
+    );
+    assert_eq!(status().await.unwrap(), WorktreeStatus::Locked);
+    git(
+        &env.repo,
+        &["worktree", "unlock", info.path.to_str().unwrap()],
+    );
+    env.worktree.destroy(&info).await.unwrap();
+    assert_eq!(status().await.unwrap(), WorktreeStatus::Missing);
+    std::fs::create_dir_all(info.path.join("sub")).unwrap();
+    assert_eq!(status().await.unwrap(), WorktreeStatus::Unregistered);
+}

@@ -79,6 +79,8 @@ pub struct NewSessionSpec {
     pub branch: String,
     pub prompt: String,
     pub spawn_request_id: Option<String>,
+    /// Further metadata to record at creation (e.g. the launch options).
+    pub extra_metadata: Metadata,
 }
 
 /// The three ways `OnSpawnInitiated` writes (7.6).
@@ -302,12 +304,11 @@ impl Lcm {
         match init {
             SpawnInitiation::Create(spec) => {
                 let now = self.clock.now();
-                let mut metadata = Metadata::new();
+                let mut metadata = spec.extra_metadata.clone();
                 for (key, value) in [(meta::BRANCH, &spec.branch), (meta::PROMPT, &spec.prompt)] {
-                    if !value.is_empty() {
-                        metadata.insert(key.to_owned(), value.clone());
-                    }
+                    metadata.insert(key.to_owned(), value.clone());
                 }
+                metadata.retain(|_, v| !v.is_empty());
                 let created = self
                     .records
                     .create(NewSession {

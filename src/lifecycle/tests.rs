@@ -1207,6 +1207,7 @@ fn spec(branch: &str) -> NewSessionSpec {
         branch: branch.to_owned(),
         prompt: "do it".to_owned(),
         spawn_request_id: None,
+        extra_metadata: Default::default(),
     }
 }
 

@@ -27,4 +27,7 @@ pub use store::{
     Created, EVENTS_PAGE_MAX, EVENTS_WAIT_MAX, EventLog, EventPage, LifecycleStore, MessageStore,
     NewSession, ProjectStore, ReactionStore, RecordWrite, ScmSnapshotStore, Store, StoreError,
 };
-pub use workspace::{Workspace, WorkspaceError, WorkspaceInfo, WorkspaceRequest};
+pub use workspace::{
+    ProjectSetup, SetupError, Workspace, WorkspaceError, WorkspaceInfo, WorkspaceRequest,
+    WorktreeStatus,
+};

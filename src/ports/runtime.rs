@@ -99,6 +99,10 @@ pub trait Runtime: Send + Sync {
     /// `tmux` for the tmux runtime; recorded as the handle's runtime name.
     fn name(&self) -> &'static str;
 
+    /// The handle `create` gives (or gave) the session, without looking at the runtime. Used
+    /// to find the pane of a spawn interrupted before its handle was recorded.
+    fn handle_for(&self, session: &SessionId) -> RuntimeHandle;
+
     /// Checks the runtime can work here (tmux 3.2+); returns its version text.
     async fn check_prerequisites(&self) -> Result<String, RuntimeError>;
 

@@ -61,6 +61,21 @@ pub struct WorkspaceInfo {
     pub session_id: SessionId,
 }
 
+/// What a worktree looks like right now (read-only inspection).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorktreeStatus {
+    /// Neither registered nor present on disk (already removed).
+    Missing,
+    /// Registered, present, no uncommitted changes.
+    Clean,
+    /// Registered with tracked or untracked changes.
+    Dirty,
+    /// Registered and locked.
+    Locked,
+    /// Present on disk but not a registered worktree (a leftover directory).
+    Unregistered,
+}
+
 /// A git worktree manager.
 #[async_trait]
 pub trait Workspace: Send + Sync {
@@ -116,10 +131,41 @@ pub trait Workspace: Send + Sync {
         reference: &str,
     ) -> Result<(), WorkspaceError>;
 
+    /// Inspects a worktree without changing anything.
+    async fn status(&self, info: &WorkspaceInfo) -> Result<WorktreeStatus, WorkspaceError>;
+
     /// Appends patterns (idempotently) to the repository's shared `info/exclude`.
     async fn add_exclude(
         &self,
         info: &WorkspaceInfo,
         patterns: &[String],
     ) -> Result<(), WorkspaceError>;
+}
+
+/// A project's setup of a new worktree failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SetupError {
+    #[error("invalid setup path {0:?}: must be relative and stay inside the repository")]
+    UnsafePath(String),
+    #[error("{path}: source missing in the repository")]
+    MissingSource { path: String },
+    #[error("{path}: already present in the worktree")]
+    Exists { path: String },
+    #[error("post-create `{argv}` failed: {output}")]
+    PostCreate { argv: String, output: String },
+    #[error("{0}")]
+    Io(String),
+}
+
+/// Prepares a new worktree the way its project asks, before the agent starts.
+#[async_trait]
+pub trait ProjectSetup: Send + Sync {
+    /// Symlinks and copies files from the repository into the worktree, then runs the
+    /// post-create commands in it (argv, with a timeout). Returns the worktree-relative
+    /// patterns to exclude so the placed files never make the worktree dirty.
+    async fn prepare(
+        &self,
+        info: &WorkspaceInfo,
+        settings: &crate::domain::ProjectSettings,
+    ) -> Result<Vec<String>, SetupError>;
 }

@@ -25,7 +25,7 @@ use async_trait::async_trait;
 
 use crate::adapters::process::CommandRunner;
 use crate::domain::{ProjectId, SessionId};
-use crate::ports::{Workspace, WorkspaceError, WorkspaceInfo, WorkspaceRequest};
+use crate::ports::{Workspace, WorkspaceError, WorkspaceInfo, WorkspaceRequest, WorktreeStatus};
 
 use git::{ADD_TIMEOUT, Git, failure};
 use paths::{ManagedRoot, same_place, validate_component};
@@ -447,6 +447,35 @@ impl Workspace for GitWorktree {
         reference: &str,
     ) -> Result<(), WorkspaceError> {
         self.apply(info, reference).await
+    }
+
+    async fn status(&self, info: &WorkspaceInfo) -> Result<WorktreeStatus, WorkspaceError> {
+        let path = info.path.as_path();
+        self.root.check(path)?;
+        let records = self.list_registered(&info.repo).await?;
+        let Some(registration) = find_registration(&records, path) else {
+            return Ok(if path.exists() {
+                WorktreeStatus::Unregistered
+            } else {
+                WorktreeStatus::Missing
+            });
+        };
+        if registration.locked.is_some() {
+            return Ok(WorktreeStatus::Locked);
+        }
+        if !path.is_dir() {
+            return Ok(WorktreeStatus::Missing);
+        }
+        let status = self.git.at(path).args(["status", "--porcelain"]);
+        let out = self.git.output(&status).await?;
+        if !out.success() {
+            return Err(failure(&status, &out));
+        }
+        Ok(if out.stdout_text().trim().is_empty() {
+            WorktreeStatus::Clean
+        } else {
+            WorktreeStatus::Dirty
+        })
     }
 
     async fn add_exclude(

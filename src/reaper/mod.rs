@@ -1,0 +1,143 @@
+//! The reaper (session-manager.md section 12): every tick it fires due escalations, probes every
+//! running session with ONE batched runtime call, and reports the facts to the LCM.
+//!
+//! It only reports facts; the LCM decides. A tick costs one runtime process whatever the number
+//! of sessions, one failing session never stops a tick, and the loop stops within one tick of
+//! cancellation.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+use tracing::warn;
+
+use crate::domain::{RuntimeFacts, SessionId, Timestamp, meta};
+use crate::lifecycle::Lcm;
+use crate::ports::{Clock, ProbeTarget, Runtime};
+
+/// The default tick.
+pub const REAPER_TICK: Duration = Duration::from_secs(5);
+
+/// What one tick did (for logs and tests).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TickReport {
+    pub escalated: usize,
+    /// Sessions probed, in the order their facts were reported.
+    pub probed: Vec<SessionId>,
+    /// Sessions whose observation failed to apply.
+    pub failed: Vec<SessionId>,
+}
+
+/// The reaper loop.
+pub struct Reaper {
+    lcm: Arc<Lcm>,
+    runtime: Arc<dyn Runtime>,
+    clock: Arc<dyn Clock>,
+    interval: Duration,
+    /// `(session, launch)` pairs already warned about a missing handle.
+    warned: Mutex<HashSet<(SessionId, String)>>,
+}
+
+impl Reaper {
+    pub fn new(
+        lcm: Arc<Lcm>,
+        runtime: Arc<dyn Runtime>,
+        clock: Arc<dyn Clock>,
+        interval: Duration,
+    ) -> Self {
+        Self {
+            lcm,
+            runtime,
+            clock,
+            interval,
+            warned: Mutex::default(),
+        }
+    }
+
+    /// Ticks every interval (the first one interval after start: boot reconcile just probed)
+    /// until cancelled.
+    pub async fn run(self: Arc<Self>, cancel: CancellationToken) {
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = tokio::time::sleep(self.interval) => {}
+            }
+            let now = self.clock.now();
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = self.tick(now) => {}
+            }
+        }
+    }
+
+    /// One cycle: escalations, one batched probe, one observation per probed session.
+    pub async fn tick(&self, now: Timestamp) -> TickReport {
+        let mut report = TickReport::default();
+        match self.lcm.tick_escalations(now).await {
+            Ok(n) => report.escalated = n,
+            Err(e) => warn!(error = %e, "reaper: escalation tick failed"),
+        }
+        let running = match self.lcm.running_sessions().await {
+            Ok(running) => running,
+            Err(e) => {
+                warn!(error = %e, "reaper: listing running sessions failed; skipping this tick");
+                return report;
+            }
+        };
+        let mut probe_set = vec![];
+        for record in running {
+            if record.launch.started_at.is_none() {
+                continue; // spawn or restore in progress
+            }
+            let Some(handle_id) = record.meta(meta::RUNTIME_HANDLE_ID) else {
+                let key = (record.id.clone(), record.launch.id.clone());
+                if self
+                    .warned
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(key)
+                {
+                    warn!(session = %record.id, "reaper: no runtime handle recorded; not probing");
+                }
+                continue;
+            };
+            let runtime_name = record.meta(meta::RUNTIME_NAME).unwrap_or_default();
+            if runtime_name != self.runtime.name() {
+                warn!(session = %record.id, runtime = runtime_name, "reaper: unsupported runtime; not probing");
+                continue;
+            }
+            let target = ProbeTarget {
+                handle_id: handle_id.to_owned(),
+                pane_id: record.meta(meta::RUNTIME_PANE_ID).map(str::to_owned),
+            };
+            probe_set.push((record.id.clone(), record.launch.id.clone(), target));
+        }
+        if probe_set.is_empty() {
+            return report;
+        }
+        probe_set.sort_by(|a, b| a.0.cmp(&b.0));
+        let targets: Vec<ProbeTarget> = probe_set.iter().map(|(_, _, t)| t.clone()).collect();
+        let probes = self.runtime.probe_all(&targets).await;
+        for ((id, launch_id, _), probe) in probe_set.into_iter().zip(probes) {
+            let facts = RuntimeFacts {
+                observed_at: Some(now),
+                launch_id: Some(launch_id),
+                runtime: Some(probe.runtime),
+                process: Some(probe.process),
+                pane_exit_status: probe.pane_exit_status,
+            };
+            match self.lcm.apply_runtime_observation(&id, &facts).await {
+                Ok(_) => report.probed.push(id),
+                Err(e) => {
+                    warn!(session = %id, error = %e, "reaper: applying a runtime observation failed");
+                    report.failed.push(id);
+                }
+            }
+        }
+        report
+    }
+}
+
+#[cfg(test)]
+mod tests;

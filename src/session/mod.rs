@@ -1,0 +1,215 @@
+//! The Session Manager (SM, session-manager.md): spawn, kill, restore, cleanup, list, get and
+//! send, step by step with their rollback order.
+//!
+//! The SM drives the adapters through their ports and reports every outcome to the LCM; it never
+//! writes a record itself and never derives lifecycle state from observations. Everything that
+//! can be validated is validated before anything is created; a failure after that rolls back in
+//! reverse creation order and leaves the record visible as `errored`.
+
+mod env;
+mod reconcile;
+mod registry;
+mod restore;
+mod send;
+mod spawn;
+mod teardown;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::domain::{ProjectId, Session, SessionId, SessionRecord, Timestamp, derive_status};
+use crate::lifecycle::{Lcm, LcmError};
+use crate::ports::{
+    AgentCatalog, AgentError, Clock, ProjectSetup, Runtime, RuntimeError, SetupError, Store,
+    StoreError, Workspace, WorkspaceError,
+};
+
+pub use env::{IdentityEnv, pinned_path, runtime_env};
+pub use reconcile::BootReport;
+pub use registry::AgentRegistry;
+pub use send::{SendOutcome, SendRefusal};
+pub use spawn::{LaunchOptions, SpawnRequest};
+pub use teardown::{CleanupResult, KillOptions, KillResult, Skipped};
+
+/// Metadata key holding the launch options of a spawn (model, permission mode, command argv),
+/// so a restore relaunches the agent the same way.
+pub const META_LAUNCH_OPTIONS: &str = "launchOptions";
+
+/// A step of spawn or restore, named in errors and in the failed record's detail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Workspace,
+    Setup,
+    Hooks,
+    Launch,
+    Runtime,
+    SpawnCompleted,
+    Prompt,
+}
+
+impl Step {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Step::Workspace => "workspace",
+            Step::Setup => "project setup",
+            Step::Hooks => "agent hooks",
+            Step::Launch => "launch command",
+            Step::Runtime => "runtime",
+            Step::SpawnCompleted => "spawn completed",
+            Step::Prompt => "prompt delivery",
+        }
+    }
+}
+
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Errors of the Session Manager (session-manager.md section 2).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SmError {
+    #[error("session {0} not found")]
+    NotFound(SessionId),
+    #[error("project {0} not found (add it with `aoctl project add`)")]
+    ProjectNotFound(ProjectId),
+    #[error("unknown agent {0:?}")]
+    UnknownAgent(String),
+    #[error("no agent given and project {0} has no default agent")]
+    MissingAgent(ProjectId),
+    #[error("agent binary not found: {0}")]
+    AgentBinaryNotFound(String),
+    #[error("invalid agent options: {0}")]
+    InvalidAgentOptions(String),
+    #[error("runtime prerequisite not met: {0}")]
+    RuntimePrerequisite(String),
+    #[error("invalid branch name {branch:?}: {reason}")]
+    BranchInvalid { branch: String, reason: String },
+    #[error("session {0} is not terminal; only a killed or finished session can be restored")]
+    NotRestorable(SessionId),
+    #[error("session {id} cannot be restored: no {missing} recorded")]
+    IncompleteHandle {
+        id: SessionId,
+        missing: &'static str,
+    },
+    #[error("session {0} cannot be restored: no agent conversation and no saved prompt")]
+    NotResumable(SessionId),
+    #[error("session {id} cannot be torn down: no {missing} recorded")]
+    IncompleteTeardownMetadata {
+        id: SessionId,
+        missing: &'static str,
+    },
+    #[error("message to {id} refused: {reason}")]
+    Refused { id: SessionId, reason: SendRefusal },
+    #[error("session {id}: {step} failed: {message}")]
+    StepFailed {
+        id: SessionId,
+        step: Step,
+        message: String,
+    },
+    #[error(transparent)]
+    Workspace(#[from] WorkspaceError),
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    #[error(transparent)]
+    Setup(#[from] SetupError),
+    #[error(transparent)]
+    Agent(#[from] AgentError),
+    #[error(transparent)]
+    Lcm(#[from] LcmError),
+}
+
+impl From<StoreError> for SmError {
+    fn from(e: StoreError) -> Self {
+        SmError::Lcm(LcmError::Store(e))
+    }
+}
+
+/// Where the SM's sessions live and how their panes reach the daemon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionManagerConfig {
+    /// Exported as `AO_DATA_DIR`.
+    pub data_dir: PathBuf,
+    /// Exported as `AO_SOCKET`.
+    pub socket_path: PathBuf,
+    /// The directory holding `aoctl`, pinned first on the pane's PATH so hooks find it.
+    pub aoctl_dir: Option<PathBuf>,
+    /// The daemon's own PATH.
+    pub daemon_path: String,
+    /// `Err(reason)` when the runtime's prerequisites failed at daemon start.
+    pub runtime_ready: Result<(), String>,
+}
+
+/// The Session Manager.
+pub struct SessionManager {
+    lcm: Arc<Lcm>,
+    store: Arc<dyn Store>,
+    workspace: Arc<dyn Workspace>,
+    setup: Arc<dyn ProjectSetup>,
+    runtime: Arc<dyn Runtime>,
+    agents: Arc<AgentRegistry>,
+    clock: Arc<dyn Clock>,
+    config: SessionManagerConfig,
+}
+
+impl SessionManager {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        lcm: Arc<Lcm>,
+        store: Arc<dyn Store>,
+        workspace: Arc<dyn Workspace>,
+        setup: Arc<dyn ProjectSetup>,
+        runtime: Arc<dyn Runtime>,
+        agents: Arc<AgentRegistry>,
+        clock: Arc<dyn Clock>,
+        config: SessionManagerConfig,
+    ) -> Self {
+        Self {
+            lcm,
+            store,
+            workspace,
+            setup,
+            runtime,
+            agents,
+            clock,
+            config,
+        }
+    }
+
+    pub fn agents(&self) -> &Arc<AgentRegistry> {
+        &self.agents
+    }
+
+    /// The read model of a record: the record plus its derived display status.
+    pub fn read_model(&self, record: SessionRecord, now: Timestamp) -> Session {
+        let hook_capable = self.agents.capabilities(&record.agent).hook_capable;
+        Session {
+            status: derive_status(&record, now, hook_capable),
+            record,
+        }
+    }
+
+    /// All sessions (of one project), ordered by project, then number.
+    pub async fn list(&self, project: Option<&ProjectId>) -> Result<Vec<Session>, SmError> {
+        let now = self.clock.now();
+        let records = self.store.list(project).await?;
+        Ok(records
+            .into_iter()
+            .map(|r| self.read_model(r, now))
+            .collect())
+    }
+
+    /// One session; unknown id → `NotFound`.
+    pub async fn get(&self, id: &SessionId) -> Result<Session, SmError> {
+        let record = self
+            .store
+            .load(id)
+            .await?
+            .ok_or_else(|| SmError::NotFound(id.clone()))?;
+        Ok(self.read_model(record, self.clock.now()))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,138 @@
+//! Send (session-manager.md section 10): a user message goes through the session's durable
+//! message queue and its guarded delivery worker; the caller may wait for the outcome.
+
+use std::fmt;
+use std::time::Duration;
+
+use super::{SessionManager, SmError};
+use crate::domain::{Message, MessageMode, MessageState, NewMessage, SessionId};
+
+/// How often a waiting send looks at its message.
+const SEND_POLL: Duration = Duration::from_millis(25);
+
+/// Why a message was refused, in the spec's error vocabulary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendRefusal {
+    NotFound,
+    Terminated,
+    AgentExited,
+    /// A permission dialog is open; typing could answer it.
+    AwaitingDecision,
+    UnknownState,
+    /// The pane write itself failed, or no runtime handle is recorded.
+    Failed(String),
+}
+
+impl SendRefusal {
+    /// Maps a stored refusal reason (a guard outcome or an error text).
+    pub fn from_reason(reason: &str) -> Self {
+        match reason {
+            "suppressed_not_found" => SendRefusal::NotFound,
+            "suppressed_terminated" => SendRefusal::Terminated,
+            "suppressed_exited" => SendRefusal::AgentExited,
+            "suppressed_awaiting_user" => SendRefusal::AwaitingDecision,
+            "suppressed_unknown" => SendRefusal::UnknownState,
+            other => SendRefusal::Failed(other.to_owned()),
+        }
+    }
+}
+
+impl fmt::Display for SendRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SendRefusal::NotFound => f.write_str("the session does not exist"),
+            SendRefusal::Terminated => f.write_str("the session is terminated"),
+            SendRefusal::AgentExited => {
+                f.write_str("the agent has exited (text would run in the leftover shell)")
+            }
+            SendRefusal::AwaitingDecision => {
+                f.write_str("a permission dialog is open; answer it in the pane first")
+            }
+            SendRefusal::UnknownState => f.write_str("the session's state could not be read"),
+            SendRefusal::Failed(why) => write!(f, "delivery failed: {why}"),
+        }
+    }
+}
+
+/// Where a sent message got to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendOutcome {
+    /// Committed to the queue; not waited for.
+    Queued { message_id: i64 },
+    /// Typed into the pane (no confirmation available or it did not come).
+    Injected { message_id: i64 },
+    /// The agent confirmed it received the message.
+    Acknowledged { message_id: i64 },
+}
+
+impl SessionManager {
+    /// `Send(id, message, wait)`: queue a user message; with `wait`, return its final state, or
+    /// `Queued` if it is still waiting (for a busy agent) when the wait runs out.
+    pub async fn send(
+        &self,
+        id: &SessionId,
+        body: String,
+        wait: Option<Duration>,
+    ) -> Result<SendOutcome, SmError> {
+        if self.store.load(id).await?.is_none() {
+            return Err(SmError::NotFound(id.clone()));
+        }
+        let message = NewMessage {
+            session_id: id.clone(),
+            mode: MessageMode::Deliver,
+            body,
+            rollback: None,
+        };
+        self.send_message(message, wait).await
+    }
+
+    /// Queues a message and, for up to `wait`, polls it until it leaves `queued`.
+    pub(super) async fn send_message(
+        &self,
+        message: NewMessage,
+        wait: Option<Duration>,
+    ) -> Result<SendOutcome, SmError> {
+        let id = message.session_id.clone();
+        let queued = self
+            .store
+            .enqueue_message(message, self.clock.now())
+            .await?;
+        self.lcm.wakeups().messages.notify_one();
+        let Some(wait) = wait else {
+            return Ok(SendOutcome::Queued {
+                message_id: queued.id,
+            });
+        };
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let current = self
+                .store
+                .message(queued.id)
+                .await?
+                .ok_or_else(|| SmError::NotFound(id.clone()))?;
+            if let Some(outcome) = settled(&current)? {
+                return Ok(outcome);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(SendOutcome::Queued {
+                    message_id: queued.id,
+                });
+            }
+            tokio::time::sleep(SEND_POLL).await;
+        }
+    }
+}
+
+/// The outcome once a message left `queued`; refusals become errors.
+fn settled(message: &Message) -> Result<Option<SendOutcome>, SmError> {
+    let message_id = message.id;
+    match message.state {
+        MessageState::Queued => Ok(None),
+        MessageState::Injected => Ok(Some(SendOutcome::Injected { message_id })),
+        MessageState::Acknowledged => Ok(Some(SendOutcome::Acknowledged { message_id })),
+        MessageState::Refused => Err(SmError::Refused {
+            id: message.session_id.clone(),
+            reason: SendRefusal::from_reason(message.reason.as_deref().unwrap_or_default()),
+        }),
+    }
+}

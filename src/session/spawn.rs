@@ -1,0 +1,464 @@
+//! Spawn (session-manager.md section 5): preflight, then create record → worktree → setup and
+//! hooks → runtime → `OnSpawnCompleted`, rolling back in reverse order on failure.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tracing::warn;
+
+use super::env::{IdentityEnv, pinned_path, runtime_env};
+use super::{META_LAUNCH_OPTIONS, SessionManager, SmError, Step};
+use crate::domain::{
+    IssueId, KillKind, KillReason, MessageMode, NewMessage, Project, ProjectId, RuntimeHandle,
+    Session, SessionId, SessionKind, SessionRecord, SpawnOutcome, meta,
+};
+use crate::lifecycle::{NewSessionSpec, SpawnInitiation};
+use crate::ports::{
+    AgentError, AgentHarness, LaunchConfig, PermissionMode, PromptDelivery, RuntimeConfig,
+    WorkspaceError, WorkspaceInfo, WorkspaceRequest,
+};
+
+/// How long a retried spawn waits for the original (same request id) to finish.
+const REQUEST_WAIT: Duration = Duration::from_secs(120);
+/// Readiness of a `send`-delivery agent: initial delay, poll interval, give-up time.
+const READY_DELAY: Duration = Duration::from_millis(750);
+const READY_POLL: Duration = Duration::from_millis(200);
+const READY_TIMEOUT: Duration = Duration::from_secs(8);
+/// How long spawn waits for the after-start prompt to be written.
+const PROMPT_WAIT: Duration = Duration::from_secs(30);
+
+/// Agent options chosen at spawn, kept in metadata for restore.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LaunchOptions {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permission_mode: Option<PermissionMode>,
+    /// The argv of the generic `command` harness.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+}
+
+impl LaunchOptions {
+    /// The options recorded on a session (empty when none were recorded).
+    pub fn of(record: &SessionRecord) -> Self {
+        record
+            .meta(META_LAUNCH_OPTIONS)
+            .and_then(|json| serde_json::from_str(json).ok())
+            .unwrap_or_default()
+    }
+}
+
+/// A spawn request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpawnRequest {
+    pub project: ProjectId,
+    pub issue: Option<IssueId>,
+    pub kind: SessionKind,
+    pub branch: Option<String>,
+    pub prompt: Option<String>,
+    /// Standing instructions appended to the prompt.
+    pub agent_rules: Option<String>,
+    pub agent: Option<String>,
+    pub options: LaunchOptions,
+    /// Client-chosen idempotency key.
+    pub request_id: Option<String>,
+}
+
+/// `prompt`, `agentRules`, or both joined by a blank line (section 3).
+fn full_prompt(prompt: Option<&str>, rules: Option<&str>) -> String {
+    let parts: Vec<&str> = [prompt, rules]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.trim().is_empty())
+        .collect();
+    parts.join("\n\n")
+}
+
+/// What preflight resolved.
+struct Preflight {
+    project: Project,
+    harness: Arc<dyn AgentHarness>,
+    binary: std::path::PathBuf,
+}
+
+impl SessionManager {
+    /// Spawns a session; returns it with status `spawning`.
+    pub async fn spawn(&self, request: SpawnRequest) -> Result<Session, SmError> {
+        let pre = self.preflight(&request).await?;
+        let prompt = full_prompt(request.prompt.as_deref(), request.agent_rules.as_deref());
+        let created = self
+            .lcm
+            .on_spawn_initiated(SpawnInitiation::Create(NewSessionSpec {
+                project_id: request.project.clone(),
+                issue_id: request.issue.clone(),
+                kind: request.kind,
+                agent: pre.harness.name().to_owned(),
+                branch: request.branch.clone().unwrap_or_default(),
+                prompt: prompt.clone(),
+                spawn_request_id: request.request_id.clone(),
+                extra_metadata: launch_options_metadata(&request.options),
+            }))
+            .await?;
+        if created.existing {
+            return self.await_existing_spawn(&created.record.id).await;
+        }
+        let record = created.record;
+        let id = record.id.clone();
+        let branch = request.branch.clone().unwrap_or_else(|| format!("ao/{id}"));
+
+        // 2. The worktree.
+        let workspace_request = WorkspaceRequest {
+            repo: pre.project.repo_path.clone(),
+            project_id: request.project.clone(),
+            session_id: id.clone(),
+            branch: branch.clone(),
+            base_branch: pre.project.base_branch.clone(),
+        };
+        let info = match self.workspace.create(&workspace_request).await {
+            Ok(info) => info,
+            Err(e) => {
+                return Err(self
+                    .fail_spawn(&id, Step::Workspace, e.to_string(), None, None)
+                    .await);
+            }
+        };
+        // 3–6 with the worktree to roll back.
+        let launched = self
+            .launch(&record, &pre, &request, &info, &branch, &prompt)
+            .await;
+        let handle = match launched {
+            Ok(handle) => handle,
+            Err((step, message, handle)) => {
+                return Err(self
+                    .fail_spawn(&id, step, message, Some(&info), handle.as_ref())
+                    .await);
+            }
+        };
+        // 7. After-start prompt for `send`-delivery harnesses.
+        if matches!(pre.harness.prompt_delivery(), PromptDelivery::Send { .. })
+            && !prompt.is_empty()
+            && let Err(message) = self
+                .deliver_initial_prompt(&id, &handle, pre.harness.as_ref(), &prompt)
+                .await
+        {
+            return Err(self
+                .fail_spawn(&id, Step::Prompt, message, Some(&info), Some(&handle))
+                .await);
+        }
+        self.get(&id).await
+    }
+
+    /// Steps P1–P6: everything checkable before anything is created.
+    async fn preflight(&self, request: &SpawnRequest) -> Result<Preflight, SmError> {
+        let project = self
+            .store
+            .project(&request.project)
+            .await?
+            .ok_or_else(|| SmError::ProjectNotFound(request.project.clone()))?;
+        let agent_name = request
+            .agent
+            .clone()
+            .or_else(|| project.default_agent.clone())
+            .ok_or_else(|| SmError::MissingAgent(project.id.clone()))?;
+        let harness = self
+            .agents
+            .get(&agent_name)
+            .ok_or_else(|| SmError::UnknownAgent(agent_name.clone()))?;
+        if let Err(reason) = &self.config.runtime_ready {
+            return Err(SmError::RuntimePrerequisite(reason.clone()));
+        }
+        let launch = self.launch_config(None, None, request.prompt.clone(), &request.options);
+        let binary = harness.resolve_binary(&launch).map_err(agent_error)?;
+        if let Some(branch) = &request.branch {
+            self.workspace
+                .check_branch(&project.repo_path, branch)
+                .await
+                .map_err(|e| match e {
+                    WorkspaceError::BranchInvalid { branch, output } => SmError::BranchInvalid {
+                        branch,
+                        reason: output,
+                    },
+                    other => SmError::Workspace(other),
+                })?;
+        }
+        harness.launch_argv(&launch).map_err(agent_error)?;
+        Ok(Preflight {
+            project,
+            harness,
+            binary,
+        })
+    }
+
+    pub(super) fn launch_config(
+        &self,
+        session: Option<&SessionId>,
+        workspace: Option<&std::path::Path>,
+        prompt: Option<String>,
+        options: &LaunchOptions,
+    ) -> LaunchConfig {
+        LaunchConfig {
+            session_id: session.cloned(),
+            workspace_path: workspace.map(std::path::Path::to_path_buf),
+            prompt: prompt.filter(|p| !p.is_empty()),
+            permissions: options.permission_mode,
+            model: options.model.clone(),
+            command: options.command.clone(),
+        }
+    }
+
+    /// Steps 3–6. On failure returns the step, the message and the runtime handle to destroy.
+    async fn launch(
+        &self,
+        record: &SessionRecord,
+        pre: &Preflight,
+        request: &SpawnRequest,
+        info: &WorkspaceInfo,
+        branch: &str,
+        prompt: &str,
+    ) -> Result<RuntimeHandle, (Step, String, Option<RuntimeHandle>)> {
+        let fail = |step, e: &dyn std::fmt::Display| (step, e.to_string(), None);
+        self.prepare_worktree(&pre.project, pre.harness.as_ref(), info)
+            .await
+            .map_err(|(step, e)| (step, e, None))?;
+
+        let in_command = pre.harness.prompt_delivery() == PromptDelivery::InCommand;
+        let launch = self.launch_config(
+            Some(&record.id),
+            Some(&info.path),
+            in_command.then(|| prompt.to_owned()),
+            &request.options,
+        );
+        let argv = pre
+            .harness
+            .launch_argv(&launch)
+            .map_err(|e| fail(Step::Launch, &e))?;
+        let env = self.pane_env(
+            record,
+            &pre.project,
+            pre.harness.as_ref(),
+            &launch,
+            &pre.binary,
+        );
+        let config = RuntimeConfig {
+            session_id: record.id.clone(),
+            workspace_path: info.path.clone(),
+            argv,
+            env,
+        };
+        let handle = self
+            .runtime
+            .create(&config)
+            .await
+            .map_err(|e| fail(Step::Runtime, &e))?;
+
+        let outcome = SpawnOutcome {
+            branch: branch.to_owned(),
+            workspace_path: info.path.display().to_string(),
+            runtime_handle: handle.clone(),
+            agent_session_id: pre.harness.initial_agent_session_id(&record.id),
+            prompt: Some(prompt.to_owned()).filter(|p| !p.is_empty()),
+        };
+        let completed = self.lcm.on_spawn_completed(&record.id, &outcome).await;
+        if let Err(e) = completed {
+            return Err((Step::SpawnCompleted, e.to_string(), Some(handle)));
+        }
+        Ok(handle)
+    }
+
+    /// Step 3: project setup, then the harness's hooks and pre-launch preparation.
+    pub(super) async fn prepare_worktree(
+        &self,
+        project: &Project,
+        harness: &dyn AgentHarness,
+        info: &WorkspaceInfo,
+    ) -> Result<(), (Step, String)> {
+        let mut exclude = self
+            .setup
+            .prepare(info, &project.settings)
+            .await
+            .map_err(|e| (Step::Setup, e.to_string()))?;
+        let hooks = harness
+            .install_hooks(&info.path)
+            .await
+            .map_err(|e| (Step::Hooks, e.to_string()))?;
+        exclude.extend(hooks.exclude);
+        if !exclude.is_empty() {
+            self.workspace
+                .add_exclude(info, &exclude)
+                .await
+                .map_err(|e| (Step::Hooks, e.to_string()))?;
+        }
+        harness
+            .pre_launch(&info.path)
+            .await
+            .map_err(|e| (Step::Hooks, e.to_string()))
+    }
+
+    /// Step 4's environment (section 4).
+    pub(super) fn pane_env(
+        &self,
+        record: &SessionRecord,
+        project: &Project,
+        harness: &dyn AgentHarness,
+        launch: &LaunchConfig,
+        binary: &std::path::Path,
+    ) -> std::collections::BTreeMap<String, String> {
+        let identity = IdentityEnv {
+            session_id: record.id.to_string(),
+            project_id: record.project_id.to_string(),
+            issue_id: record
+                .issue_id
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            data_dir: self.config.data_dir.display().to_string(),
+            socket: self.config.socket_path.display().to_string(),
+            launch_id: record.launch.id.clone(),
+        };
+        let base = project
+            .settings
+            .env
+            .get("PATH")
+            .cloned()
+            .unwrap_or_else(|| self.config.daemon_path.clone());
+        if self.config.aoctl_dir.is_none() {
+            warn!(session = %record.id, "no aoctl next to aod: PATH left unpinned, hooks rely on the user's PATH");
+        }
+        let path = pinned_path(self.config.aoctl_dir.as_deref(), binary.parent(), &base);
+        runtime_env(
+            &project.settings.env,
+            &harness.environment(launch),
+            &identity,
+            &path,
+        )
+    }
+
+    /// "Kill record" then undo, in reverse creation order (section 5). Returns the error to
+    /// report. Rollback failures are logged; the original error is what the caller sees.
+    async fn fail_spawn(
+        &self,
+        id: &SessionId,
+        step: Step,
+        message: String,
+        info: Option<&WorkspaceInfo>,
+        handle: Option<&RuntimeHandle>,
+    ) -> SmError {
+        let mut reason = KillReason::new(KillKind::Error);
+        reason.detail = Some(format!("spawn failed: {step}: {message}"));
+        if let Some(info) = info {
+            reason.metadata.insert(
+                meta::WORKSPACE_PATH.to_owned(),
+                info.path.display().to_string(),
+            );
+            reason
+                .metadata
+                .insert(meta::BRANCH.to_owned(), info.branch.clone());
+        }
+        if let Err(e) = self.lcm.on_kill_requested(id, &reason).await {
+            warn!(session = %id, error = %e, "recording the failed spawn failed");
+        }
+        if let Some(handle) = handle
+            && let Err(e) = self.runtime.destroy(handle).await
+        {
+            warn!(session = %id, error = %e, "rollback: destroying the runtime failed");
+        }
+        if let Some(info) = info
+            && let Err(e) = self.workspace.destroy(info).await
+        {
+            warn!(session = %id, error = %e, "rollback: removing the worktree failed; `aoctl cleanup` can retry");
+        }
+        SmError::StepFailed {
+            id: id.clone(),
+            step,
+            message,
+        }
+    }
+
+    /// A retried spawn: wait for the original request's spawn to finish, then return it.
+    async fn await_existing_spawn(&self, id: &SessionId) -> Result<Session, SmError> {
+        let deadline = tokio::time::Instant::now() + REQUEST_WAIT;
+        loop {
+            let session = self.get(id).await?;
+            let finished =
+                session.record.launch.started_at.is_some() || session.record.is_terminal();
+            if finished || tokio::time::Instant::now() >= deadline {
+                return Ok(session);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Step 7: wait for a readiness pattern (or give up after 8 s with a warning), then queue
+    /// the prompt through the guarded message queue and wait for it to be written.
+    async fn deliver_initial_prompt(
+        &self,
+        id: &SessionId,
+        handle: &RuntimeHandle,
+        harness: &dyn AgentHarness,
+        prompt: &str,
+    ) -> Result<(), String> {
+        let patterns = harness.ready_patterns();
+        tokio::time::sleep(READY_DELAY).await;
+        let deadline = tokio::time::Instant::now() + READY_TIMEOUT;
+        let mut ready = patterns.is_empty();
+        while !ready && tokio::time::Instant::now() < deadline {
+            if let Ok(output) = self.runtime.output(handle, 80).await {
+                ready = patterns.iter().any(|p| output.contains(p.as_str()));
+            }
+            if !ready {
+                tokio::time::sleep(READY_POLL).await;
+            }
+        }
+        if !ready {
+            warn!(session = %id, "agent showed no readiness pattern within 8s; delivering the prompt anyway");
+        }
+        let message = NewMessage {
+            session_id: id.clone(),
+            mode: MessageMode::Deliver,
+            body: prompt.to_owned(),
+            rollback: None,
+        };
+        match self.send_message(message, Some(PROMPT_WAIT)).await {
+            Ok(super::SendOutcome::Queued { .. }) => {
+                Err("the prompt was not delivered within the wait".to_owned())
+            }
+            Ok(_) => Ok(()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}
+
+/// The launch options as metadata (nothing when all are default).
+fn launch_options_metadata(options: &LaunchOptions) -> crate::domain::Metadata {
+    let mut metadata = crate::domain::Metadata::new();
+    if *options != LaunchOptions::default()
+        && let Ok(json) = serde_json::to_string(options)
+    {
+        metadata.insert(META_LAUNCH_OPTIONS.to_owned(), json);
+    }
+    metadata
+}
+
+fn agent_error(e: AgentError) -> SmError {
+    match e {
+        AgentError::BinaryNotFound(what) => SmError::AgentBinaryNotFound(what),
+        AgentError::InvalidOptions(what) => SmError::InvalidAgentOptions(what),
+        other => SmError::Agent(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::full_prompt;
+
+    #[test]
+    fn prompt_joins_rules_with_a_blank_line() {
+        assert_eq!(full_prompt(Some("do"), Some("rules")), "do\n\nrules");
+        assert_eq!(full_prompt(Some("do"), None), "do");
+        assert_eq!(full_prompt(None, Some("rules")), "rules");
+        assert_eq!(full_prompt(None, None), "");
+        assert_eq!(full_prompt(Some("  "), Some("rules")), "rules");
+    }
+}
