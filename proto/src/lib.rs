@@ -1,4 +1,383 @@
 //! `ao-proto`: the contract between `aoctl` and `aod`.
 //!
-//! Not yet written: the tarpc service trait and its wire types arrive with the runner (issue 6).
-//! This crate compiles empty so the workspace has its final shape from the start.
+//! The tarpc service [`Ao`] and its wire types. Wire types are deliberately separate from the
+//! core library's domain types (the daemon converts at the edge), so the domain can change
+//! without breaking older clients: fields are snake_case, enums travel as their spec spellings
+//! (plain strings), and new optional fields may be added. Both sides build their transport with
+//! [`transport`], which fixes the framing (length-delimited JSON) and the maximum frame size.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tarpc::serde_transport::Transport;
+use tarpc::tokio_serde::formats::Json;
+use tarpc::tokio_util::codec::{Framed, LengthDelimitedCodec};
+use tokio::net::UnixStream;
+
+/// Largest frame either side accepts or sends. Larger frames close the connection.
+pub const MAX_FRAME_BYTES: usize = 32 * 1024 * 1024;
+/// Largest message `send` accepts (the text typed into a pane).
+pub const MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
+/// Largest chunk one `tail` reply carries.
+pub const MAX_TAIL_BYTES: usize = 1024 * 1024;
+/// Longest server-side wait of `tail`, `events` and `wait_for_status`.
+pub const MAX_WAIT: Duration = Duration::from_secs(30);
+
+/// The protocol version; bumped on incompatible changes.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// A stable, serializable error.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct WireError {
+    pub code: ErrorCode,
+    /// A short machine-readable kind, e.g. `BranchInvalid`, `Dirty`.
+    pub kind: String,
+    /// One clear line for a human.
+    pub message: String,
+}
+
+impl WireError {
+    pub fn new(code: ErrorCode, kind: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            kind: kind.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Error classes; `aoctl` maps them to exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The named session or project does not exist (exit 4).
+    NotFound,
+    /// The request itself is invalid: ids, branch names, options (exit 2).
+    InvalidArgument,
+    /// The operation was refused or failed (exit 1).
+    Failed,
+    /// The daemon could not do it right now (shutting down, prerequisites missing) (exit 1).
+    Unavailable,
+}
+
+/// A pull request as shown next to a session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrView {
+    pub number: Option<u64>,
+    pub url: Option<String>,
+    pub state: String,
+    pub reason: String,
+}
+
+/// CI, review and mergeability of a session's PR, from the latest SCM snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScmView {
+    pub ci: String,
+    pub failed_checks: Vec<String>,
+    pub review: String,
+    pub mergeable: bool,
+    pub blockers: Vec<String>,
+    pub pending_comments: usize,
+    pub observed_at: String,
+}
+
+/// A session as every `aoctl` command prints it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionView {
+    pub id: String,
+    pub project: String,
+    pub agent: String,
+    /// The derived display status.
+    pub status: String,
+    /// The agent's last reported activity (`active`, `idle`, `waiting_input`, …).
+    pub activity: Option<String>,
+    pub branch: Option<String>,
+    pub workspace_path: Option<String>,
+    /// The tmux session name.
+    pub runtime_handle: Option<String>,
+    pub pr: Option<PrView>,
+    pub created_at: String,
+    pub last_activity_at: Option<String>,
+    pub issue: Option<String>,
+    pub kind: String,
+    pub session_state: String,
+    pub session_reason: String,
+    pub runtime_state: String,
+    pub revision: u64,
+    /// Why the session ended, when it did.
+    pub termination_detail: Option<String>,
+    pub scm: Option<ScmView>,
+}
+
+/// `aoctl spawn`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpawnRequest {
+    pub project: String,
+    pub agent: Option<String>,
+    /// argv of the generic `command` agent.
+    pub command: Option<Vec<String>>,
+    pub branch: Option<String>,
+    pub issue: Option<String>,
+    pub prompt: Option<String>,
+    pub model: Option<String>,
+    pub permission_mode: Option<String>,
+    /// Client-chosen idempotency key: a retried spawn returns the same session.
+    pub request_id: Option<String>,
+}
+
+/// `aoctl kill`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KillRequest {
+    pub id: String,
+    pub preserve: bool,
+}
+
+/// What a kill did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KillReply {
+    pub id: String,
+    pub workspace_freed: bool,
+    pub preserved_ref: Option<String>,
+    /// Why the worktree was kept (`Dirty`, `Locked`, …) and a human explanation.
+    pub workspace_error: Option<WireError>,
+    pub workspace_path: Option<String>,
+}
+
+/// `aoctl send`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendRequest {
+    pub id: String,
+    pub message: String,
+    /// Wait for delivery up to this long; `None` returns once queued.
+    pub wait_ms: Option<u64>,
+}
+
+/// Where a message got to: `queued`, `injected` or `acknowledged`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendReply {
+    pub id: String,
+    pub message_id: i64,
+    pub state: String,
+}
+
+/// `aoctl tail`: output after `cursor` (or the last `lines` lines when `cursor` is `None`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TailRequest {
+    pub id: String,
+    pub cursor: Option<u64>,
+    pub lines: Option<u32>,
+    /// Long-poll: wait up to this long for output past the cursor.
+    pub wait_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TailReply {
+    pub text: String,
+    /// Offset of the first returned byte (larger than the cursor when older output was
+    /// trimmed).
+    pub start: u64,
+    /// The cursor for the next call.
+    pub next: u64,
+    /// False once the session is terminal and its output is exhausted.
+    pub live: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListRequest {
+    pub project: Option<String>,
+    /// Include terminal sessions.
+    pub all: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CleanupRequest {
+    pub project: Option<String>,
+    pub preserve: bool,
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skipped {
+    pub id: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CleanupReply {
+    pub cleaned: Vec<String>,
+    pub preserved: Vec<(String, String)>,
+    pub skipped: Vec<Skipped>,
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventsRequest {
+    pub after: i64,
+    pub limit: u32,
+    pub session: Option<String>,
+    pub wait_ms: u64,
+}
+
+/// One change-log row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventView {
+    pub seq: i64,
+    pub session_id: String,
+    pub project_id: String,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub payload: serde_json::Value,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventsReply {
+    pub events: Vec<EventView>,
+    pub next: i64,
+    pub truncated: bool,
+}
+
+/// `aoctl wait`: block until the sessions reach one of the statuses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitRequest {
+    pub ids: Vec<String>,
+    pub statuses: Vec<String>,
+    /// Return when any (instead of every) session matches.
+    pub any: bool,
+    pub wait_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitReply {
+    /// True when the condition held at return.
+    pub reached: bool,
+    pub sessions: Vec<SessionView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectAddRequest {
+    pub name: String,
+    pub repo_path: String,
+    pub base_branch: Option<String>,
+    pub default_agent: Option<String>,
+    pub symlinks: Vec<String>,
+    pub copies: Vec<String>,
+    pub post_create: Vec<Vec<String>>,
+    pub env: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectView {
+    pub id: String,
+    pub repo_path: String,
+    pub base_branch: Option<String>,
+    pub default_agent: Option<String>,
+    pub symlinks: Vec<String>,
+    pub copies: Vec<String>,
+    pub post_create: Vec<Vec<String>>,
+    pub created_at: String,
+}
+
+/// A hook callback (`aoctl hook <agent> <event>`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HookRequest {
+    pub session_id: String,
+    pub agent: String,
+    pub event: String,
+    /// The activity the event means (`active`, `blocked`, …).
+    pub state: Option<String>,
+    pub tool_name: Option<String>,
+    pub tool_use_id: Option<String>,
+    pub agent_session_id: Option<String>,
+    pub launch_id: Option<String>,
+    /// SHA-256 hex of a submitted prompt (trimmed).
+    pub prompt_hash: Option<String>,
+}
+
+/// How to attach a terminal to a session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachReply {
+    pub argv: Vec<String>,
+    pub env_set: Vec<(String, String)>,
+    pub env_remove: Vec<String>,
+}
+
+/// `ping`: who answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pong {
+    pub version: String,
+    pub protocol: u32,
+    pub pid: u32,
+    pub data_dir: String,
+    pub socket: String,
+    pub started_at: String,
+}
+
+/// One line of `aoctl doctor`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Check {
+    pub name: String,
+    pub ok: bool,
+    pub detail: String,
+}
+
+/// The daemon's service.
+#[tarpc::service]
+pub trait Ao {
+    async fn ping() -> Pong;
+    async fn spawn(request: SpawnRequest) -> Result<SessionView, WireError>;
+    async fn kill(request: KillRequest) -> Result<KillReply, WireError>;
+    async fn send(request: SendRequest) -> Result<SendReply, WireError>;
+    async fn tail(request: TailRequest) -> Result<TailReply, WireError>;
+    async fn list(request: ListRequest) -> Result<Vec<SessionView>, WireError>;
+    async fn get(id: String) -> Result<SessionView, WireError>;
+    async fn restore(id: String) -> Result<SessionView, WireError>;
+    async fn cleanup(request: CleanupRequest) -> Result<CleanupReply, WireError>;
+    async fn events(request: EventsRequest) -> Result<EventsReply, WireError>;
+    async fn wait_for_status(request: WaitRequest) -> Result<WaitReply, WireError>;
+    async fn project_add(request: ProjectAddRequest) -> Result<ProjectView, WireError>;
+    async fn project_list() -> Result<Vec<ProjectView>, WireError>;
+    async fn project_remove(name: String) -> Result<bool, WireError>;
+    async fn ingest_hook(request: HookRequest) -> Result<(), WireError>;
+    async fn attach(id: String) -> Result<AttachReply, WireError>;
+    async fn doctor() -> Vec<Check>;
+    /// Graceful shutdown (`aoctl daemon stop`); sessions keep running.
+    async fn shutdown() -> Result<(), WireError>;
+}
+
+/// The transport both sides use over a Unix socket: length-delimited frames of at most
+/// [`MAX_FRAME_BYTES`], JSON inside.
+pub fn transport<Item, SinkItem>(
+    stream: UnixStream,
+) -> Transport<UnixStream, Item, SinkItem, Json<Item, SinkItem>>
+where
+    Item: for<'de> Deserialize<'de>,
+    SinkItem: Serialize,
+{
+    let codec = LengthDelimitedCodec::builder()
+        .max_frame_length(MAX_FRAME_BYTES)
+        .new_codec();
+    tarpc::serde_transport::new(Framed::new(stream, codec), Json::default())
+}
+
+/// Connects to the daemon's socket within `timeout`.
+pub async fn connect(path: &Path, timeout: Duration) -> std::io::Result<AoClient> {
+    let stream = tokio::time::timeout(timeout, UnixStream::connect(path))
+        .await
+        .map_err(|_| {
+            std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("connecting to {} timed out", path.display()),
+            )
+        })??;
+    Ok(AoClient::new(tarpc::client::Config::default(), transport(stream)).spawn())
+}
+
+/// A request context whose deadline is `timeout` from now.
+pub fn context_with_timeout(timeout: Duration) -> tarpc::context::Context {
+    let mut ctx = tarpc::context::current();
+    ctx.deadline = std::time::Instant::now() + timeout;
+    ctx
+}

@@ -2,6 +2,11 @@
 //!
 //! Tested against the real thing (real tmux on a private socket, real git, real SQLite).
 
+pub mod agents;
+pub mod clock;
 pub mod memory_store;
+pub mod messenger;
+pub mod notify;
 pub mod process;
+pub mod setup;
 pub mod worktree;
