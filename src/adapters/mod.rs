@@ -3,3 +3,4 @@
 //! Tested against the real thing (real tmux on a private socket, real git, real SQLite).
 
 pub mod process;
+pub mod tmux;
