@@ -26,6 +26,13 @@ const MISSING_OUTPUTS: [&str; 4] = [
     "session not found",
 ];
 
+/// What a tmux client prints when the server closed the connection without answering.
+const LOST_SERVER: &str = "server exited unexpectedly";
+/// How often a query that met an exiting server is tried in all.
+const LOST_SERVER_ATTEMPTS: u32 = 5;
+/// The pause before trying again.
+const LOST_SERVER_PAUSE: Duration = Duration::from_millis(50);
+
 /// True when tmux's output says the session or the whole server is gone: "gone", not "failed".
 pub fn is_missing_output(text: &str) -> bool {
     let lower = text.to_lowercase();
@@ -211,7 +218,10 @@ impl Tmux {
             .args(self.socket.args())
             .arg("-f")
             .arg(&self.config_file)
-            .args(args.into_iter().map(|a| escape_trailing_semicolon(a.as_ref())))
+            .args(
+                args.into_iter()
+                    .map(|a| escape_trailing_semicolon(a.as_ref())),
+            )
             .cwd(&self.cwd)
             .env_remove("TMUX")
             .env_remove("TMUX_PANE")
@@ -254,7 +264,13 @@ impl Tmux {
         }
     }
 
-    /// Runs tmux; `Ok(None)` when the output says the session or server is gone.
+    /// Runs a query or an idempotent command; `Ok(None)` when the output says the session or
+    /// server is gone.
+    ///
+    /// A client that reaches a server in the middle of exiting (right after its last session
+    /// was killed) is told "server exited unexpectedly". That is neither "gone" nor a real
+    /// failure yet, so the call is repeated, briefly, until tmux gives a real answer
+    /// (usually "no server running"). Only commands that are safe to repeat come here.
     pub async fn run_unless_missing<I, S>(
         &self,
         args: I,
@@ -264,13 +280,20 @@ impl Tmux {
         S: AsRef<OsStr>,
     {
         let spec = self.spec(args);
-        let out = self.run_spec(&spec).await?;
-        if out.success() {
-            Ok(Some(out))
-        } else if is_missing_output(&out.combined()) {
-            Ok(None)
-        } else {
-            Err(command_error(&spec, &out))
+        let mut attempt = 1;
+        loop {
+            let out = self.run_spec(&spec).await?;
+            let text = out.combined();
+            if out.success() {
+                return Ok(Some(out));
+            } else if is_missing_output(&text) {
+                return Ok(None);
+            } else if attempt < LOST_SERVER_ATTEMPTS && text.contains(LOST_SERVER) {
+                attempt += 1;
+                tokio::time::sleep(LOST_SERVER_PAUSE).await;
+            } else {
+                return Err(command_error(&spec, &out));
+            }
         }
     }
 }
@@ -356,7 +379,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = write_tmux_conf(&dir.path().join("data"), false).unwrap();
         assert_eq!(path, dir.path().join("data/tmux.conf"));
-        assert_eq!(std::fs::read_to_string(path).unwrap(), tmux_conf_text(false));
+        assert_eq!(
+            std::fs::read_to_string(path).unwrap(),
+            tmux_conf_text(false)
+        );
     }
 
     #[test]

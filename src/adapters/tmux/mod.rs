@@ -1,8 +1,8 @@
 //! The tmux runtime (adapters.md section 1): each session is one tmux session on ao's own tmux
 //! server, driven only through argv (`tokio::process`, via [`CommandRunner`]).
 //!
-//! What it keeps solved: exact `=name` / `=name:0.0` targets (tmux would otherwise match a
-//! prefix and hit `p-10` for `p-1`); no user text in any shell string except as single-quoted
+//! What it keeps solved: exact `=name` / `=name:` / `=name:0.0` targets (tmux would otherwise
+//! match a prefix and hit `p-10` for `p-1`); no user text in any shell string except as single-quoted
 //! words of the launch script (and tmux-format arguments have `#` doubled); a 5 s deadline per
 //! call; a reap of each pane's whole process session on destroy; a probe that is never `dead`
 //! when tmux itself failed; messages that are never left half-typed.
@@ -13,23 +13,23 @@
 //! `pipe-pane` copies every byte the pane prints into a per-session log file as it happens, so
 //! nothing is missed between reads and a byte offset in that stream means the same byte
 //! forever, across daemon restarts (the log and its offset file live on disk; tmux keeps the
-//! pipe running while the daemon is away). The pipe starts right after `new-session` (and is
-//! re-armed after `restart`), so output printed in the first milliseconds of a launch, before
-//! the pipe exists, is only on the screen. See [`output_log`] for the bounded log and its
+//! pipe running while the daemon is away). The pipe starts right after `new-session` (it
+//! survives `restart`, or is opened again after it), so output printed in the first
+//! milliseconds of a launch, before the pipe exists, is only on the screen. See `output_log` for the bounded log and its
 //! offsets; `probe_all` (the reaper's 5 s tick) and `read_output` keep the logs within their cap.
 //!
-//! Modules: [`names`] (session names, targets), [`script`] (the launch script), [`command`]
-//! (the tmux client), [`probe`] (the batched listing), [`procfs`] (`/proc` reads), [`reap`]
-//! (destroy's process reap), [`send`] (message chunks), [`output_log`] (the pipe-pane log).
+//! Modules: `names` (session names, targets), `script` (the launch script), `command` (the
+//! tmux client), `probe` (the batched listing), `procfs` (`/proc` reads), `reap` (destroy's
+//! process reap), `send` (message chunks), `output_log` (the pipe-pane log).
 
-pub mod command;
-pub mod names;
-pub mod output_log;
-pub mod probe;
-pub mod procfs;
-pub mod reap;
-pub mod script;
-pub mod send;
+mod command;
+mod names;
+mod output_log;
+mod probe;
+mod procfs;
+mod reap;
+mod script;
+mod send;
 
 #[cfg(test)]
 mod tests;
@@ -48,7 +48,9 @@ use crate::ports::{
 };
 
 pub use command::{TmuxSocket, check_version, is_missing_output, tmux_conf_text, write_tmux_conf};
-pub use names::{RUNTIME_NAME, pane_target, session_name, session_target, validate_handle};
+pub use names::{
+    RUNTIME_NAME, pane_target, session_name, session_target, validate_handle, window_target,
+};
 
 use command::{Tmux, command_error, escape_format};
 use output_log::OutputLog;
@@ -189,7 +191,9 @@ impl TmuxRuntime {
     /// `/bin/sh -c <launch script>` after checking the config; runs before any tmux call.
     fn launch_command(config: &RuntimeConfig) -> Result<(String, String), RuntimeError> {
         if config.argv.is_empty() {
-            return Err(RuntimeError::InvalidConfig("argv must not be empty".to_owned()));
+            return Err(RuntimeError::InvalidConfig(
+                "argv must not be empty".to_owned(),
+            ));
         }
         let workspace = config
             .workspace_path
@@ -206,14 +210,36 @@ impl TmuxRuntime {
         Ok((workspace.to_owned(), script))
     }
 
-    /// Starts (or, with `-o`, keeps) the pipe of the pane's output into its log.
-    async fn start_pipe(&self, name: &str) -> Result<(), RuntimeError> {
+    /// Starts piping the pane's output into its log. `-o` opens a pipe only where none is
+    /// open, but it also closes an open one (tmux toggles), so callers use it on a pane known
+    /// to have no pipe.
+    async fn open_pipe(&self, name: &str) -> Result<(), RuntimeError> {
         let command = self.inner.log.pipe_command(name);
         self.inner
             .tmux
             .run_ok(["pipe-pane", "-o", "-t", &pane_target(name), &command])
             .await
             .map(drop)
+    }
+
+    /// After `respawn-pane` the pane's pipe normally survives (tmux 3.3 keeps it), and then
+    /// must not be touched; it is opened again only when tmux reports none.
+    async fn ensure_pipe(&self, name: &str) -> Result<(), RuntimeError> {
+        let out = self
+            .inner
+            .tmux
+            .run_ok([
+                "display-message",
+                "-p",
+                "-t",
+                &pane_target(name),
+                "#{pane_pipe}",
+            ])
+            .await?;
+        if out.stdout_text().trim() == "1" {
+            return Ok(());
+        }
+        self.open_pipe(name).await
     }
 
     /// Everything `create` does after `new-session`; any error makes `create` destroy the
@@ -233,9 +259,9 @@ impl TmuxRuntime {
                 output: format!("expected a pane id, got {printed:?}"),
             });
         }
-        self.start_pipe(name).await?;
+        self.open_pipe(name).await?;
         self.verify_cwd(name, workspace).await?;
-        let target = session_target(name);
+        let target = window_target(name);
         for (option, value) in [
             ("status", "off"),
             ("mouse", "on"),
@@ -245,7 +271,7 @@ impl TmuxRuntime {
                 .await?;
         }
         if tmux
-            .run_unless_missing(["has-session", "-t", &target])
+            .run_unless_missing(["has-session", "-t", &session_target(name)])
             .await?
             .is_none()
         {
@@ -265,7 +291,13 @@ impl TmuxRuntime {
             if sample > 0 {
                 tokio::time::sleep(CWD_INTERVAL).await;
             }
-            let args = ["display-message", "-p", "-t", &target, "#{pane_current_path}"];
+            let args = [
+                "display-message",
+                "-p",
+                "-t",
+                &target,
+                "#{pane_current_path}",
+            ];
             match self.inner.tmux.run_ok(args).await {
                 Ok(out) => {
                     let text = out.stdout_text();
@@ -291,16 +323,22 @@ impl TmuxRuntime {
     /// Destroy by session name: list pane pids, kill, reap, remove the output log.
     async fn destroy_name(&self, name: &str) -> Result<(), RuntimeError> {
         let tmux = &self.inner.tmux;
-        let target = session_target(name);
         let pids = match tmux
-            .run_ok(["list-panes", "-s", "-t", &target, "-F", "#{pane_pid}"])
+            .run_ok([
+                "list-panes",
+                "-s",
+                "-t",
+                &window_target(name),
+                "-F",
+                "#{pane_pid}",
+            ])
             .await
         {
             Ok(out) => parse_pane_pids(&out.stdout_text()),
             Err(_) => vec![],
         };
         let killed = tmux
-            .run_unless_missing(["kill-session", "-t", &target])
+            .run_unless_missing(["kill-session", "-t", &session_target(name)])
             .await
             .map(drop);
         reap_sessions(&self.inner.processes, &pids, self.inner.options.reap_grace).await;
@@ -323,7 +361,9 @@ impl TmuxRuntime {
         if !enter_delay.is_zero() {
             tokio::time::sleep(enter_delay).await;
         }
-        tmux.run_ok(["send-keys", "-t", &target, "Enter"]).await.map(drop)
+        tmux.run_ok(["send-keys", "-t", &target, "Enter"])
+            .await
+            .map(drop)
     }
 }
 
@@ -449,20 +489,18 @@ impl Runtime for TmuxRuntime {
             name: Some(name.clone()),
         };
         let finished = self.finish_create(&name, &workspace, &created).await;
-        guard.disarm();
-        match finished {
-            Ok(pane_id) => Ok(RuntimeHandle {
-                id: name,
-                runtime_name: RUNTIME_NAME.to_owned(),
-                pane_id: Some(pane_id),
-            }),
-            Err(e) => {
-                if let Err(cleanup) = self.destroy_name(&name).await {
-                    tracing::warn!(session = %name, error = %cleanup, "cleanup after a failed create");
-                }
-                Err(e)
-            }
+        if finished.is_err()
+            && let Err(cleanup) = self.destroy_name(&name).await
+        {
+            tracing::warn!(session = %name, error = %cleanup, "cleanup after a failed create");
         }
+        // Disarmed only now: a caller that gives up during the cleanup above still gets it.
+        guard.disarm();
+        Ok(RuntimeHandle {
+            id: name,
+            runtime_name: RUNTIME_NAME.to_owned(),
+            pane_id: Some(finished?),
+        })
     }
 
     async fn destroy(&self, handle: &RuntimeHandle) -> Result<(), RuntimeError> {
@@ -472,18 +510,29 @@ impl Runtime for TmuxRuntime {
 
     async fn send_message(&self, handle: &RuntimeHandle, text: &str) -> Result<(), RuntimeError> {
         let name = validate_handle(handle)?;
+        if text.contains('\0') {
+            // Rejected up front: a NUL cannot be passed as an argument, and failing on a later
+            // chunk would leave half a message typed.
+            return Err(RuntimeError::InvalidConfig(
+                "a message must not contain NUL bytes".to_owned(),
+            ));
+        }
         let target = pane_target(name);
         let tmux = &self.inner.tmux;
         let chunks = send::split_chunks(text, self.chunk_limit(&target));
         let Some((first, rest)) = chunks.split_first() else {
-            return tmux.run_ok(["send-keys", "-t", &target, "Enter"]).await.map(drop);
+            return tmux
+                .run_ok(["send-keys", "-t", &target, "Enter"])
+                .await
+                .map(drop);
         };
         tmux.run_ok(["send-keys", "-t", &target, "-l", "--", first])
             .await?;
         // The message is partly typed now: finish it on a task the caller cannot cancel, so no
         // half-typed draft is left in the agent's input.
         let options = &self.inner.options;
-        let budget = send::detached_budget(chunks.len(), options.command_timeout, options.enter_delay);
+        let budget =
+            send::detached_budget(chunks.len(), options.command_timeout, options.enter_delay);
         let rest: Vec<String> = rest.iter().map(|c| (*c).to_owned()).collect();
         let finish = Self::finish_message(tmux.clone(), target.clone(), rest, options.enter_delay);
         let task = tokio::spawn(async move {
@@ -573,7 +622,7 @@ impl Runtime for TmuxRuntime {
                 &script,
             ])
             .await?;
-        self.start_pipe(name).await
+        self.ensure_pipe(name).await
     }
 
     async fn list_panes(&self) -> Result<Vec<PaneInfo>, RuntimeError> {
@@ -625,8 +674,15 @@ impl Runtime for TmuxRuntime {
                 .map(|a| a.to_string_lossy().into_owned()),
         );
         argv.extend(
-            ["-u", "-T", "RGB", "attach-session", "-t", &session_target(name)]
-                .map(str::to_owned),
+            [
+                "-u",
+                "-T",
+                "RGB",
+                "attach-session",
+                "-t",
+                &session_target(name),
+            ]
+            .map(str::to_owned),
         );
         Ok(AttachCommand {
             argv,

@@ -1,7 +1,8 @@
 //! tmux session names and exact targets (adapters.md 1.2, 1.3).
 //!
 //! tmux resolves an unqualified target by unique prefix, so `p-1` can select `p-10` once `p-1`
-//! is gone. Every target built here is therefore exact (`=name`, `=name:0.0`), and every name is
+//! is gone. Every target built here is therefore exact (`=name`, `=name:`, `=name:0.0`), and
+//! every name is
 //! restricted to `[A-Za-z0-9_-]` so it can never contain tmux's target separators (`:` `.`) or
 //! format characters (`#`).
 
@@ -70,6 +71,15 @@ pub fn session_target(name: &str) -> String {
     format!("={name}")
 }
 
+/// Exact session target for commands whose `-t` is resolved as a window or pane
+/// (`set-option`, `list-panes -s`): `=name:`. tmux (3.3) does not read a bare `=name` there as
+/// an exact session: `set-option -t =s1` fails with "no such session", and
+/// `list-panes -s -t =s1` lists `s10`'s panes when `s1` is gone. The trailing `:` names exactly
+/// session `name` (and its current window, for window options).
+pub fn window_target(name: &str) -> String {
+    format!("={name}:")
+}
+
 /// Exact target of the session's first pane: `=name:0.0`.
 pub fn pane_target(name: &str) -> String {
     format!("={name}:0.0")
@@ -91,7 +101,10 @@ mod tests {
         let (prefix, hash) = name.rsplit_once('-').expect("hash suffix");
         assert_eq!(prefix, readable, "{name}");
         assert_eq!(hash.len(), 8);
-        assert!(hash.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(
+            hash.chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
         assert_eq!(hash, &hex::encode(Sha256::digest(raw.as_bytes()))[..8]);
     }
 
@@ -99,6 +112,7 @@ mod tests {
     fn o2_targets_are_exact() {
         assert_eq!(session_target("abc"), "=abc");
         assert_eq!(pane_target("abc"), "=abc:0.0");
+        assert_eq!(window_target("abc"), "=abc:");
     }
 
     #[test]
@@ -141,7 +155,10 @@ mod tests {
         }
         for id in ["", "sess.1", "sess/1", "$(boom)", "with space"] {
             assert!(
-                matches!(validate_handle(&handle(id)), Err(RuntimeError::InvalidHandle(_))),
+                matches!(
+                    validate_handle(&handle(id)),
+                    Err(RuntimeError::InvalidHandle(_))
+                ),
                 "{id:?} accepted"
             );
         }

@@ -154,7 +154,12 @@ impl OutputLog {
     /// returned: larger than `cursor` when older output was trimmed, and the oldest kept
     /// byte when `cursor` lies beyond the end (the log was reset). A character split by the
     /// end of the read is left for the next call.
-    pub fn read(&self, name: &str, cursor: u64, max_bytes: usize) -> Result<OutputChunk, RuntimeError> {
+    pub fn read(
+        &self,
+        name: &str,
+        cursor: u64,
+        max_bytes: usize,
+    ) -> Result<OutputChunk, RuntimeError> {
         let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
         let path = self.log_path(name);
         let err = |e| io_error(&path, e);
@@ -210,7 +215,9 @@ fn is_continuation(byte: u8) -> bool {
 /// non-empty buffer, so a reader with a tiny `max_bytes` still makes progress.
 fn complete_utf8_len(bytes: &[u8]) -> usize {
     let len = bytes.len();
-    let Some(lead) = (1..=len.min(4)).map(|back| len - back).find(|i| !is_continuation(bytes[*i]))
+    let Some(lead) = (1..=len.min(4))
+        .map(|back| len - back)
+        .find(|i| !is_continuation(bytes[*i]))
     else {
         return len;
     };
@@ -221,7 +228,11 @@ fn complete_utf8_len(bytes: &[u8]) -> usize {
         b if b >> 3 == 0b11110 => 4,
         _ => 1,
     };
-    if lead + need > len && lead > 0 { lead } else { len }
+    if lead + need > len && lead > 0 {
+        lead
+    } else {
+        len
+    }
 }
 
 #[cfg(test)]
@@ -251,7 +262,10 @@ mod tests {
         assert_eq!((empty.text.as_str(), empty.start, empty.next), ("", 0, 0));
         append(&log, "s", b"hello\nworld\n");
         let first = log.read("s", 0, 6).unwrap();
-        assert_eq!((first.text.as_str(), first.start, first.next), ("hello\n", 0, 6));
+        assert_eq!(
+            (first.text.as_str(), first.start, first.next),
+            ("hello\n", 0, 6)
+        );
         let second = log.read("s", first.next, 100).unwrap();
         assert_eq!(second.text, "world\n");
         assert_eq!(second.next, 12);
@@ -337,7 +351,10 @@ mod tests {
         assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0);
         assert_eq!(
             log.pipe_command("s"),
-            format!("exec cat >> '{}/it'\\''s ##out/s.log'", dir.path().display())
+            format!(
+                "exec cat >> '{}/it'\\''s ##out/s.log'",
+                dir.path().display()
+            )
         );
         assert!(OutputLog::new(PathBuf::from("a\nb"), 10).is_err());
     }

@@ -276,8 +276,16 @@ mod tests {
         assert_eq!(prober.probe(Some(4243)), ProbeResult::Dead);
         assert_eq!(prober.probe(Some(4244)), ProbeResult::Dead);
         assert_eq!(prober.probe(Some(4245)), ProbeResult::Alive);
-        assert_eq!(prober.probe(Some(4299)), ProbeResult::Dead, "missing /proc/P");
-        assert_eq!(prober.probe(None), ProbeResult::Failed, "unparsable pane pid");
+        assert_eq!(
+            prober.probe(Some(4299)),
+            ProbeResult::Dead,
+            "missing /proc/P"
+        );
+        assert_eq!(
+            prober.probe(None),
+            ProbeResult::Failed,
+            "unparsable pane pid"
+        );
         // No scan was needed.
         assert!(prober.by_parent.is_none());
     }
@@ -314,7 +322,10 @@ mod tests {
         children(root, 4242, &[4250]);
         process(root, 4250, "agent", 'S', 4242, 4242);
         std::fs::write(root.join("4250/stat"), "garbage").unwrap();
-        assert_eq!(ProcFs::new(root).prober().probe(Some(4242)), ProbeResult::Failed);
+        assert_eq!(
+            ProcFs::new(root).prober().probe(Some(4242)),
+            ProbeResult::Failed
+        );
 
         let missing = ProcFs::new(root.join("no-proc-here"));
         assert_eq!(missing.prober().probe(Some(1)), ProbeResult::Indeterminate);
@@ -333,7 +344,11 @@ mod tests {
         let mut members = ProcFs::new(root).session_members(&[4242, 1]).unwrap();
         members.sort_unstable();
         assert_eq!(members, vec![4242, 4250]);
-        assert!(ProcFs::new(root.join("missing")).session_members(&[1]).is_err());
+        assert!(
+            ProcFs::new(root.join("missing"))
+                .session_members(&[1])
+                .is_err()
+        );
     }
 
     #[test]
@@ -341,7 +356,10 @@ mod tests {
         if !Path::new("/proc/self/stat").exists() {
             return;
         }
-        let mut child = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
         let proc = ProcFs::new("/proc");
         let result = proc.prober().probe(Some(std::process::id()));
         child.kill().unwrap();

@@ -147,7 +147,12 @@ pub(crate) mod fake {
         }
 
         pub fn signal_names(&self) -> Vec<Signal> {
-            self.signals.lock().unwrap().iter().map(|(_, s)| *s).collect()
+            self.signals
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|(_, s)| *s)
+                .collect()
         }
     }
 
@@ -204,10 +209,7 @@ mod tests {
         reap_sessions(&control(&fake), &[4242], GRACE).await;
         assert!(started.elapsed() >= GRACE);
         assert!(started.elapsed() < GRACE + Duration::from_secs(1));
-        assert_eq!(
-            fake.signal_names(),
-            vec![Signal::SIGTERM, Signal::SIGKILL]
-        );
+        assert_eq!(fake.signal_names(), vec![Signal::SIGTERM, Signal::SIGKILL]);
     }
 
     #[tokio::test(start_paused = true)]
@@ -243,7 +245,10 @@ mod tests {
         let proc = ProcFs::new("/proc");
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         while proc.session_members(&[sid]).unwrap().len() < 2 {
-            assert!(std::time::Instant::now() < deadline, "session never started");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "session never started"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let control: Arc<dyn ProcessControl> = Arc::new(SystemProcesses::new(proc.clone()));

@@ -57,6 +57,9 @@ mod tests {
         let five = Duration::from_secs(5);
         let pause = Duration::from_millis(300);
         assert_eq!(detached_budget(1, five, pause), Duration::from_millis(5300));
-        assert_eq!(detached_budget(4, five, pause), Duration::from_millis(20300));
+        assert_eq!(
+            detached_budget(4, five, pause),
+            Duration::from_millis(20300)
+        );
     }
 }

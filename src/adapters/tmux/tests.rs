@@ -143,7 +143,13 @@ impl Fixture {
 
     /// The tmux commands run so far (argv after `tmux <sock> -f <conf>`).
     fn commands(&self) -> Vec<Vec<String>> {
-        self.runner.calls.lock().unwrap().iter().map(command_of).collect()
+        self.runner
+            .calls
+            .lock()
+            .unwrap()
+            .iter()
+            .map(command_of)
+            .collect()
     }
 
     fn names(&self) -> Vec<String> {
@@ -211,9 +217,9 @@ async fn o1_o6_o7_create_runs_exactly_these_commands() {
             format!("exec cat >> '{}'", log.display()),
         ],
         words("display-message -p -t =sess-1:0.0 #{pane_current_path}"),
-        words("set-option -t =sess-1 status off"),
-        words("set-option -t =sess-1 mouse on"),
-        words("set-option -t =sess-1 window-size largest"),
+        words("set-option -t =sess-1: status off"),
+        words("set-option -t =sess-1: mouse on"),
+        words("set-option -t =sess-1: window-size largest"),
         words("has-session -t =sess-1"),
     ];
     assert_eq!(f.commands(), expected);
@@ -241,7 +247,7 @@ async fn o1_other_rows_of_the_command_table() {
     let mut respawn = words("respawn-pane -k -t =sess-1:0.0 /bin/sh -c");
     respawn.push(script_for("sess-1"));
     let expected = vec![
-        words("list-panes -s -t =sess-1 -F #{pane_pid}"),
+        words("list-panes -s -t =sess-1: -F #{pane_pid}"),
         words("kill-session -t =sess-1"),
         words("has-session -t =sess-1"),
         vec![
@@ -251,6 +257,7 @@ async fn o1_other_rows_of_the_command_table() {
             "#{session_name}|#{pane_id}|#{pane_pid}|#{pane_dead}|#{pane_dead_status}".to_owned(),
         ],
         respawn,
+        words("display-message -p -t =sess-1:0.0 #{pane_pipe}"),
         vec![
             "pipe-pane".to_owned(),
             "-o".to_owned(),
@@ -320,7 +327,12 @@ async fn o5_bad_config_runs_nothing() {
     let mut no_workspace = config("sess-1");
     no_workspace.workspace_path = "".into();
     assert!(f.runtime.create(&no_workspace).await.is_err());
-    assert!(f.runtime.restart(&handle("sess-1"), &bad_key).await.is_err());
+    assert!(
+        f.runtime
+            .restart(&handle("sess-1"), &bad_key)
+            .await
+            .is_err()
+    );
     assert!(f.commands().is_empty());
 }
 
@@ -337,7 +349,12 @@ async fn create_escapes_format_characters_in_the_start_directory() {
     let new_session = &f.commands()[0];
     let c = new_session.iter().position(|a| a == "-c").unwrap();
     assert_eq!(new_session[c + 1], "/tmp/w##{x}");
-    assert!(new_session.last().unwrap().starts_with("cd '/tmp/w#{x}' || exit; "));
+    assert!(
+        new_session
+            .last()
+            .unwrap()
+            .starts_with("cd '/tmp/w#{x}' || exit; ")
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -394,8 +411,11 @@ async fn o12_a_create_dropped_mid_way_destroys_the_session() {
         "display-message" => Reply::Out("/somewhere/else\n"),
         _ => Reply::Out(""),
     });
-    let cancelled =
-        tokio::time::timeout(Duration::from_millis(20), f.runtime.create(&config("sess-1"))).await;
+    let cancelled = tokio::time::timeout(
+        Duration::from_millis(20),
+        f.runtime.create(&config("sess-1")),
+    )
+    .await;
     assert!(cancelled.is_err(), "create should still be sampling");
     tokio::time::sleep(Duration::from_secs(1)).await;
     let names = f.names();
@@ -469,7 +489,10 @@ async fn o15_destroy_failure_is_an_error_after_the_reap() {
     assert!(err.to_string().contains("permission denied"), "{err}");
     assert!(err.to_string().contains("kill-session -t =sess-1"), "{err}");
     assert_eq!(*f.processes.lookups.lock().unwrap(), vec![vec![4242]]);
-    assert!(f.dir.path().join("out/sess-1.log").exists(), "a live session keeps its log");
+    assert!(
+        f.dir.path().join("out/sess-1.log").exists(),
+        "a live session keeps its log"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -496,7 +519,10 @@ async fn o16_destroy_reaps_the_listed_pane_sessions_with_a_5s_grace() {
     assert!(started.elapsed() >= Duration::from_secs(5));
     assert!(started.elapsed() < Duration::from_secs(6));
     let lookups = processes.lookups.lock().unwrap().clone();
-    assert!(lookups.iter().all(|l| l == &vec![4242, 4243]), "{lookups:?}");
+    assert!(
+        lookups.iter().all(|l| l == &vec![4242, 4243]),
+        "{lookups:?}"
+    );
     assert_eq!(
         *processes.signals.lock().unwrap(),
         vec![(5000, Signal::SIGTERM), (5000, Signal::SIGKILL)]
@@ -517,6 +543,24 @@ async fn o17_is_alive() {
     }
     let broken = Fixture::new(|_: &[String], _| Reply::Exit(1, "protocol version mismatch"));
     assert!(broken.runtime.is_alive(&handle("sess-1")).await.is_err());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_server_caught_exiting_is_asked_again() {
+    let f = Fixture::new(|_: &[String], n| match n {
+        0 | 1 => Reply::Exit(1, "server exited unexpectedly"),
+        _ => Reply::Exit(1, "no server running on /tmp/x"),
+    });
+    assert!(!f.runtime.is_alive(&handle("sess-1")).await.unwrap());
+    assert_eq!(f.names(), ["has-session"; 3]);
+
+    let f = Fixture::new(|_: &[String], _| Reply::Exit(1, "server exited unexpectedly"));
+    let facts = f.runtime.probe_all(&targets(&[("s", "%1")])).await;
+    assert_eq!(facts, vec![probe::FAILED]);
+    assert_eq!(f.names(), ["list-panes"; 5]);
+    // Commands that must not run twice are never repeated.
+    f.runtime.interrupt(&handle("s")).await.unwrap_err();
+    assert_eq!(f.names().len(), 6);
 }
 
 fn small_chunks(options: &mut TmuxOptions) {
@@ -552,9 +596,23 @@ async fn o18_o19_o20_literal_chunks() {
 }
 
 #[tokio::test]
+async fn a_message_with_a_nul_byte_types_nothing() {
+    let f = Fixture::with(|_: &[String], _| Reply::Out(""), small_chunks);
+    let err = f.runtime.send_message(&handle("s"), "hello\0world").await;
+    assert!(
+        matches!(err, Err(RuntimeError::InvalidConfig(_))),
+        "{err:?}"
+    );
+    assert!(f.commands().is_empty());
+}
+
+#[tokio::test]
 async fn chunks_ending_in_a_semicolon_are_escaped_for_tmux() {
     let f = Fixture::with(|_: &[String], _| Reply::Out(""), small_chunks);
-    f.runtime.send_message(&handle("s"), "ab;cd\\;").await.unwrap();
+    f.runtime
+        .send_message(&handle("s"), "ab;cd\\;")
+        .await
+        .unwrap();
     let chunks: Vec<String> = f.specs()[..2]
         .iter()
         .map(|s| s.argv().last().unwrap().clone())
@@ -575,16 +633,22 @@ fn default_chunks_fit_tmux_command_limit() {
 
 #[tokio::test(start_paused = true)]
 async fn o21_enter_delay() {
-    let f = Fixture::with(|_: &[String], _| Reply::Out(""), |o| {
-        o.enter_delay = Duration::ZERO;
-    });
+    let f = Fixture::with(
+        |_: &[String], _| Reply::Out(""),
+        |o| {
+            o.enter_delay = Duration::ZERO;
+        },
+    );
     let started = Instant::now();
     f.runtime.send_message(&handle("s"), "hi").await.unwrap();
     assert_eq!(started.elapsed(), Duration::ZERO);
 
-    let f = Fixture::with(|_: &[String], _| Reply::Out(""), |o| {
-        o.enter_delay = Duration::from_millis(30);
-    });
+    let f = Fixture::with(
+        |_: &[String], _| Reply::Out(""),
+        |o| {
+            o.enter_delay = Duration::from_millis(30);
+        },
+    );
     let started = Instant::now();
     f.runtime.send_message(&handle("s"), "hi").await.unwrap();
     assert!(started.elapsed() >= Duration::from_millis(30));
@@ -602,7 +666,11 @@ async fn o22_cancelled_during_the_pause_still_submits() {
     let f = Fixture::new(|_: &[String], _| Reply::Out(""));
     let h = handle("s");
     let send = f.runtime.send_message(&h, "hi");
-    assert!(tokio::time::timeout(Duration::from_millis(100), send).await.is_err());
+    assert!(
+        tokio::time::timeout(Duration::from_millis(100), send)
+            .await
+            .is_err()
+    );
     assert_eq!(f.commands().len(), 1);
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(
@@ -622,9 +690,17 @@ async fn o23_cancelled_after_the_first_of_two_chunks() {
     );
     let h = handle("s");
     let send = f.runtime.send_message(&h, "helloworld");
-    assert!(tokio::time::timeout(Duration::from_millis(75), send).await.is_err());
+    assert!(
+        tokio::time::timeout(Duration::from_millis(75), send)
+            .await
+            .is_err()
+    );
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let texts: Vec<String> = f.commands().iter().map(|c| c.last().unwrap().clone()).collect();
+    let texts: Vec<String> = f
+        .commands()
+        .iter()
+        .map(|c| c.last().unwrap().clone())
+        .collect();
     assert_eq!(texts, ["hello", "world", "Enter"]);
 }
 
@@ -633,7 +709,11 @@ async fn o25_cancelled_before_the_first_chunk_sends_nothing_more() {
     let f = Fixture::new(|_: &[String], _| Reply::Hang);
     let h = handle("s");
     let send = f.runtime.send_message(&h, "hi");
-    assert!(tokio::time::timeout(Duration::from_millis(100), send).await.is_err());
+    assert!(
+        tokio::time::timeout(Duration::from_millis(100), send)
+            .await
+            .is_err()
+    );
     tokio::time::sleep(Duration::from_secs(30)).await;
     assert_eq!(f.commands().len(), 1);
 }
@@ -679,7 +759,17 @@ fn o28_attach_command() {
     let attach = f.runtime.attach_command(&handle("sess-1")).unwrap();
     assert_eq!(
         attach.argv,
-        ["tmux", "-S", SOCK, "-u", "-T", "RGB", "attach-session", "-t", "=sess-1"]
+        [
+            "tmux",
+            "-S",
+            SOCK,
+            "-u",
+            "-T",
+            "RGB",
+            "attach-session",
+            "-t",
+            "=sess-1"
+        ]
     );
     assert_eq!(
         attach.env_set,
@@ -719,7 +809,10 @@ async fn o30_errors_carry_argv_and_output() {
     assert!(err.to_string().ends_with("exit status 3"), "{err}");
     let f = Fixture::new(|_: &[String], _| Reply::Spawn("No such file or directory"));
     let err = f.runtime.interrupt(&handle("sess-1")).await.unwrap_err();
-    assert!(err.to_string().contains("could not start: No such file"), "{err}");
+    assert!(
+        err.to_string().contains("could not start: No such file"),
+        "{err}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -795,7 +888,11 @@ async fn v1_v2_probe_all_is_one_listing_plus_proc() {
     procfs::fake::process(&proc, 4250, "agent", 'S', 4242, 4242);
     let result = f
         .runtime
-        .probe_all(&targets(&[("proj-1", "%1"), ("proj-2", "%2"), ("proj-3", "%3")]))
+        .probe_all(&targets(&[
+            ("proj-1", "%1"),
+            ("proj-2", "%2"),
+            ("proj-3", "%3"),
+        ]))
         .await;
     use ProbeResult::{Alive, Dead};
     assert_eq!(
@@ -806,7 +903,10 @@ async fn v1_v2_probe_all_is_one_listing_plus_proc() {
             facts(Dead, Dead, None),
         ]
     );
-    assert_eq!(f.commands(), vec![words(&format!("list-panes -a -F {}", probe::LIST_FORMAT))]);
+    assert_eq!(
+        f.commands(),
+        vec![words(&format!("list-panes -a -F {}", probe::LIST_FORMAT))]
+    );
     // Without /proc the process fact is indeterminate, never dead.
     std::fs::remove_dir_all(&proc).unwrap();
     let result = f.runtime.probe_all(&targets(&[("proj-1", "%1")])).await;
@@ -839,7 +939,10 @@ async fn v3_v4_v5_listing_failures() {
 async fn v6_probe_ignores_malformed_lines() {
     let f = Fixture::new(|_: &[String], _| Reply::Out("garbage\nproj-1|%1|4242|1|0\n"));
     let result = f.runtime.probe_all(&targets(&[("proj-1", "%1")])).await;
-    assert_eq!(result, vec![facts(ProbeResult::Dead, ProbeResult::Dead, Some(0))]);
+    assert_eq!(
+        result,
+        vec![facts(ProbeResult::Dead, ProbeResult::Dead, Some(0))]
+    );
 }
 
 #[tokio::test]
@@ -875,4 +978,17 @@ fn config_validation() {
     assert!(TmuxRuntime::new(base, runner).is_ok());
     assert!(resolve_dir(Path::new("/a/./b/../c")) == Path::new("/a/c"));
     assert!(is_pane_id("%12") && !is_pane_id("%") && !is_pane_id("12") && !is_pane_id("%1x"));
+}
+
+#[tokio::test]
+async fn restart_keeps_a_surviving_pipe() {
+    let f = Fixture::new(|command: &[String], _| match command[0].as_str() {
+        "display-message" => Reply::Out("1\n"),
+        _ => Reply::Out(""),
+    });
+    f.runtime
+        .restart(&handle("sess-1"), &config("sess-1"))
+        .await
+        .unwrap();
+    assert_eq!(f.names(), ["respawn-pane", "display-message"]);
 }
