@@ -165,18 +165,13 @@ impl ProcessProber<'_> {
         let Some(pid) = pane_pid else {
             return ProbeResult::Failed;
         };
-        match std::fs::metadata(self.proc.root.join(pid.to_string())) {
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return ProbeResult::Dead,
-            Err(_) => return ProbeResult::Failed,
-        }
         let children = match self.proc.task_children(pid) {
             Ok(Some(children)) => children,
             Ok(None) => match self.children_by_scan(pid) {
                 Ok(children) => children,
                 Err(_) => return ProbeResult::Failed,
             },
-            // The pane process exited between the two reads.
+            // No `/proc/P` (or it vanished while being read): the pane process is gone.
             Err(e) if e.kind() == io::ErrorKind::NotFound => return ProbeResult::Dead,
             Err(_) => return ProbeResult::Failed,
         };
