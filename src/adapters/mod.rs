@@ -10,3 +10,4 @@ pub mod notify;
 pub mod process;
 pub mod setup;
 pub mod worktree;
+pub mod tmux;

@@ -1,0 +1,704 @@
+//! The tmux runtime (adapters.md section 1): each session is one tmux session on ao's own tmux
+//! server, driven only through argv (`tokio::process`, via [`CommandRunner`]).
+//!
+//! What it keeps solved: exact `=name` / `=name:` / `=name:0.0` targets (tmux would otherwise
+//! match a prefix and hit `p-10` for `p-1`); no user text in any shell string except as single-quoted
+//! words of the launch script (and tmux-format arguments have `#` doubled); a 5 s deadline per
+//! call; a reap of each pane's whole process session on destroy; a probe that is never `dead`
+//! when tmux itself failed; messages that are never left half-typed.
+//!
+//! Output for `tail` ([`Runtime::read_output`]) comes from `pipe-pane`, not `capture-pane`.
+//! `capture-pane` returns a snapshot of the screen and its history: output that scrolled past
+//! the history limit is gone, and two snapshots have no stable byte positions to resume from.
+//! `pipe-pane` copies every byte the pane prints into a per-session log file as it happens, so
+//! nothing is missed between reads and a byte offset in that stream means the same byte
+//! forever, across daemon restarts (the log and its offset file live on disk; tmux keeps the
+//! pipe running while the daemon is away). The pipe starts right after `new-session` (it
+//! survives `restart`, or is opened again after it), so output printed in the first
+//! milliseconds of a launch, before the pipe exists, is only on the screen. See `output_log` for the bounded log and its
+//! offsets; `probe_all` (the reaper's 5 s tick) and `read_output` keep the logs within their cap.
+//!
+//! Modules: `names` (session names, targets), `script` (the launch script), `command` (the
+//! tmux client), `probe` (the batched listing), `procfs` (`/proc` reads), `reap` (destroy's
+//! process reap), `send` (message chunks), `output_log` (the pipe-pane log).
+
+mod command;
+mod names;
+mod output_log;
+mod probe;
+mod procfs;
+mod reap;
+mod script;
+mod send;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::adapters::process::{CommandOutput, CommandRunner};
+use crate::domain::RuntimeHandle;
+use crate::ports::{
+    AttachCommand, OutputChunk, PaneInfo, PaneProbe, ProbeTarget, Runtime, RuntimeConfig,
+    RuntimeError,
+};
+
+pub use command::{TmuxSocket, check_version, is_missing_output, tmux_conf_text, write_tmux_conf};
+pub use names::{
+    RUNTIME_NAME, pane_target, session_name, session_target, validate_handle, window_target,
+};
+
+use command::{Tmux, command_error, escape_format};
+use output_log::OutputLog;
+use procfs::ProcFs;
+use reap::{ProcessControl, SystemProcesses, parse_pane_pids, reap_sessions};
+use script::launch_script;
+
+/// How many times `create` reads the pane's working directory before giving up.
+const CWD_SAMPLES: usize = 5;
+/// The pause between two working-directory samples.
+const CWD_INTERVAL: Duration = Duration::from_millis(50);
+/// Bytes tmux's client can carry for one command beyond the exact packing, kept free in case
+/// another tmux version packs a little differently.
+const COMMAND_MARGIN: usize = 64;
+
+/// Configuration of a [`TmuxRuntime`]. [`TmuxOptions::new`] fills in the spec's defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TmuxOptions {
+    /// ao's own tmux server.
+    pub socket: TmuxSocket,
+    /// Passed as `-f` on every call (see [`write_tmux_conf`]).
+    pub config_file: PathBuf,
+    /// Where the per-session output logs live.
+    pub output_dir: PathBuf,
+    /// The `/proc` tree for the process probe and the reap.
+    pub proc_root: PathBuf,
+    /// Deadline of each tmux call (5 s).
+    pub command_timeout: Duration,
+    /// How long destroy's reap waits after TERM before KILL (5 s).
+    pub reap_grace: Duration,
+    /// Pause between the typed text and Enter (300 ms).
+    pub enter_delay: Duration,
+    /// Largest `send-keys -l` chunk (16 KiB; further capped by tmux's command size).
+    pub chunk_bytes: usize,
+    /// Size at which an output log is trimmed to its newest half (4 MiB).
+    pub output_log_cap: u64,
+}
+
+impl TmuxOptions {
+    pub fn new(socket: TmuxSocket, config_file: PathBuf, output_dir: PathBuf) -> Self {
+        Self {
+            socket,
+            config_file,
+            output_dir,
+            proc_root: PathBuf::from("/proc"),
+            command_timeout: Duration::from_secs(5),
+            reap_grace: Duration::from_secs(5),
+            enter_delay: Duration::from_millis(300),
+            chunk_bytes: send::CHUNK_BYTES,
+            output_log_cap: output_log::LOG_CAP,
+        }
+    }
+}
+
+/// The tmux implementation of [`Runtime`]. Cheap to clone (shared state behind an `Arc`), so
+/// detached work (the rest of a message, cleanup of a cancelled create) can own a copy.
+#[derive(Debug, Clone)]
+pub struct TmuxRuntime {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    tmux: Tmux,
+    options: TmuxOptions,
+    proc: ProcFs,
+    processes: Arc<dyn ProcessControl>,
+    log: OutputLog,
+}
+
+impl TmuxRuntime {
+    /// A runtime on the configured server, running tmux through `runner`.
+    pub fn new(options: TmuxOptions, runner: Arc<dyn CommandRunner>) -> Result<Self, RuntimeError> {
+        let processes = Arc::new(SystemProcesses::new(ProcFs::new(&options.proc_root)));
+        Self::with_processes(options, runner, processes)
+    }
+
+    fn with_processes(
+        options: TmuxOptions,
+        runner: Arc<dyn CommandRunner>,
+        processes: Arc<dyn ProcessControl>,
+    ) -> Result<Self, RuntimeError> {
+        if let TmuxSocket::Path(path) = &options.socket
+            && path.to_str().is_none()
+        {
+            return Err(RuntimeError::InvalidConfig(format!(
+                "tmux socket path {path:?} is not UTF-8"
+            )));
+        }
+        if options.chunk_bytes < 4 {
+            return Err(RuntimeError::InvalidConfig(
+                "chunk size must be at least 4 bytes".to_owned(),
+            ));
+        }
+        let log = OutputLog::new(options.output_dir.clone(), options.output_log_cap)?;
+        let tmux = Tmux::new(
+            runner,
+            options.socket.clone(),
+            options.config_file.clone(),
+            options.command_timeout,
+        );
+        Ok(Self {
+            inner: Arc::new(Inner {
+                tmux,
+                proc: ProcFs::new(&options.proc_root),
+                options,
+                processes,
+                log,
+            }),
+        })
+    }
+
+    /// The path of a session's output log (for diagnostics and tests).
+    pub fn output_log_path(&self, handle: &RuntimeHandle) -> Result<PathBuf, RuntimeError> {
+        Ok(self.inner.log.log_path(validate_handle(handle)?))
+    }
+
+    /// The largest chunk one `send-keys -t <target> -l -- <chunk>` can carry: the configured
+    /// size, capped so the whole command fits tmux's client message (tmux 3.3 rejects a
+    /// 16 KiB argument with "command too long"). One byte is kept for a trailing `;`'s escape.
+    fn chunk_limit(&self, target: &str) -> usize {
+        let overhead = Tmux::packed_size(["send-keys", "-t", target, "-l", "--"]) + 1 + 1;
+        let fits = Tmux::COMMAND_MAX.saturating_sub(overhead + COMMAND_MARGIN);
+        self.inner.options.chunk_bytes.min(fits).max(4)
+    }
+
+    async fn run_blocking<T: Send + 'static>(
+        &self,
+        what: &'static str,
+        job: impl FnOnce(&Inner) -> Result<T, RuntimeError> + Send + 'static,
+    ) -> Result<T, RuntimeError> {
+        let inner = Arc::clone(&self.inner);
+        tokio::task::spawn_blocking(move || job(&inner))
+            .await
+            .map_err(|e| RuntimeError::Io(format!("{what}: {e}")))?
+    }
+
+    /// `/bin/sh -c <launch script>` after checking the config; runs before any tmux call.
+    fn launch_command(config: &RuntimeConfig) -> Result<(String, String), RuntimeError> {
+        if config.argv.is_empty() {
+            return Err(RuntimeError::InvalidConfig(
+                "argv must not be empty".to_owned(),
+            ));
+        }
+        let workspace = config
+            .workspace_path
+            .to_str()
+            .filter(|w| !w.is_empty())
+            .ok_or_else(|| {
+                RuntimeError::InvalidConfig(format!(
+                    "workspace path {:?} must be non-empty UTF-8",
+                    config.workspace_path
+                ))
+            })?;
+        let daemon_path = std::env::var("PATH").ok();
+        let script = launch_script(workspace, &config.argv, &config.env, daemon_path.as_deref())?;
+        Ok((workspace.to_owned(), script))
+    }
+
+    /// Starts piping the pane's output into its log. `-o` opens a pipe only where none is
+    /// open, but it also closes an open one (tmux toggles), so callers use it on a pane known
+    /// to have no pipe.
+    async fn open_pipe(&self, name: &str) -> Result<(), RuntimeError> {
+        let command = self.inner.log.pipe_command(name);
+        self.inner
+            .tmux
+            .run_ok(["pipe-pane", "-o", "-t", &pane_target(name), &command])
+            .await
+            .map(drop)
+    }
+
+    /// After `respawn-pane` the pane's pipe normally survives (tmux 3.3 keeps it), and then
+    /// must not be touched; it is opened again only when tmux reports none.
+    async fn ensure_pipe(&self, name: &str) -> Result<(), RuntimeError> {
+        let out = self
+            .inner
+            .tmux
+            .run_ok([
+                "display-message",
+                "-p",
+                "-t",
+                &pane_target(name),
+                "#{pane_pipe}",
+            ])
+            .await?;
+        if out.stdout_text().trim() == "1" {
+            return Ok(());
+        }
+        self.open_pipe(name).await
+    }
+
+    /// Everything `create` does after `new-session`; any error makes `create` destroy the
+    /// session.
+    async fn finish_create(
+        &self,
+        name: &str,
+        workspace: &str,
+        created: &CommandOutput,
+    ) -> Result<String, RuntimeError> {
+        let tmux = &self.inner.tmux;
+        let printed = created.stdout_text();
+        let pane_id = printed.trim();
+        if !is_pane_id(pane_id) {
+            return Err(RuntimeError::Command {
+                argv: format!("new-session -s {name}"),
+                output: format!("expected a pane id, got {printed:?}"),
+            });
+        }
+        self.open_pipe(name).await?;
+        self.verify_cwd(name, workspace).await?;
+        let target = window_target(name);
+        for (option, value) in [
+            ("status", "off"),
+            ("mouse", "on"),
+            ("window-size", "largest"),
+        ] {
+            tmux.run_ok(["set-option", "-t", &target, option, value])
+                .await?;
+        }
+        if tmux
+            .run_unless_missing(["has-session", "-t", &session_target(name)])
+            .await?
+            .is_none()
+        {
+            return Err(RuntimeError::ExitedBeforeReady(name.to_owned()));
+        }
+        Ok(pane_id.to_owned())
+    }
+
+    /// Samples `#{pane_current_path}` until it is the workspace (symlinks resolved). A
+    /// mismatch wins over a later failure to sample.
+    async fn verify_cwd(&self, name: &str, workspace: &str) -> Result<(), RuntimeError> {
+        let want = resolve_dir(Path::new(workspace));
+        let target = pane_target(name);
+        let mut mismatch: Option<String> = None;
+        let mut failure: Option<RuntimeError> = None;
+        for sample in 0..CWD_SAMPLES {
+            if sample > 0 {
+                tokio::time::sleep(CWD_INTERVAL).await;
+            }
+            let args = [
+                "display-message",
+                "-p",
+                "-t",
+                &target,
+                "#{pane_current_path}",
+            ];
+            match self.inner.tmux.run_ok(args).await {
+                Ok(out) => {
+                    let text = out.stdout_text();
+                    let got = text.trim_end_matches(['\n', '\r']);
+                    if resolve_dir(Path::new(got)) == want {
+                        return Ok(());
+                    }
+                    mismatch = Some(got.to_owned());
+                }
+                Err(e) => failure = Some(e),
+            }
+        }
+        Err(match (mismatch, failure) {
+            (Some(got), _) => RuntimeError::CwdMismatch {
+                got,
+                want: workspace.to_owned(),
+            },
+            (None, Some(e)) => e,
+            (None, None) => RuntimeError::Io(format!("no working directory sample for {name}")),
+        })
+    }
+
+    /// Destroy by session name: list pane pids, kill, reap, remove the output log.
+    async fn destroy_name(&self, name: &str) -> Result<(), RuntimeError> {
+        let tmux = &self.inner.tmux;
+        let pids = match tmux
+            .run_ok([
+                "list-panes",
+                "-s",
+                "-t",
+                &window_target(name),
+                "-F",
+                "#{pane_pid}",
+            ])
+            .await
+        {
+            Ok(out) => parse_pane_pids(&out.stdout_text()),
+            Err(_) => vec![],
+        };
+        let killed = tmux
+            .run_unless_missing(["kill-session", "-t", &session_target(name)])
+            .await
+            .map(drop);
+        reap_sessions(&self.inner.processes, &pids, self.inner.options.reap_grace).await;
+        killed?;
+        // Two unlinks: not worth a blocking-pool round trip.
+        self.inner.log.remove(name)
+    }
+
+    /// Types the chunks after the first, waits, and presses Enter.
+    async fn finish_message(
+        tmux: Tmux,
+        target: String,
+        rest: Vec<String>,
+        enter_delay: Duration,
+    ) -> Result<(), RuntimeError> {
+        for chunk in &rest {
+            tmux.run_ok(["send-keys", "-t", &target, "-l", "--", chunk])
+                .await?;
+        }
+        if !enter_delay.is_zero() {
+            tokio::time::sleep(enter_delay).await;
+        }
+        tmux.run_ok(["send-keys", "-t", &target, "Enter"])
+            .await
+            .map(drop)
+    }
+}
+
+/// Cleans up a session whose `create` future was dropped between `new-session` and the end.
+struct CreateGuard {
+    runtime: TmuxRuntime,
+    name: Option<String>,
+}
+
+impl CreateGuard {
+    fn disarm(&mut self) {
+        self.name = None;
+    }
+}
+
+impl Drop for CreateGuard {
+    fn drop(&mut self) {
+        let Some(name) = self.name.take() else {
+            return;
+        };
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            tracing::warn!(session = %name, "create cancelled outside a runtime; session left");
+            return;
+        };
+        let runtime = self.runtime.clone();
+        handle.spawn(async move {
+            if let Err(e) = runtime.destroy_name(&name).await {
+                tracing::warn!(session = %name, error = %e, "cleanup of a cancelled create failed");
+            }
+        });
+    }
+}
+
+fn is_pane_id(text: &str) -> bool {
+    text.strip_prefix('%')
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// A directory for comparison: symlinks resolved when it exists, else cleaned lexically.
+fn resolve_dir(path: &Path) -> PathBuf {
+    if let Ok(real) = path.canonicalize() {
+        return real;
+    }
+    let mut clean = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::ParentDir => {
+                clean.pop();
+            }
+            Component::CurDir => {}
+            other => clean.push(other),
+        }
+    }
+    clean
+}
+
+/// The last `lines` lines of captured text, after dropping trailing blank lines.
+fn last_lines(text: &str, lines: usize) -> String {
+    let mut all: Vec<&str> = text.lines().collect();
+    while all.last().is_some_and(|line| line.trim().is_empty()) {
+        all.pop();
+    }
+    let keep = &all[all.len().saturating_sub(lines)..];
+    let mut out = keep.join("\n");
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out
+}
+
+#[async_trait]
+impl Runtime for TmuxRuntime {
+    fn name(&self) -> &'static str {
+        RUNTIME_NAME
+    }
+
+    fn handle_for(&self, session: &crate::domain::SessionId) -> RuntimeHandle {
+        RuntimeHandle {
+            id: session_name(session.as_str()),
+            runtime_name: RUNTIME_NAME.to_owned(),
+            pane_id: None,
+        }
+    }
+
+    async fn check_prerequisites(&self) -> Result<String, RuntimeError> {
+        let tmux = &self.inner.tmux;
+        let spec = tmux.version_spec();
+        let out = tmux
+            .run_spec(&spec)
+            .await
+            .map_err(|e| RuntimeError::Prerequisite(format!("tmux is not usable: {e}")))?;
+        if !out.success() {
+            return Err(RuntimeError::Prerequisite(
+                command_error(&spec, &out).to_string(),
+            ));
+        }
+        let version = out.stdout_text().trim().to_owned();
+        check_version(&version)?;
+        Ok(version)
+    }
+
+    async fn create(&self, config: &RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
+        let (workspace, script) = Self::launch_command(config)?;
+        let name = session_name(config.session_id.as_str());
+        // One mkdir: not worth a blocking-pool round trip.
+        self.inner.log.prepare()?;
+        let created = self
+            .inner
+            .tmux
+            .run_ok([
+                "new-session",
+                "-d",
+                "-P",
+                "-F",
+                "#{pane_id}",
+                "-s",
+                &name,
+                "-x",
+                "220",
+                "-y",
+                "50",
+                "-c",
+                &escape_format(&workspace),
+                "/bin/sh",
+                "-c",
+                &script,
+            ])
+            .await?;
+        let mut guard = CreateGuard {
+            runtime: self.clone(),
+            name: Some(name.clone()),
+        };
+        let finished = self.finish_create(&name, &workspace, &created).await;
+        if finished.is_err()
+            && let Err(cleanup) = self.destroy_name(&name).await
+        {
+            tracing::warn!(session = %name, error = %cleanup, "cleanup after a failed create");
+        }
+        // Disarmed only now: a caller that gives up during the cleanup above still gets it.
+        guard.disarm();
+        Ok(RuntimeHandle {
+            id: name,
+            runtime_name: RUNTIME_NAME.to_owned(),
+            pane_id: Some(finished?),
+        })
+    }
+
+    async fn destroy(&self, handle: &RuntimeHandle) -> Result<(), RuntimeError> {
+        let name = validate_handle(handle)?;
+        self.destroy_name(name).await
+    }
+
+    async fn send_message(&self, handle: &RuntimeHandle, text: &str) -> Result<(), RuntimeError> {
+        let name = validate_handle(handle)?;
+        if text.contains('\0') {
+            // Rejected up front: a NUL cannot be passed as an argument, and failing on a later
+            // chunk would leave half a message typed.
+            return Err(RuntimeError::InvalidConfig(
+                "a message must not contain NUL bytes".to_owned(),
+            ));
+        }
+        let target = pane_target(name);
+        let tmux = &self.inner.tmux;
+        let chunks = send::split_chunks(text, self.chunk_limit(&target));
+        let Some((first, rest)) = chunks.split_first() else {
+            return tmux
+                .run_ok(["send-keys", "-t", &target, "Enter"])
+                .await
+                .map(drop);
+        };
+        tmux.run_ok(["send-keys", "-t", &target, "-l", "--", first])
+            .await?;
+        // The message is partly typed now: finish it on a task the caller cannot cancel, so no
+        // half-typed draft is left in the agent's input.
+        let options = &self.inner.options;
+        let budget =
+            send::detached_budget(chunks.len(), options.command_timeout, options.enter_delay);
+        let rest: Vec<String> = rest.iter().map(|c| (*c).to_owned()).collect();
+        let finish = Self::finish_message(tmux.clone(), target.clone(), rest, options.enter_delay);
+        let task = tokio::spawn(async move {
+            match tokio::time::timeout(budget, finish).await {
+                Ok(result) => result,
+                Err(_) => Err(RuntimeError::Timeout {
+                    argv: format!("send-keys -t {target} (rest of the message and Enter)"),
+                    seconds: budget.as_secs(),
+                }),
+            }
+        });
+        task.await
+            .map_err(|e| RuntimeError::Io(format!("message task failed: {e}")))?
+    }
+
+    async fn interrupt(&self, handle: &RuntimeHandle) -> Result<(), RuntimeError> {
+        let name = validate_handle(handle)?;
+        self.inner
+            .tmux
+            .run_ok(["send-keys", "-t", &pane_target(name), "C-c"])
+            .await
+            .map(drop)
+    }
+
+    async fn output(&self, handle: &RuntimeHandle, lines: usize) -> Result<String, RuntimeError> {
+        let name = validate_handle(handle)?;
+        if lines == 0 {
+            return Err(RuntimeError::InvalidConfig(
+                "output lines must be greater than 0".to_owned(),
+            ));
+        }
+        let out = self
+            .inner
+            .tmux
+            .run_ok([
+                "capture-pane",
+                "-t",
+                &pane_target(name),
+                "-p",
+                "-S",
+                &format!("-{lines}"),
+            ])
+            .await?;
+        Ok(last_lines(&out.stdout_text(), lines))
+    }
+
+    async fn read_output(
+        &self,
+        handle: &RuntimeHandle,
+        cursor: u64,
+        max_bytes: usize,
+    ) -> Result<OutputChunk, RuntimeError> {
+        let name = validate_handle(handle)?.to_owned();
+        self.run_blocking("read output log", move |inner| {
+            inner.log.enforce_cap(&name)?;
+            inner.log.read(&name, cursor, max_bytes)
+        })
+        .await
+    }
+
+    async fn is_alive(&self, handle: &RuntimeHandle) -> Result<bool, RuntimeError> {
+        let name = validate_handle(handle)?;
+        Ok(self
+            .inner
+            .tmux
+            .run_unless_missing(["has-session", "-t", &session_target(name)])
+            .await?
+            .is_some())
+    }
+
+    async fn restart(
+        &self,
+        handle: &RuntimeHandle,
+        config: &RuntimeConfig,
+    ) -> Result<(), RuntimeError> {
+        let name = validate_handle(handle)?;
+        let (_, script) = Self::launch_command(config)?;
+        self.inner
+            .tmux
+            .run_ok([
+                "respawn-pane",
+                "-k",
+                "-t",
+                &pane_target(name),
+                "/bin/sh",
+                "-c",
+                &script,
+            ])
+            .await?;
+        self.ensure_pipe(name).await
+    }
+
+    async fn list_panes(&self) -> Result<Vec<PaneInfo>, RuntimeError> {
+        let listed = self
+            .inner
+            .tmux
+            .run_unless_missing(["list-panes", "-a", "-F", probe::LIST_FORMAT])
+            .await?;
+        Ok(listed
+            .map(|out| probe::parse_listing(&out.stdout_text()))
+            .unwrap_or_default())
+    }
+
+    async fn probe_all(&self, targets: &[ProbeTarget]) -> Vec<PaneProbe> {
+        let rows = match self.list_panes().await {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::warn!(error = %e, "batched probe failed");
+                return vec![probe::FAILED; targets.len()];
+            }
+        };
+        let owned = targets.to_vec();
+        let facts = self
+            .run_blocking("process probe", move |inner| {
+                for target in owned.iter().filter(|t| names::is_valid_name(&t.handle_id)) {
+                    if let Err(e) = inner.log.enforce_cap(&target.handle_id) {
+                        tracing::warn!(session = %target.handle_id, error = %e, "output log trim failed");
+                    }
+                }
+                let mut prober = inner.proc.prober();
+                Ok(probe::combine(&owned, &rows, |pid| prober.probe(pid)))
+            })
+            .await;
+        facts.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "process probe failed");
+            vec![probe::FAILED; targets.len()]
+        })
+    }
+
+    fn attach_command(&self, handle: &RuntimeHandle) -> Result<AttachCommand, RuntimeError> {
+        let name = validate_handle(handle)?;
+        let mut argv = vec!["tmux".to_owned()];
+        argv.extend(
+            self.inner
+                .tmux
+                .socket()
+                .args()
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned()),
+        );
+        argv.extend(
+            [
+                "-u",
+                "-T",
+                "RGB",
+                "attach-session",
+                "-t",
+                &session_target(name),
+            ]
+            .map(str::to_owned),
+        );
+        Ok(AttachCommand {
+            argv,
+            env_set: vec![
+                ("TERM".to_owned(), "xterm-256color".to_owned()),
+                ("COLORTERM".to_owned(), "truecolor".to_owned()),
+            ],
+            env_remove: vec!["TMUX".to_owned()],
+        })
+    }
+}
