@@ -19,6 +19,7 @@ pub mod decide;
 pub mod domain;
 pub mod lifecycle;
 pub mod messages;
+pub mod observer;
 pub mod ports;
 pub mod reactions;
 pub mod reaper;

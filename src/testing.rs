@@ -397,6 +397,8 @@ pub struct FakeRuntime {
     pub probe_calls: std::sync::atomic::AtomicUsize,
     panes: Mutex<Vec<crate::ports::PaneInfo>>,
     list_error: Mutex<Option<crate::ports::RuntimeError>>,
+    /// Output log end offset and pane text per handle.
+    logs: Mutex<HashMap<String, (u64, String)>>,
 }
 
 impl FakeRuntime {
@@ -443,6 +445,14 @@ impl FakeRuntime {
 
     pub fn set_panes(&self, panes: Vec<crate::ports::PaneInfo>) {
         *self.panes.lock().unwrap() = panes;
+    }
+
+    /// Sets what the pane shows and where its output log ends.
+    pub fn set_output(&self, handle: &str, log_end: u64, text: &str) {
+        self.logs
+            .lock()
+            .unwrap()
+            .insert(handle.to_owned(), (log_end, text.to_owned()));
     }
 
     pub fn fail_listing(&self, e: crate::ports::RuntimeError) {
@@ -510,22 +520,26 @@ impl crate::ports::Runtime for FakeRuntime {
 
     async fn output(
         &self,
-        _handle: &RuntimeHandle,
+        handle: &RuntimeHandle,
         _lines: usize,
     ) -> Result<String, crate::ports::RuntimeError> {
-        Ok(String::new())
+        self.note(format!("runtime.output {}", handle.id));
+        let logs = self.logs.lock().unwrap();
+        Ok(logs.get(&handle.id).map(|(_, t)| t.clone()).unwrap_or_default())
     }
 
     async fn read_output(
         &self,
-        _handle: &RuntimeHandle,
+        handle: &RuntimeHandle,
         cursor: u64,
         _max_bytes: usize,
     ) -> Result<crate::ports::OutputChunk, crate::ports::RuntimeError> {
+        let end = self.logs.lock().unwrap().get(&handle.id).map_or(0, |(end, _)| *end);
+        let at = if cursor == u64::MAX { end } else { cursor };
         Ok(crate::ports::OutputChunk {
             text: String::new(),
-            start: cursor,
-            next: cursor,
+            start: at,
+            next: at,
         })
     }
 

@@ -1,17 +1,165 @@
-//! `aod`, the ao daemon.
+//! `aod`, the ao daemon: hosts the lifecycle manager, the session manager and the reaper, and
+//! serves `aoctl` over a Unix socket.
 //!
-//! Not yet functional: only `--help` and `--version` work. The socket server, the store and the
-//! background loops arrive with the runner (issue 6).
+//! This file is the start and shutdown order of session-manager.md section 14; everything it
+//! starts is built in `app`, served by `server` and `service`.
 
+mod app;
+mod config;
+mod convert;
+mod server;
+mod service;
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
 use clap::Parser;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{info, warn};
 
-/// The ao daemon (not yet functional: only --help and --version work).
-#[derive(Parser)]
-#[command(name = "aod", version)]
-struct Args {}
+use crate::app::App;
+use crate::config::{Config, Flags};
 
-fn main() {
-    let _ = Args::parse();
-    eprintln!("aod: the daemon is not implemented yet; see `aod --help`");
-    std::process::exit(1);
+/// A background log larger than this is rotated to `aod.log.1` at start.
+const LOG_ROTATE_BYTES: u64 = 16 * 1024 * 1024;
+
+fn main() -> ExitCode {
+    let flags = Flags::parse();
+    let config = match config::resolve(flags) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("aod: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(e) = init_logging(&config) {
+        eprintln!("aod: {e:#}");
+        return ExitCode::from(1);
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("aod: starting the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("aod: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Logs go to stderr, or to `--log-file`; the level comes from `AO_LOG`, else `RUST_LOG`.
+fn init_logging(config: &Config) -> Result<()> {
+    let filter = std::env::var("AO_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| "info".to_owned());
+    let filter = tracing_subscriber::EnvFilter::try_new(&filter)
+        .with_context(|| format!("invalid log filter {filter:?}"))?;
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match &config.log_file {
+        Some(path) => {
+            if let Some(dir) = path.parent() {
+                server::private_dir(dir)?;
+            }
+            if std::fs::metadata(path).is_ok_and(|m| m.len() > LOG_ROTATE_BYTES) {
+                let _ = std::fs::rename(path, path.with_extension("log.1"));
+            }
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("opening log file {}", path.display()))?;
+            builder
+                .with_ansi(false)
+                .with_writer(std::sync::Mutex::new(file))
+                .init();
+        }
+        None => builder.with_writer(std::io::stderr).init(),
+    }
+    Ok(())
+}
+
+async fn run(config: Config) -> Result<()> {
+    // 3. Data directory and the single-instance lock.
+    server::private_dir(&config.data_dir)?;
+    let _lock = server::lock_data_dir(&config.lock_path())?;
+    // 4. A live socket means another daemon; a stale one is replaced.
+    server::claim_socket_path(&config.socket).await?;
+    // 5–8. tmux, store, adapters, boot reconcile.
+    let socket = config.socket.clone();
+    let shutdown_budget = config.shutdown_timeout;
+    let app = App::build(config).await?;
+    // 9. Background loops.
+    let loops_cancel = CancellationToken::new();
+    let mut loops = app.start_loops(&loops_cancel);
+    // 10. Serve.
+    let listener = server::bind(&socket)?;
+    info!(socket = %socket.display(), pid = std::process::id(), "aod serving");
+    let mutations = TaskTracker::new();
+    let service = service::Service::new(app.clone(), mutations.clone());
+    tokio::spawn(watch_signals(app.shutdown.clone()));
+    server::serve(listener, service, app.shutdown.clone()).await;
+
+    // Shutdown: stop accepting (done), cancel before waiting, then wait within the budget.
+    info!("shutting down; sessions keep running");
+    loops_cancel.cancel();
+    mutations.close();
+    let drained = tokio::time::timeout(shutdown_budget, async {
+        while loops.join_next().await.is_some() {}
+        mutations.wait().await;
+    })
+    .await;
+    if drained.is_err() {
+        warn!(budget = ?shutdown_budget, "shutdown budget spent; abandoning in-flight work (the next start repairs it)");
+        loops.abort_all();
+    }
+    drop(app);
+    remove_socket(&socket);
+    info!("aod stopped");
+    Ok(())
+}
+
+/// SIGINT and SIGTERM shut down; SIGHUP is ignored (the terminal that started us may close).
+async fn watch_signals(shutdown: CancellationToken) {
+    let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        warn!("installing signal handlers failed; stop the daemon with `aoctl daemon stop`");
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = int.recv() => break,
+            _ = term.recv() => break,
+            _ = hup.recv() => continue,
+        }
+    }
+    shutdown.cancel();
+    // A second signal while draining means "now".
+    tokio::select! {
+        _ = int.recv() => {}
+        _ = term.recv() => {}
+    }
+    warn!("second signal: exiting without waiting");
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    std::process::exit(130);
+}
+
+fn remove_socket(path: &Path) {
+    if let Err(e) = std::fs::remove_file(path)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        warn!(socket = %path.display(), error = %e, "removing the socket failed");
+    }
 }

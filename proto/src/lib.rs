@@ -6,6 +6,8 @@
 //! (plain strings), and new optional fields may be added. Both sides build their transport with
 //! [`transport`], which fixes the framing (length-delimited JSON) and the maximum frame size.
 
+pub mod paths;
+
 use std::path::Path;
 use std::time::Duration;
 

@@ -143,6 +143,12 @@ pub trait AgentHarness: Send + Sync {
 
     /// The activity pane text means, for harnesses with a terminal heuristic.
     fn terminal_activity(&self, output: &str) -> Option<ActivityState>;
+
+    /// Whether `terminal_activity` says anything (the terminal observer then repairs a stale
+    /// `active` or `blocked` from pane text).
+    fn has_terminal_heuristic(&self) -> bool {
+        false
+    }
 }
 
 /// What orchestration needs to know about a harness without holding it.

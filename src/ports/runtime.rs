@@ -122,7 +122,8 @@ pub trait Runtime: Send + Sync {
     /// The last `lines` lines of the pane (trailing blank lines trimmed); `lines` must be > 0.
     async fn output(&self, handle: &RuntimeHandle, lines: usize) -> Result<String, RuntimeError>;
 
-    /// Bytes of the session's output log after `cursor`, at most `max_bytes`.
+    /// Bytes of the session's output log after `cursor`, at most `max_bytes`. `u64::MAX` asks
+    /// for the current end (no text), to follow from now on.
     async fn read_output(
         &self,
         handle: &RuntimeHandle,

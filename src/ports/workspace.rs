@@ -79,6 +79,10 @@ pub enum WorktreeStatus {
 /// A git worktree manager.
 #[async_trait]
 pub trait Workspace: Send + Sync {
+    /// The top-level directory of the git repository containing `path` (an error when `path`
+    /// is not inside a repository).
+    async fn repo_root(&self, path: &std::path::Path) -> Result<PathBuf, WorkspaceError>;
+
     /// `git check-ref-format --branch` in the project's repository.
     async fn check_branch(
         &self,

@@ -7,6 +7,9 @@
 //! reverse creation order and leaves the record visible as `errored`.
 
 mod env;
+mod hooks;
+mod observe;
+mod projects;
 mod reconcile;
 mod registry;
 mod restore;
@@ -25,6 +28,9 @@ use crate::ports::{
 };
 
 pub use env::{IdentityEnv, pinned_path, runtime_env};
+pub use hooks::{HOOK_FIELD_MAX, HookCall, HookError, prompt_hash};
+pub use observe::TailChunk;
+pub use projects::ProjectSpec;
 pub use reconcile::BootReport;
 pub use registry::AgentRegistry;
 pub use send::{SendOutcome, SendRefusal};
@@ -74,6 +80,8 @@ pub enum SmError {
     NotFound(SessionId),
     #[error("project {0} not found (add it with `aoctl project add`)")]
     ProjectNotFound(ProjectId),
+    #[error("invalid project: {0}")]
+    InvalidProject(String),
     #[error("unknown agent {0:?}")]
     UnknownAgent(String),
     #[error("no agent given and project {0} has no default agent")]
@@ -116,6 +124,8 @@ pub enum SmError {
     Setup(#[from] SetupError),
     #[error(transparent)]
     Agent(#[from] AgentError),
+    #[error(transparent)]
+    Hook(#[from] HookError),
     #[error(transparent)]
     Lcm(#[from] LcmError),
 }

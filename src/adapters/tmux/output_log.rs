@@ -167,15 +167,24 @@ impl OutputLog {
         let mut file = match File::open(&path) {
             Ok(file) => file,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                // No output yet: "the end" is where the log will start.
+                let at = if cursor == u64::MAX { base } else { cursor };
                 return Ok(OutputChunk {
                     text: String::new(),
-                    start: cursor,
-                    next: cursor,
+                    start: at,
+                    next: at,
                 });
             }
             Err(e) => return Err(err(e)),
         };
         let end = base + file.metadata().map_err(err)?.len();
+        if cursor == u64::MAX {
+            return Ok(OutputChunk {
+                text: String::new(),
+                start: end,
+                next: end,
+            });
+        }
         let start = if cursor > end { base } else { cursor.max(base) };
         let want = (end - start).min(max_bytes as u64);
         file.seek(SeekFrom::Start(start - base)).map_err(err)?;
@@ -271,6 +280,19 @@ mod tests {
         assert_eq!(second.next, 12);
         let idle = log.read("s", second.next, 100).unwrap();
         assert_eq!((idle.text.as_str(), idle.start, idle.next), ("", 12, 12));
+    }
+
+    #[test]
+    fn the_end_cursor_follows_from_now() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = log(dir.path(), 1024);
+        let before = log.read("s", u64::MAX, 100).unwrap();
+        assert_eq!((before.text.as_str(), before.next), ("", 0), "no log yet: the end is 0");
+        append(&log, "s", b"old\n");
+        let end = log.read("s", u64::MAX, 100).unwrap();
+        assert_eq!((end.text.as_str(), end.start, end.next), ("", 4, 4));
+        append(&log, "s", b"new\n");
+        assert_eq!(log.read("s", end.next, 100).unwrap().text, "new\n");
     }
 
     #[test]

@@ -449,6 +449,22 @@ impl Workspace for GitWorktree {
         self.apply(info, reference).await
     }
 
+    async fn repo_root(&self, path: &Path) -> Result<PathBuf, WorkspaceError> {
+        let spec = self.git.at(path).args(["rev-parse", "--show-toplevel"]);
+        let out = self.git.output(&spec).await?;
+        if !out.success() {
+            return Err(failure(&spec, &out));
+        }
+        let top = out.stdout_text().trim().to_owned();
+        if top.is_empty() {
+            return Err(WorkspaceError::Io(format!(
+                "{} is not inside a git work tree",
+                path.display()
+            )));
+        }
+        Ok(PathBuf::from(top))
+    }
+
     async fn status(&self, info: &WorkspaceInfo) -> Result<WorktreeStatus, WorkspaceError> {
         let path = info.path.as_path();
         self.root.check(path)?;

@@ -1,0 +1,271 @@
+//! Assembly: the adapters, the LCM, the Session Manager and the background loops, built from
+//! the configuration in the order of session-manager.md section 14, and their shutdown.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use ao::adapters::agents::command::{CommandHarness, CommandHarnessConfig, CommandPromptDelivery};
+use ao::adapters::clock::SystemClock;
+use ao::adapters::memory_store::MemoryStore;
+use ao::adapters::messenger::RuntimeMessenger;
+use ao::adapters::notify::LogNotifier;
+use ao::adapters::process::SystemRunner;
+use ao::adapters::setup::FsProjectSetup;
+use ao::adapters::sqlite::SqliteStore;
+use ao::adapters::tmux::{TmuxOptions, TmuxRuntime, TmuxSocket, write_tmux_conf};
+use ao::adapters::worktree::{GitWorktree, GitWorktreeOptions};
+use ao::domain::Timestamp;
+use ao::lifecycle::{Lcm, Wakeups};
+use ao::messages::MessageDelivery;
+use ao::observer::TerminalObserver;
+use ao::ports::{Clock, Notifier, Runtime, Store};
+use ao::reactions::Reactions;
+use ao::reaper::Reaper;
+use ao::session::{AgentRegistry, ProjectSpec, SessionManager, SessionManagerConfig};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info, warn};
+
+use crate::config::Config;
+
+/// How often old change-log rows are pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Everything the socket service needs.
+pub struct App {
+    pub config: Config,
+    pub store: Arc<dyn Store>,
+    pub lcm: Arc<Lcm>,
+    pub sm: Arc<SessionManager>,
+    pub runtime: Arc<dyn Runtime>,
+    pub agents: Arc<AgentRegistry>,
+    pub notifier: Arc<dyn Notifier>,
+    pub clock: Arc<dyn Clock>,
+    pub runtime_version: Result<String, String>,
+    pub git_version: Result<String, String>,
+    pub started_at: Timestamp,
+    /// Cancelled to stop the daemon.
+    pub shutdown: CancellationToken,
+}
+
+/// The directory of `aoctl` to pin on pane PATHs: next to this `aod`, else the configured path.
+fn aoctl_dir(config: &Config) -> Option<PathBuf> {
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(Path::to_path_buf))
+        .filter(|dir| dir.join("aoctl").is_file());
+    beside.or_else(|| {
+        config
+            .aoctl_path
+            .as_ref()
+            .filter(|p| p.is_file())
+            .and_then(|p| p.parent().map(Path::to_path_buf))
+    })
+}
+
+fn registry(config: &Config, search_path: &str) -> AgentRegistry {
+    let mut agents = AgentRegistry::new();
+    agents.register(Arc::new(CommandHarness::new(CommandHarnessConfig::builtin(
+        search_path.to_owned(),
+    ))));
+    for (name, section) in &config.agents {
+        agents.register(Arc::new(CommandHarness::new(CommandHarnessConfig {
+            name: name.clone(),
+            argv: Some(section.argv.clone()),
+            prompt_delivery: section
+                .prompt_delivery
+                .unwrap_or(CommandPromptDelivery::Argv),
+            prompt_flag: section.prompt_flag.clone(),
+            ready_patterns: section.ready_patterns.clone(),
+            restore_argv: section.restore_argv.clone(),
+            env: section.env.clone(),
+            search_path: search_path.to_owned(),
+        })));
+    }
+    agents
+}
+
+async fn tool_version(program: &str) -> Result<String, String> {
+    let spec = ao::adapters::process::CommandSpec::new(program, Duration::from_secs(5)).arg("--version");
+    use ao::adapters::process::CommandRunner;
+    match SystemRunner.run(&spec).await {
+        Ok(out) if out.success() => Ok(out.stdout_text().trim().to_owned()),
+        Ok(out) => Err(out.combined()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+impl App {
+    /// Steps 5–8 of the start order: tmux check, store, adapters, boot reconcile.
+    pub async fn build(config: Config) -> Result<Arc<App>> {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let runner = Arc::new(SystemRunner);
+        let daemon_path = std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into());
+
+        let conf = write_tmux_conf(&config.data_dir, config.load_user_tmux_config)
+            .context("writing tmux.conf")?;
+        let socket = TmuxSocket::parse(&config.tmux_socket).context("the tmux socket setting")?;
+        let tmux = TmuxRuntime::new(
+            TmuxOptions::new(socket, conf, config.tmux_output_dir()),
+            runner.clone(),
+        )
+        .context("setting up the tmux runtime")?;
+        let runtime: Arc<dyn Runtime> = Arc::new(tmux);
+        let runtime_version = runtime.check_prerequisites().await.map_err(|e| e.to_string());
+        match &runtime_version {
+            Ok(v) => info!(version = %v, "tmux ok"),
+            Err(e) => error!(error = %e, "tmux is not usable: spawns will fail until it is installed (3.2+)"),
+        }
+        let git_version = tool_version("git").await;
+
+        let store: Arc<dyn Store> = if config.ephemeral {
+            warn!("ephemeral mode: nothing survives this daemon");
+            Arc::new(MemoryStore::new())
+        } else {
+            Arc::new(SqliteStore::open(&config.db_path()).await?)
+        };
+
+        let wakeups = Arc::new(Wakeups::default());
+        let lcm = Arc::new(Lcm::new(
+            store.clone(),
+            store.clone(),
+            clock.clone(),
+            config.policies.clone(),
+            wakeups,
+        ));
+        let workspace = Arc::new(
+            GitWorktree::new(
+                GitWorktreeOptions {
+                    managed_root: config.worktree_root.clone(),
+                    ..GitWorktreeOptions::for_data_dir(&config.data_dir)
+                },
+                runner.clone(),
+            )
+            .context("setting up the worktree root")?,
+        );
+        let agents = Arc::new(registry(&config, &daemon_path));
+        let aoctl_dir = aoctl_dir(&config);
+        if aoctl_dir.is_none() {
+            warn!("no aoctl next to aod and no aoctl_path configured: agent hooks will rely on the user's PATH");
+        }
+        let sm = Arc::new(SessionManager::new(
+            lcm.clone(),
+            store.clone(),
+            workspace,
+            Arc::new(FsProjectSetup::new(runner.clone(), config.post_create_timeout)),
+            runtime.clone(),
+            agents.clone(),
+            clock.clone(),
+            SessionManagerConfig {
+                data_dir: config.data_dir.clone(),
+                socket_path: config.socket.clone(),
+                aoctl_dir,
+                daemon_path,
+                runtime_ready: runtime_version.clone().map(|_| ()),
+            },
+        ));
+        let app = Arc::new(App {
+            started_at: clock.now(),
+            config,
+            store,
+            lcm,
+            sm,
+            runtime,
+            agents,
+            notifier: Arc::new(LogNotifier),
+            clock,
+            runtime_version,
+            git_version,
+            shutdown: CancellationToken::new(),
+        });
+        app.register_configured_projects().await;
+        let report = app.sm.reconcile_at_boot().await;
+        info!(
+            adopted = report.adopted.len(),
+            interrupted = report.interrupted.len(),
+            leaked = report.leaked.len(),
+            unowned_panes = report.unowned_panes.len(),
+            unowned_worktrees = report.unowned_worktrees.len(),
+            "boot reconcile"
+        );
+        Ok(app)
+    }
+
+    /// Projects listed in the configuration file are registered on first start.
+    async fn register_configured_projects(&self) {
+        for p in &self.config.projects {
+            let known = match ao::domain::ProjectId::parse(&p.id) {
+                Ok(id) => self.store.project(&id).await.ok().flatten().is_some(),
+                Err(e) => {
+                    warn!(project = %p.id, error = %e, "configuration: invalid project id; skipped");
+                    continue;
+                }
+            };
+            if known {
+                continue;
+            }
+            let spec = ProjectSpec {
+                name: p.id.clone(),
+                repo_path: p.repo.clone(),
+                base_branch: p.base_branch.clone(),
+                default_agent: p.default_agent.clone(),
+                symlinks: p.symlinks.clone(),
+                copies: p.copies.clone(),
+                post_create: p.post_create.clone(),
+                env: p.env.clone(),
+                push_remote: p.push_remote.clone(),
+            };
+            match self.sm.add_project(spec).await {
+                Ok(_) => info!(project = %p.id, "registered project from the configuration"),
+                Err(e) => warn!(project = %p.id, error = %e, "configuration: project not registered"),
+            }
+        }
+    }
+
+    /// Step 9: the background loops. They all stop when `cancel` is cancelled.
+    pub fn start_loops(self: &Arc<Self>, cancel: &CancellationToken) -> JoinSet<()> {
+        let mut loops = JoinSet::new();
+        let reactions = Reactions::new(&self.lcm, self.store.clone(), self.notifier.clone());
+        loops.spawn(reactions.run(cancel.clone()));
+        let delivery = MessageDelivery::new(
+            &self.lcm,
+            self.store.clone(),
+            Arc::new(RuntimeMessenger::new(self.runtime.clone())),
+            self.agents.clone(),
+        );
+        loops.spawn(delivery.run(cancel.clone()));
+        let reaper = Arc::new(Reaper::new(
+            self.lcm.clone(),
+            self.runtime.clone(),
+            self.clock.clone(),
+            self.config.reaper_tick,
+        ));
+        loops.spawn(reaper.run(cancel.clone()));
+        let observer = Arc::new(TerminalObserver::new(
+            self.lcm.clone(),
+            self.runtime.clone(),
+            self.agents.clone(),
+            self.clock.clone(),
+        ));
+        loops.spawn(observer.run(cancel.clone(), self.config.observer_tick));
+        let app = self.clone();
+        let cancel = cancel.clone();
+        loops.spawn(async move {
+            loop {
+                let cutoff = app.clock.now().minus(app.config.change_log_retention);
+                match app.store.prune_events(cutoff).await {
+                    Ok(0) => {}
+                    Ok(n) => info!(rows = n, "pruned old change-log rows"),
+                    Err(e) => warn!(error = %e, "pruning the change log failed"),
+                }
+                tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    _ = tokio::time::sleep(PRUNE_EVERY) => {}
+                }
+            }
+        });
+        loops
+    }
+}

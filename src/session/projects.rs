@@ -1,0 +1,138 @@
+//! Project registration: what `aoctl project add/ls/rm` and the configuration file's
+//! `[[projects]]` do. Everything is validated when the project is added, so a spawn never trips
+//! over a bad setting later.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use super::{SessionManager, SmError};
+use crate::adapters::setup::relative_setup_path;
+use crate::domain::{Project, ProjectId, ProjectSettings};
+use crate::ports::{AgentCatalog, WorkspaceError};
+
+/// A project to register.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProjectSpec {
+    pub name: String,
+    pub repo_path: PathBuf,
+    pub base_branch: Option<String>,
+    pub default_agent: Option<String>,
+    pub symlinks: Vec<String>,
+    pub copies: Vec<String>,
+    pub post_create: Vec<Vec<String>>,
+    pub env: BTreeMap<String, String>,
+    pub push_remote: Option<String>,
+}
+
+fn valid_env_key(key: &str) -> bool {
+    let mut chars = key.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+impl SessionManager {
+    /// Validates and registers a project. The repository path is resolved to its work tree's
+    /// top level.
+    pub async fn add_project(&self, spec: ProjectSpec) -> Result<Project, SmError> {
+        let invalid = |why: String| SmError::InvalidProject(why);
+        let id = ProjectId::parse(&spec.name).map_err(|e| invalid(e.to_string()))?;
+        let repo = self
+            .workspace
+            .repo_root(&spec.repo_path)
+            .await
+            .map_err(|e| {
+                invalid(format!(
+                    "{} is not a git repository: {}",
+                    spec.repo_path.display(),
+                    match e {
+                        WorkspaceError::Git { output, .. } => output,
+                        other => other.to_string(),
+                    }
+                ))
+            })?;
+        if let Some(base) = &spec.base_branch {
+            self.workspace
+                .check_branch(&repo, base)
+                .await
+                .map_err(|e| invalid(format!("base branch: {e}")))?;
+        }
+        if let Some(agent) = &spec.default_agent
+            && self.agents.get(agent).is_none()
+        {
+            let known: Vec<&str> = self.agents.names().collect();
+            return Err(invalid(format!(
+                "unknown default agent {agent:?} (known: {})",
+                known.join(", ")
+            )));
+        }
+        for path in spec.symlinks.iter().chain(&spec.copies) {
+            relative_setup_path(path).map_err(|e| invalid(e.to_string()))?;
+        }
+        if spec.post_create.iter().any(|argv| argv.first().is_none_or(|p| p.trim().is_empty())) {
+            return Err(invalid("a post-create command is empty".to_owned()));
+        }
+        if let Some(key) = spec.env.keys().find(|k| !valid_env_key(k)) {
+            return Err(invalid(format!("invalid env key {key:?}")));
+        }
+        let project = Project {
+            id,
+            repo_path: repo,
+            default_agent: spec.default_agent,
+            base_branch: spec.base_branch,
+            settings: ProjectSettings {
+                symlinks: spec.symlinks,
+                copies: spec.copies,
+                post_create: spec.post_create,
+                env: spec.env,
+                push_remote: spec.push_remote,
+            },
+            created_at: self.clock.now(),
+        };
+        self.store.add_project(&project).await?;
+        Ok(project)
+    }
+
+    pub async fn projects(&self) -> Result<Vec<Project>, SmError> {
+        Ok(self.store.projects().await?)
+    }
+
+    /// Unregisters a project. Refused while it has live sessions (their teardown needs the
+    /// repository); terminal sessions keep their records.
+    pub async fn remove_project(&self, id: &ProjectId) -> Result<bool, SmError> {
+        let live = self
+            .store
+            .list(Some(id))
+            .await?
+            .into_iter()
+            .filter(|r| !r.is_terminal())
+            .count();
+        if live > 0 {
+            return Err(SmError::InvalidProject(format!(
+                "project {id} has {live} live session(s); kill them first"
+            )));
+        }
+        Ok(self.store.remove_project(id).await?)
+    }
+
+    /// Whether `agent` is a configured harness that reports hooks.
+    pub fn hook_capable(&self, agent: &str) -> bool {
+        self.agents.capabilities(agent).hook_capable
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_env_key;
+
+    #[test]
+    fn env_keys() {
+        for good in ["A", "_x", "PATH", "a1_B"] {
+            assert!(valid_env_key(good), "{good}");
+        }
+        for bad in ["", "1A", "BAD KEY", "A-B", "é"] {
+            assert!(!valid_env_key(bad), "{bad}");
+        }
+    }
+}
