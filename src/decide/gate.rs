@@ -96,3 +96,7 @@ pub fn gate_signal(
     }
     (allowed, next)
 }
+
+#[cfg(test)]
+#[path = "gate_tests.rs"]
+mod tests;

@@ -251,8 +251,10 @@ pub fn nudge_signature(
         (ReactionKey::CiFailed, Some(f)) => {
             parts.push("ci".into());
             parts.push(f.head_sha.clone());
+            // Sorted by name; checks sharing a name (matrix jobs, re-runs) are ordered by
+            // conclusion so the string never depends on the order the provider listed them in.
             let mut checks: Vec<_> = f.failed_checks.iter().collect();
-            checks.sort_by(|a, b| a.name.cmp(&b.name));
+            checks.sort_by(|a, b| (&a.name, &a.conclusion).cmp(&(&b.name, &b.conclusion)));
             parts.extend(
                 checks
                     .iter()
@@ -309,9 +311,10 @@ pub const COMMENTS_MAX: usize = 20;
 fn comment_list(comments: &[&PendingComment]) -> String {
     let mut out = String::new();
     for (i, c) in comments.iter().take(COMMENTS_MAX).enumerate() {
-        let place = match (&c.path, c.line) {
+        // A file path is provider-controlled too (git allows control characters in names).
+        let place = match (c.path.as_deref().map(sanitize_provider_text), c.line) {
             (Some(path), Some(line)) => format!("{path}:{line}"),
-            (Some(path), None) => path.clone(),
+            (Some(path), None) => path,
             _ => "(general)".to_owned(),
         };
         let body: String = sanitize_provider_text(&c.body)
@@ -519,3 +522,7 @@ pub fn guard(read: Result<Option<&SessionRecord>, ()>, mode: MessageMode) -> Gua
         GuardOutcome::Sent
     }
 }
+
+#[cfg(test)]
+#[path = "reactions_tests.rs"]
+mod tests;

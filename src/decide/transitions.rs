@@ -412,3 +412,7 @@ pub fn classify_write(cur: &SessionRecord, next: &SessionRecord) -> EventType {
         EventType::SessionUpdated
     }
 }
+
+#[cfg(test)]
+#[path = "transitions_tests.rs"]
+mod tests;
