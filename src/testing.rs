@@ -525,7 +525,10 @@ impl crate::ports::Runtime for FakeRuntime {
     ) -> Result<String, crate::ports::RuntimeError> {
         self.note(format!("runtime.output {}", handle.id));
         let logs = self.logs.lock().unwrap();
-        Ok(logs.get(&handle.id).map(|(_, t)| t.clone()).unwrap_or_default())
+        Ok(logs
+            .get(&handle.id)
+            .map(|(_, t)| t.clone())
+            .unwrap_or_default())
     }
 
     async fn read_output(
@@ -534,7 +537,12 @@ impl crate::ports::Runtime for FakeRuntime {
         cursor: u64,
         _max_bytes: usize,
     ) -> Result<crate::ports::OutputChunk, crate::ports::RuntimeError> {
-        let end = self.logs.lock().unwrap().get(&handle.id).map_or(0, |(end, _)| *end);
+        let end = self
+            .logs
+            .lock()
+            .unwrap()
+            .get(&handle.id)
+            .map_or(0, |(end, _)| *end);
         let at = if cursor == u64::MAX { end } else { cursor };
         Ok(crate::ports::OutputChunk {
             text: String::new(),

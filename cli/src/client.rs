@@ -157,14 +157,21 @@ pub async fn start_daemon(global: &Global) -> Result<u32> {
     // Its own process group: a Ctrl-C in this terminal must not stop the daemon.
     std::os::unix::process::CommandExt::process_group(&mut command, 0);
     let mut child = command.spawn().map_err(|e| {
-        CliError::new(exit::UNREACHABLE, format!("starting {} failed", aod.display())).because(e)
+        CliError::new(
+            exit::UNREACHABLE,
+            format!("starting {} failed", aod.display()),
+        )
+        .because(e)
     })?;
     let pid = child.id();
     let socket = global.socket_path();
     let deadline = tokio::time::Instant::now() + START_TIMEOUT;
     loop {
         if let Ok(client) = ao_proto::connect(&socket, CONNECT_TIMEOUT).await
-            && client.ping(ao_proto::context_with_timeout(CONNECT_TIMEOUT)).await.is_ok()
+            && client
+                .ping(ao_proto::context_with_timeout(CONNECT_TIMEOUT))
+                .await
+                .is_ok()
         {
             // The daemon outlives us; its exit status is none of our business.
             std::mem::forget(child);
@@ -181,7 +188,10 @@ pub async fn start_daemon(global: &Global) -> Result<u32> {
         if tokio::time::Instant::now() >= deadline {
             return Err(CliError::new(
                 exit::UNREACHABLE,
-                format!("the daemon did not answer within {START_TIMEOUT:?}; see {}", log.display()),
+                format!(
+                    "the daemon did not answer within {START_TIMEOUT:?}; see {}",
+                    log.display()
+                ),
             ));
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

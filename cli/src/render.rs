@@ -15,7 +15,10 @@ pub fn json<T: Serialize>(value: &T) {
     } else {
         serde_json::to_string(value)
     };
-    println!("{}", text.unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")));
+    println!(
+        "{}",
+        text.unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    );
 }
 
 /// Prints rows under a header with blank separators.
@@ -110,13 +113,19 @@ pub fn session_detail(s: &SessionView) {
         ("agent", s.agent.clone()),
         ("status", s.status.clone()),
         ("activity", or_dash(s.activity.as_deref())),
-        ("session", format!("{}/{}", s.session_state, or_dash(Some(&s.session_reason)))),
+        (
+            "session",
+            format!("{}/{}", s.session_state, or_dash(Some(&s.session_reason))),
+        ),
         ("runtime", s.runtime_state.clone()),
         ("branch", or_dash(s.branch.as_deref())),
         ("workspace", or_dash(s.workspace_path.as_deref())),
         ("tmux session", or_dash(s.runtime_handle.as_deref())),
         ("issue", or_dash(s.issue.as_deref())),
-        ("created", format!("{} ({} ago)", s.created_at, age(Some(&s.created_at)))),
+        (
+            "created",
+            format!("{} ({} ago)", s.created_at, age(Some(&s.created_at))),
+        ),
         ("last activity", or_dash(s.last_activity_at.as_deref())),
         ("pr", pr_cell(s)),
     ];
@@ -184,7 +193,8 @@ mod tests {
 
     #[test]
     fn strips_escape_sequences() {
-        let raw = "\u{1b}[1;31mred\u{1b}[0m \u{1b}]0;title\u{7}done\r\n\u{1b}]8;;x\u{1b}\\link\u{7}";
+        let raw =
+            "\u{1b}[1;31mred\u{1b}[0m \u{1b}]0;title\u{7}done\r\n\u{1b}]8;;x\u{1b}\\link\u{7}";
         assert_eq!(strip_terminal_codes(raw), "red done\nlink");
     }
 

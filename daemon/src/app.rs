@@ -67,9 +67,9 @@ fn aoctl_dir(config: &Config) -> Option<PathBuf> {
 
 fn registry(config: &Config, search_path: &str) -> AgentRegistry {
     let mut agents = AgentRegistry::new();
-    agents.register(Arc::new(CommandHarness::new(CommandHarnessConfig::builtin(
-        search_path.to_owned(),
-    ))));
+    agents.register(Arc::new(CommandHarness::new(
+        CommandHarnessConfig::builtin(search_path.to_owned()),
+    )));
     for (name, section) in &config.agents {
         agents.register(Arc::new(CommandHarness::new(CommandHarnessConfig {
             name: name.clone(),
@@ -88,7 +88,8 @@ fn registry(config: &Config, search_path: &str) -> AgentRegistry {
 }
 
 async fn tool_version(program: &str) -> Result<String, String> {
-    let spec = ao::adapters::process::CommandSpec::new(program, Duration::from_secs(5)).arg("--version");
+    let spec =
+        ao::adapters::process::CommandSpec::new(program, Duration::from_secs(5)).arg("--version");
     use ao::adapters::process::CommandRunner;
     match SystemRunner.run(&spec).await {
         Ok(out) if out.success() => Ok(out.stdout_text().trim().to_owned()),
@@ -102,7 +103,8 @@ impl App {
     pub async fn build(config: Config) -> Result<Arc<App>> {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let runner = Arc::new(SystemRunner);
-        let daemon_path = std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into());
+        let daemon_path =
+            std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into());
 
         let conf = write_tmux_conf(&config.data_dir, config.load_user_tmux_config)
             .context("writing tmux.conf")?;
@@ -113,10 +115,15 @@ impl App {
         )
         .context("setting up the tmux runtime")?;
         let runtime: Arc<dyn Runtime> = Arc::new(tmux);
-        let runtime_version = runtime.check_prerequisites().await.map_err(|e| e.to_string());
+        let runtime_version = runtime
+            .check_prerequisites()
+            .await
+            .map_err(|e| e.to_string());
         match &runtime_version {
             Ok(v) => info!(version = %v, "tmux ok"),
-            Err(e) => error!(error = %e, "tmux is not usable: spawns will fail until it is installed (3.2+)"),
+            Err(e) => {
+                error!(error = %e, "tmux is not usable: spawns will fail until it is installed (3.2+)")
+            }
         }
         let git_version = tool_version("git").await;
 
@@ -148,13 +155,18 @@ impl App {
         let agents = Arc::new(registry(&config, &daemon_path));
         let aoctl_dir = aoctl_dir(&config);
         if aoctl_dir.is_none() {
-            warn!("no aoctl next to aod and no aoctl_path configured: agent hooks will rely on the user's PATH");
+            warn!(
+                "no aoctl next to aod and no aoctl_path configured: agent hooks will rely on the user's PATH"
+            );
         }
         let sm = Arc::new(SessionManager::new(
             lcm.clone(),
             store.clone(),
             workspace,
-            Arc::new(FsProjectSetup::new(runner.clone(), config.post_create_timeout)),
+            Arc::new(FsProjectSetup::new(
+                runner.clone(),
+                config.post_create_timeout,
+            )),
             runtime.clone(),
             agents.clone(),
             clock.clone(),
@@ -219,7 +231,9 @@ impl App {
             };
             match self.sm.add_project(spec).await {
                 Ok(_) => info!(project = %p.id, "registered project from the configuration"),
-                Err(e) => warn!(project = %p.id, error = %e, "configuration: project not registered"),
+                Err(e) => {
+                    warn!(project = %p.id, error = %e, "configuration: project not registered")
+                }
             }
         }
     }

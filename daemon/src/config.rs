@@ -193,7 +193,9 @@ fn read_file(path: &Path, explicit: bool) -> Result<FileConfig> {
     match std::fs::read_to_string(path) {
         Ok(text) => toml::from_str(&text)
             .with_context(|| format!("invalid configuration file {}", path.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => Ok(FileConfig::default()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
+            Ok(FileConfig::default())
+        }
         Err(e) => Err(e).with_context(|| format!("reading configuration file {}", path.display())),
     }
 }
@@ -206,9 +208,18 @@ fn reaction_policies(sections: &BTreeMap<String, ReactionSection>) -> Result<Rea
             .map_err(|_| anyhow::anyhow!("unknown reaction [reactions.{name}]"))?;
         if let Some(action) = section.action {
             if action == ReactionAction::SendToAgent
-                && !matches!(key, ReactionKey::CiFailed | ReactionKey::ChangesRequested | ReactionKey::BotComments | ReactionKey::MergeConflicts | ReactionKey::AgentIdle)
+                && !matches!(
+                    key,
+                    ReactionKey::CiFailed
+                        | ReactionKey::ChangesRequested
+                        | ReactionKey::BotComments
+                        | ReactionKey::MergeConflicts
+                        | ReactionKey::AgentIdle
+                )
             {
-                bail!("[reactions.{name}] cannot be send-to-agent (it has no message for the agent)");
+                bail!(
+                    "[reactions.{name}] cannot be send-to-agent (it has no message for the agent)"
+                );
             }
             policies.set_action(key, action);
         }
@@ -224,9 +235,16 @@ fn reaction_policies(sections: &BTreeMap<String, ReactionSection>) -> Result<Rea
 
 /// Resolves flags, environment and file into one configuration.
 pub fn resolve(flags: Flags) -> Result<Config> {
-    let config_path = flags.config.clone().unwrap_or_else(ao_proto::paths::default_config_file);
+    let config_path = flags
+        .config
+        .clone()
+        .unwrap_or_else(ao_proto::paths::default_config_file);
     let file = read_file(&config_path, flags.config.is_some())?;
-    let data_dir = absolute(flags.data_dir.unwrap_or_else(ao_proto::paths::default_data_dir))?;
+    let data_dir = absolute(
+        flags
+            .data_dir
+            .unwrap_or_else(ao_proto::paths::default_data_dir),
+    )?;
     let socket = absolute(flags.socket.unwrap_or_else(ao_proto::paths::default_socket))?;
     let tmux_socket = flags
         .tmux_socket
@@ -249,7 +267,10 @@ pub fn resolve(flags: Flags) -> Result<Config> {
     };
     for (name, agent) in &file.agents {
         if agent.kind != "command" {
-            bail!("[agents.{name}] kind {:?} is not supported (use \"command\")", agent.kind);
+            bail!(
+                "[agents.{name}] kind {:?} is not supported (use \"command\")",
+                agent.kind
+            );
         }
         if agent.argv.is_empty() {
             bail!("[agents.{name}] needs argv");
@@ -342,10 +363,16 @@ default_agent = "aider"
         assert!(!config.load_user_tmux_config);
         assert_eq!(config.reaper_tick, Duration::from_secs(2));
         assert_eq!(config.agents["aider"].argv, ["aider", "--yes"]);
-        assert_eq!(config.policies.get(ReactionKey::AgentIdle).action, ReactionAction::SendToAgent);
+        assert_eq!(
+            config.policies.get(ReactionKey::AgentIdle).action,
+            ReactionAction::SendToAgent
+        );
         assert_eq!(config.policies.get(ReactionKey::CiFailed).retries, 5);
         assert_eq!(config.projects[0].id, "web");
-        assert_eq!(config.worktree_root, PathBuf::from("/tmp/ao-test-data/worktrees"));
+        assert_eq!(
+            config.worktree_root,
+            PathBuf::from("/tmp/ao-test-data/worktrees")
+        );
     }
 
     #[test]
@@ -355,8 +382,14 @@ default_agent = "aider"
         for (text, needle) in [
             ("[reaper]\ntick = \"soon\"", "invalid duration"),
             ("[reactions.nope]\nretries = 1", "unknown reaction"),
-            ("[reactions.agent-stuck]\naction = \"send-to-agent\"", "cannot be send-to-agent"),
-            ("[agents.x]\nkind = \"vim\"\nargv=[\"vim\"]", "not supported"),
+            (
+                "[reactions.agent-stuck]\naction = \"send-to-agent\"",
+                "cannot be send-to-agent",
+            ),
+            (
+                "[agents.x]\nkind = \"vim\"\nargv=[\"vim\"]",
+                "not supported",
+            ),
             ("surprise = 1", "unknown field"),
         ] {
             std::fs::write(&path, text).unwrap();
@@ -364,6 +397,9 @@ default_agent = "aider"
             assert!(err.contains(needle), "{text}: {err}");
         }
         let missing = flags(&dir.path().join("absent.toml"));
-        assert!(resolve(missing).is_err(), "an explicit missing file is an error");
+        assert!(
+            resolve(missing).is_err(),
+            "an explicit missing file is an error"
+        );
     }
 }

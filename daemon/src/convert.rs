@@ -1,14 +1,10 @@
 //! Conversions at the edge: domain types to wire types, and errors to the stable `WireError`.
 
-use ao::domain::{
-    ActivityState, ChangeEvent, PrState, Project, ScmFacts, Session, meta,
-};
+use ao::domain::{ActivityState, ChangeEvent, PrState, Project, ScmFacts, Session, meta};
 use ao::lifecycle::LcmError;
 use ao::ports::{StoreError, WorkspaceError};
 use ao::session::{HookError, SendRefusal, SmError};
-use ao_proto::{
-    ErrorCode, EventView, PrView, ProjectView, ScmView, SessionView, WireError,
-};
+use ao_proto::{ErrorCode, EventView, PrView, ProjectView, ScmView, SessionView, WireError};
 
 pub fn session_view(session: &Session, scm: Option<&ScmFacts>) -> SessionView {
     let r = &session.record;
@@ -24,7 +20,10 @@ pub fn session_view(session: &Session, scm: Option<&ScmFacts>) -> SessionView {
         project: r.project_id.to_string(),
         agent: r.agent.clone(),
         status: session.status.as_str().to_owned(),
-        activity: lc.activity.state.map(|a: ActivityState| a.as_str().to_owned()),
+        activity: lc
+            .activity
+            .state
+            .map(|a: ActivityState| a.as_str().to_owned()),
         branch: r.meta(meta::BRANCH).map(str::to_owned),
         workspace_path: r.meta(meta::WORKSPACE_PATH).map(str::to_owned),
         runtime_handle: r.meta(meta::RUNTIME_HANDLE_ID).map(str::to_owned),
@@ -134,7 +133,11 @@ pub fn sm_error(e: SmError) -> WireError {
         SmError::NotResumable(_) => (Failed, "NotResumable"),
         SmError::IncompleteTeardownMetadata { .. } => (Failed, "IncompleteTeardownMetadata"),
         SmError::Refused { reason, .. } => (
-            if *reason == SendRefusal::NotFound { NotFound } else { Failed },
+            if *reason == SendRefusal::NotFound {
+                NotFound
+            } else {
+                Failed
+            },
             match reason {
                 SendRefusal::NotFound => "NotFound",
                 SendRefusal::Terminated => "Terminated",
@@ -150,7 +153,9 @@ pub fn sm_error(e: SmError) -> WireError {
         SmError::Setup(_) => (Failed, "Setup"),
         SmError::Agent(_) => (Failed, "Agent"),
         SmError::Hook(HookError::SessionNotFound(_)) => (NotFound, "SessionNotFound"),
-        SmError::Hook(HookError::InvalidActivityState(_)) => (InvalidArgument, "InvalidActivityState"),
+        SmError::Hook(HookError::InvalidActivityState(_)) => {
+            (InvalidArgument, "InvalidActivityState")
+        }
         SmError::Hook(HookError::ActivityOrSessionIdRequired) => {
             (InvalidArgument, "ActivityOrSessionIdRequired")
         }

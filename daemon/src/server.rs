@@ -39,7 +39,10 @@ pub fn lock_data_dir(path: &Path) -> Result<Flock<File>> {
         .with_context(|| format!("opening {}", path.display()))?;
     Flock::lock(file, FlockArg::LockExclusiveNonblock).map_err(|(_, errno)| {
         if errno == nix::errno::Errno::EWOULDBLOCK {
-            anyhow::anyhow!("daemon already running (data directory lock {} is held)", path.display())
+            anyhow::anyhow!(
+                "daemon already running (data directory lock {} is held)",
+                path.display()
+            )
         } else {
             anyhow::anyhow!("locking {}: {errno}", path.display())
         }
@@ -57,7 +60,10 @@ pub async fn claim_socket_path(path: &Path) -> Result<()> {
                 .with_context(|| format!("removing stale socket {}", path.display()))?;
             debug!(socket = %path.display(), "removed a stale socket");
         }
-        Ok(_) => bail!("{} exists and is not a socket; refusing to replace it", path.display()),
+        Ok(_) => bail!(
+            "{} exists and is not a socket; refusing to replace it",
+            path.display()
+        ),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(e).with_context(|| format!("checking {}", path.display())),
     }
@@ -96,7 +102,10 @@ pub async fn serve(listener: UnixListener, service: Service, cancel: Cancellatio
         match stream.peer_cred() {
             Ok(cred) if cred.uid() == uid => {}
             Ok(cred) => {
-                warn!(peer_uid = cred.uid(), "refused a connection from another user");
+                warn!(
+                    peer_uid = cred.uid(),
+                    "refused a connection from another user"
+                );
                 continue;
             }
             Err(e) => {

@@ -98,7 +98,11 @@ impl Ao for Service {
         }
     }
 
-    async fn spawn(self, _: Context, request: ao_proto::SpawnRequest) -> Result<SessionView, WireError> {
+    async fn spawn(
+        self,
+        _: Context,
+        request: ao_proto::SpawnRequest,
+    ) -> Result<SessionView, WireError> {
         let project = project_id(&request.project)?;
         let issue = request
             .issue
@@ -111,14 +115,20 @@ impl Ao for Service {
             .as_deref()
             .map(|m| {
                 PermissionMode::parse(m).ok_or_else(|| {
-                    invalid("InvalidAgentOptions", format!("unknown permission mode {m:?}"))
+                    invalid(
+                        "InvalidAgentOptions",
+                        format!("unknown permission mode {m:?}"),
+                    )
                 })
             })
             .transpose()?;
         if let Some(prompt) = &request.prompt
             && prompt.len() > MAX_MESSAGE_BYTES
         {
-            return Err(invalid("TooLarge", format!("the prompt is larger than {MAX_MESSAGE_BYTES} bytes")));
+            return Err(invalid(
+                "TooLarge",
+                format!("the prompt is larger than {MAX_MESSAGE_BYTES} bytes"),
+            ));
         }
         let spawn = SpawnRequest {
             project,
@@ -173,7 +183,10 @@ impl Ao for Service {
     async fn send(self, _: Context, request: SendRequest) -> Result<SendReply, WireError> {
         let id = session_id(&request.id)?;
         if request.message.len() > MAX_MESSAGE_BYTES {
-            return Err(invalid("TooLarge", format!("the message is larger than {MAX_MESSAGE_BYTES} bytes")));
+            return Err(invalid(
+                "TooLarge",
+                format!("the message is larger than {MAX_MESSAGE_BYTES} bytes"),
+            ));
         }
         if request.message.contains('\0') {
             return Err(invalid("InvalidMessage", "the message contains a NUL byte"));
@@ -203,11 +216,20 @@ impl Ao for Service {
 
     async fn tail(self, _: Context, request: TailRequest) -> Result<TailReply, WireError> {
         let id = session_id(&request.id)?;
-        let lines = request.lines.unwrap_or(DEFAULT_TAIL_LINES).clamp(1, MAX_TAIL_LINES) as usize;
+        let lines = request
+            .lines
+            .unwrap_or(DEFAULT_TAIL_LINES)
+            .clamp(1, MAX_TAIL_LINES) as usize;
         let tail = self
             .app
             .sm
-            .tail(&id, request.cursor, lines, MAX_TAIL_BYTES, bounded(request.wait_ms, MAX_WAIT))
+            .tail(
+                &id,
+                request.cursor,
+                lines,
+                MAX_TAIL_BYTES,
+                bounded(request.wait_ms, MAX_WAIT),
+            )
             .await
             .map_err(sm_error)?;
         Ok(TailReply {
@@ -299,7 +321,11 @@ impl Ao for Service {
         })
     }
 
-    async fn wait_for_status(self, _: Context, request: WaitRequest) -> Result<WaitReply, WireError> {
+    async fn wait_for_status(
+        self,
+        _: Context,
+        request: WaitRequest,
+    ) -> Result<WaitReply, WireError> {
         if request.ids.is_empty() {
             return Err(invalid("InvalidArgument", "name at least one session"));
         }
@@ -312,9 +338,8 @@ impl Ao for Service {
             .statuses
             .iter()
             .map(|s| {
-                s.parse::<Status>().map_err(|_| {
-                    invalid("InvalidStatus", format!("unknown status {s:?}"))
-                })
+                s.parse::<Status>()
+                    .map_err(|_| invalid("InvalidStatus", format!("unknown status {s:?}")))
             })
             .collect::<Result<BTreeSet<_>, _>>()?;
         if statuses.is_empty() {
@@ -323,7 +348,12 @@ impl Ao for Service {
         let (reached, sessions) = self
             .app
             .sm
-            .wait_for_status(&ids, &statuses, request.any, bounded(request.wait_ms, MAX_WAIT))
+            .wait_for_status(
+                &ids,
+                &statuses,
+                request.any,
+                bounded(request.wait_ms, MAX_WAIT),
+            )
             .await
             .map_err(sm_error)?;
         Ok(WaitReply {
@@ -332,7 +362,11 @@ impl Ao for Service {
         })
     }
 
-    async fn project_add(self, _: Context, request: ProjectAddRequest) -> Result<ProjectView, WireError> {
+    async fn project_add(
+        self,
+        _: Context,
+        request: ProjectAddRequest,
+    ) -> Result<ProjectView, WireError> {
         let spec = ProjectSpec {
             name: request.name,
             repo_path: PathBuf::from(request.repo_path),
@@ -389,7 +423,11 @@ impl Ao for Service {
             ));
         }
         let handle = ao::messages::runtime_handle(&session.record).ok_or_else(|| {
-            WireError::new(ao_proto::ErrorCode::Failed, "NoRuntime", format!("session {id} has no runtime yet"))
+            WireError::new(
+                ao_proto::ErrorCode::Failed,
+                "NoRuntime",
+                format!("session {id} has no runtime yet"),
+            )
         })?;
         let attach = self
             .app
@@ -431,12 +469,17 @@ impl Ao for Service {
             },
         ];
         for name in app.agents.names() {
-            let Some(harness) = app.agents.get(name) else { continue };
+            let Some(harness) = app.agents.get(name) else {
+                continue;
+            };
             if name == "command" {
                 continue;
             }
             let launch = ao::ports::LaunchConfig::default();
-            let result = harness.resolve_binary(&launch).map(|p| p.display().to_string()).map_err(|e| e.to_string());
+            let result = harness
+                .resolve_binary(&launch)
+                .map(|p| p.display().to_string())
+                .map_err(|e| e.to_string());
             checks.push(check(&format!("agent {name}"), &result));
         }
         checks

@@ -9,5 +9,5 @@ pub mod messenger;
 pub mod notify;
 pub mod process;
 pub mod setup;
-pub mod worktree;
 pub mod tmux;
+pub mod worktree;

@@ -62,7 +62,12 @@ pub struct TerminalObserver {
 }
 
 impl TerminalObserver {
-    pub fn new(lcm: Arc<Lcm>, runtime: Arc<dyn Runtime>, agents: Arc<AgentRegistry>, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(
+        lcm: Arc<Lcm>,
+        runtime: Arc<dyn Runtime>,
+        agents: Arc<AgentRegistry>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Self {
             lcm,
             runtime,
@@ -94,7 +99,8 @@ impl TerminalObserver {
                 return;
             }
         };
-        let live: std::collections::HashSet<SessionId> = running.iter().map(|r| r.id.clone()).collect();
+        let live: std::collections::HashSet<SessionId> =
+            running.iter().map(|r| r.id.clone()).collect();
         self.lock().retain(|id, _| live.contains(id));
         for record in running {
             if record.launch.started_at.is_none() {
@@ -130,7 +136,10 @@ impl TerminalObserver {
         let now = self.clock.now();
         let previous = {
             let mut seen = self.lock();
-            let entry = seen.get(&record.id).filter(|s| s.launch_id == record.launch.id).cloned();
+            let entry = seen
+                .get(&record.id)
+                .filter(|s| s.launch_id == record.launch.id)
+                .cloned();
             let changed = entry.as_ref().is_none_or(|s| s.log_end != end);
             let changed_at = match (&entry, changed) {
                 (Some(s), false) => s.changed_at,
@@ -178,7 +187,10 @@ impl TerminalObserver {
             Some(ActivityState::Blocked) => STALE_BLOCKED,
             _ => return,
         };
-        if activity.last_activity_at.is_some_and(|at| !now.at_least_after(at, stale_after)) {
+        if activity
+            .last_activity_at
+            .is_some_and(|at| !now.at_least_after(at, stale_after))
+        {
             return;
         }
         {
@@ -189,7 +201,10 @@ impl TerminalObserver {
                 changed_at: now,
                 last_check: None,
             });
-            if entry.last_check.is_some_and(|at| !now.at_least_after(at, RECHECK_EVERY)) {
+            if entry
+                .last_check
+                .is_some_and(|at| !now.at_least_after(at, RECHECK_EVERY))
+            {
                 return;
             }
             entry.last_check = Some(now);
@@ -199,14 +214,21 @@ impl TerminalObserver {
         };
         match self.runtime.output(&handle, HEURISTIC_LINES).await {
             Ok(text) if harness.terminal_activity(&text) == Some(ActivityState::Idle) => {
-                self.emit(record, ActivityState::Idle, now, Some(record.revision)).await;
+                self.emit(record, ActivityState::Idle, now, Some(record.revision))
+                    .await;
             }
             Ok(_) => {}
             Err(e) => warn!(session = %record.id, error = %e, "terminal observer: capture failed"),
         }
     }
 
-    async fn emit(&self, record: &SessionRecord, state: ActivityState, now: Timestamp, only_if_revision: Option<u64>) {
+    async fn emit(
+        &self,
+        record: &SessionRecord,
+        state: ActivityState,
+        now: Timestamp,
+        only_if_revision: Option<u64>,
+    ) {
         let signal = ActivitySignal {
             timestamp: Some(now),
             launch_id: Some(record.launch.id.clone()),

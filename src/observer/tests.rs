@@ -73,19 +73,40 @@ struct Setup {
 fn setup() -> Setup {
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
     let clock = ManualClock::new(t0());
-    let lcm = Arc::new(Lcm::new(store.clone(), store.clone(), clock.clone(), ReactionPolicies::default(), Arc::new(Wakeups::default())));
+    let lcm = Arc::new(Lcm::new(
+        store.clone(),
+        store.clone(),
+        clock.clone(),
+        ReactionPolicies::default(),
+        Arc::new(Wakeups::default()),
+    ));
     let runtime = Arc::new(FakeRuntime::default());
     let mut agents = AgentRegistry::new();
-    agents.register(Arc::new(CommandHarness::new(CommandHarnessConfig::builtin(String::new()))));
+    agents.register(Arc::new(CommandHarness::new(
+        CommandHarnessConfig::builtin(String::new()),
+    )));
     agents.register(Arc::new(HeuristicHarness));
     let observer = TerminalObserver::new(lcm, runtime.clone(), Arc::new(agents), clock.clone());
-    Setup { store, clock, runtime, observer }
+    Setup {
+        store,
+        clock,
+        runtime,
+        observer,
+    }
 }
 
 fn session(agent: &str, activity: Option<ActivityState>, at: Timestamp) -> SessionRecord {
-    let mut r = with_handle(lc(SessionState::Working, SessionReason::TaskInProgress, RuntimeState::Alive));
+    let mut r = with_handle(lc(
+        SessionState::Working,
+        SessionReason::TaskInProgress,
+        RuntimeState::Alive,
+    ));
     r.agent = agent.to_owned();
-    r.lifecycle.activity = ActivityAxis { state: activity, last_activity_at: Some(at), source: ActivitySource::Terminal };
+    r.lifecycle.activity = ActivityAxis {
+        state: activity,
+        last_activity_at: Some(at),
+        source: ActivitySource::Terminal,
+    };
     r
 }
 
@@ -115,7 +136,11 @@ async fn q14_command_agent_activity_from_output() {
     assert_eq!(r.lifecycle.session.state, SessionState::Working);
     s.clock.advance(secs(50));
     s.observer.tick().await;
-    assert_eq!(activity(&s).await.0, Some(ActivityState::Active), "59 s quiet is not yet idle");
+    assert_eq!(
+        activity(&s).await.0,
+        Some(ActivityState::Active),
+        "59 s quiet is not yet idle"
+    );
     s.clock.advance(secs(10));
     s.observer.tick().await;
     let r = s.store.load(&p1()).await.unwrap().unwrap();
@@ -132,20 +157,43 @@ async fn q14_command_agent_activity_from_output() {
 #[tokio::test]
 async fn q15_stale_active_is_repaired_from_pane_text() {
     let s = setup();
-    s.store.seed(session("codex", Some(ActivityState::Active), t0())).await.unwrap();
+    s.store
+        .seed(session("codex", Some(ActivityState::Active), t0()))
+        .await
+        .unwrap();
     s.runtime.set_output("proj-1", 0, "› \n  model · 80% left");
     s.clock.advance(secs(60));
     s.observer.tick().await;
-    assert_eq!(activity(&s).await.0, Some(ActivityState::Active), "1 minute is not stale");
-    assert!(s.runtime.journal.lock().unwrap().iter().all(|c| !c.starts_with("runtime.output")));
+    assert_eq!(
+        activity(&s).await.0,
+        Some(ActivityState::Active),
+        "1 minute is not stale"
+    );
+    assert!(
+        s.runtime
+            .journal
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|c| !c.starts_with("runtime.output"))
+    );
     s.clock.advance(secs(60));
-    s.runtime.set_output("proj-1", 0, "working… esc to interrupt");
+    s.runtime
+        .set_output("proj-1", 0, "working… esc to interrupt");
     s.observer.tick().await;
-    assert_eq!(activity(&s).await.0, Some(ActivityState::Active), "the pane is busy");
+    assert_eq!(
+        activity(&s).await.0,
+        Some(ActivityState::Active),
+        "the pane is busy"
+    );
     s.runtime.set_output("proj-1", 0, "IDLE");
     s.clock.advance(secs(10));
     s.observer.tick().await;
-    assert_eq!(activity(&s).await.0, Some(ActivityState::Active), "checked at most every 30 s");
+    assert_eq!(
+        activity(&s).await.0,
+        Some(ActivityState::Active),
+        "checked at most every 30 s"
+    );
     s.clock.advance(secs(20));
     s.observer.tick().await;
     assert_eq!(activity(&s).await.0, Some(ActivityState::Idle));

@@ -46,7 +46,10 @@ impl SessionManager {
         let Some(cursor) = cursor else {
             let end = self.runtime.read_output(&handle, u64::MAX, 0).await?;
             let text = if live {
-                self.runtime.output(&handle, lines.max(1)).await.unwrap_or_default()
+                self.runtime
+                    .output(&handle, lines.max(1))
+                    .await
+                    .unwrap_or_default()
             } else {
                 String::new()
             };

@@ -70,7 +70,11 @@ impl SessionManager {
         for path in spec.symlinks.iter().chain(&spec.copies) {
             relative_setup_path(path).map_err(|e| invalid(e.to_string()))?;
         }
-        if spec.post_create.iter().any(|argv| argv.first().is_none_or(|p| p.trim().is_empty())) {
+        if spec
+            .post_create
+            .iter()
+            .any(|argv| argv.first().is_none_or(|p| p.trim().is_empty()))
+        {
             return Err(invalid("a post-create command is empty".to_owned()));
         }
         if let Some(key) = spec.env.keys().find(|k| !valid_env_key(k)) {

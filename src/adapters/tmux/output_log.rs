@@ -287,7 +287,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let log = log(dir.path(), 1024);
         let before = log.read("s", u64::MAX, 100).unwrap();
-        assert_eq!((before.text.as_str(), before.next), ("", 0), "no log yet: the end is 0");
+        assert_eq!(
+            (before.text.as_str(), before.next),
+            ("", 0),
+            "no log yet: the end is 0"
+        );
         append(&log, "s", b"old\n");
         let end = log.read("s", u64::MAX, 100).unwrap();
         assert_eq!((end.text.as_str(), end.start, end.next), ("", 4, 4));
