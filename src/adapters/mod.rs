@@ -4,3 +4,4 @@
 
 pub mod memory_store;
 pub mod process;
+pub mod sqlite;
