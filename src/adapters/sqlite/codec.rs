@@ -18,14 +18,17 @@ use crate::domain::{
     Tracker, UnknownValue,
 };
 
-/// Columns of `sessions` in the order [`session_from_row`] reads them.
+/// The columns [`session_from_row`] reads, selected `FROM sessions`: the row and, as a JSON
+/// object, its metadata. One statement reads both from one snapshot.
 macro_rules! session_columns {
     () => {
         "id, project_id, num, issue_id, kind, agent, revision, \
          session_state, session_reason, pr_state, pr_reason, pr_number, pr_url, \
          runtime_state, runtime_reason, activity_state, activity_last_at, activity_source, \
          detecting_attempts, detecting_started_at, detecting_evidence_hash, \
-         launch_id, launch_started_at, first_signal_at, created_at, updated_at"
+         launch_id, launch_started_at, first_signal_at, created_at, updated_at, \
+         (SELECT json_group_object(key, value) FROM session_metadata \
+          WHERE session_id = sessions.id)"
     };
 }
 pub(super) use session_columns;
@@ -79,7 +82,7 @@ fn in_row<T>(result: Result<T, Fail>, table: &str, key: &str) -> Result<T, Fail>
     })
 }
 
-/// A `sessions` row selected with [`session_columns`]; metadata is filled in by the caller.
+/// A record selected with [`session_columns`].
 pub(super) fn session_from_row(row: &Row<'_>) -> Result<SessionRecord, Fail> {
     let id: String = row.get(0)?;
     in_row(session_fields(row, &id), "sessions", &id)
@@ -150,7 +153,7 @@ fn session_fields(row: &Row<'_>, id: &str) -> Result<SessionRecord, Fail> {
             started_at: opt_time(row.get(22)?),
             first_signal_at: opt_time(row.get(23)?),
         },
-        metadata: Default::default(),
+        metadata: json(&row.get::<_, String>(26)?, "metadata")?,
         created_at: time(row.get(24)?),
         updated_at: time(row.get(25)?),
     })

@@ -177,7 +177,8 @@ impl LifecycleStore for SqliteStore {
 
     async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
         let id = id.clone();
-        self.read("load", move |c| read::load(c, id.as_str())).await
+        self.read("load", move |c| read::record(c, id.as_str()))
+            .await
     }
 
     async fn commit(&self, write: RecordWrite) -> Result<SessionRecord, StoreError> {
@@ -194,7 +195,7 @@ impl LifecycleStore for SqliteStore {
     }
 
     async fn list_running(&self) -> Result<Vec<SessionRecord>, StoreError> {
-        self.read("list_running", read::list_running).await
+        self.read("list_running", |c| read::list_running(c)).await
     }
 }
 

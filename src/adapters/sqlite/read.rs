@@ -1,6 +1,6 @@
 //! Read queries. They run on a reader connection (and a few on the writer, inside its
 //! transaction), each one statement or one read transaction, so what they return is a
-//! consistent snapshot.
+//! consistent snapshot: a record and its metadata come from one statement.
 
 use rusqlite::{Connection, OptionalExtension, ToSql, params};
 
@@ -10,22 +10,15 @@ use super::codec::{
 };
 use super::threads::Fail;
 use crate::domain::{
-    ChangeEvent, Message, MessageState, Metadata, Project, QueuedReaction, ReactionKey,
-    ReactionRowKind, ScmFacts, SessionId, SessionRecord, SessionState, Tracker,
+    ChangeEvent, Message, MessageState, Project, QueuedReaction, ReactionKey, ReactionRowKind,
+    ScmFacts, SessionId, SessionRecord, SessionState, Tracker,
 };
 
 /// The states `list_running` leaves out; checked against `SessionState::is_terminal` in tests.
 pub(super) const TERMINAL_STATES: [SessionState; 2] =
     [SessionState::Done, SessionState::Terminated];
 
-/// [`record`] in its own read transaction, so the row and its metadata come from one
-/// snapshot.
-pub(super) fn load(conn: &mut Connection, id: &str) -> Result<Option<SessionRecord>, Fail> {
-    let tx = conn.transaction()?;
-    record(&tx, id)
-}
-
-/// The record with id `id`, metadata included (inside the caller's transaction).
+/// The record with id `id`, metadata included.
 pub(super) fn record(conn: &Connection, id: &str) -> Result<Option<SessionRecord>, Fail> {
     let mut stmt = conn.prepare_cached(concat!(
         "SELECT ",
@@ -33,58 +26,25 @@ pub(super) fn record(conn: &Connection, id: &str) -> Result<Option<SessionRecord
         " FROM sessions WHERE id = ?1"
     ))?;
     let mut rows = stmt.query([id])?;
-    let Some(row) = rows.next()? else {
-        return Ok(None);
-    };
-    let mut record = session_from_row(row)?;
-    record.metadata = metadata(conn, id)?;
-    Ok(Some(record))
+    rows.next()?.map(session_from_row).transpose()
 }
 
-fn metadata(conn: &Connection, id: &str) -> Result<Metadata, Fail> {
-    let mut stmt =
-        conn.prepare_cached("SELECT key, value FROM session_metadata WHERE session_id = ?1")?;
-    let rows = stmt.query_map([id], |row| Ok((row.get(0)?, row.get(1)?)))?;
-    Ok(rows.collect::<Result<Metadata, _>>()?)
-}
-
-/// Records selected by `sessions_sql`, with the metadata selected by `metadata_sql`
-/// (`session_id, key, value`); both take the same parameters. One read transaction.
+/// The records `sql` selects (with [`session_columns`]).
 fn records(
-    conn: &mut Connection,
-    sessions_sql: &str,
-    metadata_sql: &str,
+    conn: &Connection,
+    sql: &str,
     params: &[&dyn ToSql],
 ) -> Result<Vec<SessionRecord>, Fail> {
-    let tx = conn.transaction()?;
-    let mut out = vec![];
-    {
-        let mut stmt = tx.prepare_cached(sessions_sql)?;
-        let mut rows = stmt.query(params)?;
-        while let Some(row) = rows.next()? {
-            out.push(session_from_row(row)?);
-        }
-    }
-    let mut stmt = tx.prepare_cached(metadata_sql)?;
+    let mut stmt = conn.prepare_cached(sql)?;
     let mut rows = stmt.query(params)?;
-    let mut all: std::collections::HashMap<String, Metadata> = Default::default();
+    let mut out = vec![];
     while let Some(row) = rows.next()? {
-        all.entry(row.get(0)?)
-            .or_default()
-            .insert(row.get(1)?, row.get(2)?);
-    }
-    for record in &mut out {
-        if let Some(meta) = all.remove(record.id.as_str()) {
-            record.metadata = meta;
-        }
+        out.push(session_from_row(row)?);
     }
     Ok(out)
 }
 
-pub(super) fn list(
-    conn: &mut Connection,
-    project: Option<&str>,
-) -> Result<Vec<SessionRecord>, Fail> {
+pub(super) fn list(conn: &Connection, project: Option<&str>) -> Result<Vec<SessionRecord>, Fail> {
     records(
         conn,
         concat!(
@@ -92,13 +52,11 @@ pub(super) fn list(
             session_columns!(),
             " FROM sessions WHERE ?1 IS NULL OR project_id = ?1 ORDER BY project_id, num"
         ),
-        "SELECT m.session_id, m.key, m.value FROM session_metadata m \
-         JOIN sessions s ON s.id = m.session_id WHERE ?1 IS NULL OR s.project_id = ?1",
         &[&project],
     )
 }
 
-pub(super) fn list_running(conn: &mut Connection) -> Result<Vec<SessionRecord>, Fail> {
+pub(super) fn list_running(conn: &Connection) -> Result<Vec<SessionRecord>, Fail> {
     let [a, b] = TERMINAL_STATES.map(SessionState::as_str);
     records(
         conn,
@@ -107,8 +65,6 @@ pub(super) fn list_running(conn: &mut Connection) -> Result<Vec<SessionRecord>, 
             session_columns!(),
             " FROM sessions WHERE session_state NOT IN (?1, ?2) ORDER BY id"
         ),
-        "SELECT m.session_id, m.key, m.value FROM session_metadata m \
-         JOIN sessions s ON s.id = m.session_id WHERE s.session_state NOT IN (?1, ?2)",
         &[&a, &b],
     )
 }
