@@ -391,3 +391,26 @@ async fn two_handles_on_one_file() {
         written.revision
     );
 }
+
+/// A WAL still holding commits but without its `-shm` index (a copy taken while the store was
+/// open): the read-only probe recovers it rather than refusing the file.
+#[tokio::test]
+async fn opens_a_wal_left_without_its_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ao.db");
+    let store = open(&path).await.unwrap();
+    let id = store
+        .create(new_session("p", None))
+        .await
+        .unwrap()
+        .record
+        .id;
+    store.commit(activity_write(&id, 1, t0())).await.unwrap();
+    let copy = dir.path().join("copy");
+    std::fs::create_dir(&copy).unwrap();
+    std::fs::copy(&path, copy.join("ao.db")).unwrap();
+    std::fs::copy(wal_of(&path), wal_of(&copy.join("ao.db"))).unwrap();
+    assert!(std::fs::metadata(wal_of(&path)).unwrap().len() > 0);
+    let s2 = open(&copy.join("ao.db")).await.unwrap();
+    assert_eq!(s2.load(&id).await.unwrap().unwrap().revision, 2);
+}
