@@ -1,8 +1,8 @@
 //! The durable store: every store port on one SQLite database file (lifecycle.md section 8).
 //!
-//! Parts: [`schema`] opens the file (read-only safety probe, connection settings, numbered
-//! migrations), [`write`] holds the write transactions, [`read`] the queries, [`codec`] the
-//! column conversions and [`threads`] the writer thread and the reader pool.
+//! Parts: `schema` opens the file (read-only safety probe, connection settings, numbered
+//! migrations), `write` holds the write transactions, `read` the queries, `codec` the column
+//! conversions and `threads` the writer thread and the reader pool.
 //!
 //! What it guarantees, also when several processes write the same file:
 //! - **The revision CAS is the `UPDATE`'s own `WHERE id = ? AND revision = ?`**, run inside a
