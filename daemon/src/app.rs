@@ -131,7 +131,11 @@ impl App {
             warn!("ephemeral mode: nothing survives this daemon");
             Arc::new(MemoryStore::new())
         } else {
-            Arc::new(SqliteStore::open(&config.db_path()).await?)
+            let path = config.db_path();
+            let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path))
+                .await
+                .context("opening the store")??;
+            Arc::new(store)
         };
 
         let wakeups = Arc::new(Wakeups::default());

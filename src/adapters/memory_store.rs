@@ -544,3 +544,14 @@ impl ProjectStore for MemoryStore {
         Ok(self.lock().projects.remove(id).is_some())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::MemoryStore;
+
+    async fn memory_store() -> (MemoryStore, ()) {
+        (MemoryStore::new(), ())
+    }
+
+    crate::ports::store_contract::store_contract_tests!(memory_store);
+}

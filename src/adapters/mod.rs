@@ -11,3 +11,4 @@ pub mod process;
 pub mod setup;
 pub mod tmux;
 pub mod worktree;
+pub mod sqlite;

@@ -10,6 +10,8 @@ mod messenger;
 mod notifier;
 mod runtime;
 mod store;
+#[cfg(test)]
+pub(crate) mod store_contract;
 mod workspace;
 
 pub use agent::{

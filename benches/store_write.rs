@@ -1,0 +1,262 @@
+//! Write rate of the SQLite store against raw SQLite on the same file system.
+//!
+//! Reports, in one run:
+//! - **raw**: one-row transactions through plain rusqlite with the store's pragmas
+//!   (`BEGIN IMMEDIATE; UPDATE one row; COMMIT`) — the ceiling for any durable write;
+//! - **raw, synchronous=NORMAL**: the same without the per-commit WAL sync, to show what
+//!   `synchronous=FULL` costs;
+//! - **store commit**: `SqliteStore::load` + `commit` of a small activity patch, which is what
+//!   the lifecycle manager does per changed observation;
+//! - **LCM observations**: not measured until the lifecycle manager is on main (see
+//!   [`lcm_observation_bench`]). The goal is LCM rate / raw rate >= 0.5.
+//!
+//! Run with `cargo bench -p ao --bench store_write`. The database files go to a temp dir under
+//! `$AO_BENCH_DIR` (default: the system temp dir); put it on the file system you care about.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use ao::adapters::sqlite::{PRAGMAS, SqliteStore};
+use ao::domain::{
+    ActivityAxis, ActivitySource, ActivityState, EventType, Launch, LifecyclePatch, Metadata,
+    ProjectId, RuntimeState, SessionId, SessionKind, SessionReason, SessionState, Timestamp,
+};
+use ao::ports::{LifecycleStore, NewSession, RecordWrite};
+
+/// Rounds of interleaved measurement, and how long each operation runs per round. The disk
+/// is shared with whatever else the machine does, so its fsync latency drifts; measuring the
+/// raw and the store rate back to back in every round, and taking medians, keeps the ratio
+/// fair.
+const ROUNDS: usize = 9;
+const SLICE: Duration = Duration::from_millis(500);
+const WARM_UP: u32 = 50;
+
+/// One measured operation and its rate (ops/s) in each round.
+struct Bench<'a> {
+    name: &'static str,
+    op: Box<dyn FnMut() + 'a>,
+    rates: Vec<f64>,
+}
+
+impl<'a> Bench<'a> {
+    fn new(name: &'static str, op: impl FnMut() + 'a) -> Self {
+        Bench {
+            name,
+            op: Box::new(op),
+            rates: vec![],
+        }
+    }
+
+    fn median(&self) -> f64 {
+        median(self.rates.clone())
+    }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// Warms every operation up, then runs each for [`SLICE`] per round, in turn.
+fn run_interleaved(benches: &mut [Bench<'_>]) {
+    for bench in benches.iter_mut() {
+        for _ in 0..WARM_UP {
+            (bench.op)();
+        }
+    }
+    for _ in 0..ROUNDS {
+        for bench in benches.iter_mut() {
+            let start = Instant::now();
+            let mut ops = 0u64;
+            while start.elapsed() < SLICE {
+                (bench.op)();
+                ops += 1;
+            }
+            bench.rates.push(ops as f64 / start.elapsed().as_secs_f64());
+        }
+    }
+}
+
+/// A plain rusqlite connection with the store's pragmas, except `synchronous = sync`, and one
+/// row to update.
+fn raw_connection(path: &Path, sync: &str) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(path).expect("open the raw database");
+    for (name, value) in PRAGMAS {
+        let value = if *name == "synchronous" { sync } else { value };
+        if *name == "journal_mode" {
+            // Setting the journal mode answers with the mode in effect.
+            let mode: String = conn
+                .pragma_update_and_check(None, name, value, |row| row.get(0))
+                .expect("set journal_mode");
+            assert!(mode.eq_ignore_ascii_case(value), "journal_mode is {mode}");
+        } else {
+            conn.pragma_update(None, name, value)
+                .expect("apply a pragma");
+        }
+    }
+    conn.execute_batch(
+        "CREATE TABLE t (id TEXT PRIMARY KEY, revision INTEGER NOT NULL, updated_at INTEGER);
+         INSERT INTO t VALUES ('proj-1', 1, 0);",
+    )
+    .expect("create the raw table");
+    conn
+}
+
+/// `BEGIN IMMEDIATE; UPDATE one row; COMMIT`.
+fn raw_transaction(conn: &mut rusqlite::Connection, at: i64) {
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .expect("begin");
+    tx.prepare_cached("UPDATE t SET revision = revision + 1, updated_at = ?1 WHERE id = 'proj-1'")
+        .expect("prepare")
+        .execute([at])
+        .expect("update");
+    tx.commit().expect("commit");
+}
+
+fn new_session() -> NewSession {
+    NewSession {
+        project_id: ProjectId::parse("proj").expect("valid project id"),
+        issue_id: None,
+        kind: SessionKind::Worker,
+        agent: "claude-code".to_owned(),
+        lifecycle: ao::domain::Lifecycle {
+            session: ao::domain::SessionAxis::new(
+                SessionState::Working,
+                SessionReason::TaskInProgress,
+            ),
+            pr: ao::domain::PrAxis::UNOBSERVED,
+            runtime: ao::domain::RuntimeAxis::new(
+                RuntimeState::Alive,
+                ao::domain::RuntimeReason::ProcessRunning,
+            ),
+            activity: ActivityAxis::UNSET,
+            detecting: None,
+        },
+        launch: Launch {
+            id: "8b0b8f8e-launch".to_owned(),
+            started_at: Some(Timestamp::from_millis(1_700_000_000_000)),
+            first_signal_at: None,
+        },
+        metadata: Metadata::from([
+            ("branch".to_owned(), "ao/proj-1".to_owned()),
+            (
+                "workspacePath".to_owned(),
+                "/data/worktrees/proj/proj-1".to_owned(),
+            ),
+            ("runtimeHandleId".to_owned(), "proj-1".to_owned()),
+            (
+                "prompt".to_owned(),
+                "Fix the flaky test in the parser.".to_owned(),
+            ),
+        ]),
+        created_at: Timestamp::from_millis(1_700_000_000_000),
+        spawn_request_id: None,
+    }
+}
+
+fn activity_write(id: &SessionId, expected: u64, at: i64) -> RecordWrite {
+    RecordWrite {
+        id: id.clone(),
+        expected_revision: expected,
+        patch: LifecyclePatch {
+            activity: Some(ActivityAxis {
+                state: Some(ActivityState::Active),
+                last_activity_at: Some(Timestamp::from_millis(at)),
+                source: ActivitySource::Hook,
+            }),
+            ..Default::default()
+        },
+        event: EventType::SessionActivityUpdated,
+        updated_at: Timestamp::from_millis(at),
+        end_incidents: vec![],
+        enqueue: None,
+    }
+}
+
+/// `load` + `commit` of an activity patch, as the LCM does per changed observation.
+async fn load_and_commit(store: &SqliteStore, id: &SessionId, at: i64) {
+    let current = store.load(id).await.expect("load").expect("present");
+    store
+        .commit(activity_write(id, current.revision, at))
+        .await
+        .expect("commit");
+}
+
+/// THE PLACE for the "observations through the LCM" measurement: once the lifecycle manager
+/// is on main, return a [`Bench`] whose operation feeds it one activity observation for one
+/// session (each one a change, so each one a write) over a `SqliteStore` in `dir`. Until
+/// then, `None`.
+fn lcm_observation_bench<'a>(_dir: &Path, _rt: &'a tokio::runtime::Runtime) -> Option<Bench<'a>> {
+    None
+}
+
+fn main() {
+    let base = std::env::var_os("AO_BENCH_DIR").map_or_else(std::env::temp_dir, Into::into);
+    let dir = tempfile::tempdir_in(&base).expect("create a temp dir for the databases");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("build the runtime");
+    println!("store_write: databases in {}", dir.path().display());
+    println!(
+        "cores: {}; {ROUNDS} interleaved rounds of {SLICE:?} per operation; medians",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+
+    let mut raw_full = raw_connection(&dir.path().join("raw-full.db"), "FULL");
+    let mut raw_normal = raw_connection(&dir.path().join("raw-normal.db"), "NORMAL");
+    let store = SqliteStore::open(dir.path().join("store.db")).expect("open the store");
+    let id = rt
+        .block_on(store.create(new_session()))
+        .expect("create the session")
+        .record
+        .id;
+    let at = std::cell::Cell::new(1_700_000_000_000i64);
+    let tick = || {
+        at.set(at.get() + 1);
+        at.get()
+    };
+    let mut benches = vec![
+        Bench::new("raw transaction (store pragmas)", || {
+            raw_transaction(&mut raw_full, tick())
+        }),
+        Bench::new("raw transaction (synchronous=NORMAL)", || {
+            raw_transaction(&mut raw_normal, tick())
+        }),
+        Bench::new("SqliteStore load + commit", || {
+            rt.block_on(load_and_commit(&store, &id, tick()))
+        }),
+    ];
+    benches.extend(lcm_observation_bench(dir.path(), &rt));
+    run_interleaved(&mut benches);
+
+    for bench in &benches {
+        let rate = bench.median();
+        println!(
+            "{:<38} {rate:>9.0} ops/s {:>9.1} µs/op",
+            bench.name,
+            1e6 / rate
+        );
+    }
+    // Per-round ratios: each pair was measured back to back, under the same disk load.
+    let ratio = |i: usize| {
+        median(
+            benches[i]
+                .rates
+                .iter()
+                .zip(&benches[0].rates)
+                .map(|(x, raw)| x / raw)
+                .collect(),
+        )
+    };
+    println!("store / raw = {:.2} (median of per-round ratios)", ratio(2));
+    println!("NORMAL / FULL = {:.1}", ratio(1));
+    match benches.get(3) {
+        Some(_) => println!("LCM / raw = {:.2} (goal >= 0.5)", ratio(3)),
+        None => println!("observations through the LCM: not measured yet (no LCM on main)"),
+    }
+    drop(benches);
+    rt.block_on(store.close()).expect("close the store");
+}
