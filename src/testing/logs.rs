@@ -1,12 +1,18 @@
 //! A `tracing` subscriber that keeps every event as one line, so tests can assert that a
 //! warning or an error the spec asks for was logged.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::subscriber::{DefaultGuard, Interest};
-use tracing::{Event, Level, Metadata, Subscriber};
+use tracing::{Dispatch, Event, Level, Metadata, Subscriber};
+
+/// A dispatcher kept registered for the whole process. While exactly one dispatcher is
+/// registered, tracing resolves a newly hit callsite against the current thread's subscriber
+/// only, so a callsite first hit on a thread without a capture would stay disabled for the
+/// capturing thread too. With a second one alive, every callsite is asked of all of them.
+static ANCHOR: OnceLock<Dispatch> = OnceLock::new();
 
 /// Captured log lines, `"<LEVEL> <message> <field>=<value> …"`.
 #[derive(Debug, Clone, Default)]
@@ -18,6 +24,7 @@ impl LogCapture {
     /// Captures this thread's events until the guard drops. A `#[tokio::test]` runs on a
     /// current-thread runtime, so events of the tasks it spawns are captured too.
     pub fn install() -> (Self, DefaultGuard) {
+        ANCHOR.get_or_init(|| Dispatch::new(Self::default()));
         let capture = Self::default();
         let guard = tracing::subscriber::set_default(capture.clone());
         (capture, guard)
