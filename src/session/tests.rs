@@ -1269,6 +1269,28 @@ async fn m23_restore_without_resume() {
     assert_eq!(created[2].argv, ["fake", "--", PROMPT]);
 }
 
+/// S8: a liveness-stuck session can be killed and restored like any other.
+#[tokio::test]
+async fn s8_stuck_session_killed_then_restored() {
+    let w = World::new().await;
+    let mut stuck = record(
+        1,
+        SessionState::Stuck,
+        SessionReason::ProbeFailure,
+        RuntimeState::Alive,
+    );
+    stuck
+        .metadata
+        .insert(meta::PROMPT.to_owned(), "p".to_owned());
+    w.seed_with_worktree(stuck).await;
+    w.sm.kill(&sid("proj-1"), KillOptions::manual(false))
+        .await
+        .unwrap();
+    assert_eq!(w.status("proj-1").await, Status::Killed);
+    let s = w.sm.restore(&sid("proj-1"), &no_notify()).await.unwrap();
+    assert_eq!(s.status, Status::Spawning);
+}
+
 /// Restore relaunches with the launch options chosen at spawn.
 #[tokio::test]
 async fn restore_keeps_launch_options() {
