@@ -1,6 +1,13 @@
 //! Test doubles for orchestration tests: a manual clock, a recording notifier, a recording
-//! messenger (the pane writer behind the session guard), and a harness wiring the LCM,
-//! reactions and message delivery over any store backend.
+//! messenger (the pane writer behind the session guard), a harness wiring the LCM,
+//! reactions and message delivery over any store backend, a scripted record store, a fake
+//! runtime, the Session Manager's other fakes (`session`) and a log capture (`logs`).
+
+mod logs;
+mod session;
+
+pub use logs::LogCapture;
+pub use session::{FakeHarness, FakeSetup, FakeWorkspace, WorkspaceOp};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -257,6 +264,9 @@ impl Drop for Harness {
     }
 }
 
+/// Decides whether a write gets an injected failure.
+type CommitFilter = Box<dyn Fn(&crate::ports::RecordWrite) -> bool + Send>;
+
 type Interleave = Box<
     dyn FnOnce(Arc<dyn Store>) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
         + Send,
@@ -272,7 +282,8 @@ pub struct ScriptedRecords {
     /// Yields to other tasks between a load and the commit that follows it.
     pub yield_before_commit: std::sync::atomic::AtomicBool,
     before_commit: Mutex<Option<Interleave>>,
-    /// Records `list_running` and `commit <id>` calls when set.
+    fail_commit: Mutex<Option<(CommitFilter, crate::ports::StoreError)>>,
+    /// Records `create <id>`, `list_running` and `commit <id>` calls when set.
     pub journal: Mutex<Option<Journal>>,
 }
 
@@ -286,6 +297,7 @@ impl ScriptedRecords {
             fail_reads: Default::default(),
             yield_before_commit: Default::default(),
             before_commit: Mutex::new(None),
+            fail_commit: Mutex::new(None),
             journal: Mutex::new(None),
         })
     }
@@ -298,6 +310,21 @@ impl ScriptedRecords {
         Fut: std::future::Future<Output = ()> + Send + 'static,
     {
         *self.before_commit.lock().unwrap() = Some(Box::new(move |s| Box::pin(write(s))));
+    }
+
+    /// Fails the next commit for which `when` holds with `error` (once), before it reaches the
+    /// store; other commits pass.
+    pub fn fail_next_commit_where<F>(&self, when: F, error: crate::ports::StoreError)
+    where
+        F: Fn(&crate::ports::RecordWrite) -> bool + Send + 'static,
+    {
+        *self.fail_commit.lock().unwrap() = Some((Box::new(when), error));
+    }
+
+    fn note(&self, entry: String) {
+        if let Some(journal) = self.journal.lock().unwrap().as_ref() {
+            journal.lock().unwrap().push(entry);
+        }
     }
 
     fn read_error(&self) -> Option<crate::ports::StoreError> {
@@ -317,7 +344,9 @@ impl LifecycleStore for ScriptedRecords {
         &self,
         new: crate::ports::NewSession,
     ) -> Result<crate::ports::Created, crate::ports::StoreError> {
-        self.inner.create(new).await
+        let created = self.inner.create(new).await?;
+        self.note(format!("create {}", created.record.id));
+        Ok(created)
     }
 
     async fn load(
@@ -337,8 +366,19 @@ impl LifecycleStore for ScriptedRecords {
     ) -> Result<SessionRecord, crate::ports::StoreError> {
         self.commits
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        if let Some(journal) = self.journal.lock().unwrap().as_ref() {
-            journal.lock().unwrap().push(format!("commit {}", write.id));
+        self.note(format!("commit {}", write.id));
+        let injected = {
+            let mut slot = self.fail_commit.lock().unwrap();
+            match slot.take() {
+                Some((when, error)) if when(&write) => Some(error),
+                other => {
+                    *slot = other;
+                    None
+                }
+            }
+        };
+        if let Some(error) = injected {
+            return Err(error);
         }
         if self
             .always_conflict
@@ -370,9 +410,7 @@ impl LifecycleStore for ScriptedRecords {
     }
 
     async fn list_running(&self) -> Result<Vec<SessionRecord>, crate::ports::StoreError> {
-        if let Some(journal) = self.journal.lock().unwrap().as_ref() {
-            journal.lock().unwrap().push("list_running".to_owned());
-        }
+        self.note("list_running".to_owned());
         if let Some(e) = self.read_error() {
             return Err(e);
         }

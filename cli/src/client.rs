@@ -75,10 +75,9 @@ impl From<tarpc::client::RpcError> for CliError {
 
 pub type Result<T> = std::result::Result<T, CliError>;
 
-/// A connected client plus where it is connected.
+/// A connected client.
 pub struct Daemon {
     pub client: AoClient,
-    pub socket: PathBuf,
 }
 
 /// Connect timeout of one attempt.
@@ -90,14 +89,14 @@ const START_TIMEOUT: Duration = Duration::from_secs(15);
 pub async fn connect(global: &Global) -> Result<Daemon> {
     let socket = global.socket_path();
     match ao_proto::connect(&socket, CONNECT_TIMEOUT).await {
-        Ok(client) => Ok(Daemon { client, socket }),
+        Ok(client) => Ok(Daemon { client }),
         Err(e) if global.no_autostart => Err(unreachable(&socket, e)),
         Err(_) => {
             start_daemon(global).await?;
             let client = ao_proto::connect(&socket, CONNECT_TIMEOUT)
                 .await
                 .map_err(|e| unreachable(&socket, e))?;
-            Ok(Daemon { client, socket })
+            Ok(Daemon { client })
         }
     }
 }

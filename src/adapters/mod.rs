@@ -9,6 +9,6 @@ pub mod messenger;
 pub mod notify;
 pub mod process;
 pub mod setup;
+pub mod sqlite;
 pub mod tmux;
 pub mod worktree;
-pub mod sqlite;

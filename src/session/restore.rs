@@ -4,7 +4,7 @@
 
 use tracing::warn;
 
-use super::spawn::LaunchOptions;
+use super::spawn::{LaunchOptions, agent_error};
 use super::{SessionManager, SmError, Step};
 use crate::domain::{NotifyEvent, Priority, Session, SessionId, SessionRecord, SpawnOutcome, meta};
 use crate::lifecycle::SpawnInitiation;
@@ -59,12 +59,12 @@ impl SessionManager {
             launch: launch.clone(),
             agent_session_id: earlier.meta(meta::AGENT_SESSION_ID).map(str::to_owned),
         };
-        let argv = match harness.restore_argv(&restore)? {
+        let argv = match harness.restore_argv(&restore).map_err(agent_error)? {
             Some(argv) => argv,
-            None if prompt.is_some() => harness.launch_argv(&launch)?,
+            None if prompt.is_some() => harness.launch_argv(&launch).map_err(agent_error)?,
             None => return Err(SmError::NotResumable(id.clone())),
         };
-        let binary = harness.resolve_binary(&launch)?;
+        let binary = harness.resolve_binary(&launch).map_err(agent_error)?;
 
         // 3–4. The worktree, and preserved work when it had to be recreated.
         let request = WorkspaceRequest {

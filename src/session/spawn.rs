@@ -441,7 +441,8 @@ fn launch_options_metadata(options: &LaunchOptions) -> crate::domain::Metadata {
     metadata
 }
 
-fn agent_error(e: AgentError) -> SmError {
+/// A harness error in the spec's vocabulary (shared by spawn and restore).
+pub(super) fn agent_error(e: AgentError) -> SmError {
     match e {
         AgentError::BinaryNotFound(what) => SmError::AgentBinaryNotFound(what),
         AgentError::InvalidOptions(what) => SmError::InvalidAgentOptions(what),
