@@ -31,7 +31,9 @@ pub fn table(header: &[&str], rows: Vec<Vec<String>>) {
     let mut table: Table = builder.build();
     table.with(Style::blank());
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{}", table.to_string().trim_end());
+    for line in table.to_string().lines() {
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
 }
 
 /// Key/value pairs, one per line.

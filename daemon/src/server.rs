@@ -113,17 +113,15 @@ pub async fn serve(listener: UnixListener, service: Service, cancel: Cancellatio
                 continue;
             }
         }
+        // A connection lives until its client hangs up (or the process exits): cancelling it
+        // with the accept loop would drop replies in flight, such as the answer to `shutdown`.
         let channel = BaseChannel::with_defaults(ao_proto::transport(stream));
-        let service = service.clone();
-        let cancel = cancel.clone();
-        tokio::spawn(async move {
-            let requests = channel.execute(service.serve()).for_each(|response| async {
-                tokio::spawn(response);
-            });
-            tokio::select! {
-                _ = cancel.cancelled() => {}
-                _ = requests => {}
-            }
-        });
+        tokio::spawn(
+            channel
+                .execute(service.clone().serve())
+                .for_each(|response| async {
+                    tokio::spawn(response);
+                }),
+        );
     }
 }
