@@ -35,12 +35,11 @@ where
     F: FnMut() -> Result<T, String>,
 {
     let deadline = Instant::now() + timeout;
-    let mut last = String::new();
     loop {
-        match check() {
+        let last = match check() {
             Ok(value) => return value,
-            Err(seen) => last = seen,
-        }
+            Err(seen) => seen,
+        };
         assert!(
             Instant::now() < deadline,
             "timed out after {timeout:?} waiting for {what}; last seen: {last}"
