@@ -6,8 +6,68 @@
 use std::collections::HashSet;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tracing::warn;
 
 use crate::domain::SessionId;
+use crate::ports::StoreError;
+
+/// A durable queue with one ordered lane per session (reaction rows, pane messages).
+#[async_trait]
+pub(crate) trait SessionQueue: Send + Sync + 'static {
+    /// What the queue holds, for logs.
+    const NAME: &'static str;
+
+    /// Woken after commits that may have queued work.
+    fn wake(&self) -> &Notify;
+
+    /// The queue's workers.
+    fn workers(&self) -> &Arc<SessionWorkers>;
+
+    /// Sessions with queued work.
+    async fn pending(&self) -> Result<Vec<SessionId>, StoreError>;
+
+    /// Works through one session's lane in order, until it is empty, blocked, or cancelled.
+    async fn drain(self: Arc<Self>, id: SessionId, cancel: CancellationToken);
+}
+
+/// Runs a queue until cancelled: on every wake-up and every `poll` (which also catches work
+/// queued by another process), starts a worker for each session with pending work. At
+/// cancellation each worker finishes the item it holds; other items stay queued.
+pub(crate) async fn run_queue<Q: SessionQueue>(
+    queue: Arc<Q>,
+    cancel: CancellationToken,
+    poll: Duration,
+) {
+    loop {
+        match queue.pending().await {
+            Ok(sessions) => {
+                for id in sessions {
+                    let (worker, cancel) = (queue.clone(), cancel.clone());
+                    let rewake = queue.clone();
+                    queue
+                        .workers()
+                        .ensure(id.clone(), worker.drain(id, cancel), move || {
+                            rewake.wake().notify_one()
+                        });
+                }
+            }
+            Err(e) => warn!(queue = Q::NAME, error = %e, "listing queued work failed"),
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            _ = queue.wake().notified() => {}
+            _ = tokio::time::sleep(poll) => {}
+        }
+    }
+    while !queue.workers().is_idle() {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
 
 #[derive(Debug, Default)]
 pub(crate) struct SessionWorkers {

@@ -11,6 +11,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
+use tokio::sync::Notify;
+
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
@@ -20,7 +23,7 @@ use crate::domain::{
 };
 use crate::lifecycle::{Lcm, Wakeups};
 use crate::ports::{AgentCatalog, AgentMessenger, Clock, Store, StoreError};
-use crate::workers::SessionWorkers;
+use crate::workers::{SessionQueue, SessionWorkers, run_queue};
 
 /// How often the dispatcher looks for queued messages without being woken.
 pub const DELIVERY_POLL: Duration = Duration::from_secs(1);
@@ -67,43 +70,10 @@ impl MessageDelivery {
     /// Dispatches until cancelled: on every wake-up (enqueue, commit) and every second, starts a
     /// worker for each session with queued messages. Rows left at shutdown stay queued.
     pub async fn run(self: Arc<Self>, cancel: CancellationToken) {
-        loop {
-            self.dispatch(&cancel).await;
-            tokio::select! {
-                _ = cancel.cancelled() => break,
-                _ = self.wakeups.messages.notified() => {}
-                _ = tokio::time::sleep(DELIVERY_POLL) => {}
-            }
-        }
-        while !self.workers.is_idle() {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        run_queue(self, cancel, DELIVERY_POLL).await;
     }
 
-    async fn dispatch(self: &Arc<Self>, cancel: &CancellationToken) {
-        let sessions = match self.store.sessions_with_queued_messages().await {
-            Ok(s) => s,
-            Err(e) => {
-                warn!(error = %e, "message dispatch: listing queued messages failed");
-                return;
-            }
-        };
-        for id in sessions {
-            let (this, cancel) = (self.clone(), cancel.clone());
-            let wake = self.clone();
-            self.workers.ensure(
-                id.clone(),
-                async move {
-                    if let Pause::Failed = this.drain(&id, &cancel).await {
-                        debug!(session = %id, "delivery paused after an error");
-                    }
-                },
-                move || wake.wakeups.messages.notify_one(),
-            );
-        }
-    }
-
-    async fn drain(&self, id: &SessionId, cancel: &CancellationToken) -> Pause {
+    async fn drain_messages(&self, id: &SessionId, cancel: &CancellationToken) -> Pause {
         while !cancel.is_cancelled() {
             match self.deliver_next(id).await {
                 Ok(None) => return Pause::Empty,
@@ -188,4 +158,27 @@ pub fn runtime_handle(record: &SessionRecord) -> Option<RuntimeHandle> {
         runtime_name: record.meta(meta::RUNTIME_NAME)?.to_owned(),
         pane_id: record.meta(meta::RUNTIME_PANE_ID).map(str::to_owned),
     })
+}
+
+#[async_trait]
+impl SessionQueue for MessageDelivery {
+    const NAME: &'static str = "messages";
+
+    fn wake(&self) -> &Notify {
+        &self.wakeups.messages
+    }
+
+    fn workers(&self) -> &Arc<SessionWorkers> {
+        &self.workers
+    }
+
+    async fn pending(&self) -> Result<Vec<SessionId>, StoreError> {
+        self.store.sessions_with_queued_messages().await
+    }
+
+    async fn drain(self: Arc<Self>, id: SessionId, cancel: CancellationToken) {
+        if let Pause::Failed = self.drain_messages(&id, &cancel).await {
+            debug!(session = %id, "delivery paused after an error");
+        }
+    }
 }

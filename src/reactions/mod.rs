@@ -10,6 +10,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
+use tokio::sync::Notify;
+
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
@@ -23,7 +26,7 @@ use crate::domain::{
 };
 use crate::lifecycle::{Lcm, Wakeups};
 use crate::ports::{Clock, Notifier, Store, StoreError};
-use crate::workers::SessionWorkers;
+use crate::workers::{SessionQueue, SessionWorkers, run_queue};
 
 /// How often the dispatcher looks for rows without being woken (catches other processes).
 pub const DISPATCH_POLL: Duration = Duration::from_secs(1);
@@ -58,40 +61,11 @@ impl Reactions {
     /// Dispatches until cancelled: on every wake-up and every second, starts a worker for each
     /// session with queued rows. Workers finish the row they hold and stop at cancellation.
     pub async fn run(self: Arc<Self>, cancel: CancellationToken) {
-        loop {
-            self.dispatch(&cancel).await;
-            tokio::select! {
-                _ = cancel.cancelled() => break,
-                _ = self.wakeups.reactions.notified() => {}
-                _ = tokio::time::sleep(DISPATCH_POLL) => {}
-            }
-        }
-        while !self.workers.is_idle() {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    }
-
-    async fn dispatch(self: &Arc<Self>, cancel: &CancellationToken) {
-        let sessions = match self.store.sessions_with_reactions().await {
-            Ok(s) => s,
-            Err(e) => {
-                warn!(error = %e, "reaction dispatch: listing queued rows failed");
-                return;
-            }
-        };
-        for id in sessions {
-            let (this, cancel) = (self.clone(), cancel.clone());
-            let wake = self.clone();
-            self.workers.ensure(
-                id.clone(),
-                async move { this.drain(id, cancel).await },
-                move || wake.wakeups.reactions.notify_one(),
-            );
-        }
+        run_queue(self, cancel, DISPATCH_POLL).await;
     }
 
     /// Processes one session's rows in order until none are left.
-    async fn drain(&self, id: SessionId, cancel: CancellationToken) {
+    async fn drain_rows(&self, id: SessionId, cancel: CancellationToken) {
         while !cancel.is_cancelled() {
             let row = match self.store.next_reaction(&id).await {
                 Ok(Some(row)) => row,
@@ -218,5 +192,26 @@ impl Reactions {
     /// True when no reaction row is queued and no worker holds one.
     pub async fn is_idle(&self) -> Result<bool, StoreError> {
         Ok(self.workers.is_idle() && self.store.sessions_with_reactions().await?.is_empty())
+    }
+}
+
+#[async_trait]
+impl SessionQueue for Reactions {
+    const NAME: &'static str = "reactions";
+
+    fn wake(&self) -> &Notify {
+        &self.wakeups.reactions
+    }
+
+    fn workers(&self) -> &Arc<SessionWorkers> {
+        &self.workers
+    }
+
+    async fn pending(&self) -> Result<Vec<SessionId>, StoreError> {
+        self.store.sessions_with_reactions().await
+    }
+
+    async fn drain(self: Arc<Self>, id: SessionId, cancel: CancellationToken) {
+        self.drain_rows(id, cancel).await;
     }
 }
