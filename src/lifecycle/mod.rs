@@ -256,6 +256,23 @@ impl Lcm {
         .await
     }
 
+    /// `ApplyRuntimeObservation` for a caller that already holds a recent snapshot of the
+    /// record (the reaper, from `running_sessions`): when the plan on the snapshot is a no-op,
+    /// nothing is loaded or written. Anything else goes through the full pipeline, so a write
+    /// is always decided on the freshly loaded record; a snapshot that is stale by a few
+    /// milliseconds can only delay a change to the next observation.
+    pub async fn apply_runtime_observation_from(
+        &self,
+        snapshot: &SessionRecord,
+        facts: &RuntimeFacts,
+    ) -> Result<Applied, LcmError> {
+        let now = facts.observed_at.unwrap_or_else(|| self.clock.now());
+        if plan_runtime_observation(snapshot, facts, now).is_none() {
+            return Ok(Applied::Unchanged);
+        }
+        self.apply_runtime_observation(&snapshot.id, facts).await
+    }
+
     /// `ApplySCMObservation` (7.4): `fetched = false` is a no-op.
     pub async fn apply_scm_observation(
         &self,

@@ -111,23 +111,30 @@ impl Reaper {
                 handle_id: handle_id.to_owned(),
                 pane_id: record.meta(meta::RUNTIME_PANE_ID).map(str::to_owned),
             };
-            probe_set.push((record.id.clone(), record.launch.id.clone(), target));
+            probe_set.push((record.clone(), target));
         }
         if probe_set.is_empty() {
             return report;
         }
-        probe_set.sort_by(|a, b| a.0.cmp(&b.0));
-        let targets: Vec<ProbeTarget> = probe_set.iter().map(|(_, _, t)| t.clone()).collect();
+        probe_set.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+        let targets: Vec<ProbeTarget> = probe_set.iter().map(|(_, t)| t.clone()).collect();
         let probes = self.runtime.probe_all(&targets).await;
-        for ((id, launch_id, _), probe) in probe_set.into_iter().zip(probes) {
+        for ((record, _), probe) in probe_set.into_iter().zip(probes) {
+            let id = record.id.clone();
             let facts = RuntimeFacts {
                 observed_at: Some(now),
-                launch_id: Some(launch_id),
+                launch_id: Some(record.launch.id.clone()),
                 runtime: Some(probe.runtime),
                 process: Some(probe.process),
                 pane_exit_status: probe.pane_exit_status,
             };
-            match self.lcm.apply_runtime_observation(&id, &facts).await {
+            // Steady-state facts (the common case) are no-ops on the snapshot just listed:
+            // no per-session store read.
+            match self
+                .lcm
+                .apply_runtime_observation_from(&record, &facts)
+                .await
+            {
                 Ok(_) => report.probed.push(id),
                 Err(e) => {
                     warn!(session = %id, error = %e, "reaper: applying a runtime observation failed");

@@ -250,3 +250,35 @@ async fn a_failing_session_does_not_stop_the_tick() {
     let report = s.reaper.tick(t0()).await;
     assert_eq!(report.failed.len(), 3, "every session was attempted");
 }
+
+/// Steady state costs no per-session store read: the plan on the listed snapshot is a no-op.
+/// A change still goes through the full pipeline (load + compare-and-swap).
+#[tokio::test]
+async fn steady_state_ticks_do_not_reload_records() {
+    let s = setup(REAPER_TICK);
+    for n in 1..=50 {
+        s.store.seed(working(n)).await.unwrap();
+        s.runtime
+            .set_probe(&format!("proj-{n}"), ProbeResult::Alive, ProbeResult::Alive);
+    }
+    let report = s.reaper.tick(t0()).await;
+    assert_eq!(report.probed.len(), 50);
+    assert_eq!(
+        s.records.loads.load(Ordering::SeqCst),
+        0,
+        "no record was reloaded"
+    );
+    assert_eq!(s.records.commits.load(Ordering::SeqCst), 0);
+
+    s.runtime
+        .set_probe("proj-7", ProbeResult::Alive, ProbeResult::Dead);
+    s.reaper.tick(t0().plus(secs(5))).await;
+    assert_eq!(
+        s.records.loads.load(Ordering::SeqCst),
+        1,
+        "only the changed session"
+    );
+    assert_eq!(s.records.commits.load(Ordering::SeqCst), 1);
+    let r = s.store.load(&sid(7)).await.unwrap().unwrap();
+    assert_eq!(r.lifecycle.session.state, SessionState::Detecting);
+}
