@@ -147,7 +147,11 @@ fn daemon_stop_keeps_sessions_running() {
         }
     });
     env.start_daemon();
-    assert_eq!(env.status(&id), "spawning");
+    let status = env.status(&id);
+    assert!(
+        ["spawning", "working"].contains(&status.as_str()),
+        "adopted as live: {status}"
+    );
     env.wait_tail(&id, "alone-8");
     env.stop_daemon();
 }
@@ -246,7 +250,16 @@ fn a_stale_socket_file_is_replaced() {
     // A socket file nobody listens on, as a crashed daemon leaves it.
     drop(std::os::unix::net::UnixListener::bind(&env.socket).expect("bind"));
     assert!(env.socket.exists());
-    assert!(std::os::unix::net::UnixStream::connect(&env.socket).is_err());
+    // A process another test forks at that moment holds the listener until it execs; once
+    // every copy is closed the socket refuses connections for good.
+    wait_for(
+        "the socket file to be stale",
+        SLOW,
+        || match std::os::unix::net::UnixStream::connect(&env.socket) {
+            Ok(_) => Err("it still accepts".to_owned()),
+            Err(_) => Ok(()),
+        },
+    );
     env.start_daemon();
     assert_eq!(env.json(&["ls"]), serde_json::json!([]));
     env.stop_daemon();
