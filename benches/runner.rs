@@ -8,7 +8,9 @@
 //!    <= 1.5x), with a breakdown of where a spawn's time goes: the worktree and tmux adapters
 //!    run directly with a recording command runner (every git/tmux process and its time);
 //! 3. the daemon's CPU (utime+stime from `/proc/<pid>/stat`) and RSS over 60 s idle with the
-//!    200 sessions (goals: <= 1% of one core, <= 40 MiB), then 20 s each with only the reaper,
+//!    200 sessions once they have settled (every silent agent turned `idle`, 60 s after its
+//!    last output; that phase is measured too) (goals: <= 1% of one core, <= 40 MiB), then 20 s
+//!    each with only the reaper,
 //!    only the terminal observer and no loop running (the daemon restarted with the other loops'
 //!    ticks set to 1 h; the restart's time, with boot reconcile adopting 200 sessions, is
 //!    shown too).
@@ -40,6 +42,9 @@ const SESSIONS: usize = 200;
 const LS_ROUNDS: usize = 31;
 const SPAWN_ROUNDS: usize = 15;
 const IDLE: Duration = Duration::from_secs(60);
+/// How long after the last spawn every silent agent has turned idle: the observer's 60 s quiet
+/// period, plus its 10 s tick, plus a margin.
+const SETTLE: Duration = Duration::from_secs(80);
 /// Idle time of each per-loop breakdown run.
 const LOOP_IDLE: Duration = Duration::from_secs(20);
 /// `/proc/<pid>/stat` counts CPU time in USER_HZ ticks, 100 per second on Linux.
@@ -169,6 +174,7 @@ fn list_and_idle(rows: &mut Vec<Row>) {
         ms(spawns[spawns.len() - 1])
     );
     assert_eq!(env.tmux_sessions().len(), SESSIONS);
+    let last_spawn = Instant::now();
 
     // 1. ls --json against tmux list-sessions, interleaved.
     let tmux_ls = || {
@@ -220,8 +226,39 @@ fn list_and_idle(rows: &mut Vec<Row>) {
             .and_then(|e| e["seq"].as_i64())
             .unwrap_or(0)
     };
-    let seq0 = last_seq();
     let pid = env.daemon_pid().expect("daemon pid");
+    // A silent agent turns `idle` once the terminal observer has seen no output for 60 s: one
+    // durable write per session. Let that pass (and measure it) before measuring steady idle.
+    let seq0 = last_seq();
+    let (settle0, _) = cpu_seconds(pid);
+    let settle_started = Instant::now();
+    std::thread::sleep((last_spawn + SETTLE).saturating_duration_since(Instant::now()));
+    let all_idle = |env: &TestEnv| {
+        let (_, out) = timed(env.aoctl().args(["ls", "--json"]));
+        let sessions: serde_json::Value = serde_json::from_slice(&out.stdout).expect("ls");
+        sessions
+            .as_array()
+            .is_some_and(|all| all.iter().all(|s| s["status"] == "idle"))
+    };
+    while !all_idle(&env) {
+        assert!(
+            last_spawn.elapsed() < SETTLE * 3,
+            "the sessions never turned idle"
+        );
+        std::thread::sleep(Duration::from_secs(5));
+    }
+    let settle_wall = settle_started.elapsed().as_secs_f64();
+    let settle_share = (cpu_seconds(pid).0 - settle0) / settle_wall * 100.0;
+    rows.push(Row {
+        what: format!("aod CPU while {SESSIONS} silent agents turn idle"),
+        ours: format!("{settle_share:.2}% core"),
+        baseline: format!("{} writes", last_seq() - seq0),
+        ratio: String::new(),
+        goal: "",
+        met: None,
+    });
+
+    let seq0 = last_seq();
     let (cpu0, children0) = cpu_seconds(pid);
     let t0 = Instant::now();
     std::thread::sleep(IDLE);
