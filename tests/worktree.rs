@@ -755,3 +755,30 @@ async fn status_reports_without_touching() {
     std::fs::create_dir_all(info.path.join("sub")).unwrap();
     assert_eq!(status().await.unwrap(), WorktreeStatus::Unregistered);
 }
+
+/// Many creates and destroys on one repository at once all succeed: the adapter runs its `git
+/// worktree` calls on a repository one at a time (git's own administration is not safe
+/// against concurrent `worktree add`/`prune`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_creates_and_destroys_on_one_repository_all_succeed() {
+    let env = Arc::new(env());
+    let first = env.create("keep", "ao/keep").await;
+    let tasks: Vec<_> = (0..16)
+        .map(|n| {
+            let env = env.clone();
+            tokio::spawn(async move {
+                let request = env.request(&format!("s{n}"), &format!("ao/s{n}"));
+                let info = env.worktree.create(&request).await?;
+                if n % 2 == 0 {
+                    env.worktree.destroy(&info).await?;
+                }
+                Ok::<_, WorkspaceError>(info)
+            })
+        })
+        .collect();
+    for (n, task) in tasks.into_iter().enumerate() {
+        let info = task.await.unwrap().unwrap_or_else(|e| panic!("s{n}: {e}"));
+        assert_eq!(env.registered(&info.path), n % 2 == 1, "s{n}");
+    }
+    assert!(env.registered(&first.path));
+}

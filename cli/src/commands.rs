@@ -666,7 +666,15 @@ async fn daemon_command(global: &Global, command: DaemonCommand) -> Result<u8> {
             let client = ao_proto::connect(&socket, Duration::from_secs(2))
                 .await
                 .map_err(|e| CliError::new(exit::UNREACHABLE, "lost the daemon").because(e))?;
-            client.shutdown(ctx(QUICK)).await??;
+            match client.shutdown(ctx(QUICK)).await {
+                Ok(reply) => reply?,
+                // A daemon may exit before its reply is written; the socket's removal below is
+                // the proof that it stopped.
+                Err(tarpc::client::RpcError::Shutdown) => {}
+                Err(e) => return Err(e.into()),
+            }
+            // Hang up so the daemon is not left waiting for this connection to close.
+            drop(client);
             let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
             while socket.exists() && tokio::time::Instant::now() < deadline {
                 tokio::time::sleep(Duration::from_millis(50)).await;

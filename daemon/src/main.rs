@@ -24,6 +24,9 @@ use tracing::{info, warn};
 use crate::app::App;
 use crate::config::{Config, Flags};
 
+/// How long shutdown waits, after the drain, for clients to hang up, so replies in flight (the
+/// answer to `shutdown` itself, a mutation that just finished) are written before the exit.
+const REPLY_GRACE: Duration = Duration::from_secs(2);
 /// A background log larger than this is rotated to `aod.log.1` at start.
 const LOG_ROTATE_BYTES: u64 = 16 * 1024 * 1024;
 
@@ -107,7 +110,8 @@ async fn run(config: Config) -> Result<()> {
     let mutations = TaskTracker::new();
     let service = service::Service::new(app.clone(), mutations.clone());
     tokio::spawn(watch_signals(app.shutdown.clone()));
-    server::serve(listener, service, app.shutdown.clone()).await;
+    let connections = TaskTracker::new();
+    server::serve(listener, service, app.shutdown.clone(), &connections).await;
 
     // Shutdown: stop accepting (done), cancel before waiting, then wait within the budget.
     info!("shutting down; sessions keep running");
@@ -121,6 +125,13 @@ async fn run(config: Config) -> Result<()> {
     if drained.is_err() {
         warn!(budget = ?shutdown_budget, "shutdown budget spent; abandoning in-flight work (the next start repairs it)");
         loops.abort_all();
+    }
+    connections.close();
+    if tokio::time::timeout(REPLY_GRACE, connections.wait())
+        .await
+        .is_err()
+    {
+        info!("clients still connected; closing their connections");
     }
     drop(app);
     remove_socket(&socket);

@@ -79,6 +79,18 @@ impl Service {
             .unwrap_or_else(|e| Err(internal(format!("the operation panicked: {e}"))))
     }
 
+    /// An explicitly named project must exist: listing or cleaning up an unknown one is an
+    /// error (exit code 4), not an empty answer.
+    async fn known_project(&self, name: Option<&str>) -> Result<Option<ProjectId>, WireError> {
+        let Some(id) = name.map(project_id).transpose()? else {
+            return Ok(None);
+        };
+        match self.app.store.project(&id).await.map_err(store_error)? {
+            Some(_) => Ok(Some(id)),
+            None => Err(sm_error(ao::session::SmError::ProjectNotFound(id))),
+        }
+    }
+
     async fn view(&self, id: &SessionId) -> Result<SessionView, WireError> {
         let session = self.app.sm.get(id).await.map_err(sm_error)?;
         let scm = self.app.store.scm_snapshot(id).await.map_err(store_error)?;
@@ -154,6 +166,9 @@ impl Ao for Service {
 
     async fn kill(self, _: Context, request: KillRequest) -> Result<KillReply, WireError> {
         let id = session_id(&request.id)?;
+        // The SM treats a missing record as a benign race; for a user, an unknown id is an
+        // error (exit code 4), like every other command's.
+        self.app.sm.get(&id).await.map_err(sm_error)?;
         let app = self.app.clone();
         let kill_id = id.clone();
         let result = self
@@ -241,7 +256,7 @@ impl Ao for Service {
     }
 
     async fn list(self, _: Context, request: ListRequest) -> Result<Vec<SessionView>, WireError> {
-        let project = request.project.as_deref().map(project_id).transpose()?;
+        let project = self.known_project(request.project.as_deref()).await?;
         let sessions = self.app.sm.list(project.as_ref()).await.map_err(sm_error)?;
         Ok(sessions
             .iter()
@@ -272,7 +287,7 @@ impl Ao for Service {
     }
 
     async fn cleanup(self, _: Context, request: CleanupRequest) -> Result<CleanupReply, WireError> {
-        let project = request.project.as_deref().map(project_id).transpose()?;
+        let project = self.known_project(request.project.as_deref()).await?;
         let app = self.app.clone();
         let result = self
             .detached(async move {

@@ -51,6 +51,17 @@ where
 /// Generous deadline for anything involving tmux on a loaded 2-core CI machine.
 pub const SLOW: Duration = Duration::from_secs(60);
 
+/// A configuration with short reaper and observer ticks (so transitions show within a second
+/// or two) and no user tmux configuration.
+pub const FAST_CONFIG: &str = r#"
+[runtime.tmux]
+load_user_config = false
+[reaper]
+tick = "1s"
+[observer]
+tick = "500ms"
+"#;
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -129,6 +140,11 @@ impl TestEnv {
         Self::with_config("")
     }
 
+    /// An env with [`FAST_CONFIG`].
+    pub fn fast() -> Self {
+        Self::with_config(FAST_CONFIG)
+    }
+
     pub fn with_config(toml: &str) -> Self {
         // Short paths: a Unix socket path must fit in 108 bytes.
         let dir = tempfile::Builder::new()
@@ -163,7 +179,7 @@ impl TestEnv {
             .env("AO_SOCKET", &self.socket)
             .env("AO_TMUX_SOCKET", &self.tmux_socket)
             .env("AO_CONFIG", &self.config)
-            .env("AO_LOG", "debug")
+            .env("AO_LOG", "debug,tarpc=info")
             .env_remove("TMUX")
             .env_remove("TMUX_PANE")
             .env_remove("AO_SESSION_ID");
@@ -177,6 +193,27 @@ impl TestEnv {
         let mut command = Command::new(bin("aoctl"));
         self.apply_env(&mut command);
         command.arg("--no-autostart");
+        command
+    }
+
+    /// An `aoctl` command for this env that starts the daemon when none answers (the daemon
+    /// it starts is not a child of the test; `Drop` still kills it).
+    pub fn aoctl_autostart(&self) -> Command {
+        let mut command = Command::new(bin("aoctl"));
+        self.apply_env(&mut command);
+        command
+    }
+
+    /// An `aod` command for this env (not started).
+    pub fn aod(&self) -> Command {
+        let mut command = Command::new(bin("aod"));
+        self.apply_env(&mut command);
+        command
+            .arg("--log-file")
+            .arg(self.log_path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
         command
     }
 
@@ -210,15 +247,7 @@ impl TestEnv {
     /// Starts `aod` for this env and waits until it answers.
     pub fn start_daemon(&mut self) {
         assert!(self.daemon.is_none(), "daemon already started");
-        let mut command = Command::new(bin("aod"));
-        self.apply_env(&mut command);
-        command
-            .arg("--log-file")
-            .arg(self.log_path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        self.daemon = Some(command.spawn().expect("start aod"));
+        self.daemon = Some(self.aod().spawn().expect("start aod"));
         wait_for("the daemon to answer", SLOW, || {
             if let Some(child) = self.daemon.as_mut()
                 && let Ok(Some(status)) = child.try_wait()
@@ -234,9 +263,10 @@ impl TestEnv {
         });
     }
 
-    /// Stops the daemon gracefully (`aoctl daemon stop`) and reaps it.
-    pub fn stop_daemon(&mut self) {
-        self.ok(&["daemon", "stop"]);
+    /// Stops the daemon gracefully (`aoctl daemon stop`), reaps it, and returns what
+    /// `daemon stop` printed.
+    pub fn stop_daemon(&mut self) -> String {
+        let said = self.ok(&["daemon", "stop"]);
         if let Some(mut child) = self.daemon.take() {
             let status = child.wait().expect("wait for aod");
             assert!(
@@ -245,6 +275,7 @@ impl TestEnv {
                 self.log_tail(40)
             );
         }
+        said
     }
 
     /// SIGKILLs the daemon (a crash).
@@ -253,6 +284,44 @@ impl TestEnv {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// A crash in the middle of work: freezes the daemon (so it starts nothing new), notes
+    /// every process it has started, SIGKILLs it, and waits until those orphans (`git`, `tmux`
+    /// clients) have finished, so what they were doing has landed on disk before the test looks.
+    /// Returns how many orphans there were.
+    pub fn crash_daemon(&mut self) -> usize {
+        let Some(mut child) = self.daemon.take() else {
+            panic!("no daemon to crash");
+        };
+        let pid = child.id();
+        let _ = signal(pid, nix::sys::signal::Signal::SIGSTOP);
+        let orphans = descendants(pid);
+        let _ = child.kill();
+        let _ = child.wait();
+        wait_for("the crashed daemon's children to finish", SLOW, || {
+            let alive: Vec<String> = orphans
+                .iter()
+                .filter(|p| process_alive(**p))
+                .map(|p| command_line(*p))
+                .collect();
+            if alive.is_empty() {
+                Ok(())
+            } else {
+                Err(alive.join("; "))
+            }
+        });
+        orphans.len()
+    }
+
+    /// The pid of whatever daemon answers on this env's socket (started by the test or not).
+    pub fn answering_pid(&self) -> Option<u32> {
+        let out = self.run(&["daemon", "status", "--json"]);
+        if !out.status.success() {
+            return None;
+        }
+        let pong: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+        pong["pid"].as_u64().and_then(|p| u32::try_from(p).ok())
     }
 
     pub fn daemon_pid(&self) -> Option<u32> {
@@ -270,6 +339,24 @@ impl TestEnv {
             .expect("run tmux")
     }
 
+    /// `(session name, pane id, pane pid)` of every pane on the private server.
+    pub fn panes(&self) -> Vec<(String, String, u32)> {
+        let out = self.tmux(&[
+            "list-panes",
+            "-a",
+            "-F",
+            "#{session_name} #{pane_id} #{pane_pid}",
+        ]);
+        text(&out.stdout)
+            .lines()
+            .filter_map(|line| {
+                let mut words = line.split(' ');
+                let (name, pane, pid) = (words.next()?, words.next()?, words.next()?);
+                Some((name.to_owned(), pane.to_owned(), pid.parse().ok()?))
+            })
+            .collect()
+    }
+
     /// Names of the tmux sessions on the private server (empty when it is not running).
     pub fn tmux_sessions(&self) -> Vec<String> {
         let out = self.tmux(&["list-sessions", "-F", "#{session_name}"]);
@@ -282,10 +369,62 @@ impl TestEnv {
         text(&self.tmux(&["capture-pane", "-p", "-t", &target]).stdout)
     }
 
+    /// The log's current length: an offset for [`TestEnv::log_since`].
+    pub fn log_len(&self) -> usize {
+        std::fs::metadata(self.log_path()).map_or(0, |m| m.len() as usize)
+    }
+
+    /// What the daemon logged after `offset` bytes.
+    pub fn log_since(&self, offset: usize) -> String {
+        let log = std::fs::read(self.log_path()).unwrap_or_default();
+        text(log.get(offset..).unwrap_or_default())
+    }
+
     pub fn log_tail(&self, lines: usize) -> String {
         let log = std::fs::read_to_string(self.log_path()).unwrap_or_default();
         let all: Vec<&str> = log.lines().collect();
         all[all.len().saturating_sub(lines)..].join("\n")
+    }
+
+    /// The managed worktree root (the default, `<data dir>/worktrees`).
+    pub fn worktree_root(&self) -> PathBuf {
+        self.data_dir.join("worktrees")
+    }
+
+    /// Directory names under `<worktree root>/<project>`, sorted (empty when there is none).
+    pub fn worktree_dirs(&self, project: &str) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.worktree_root().join(project))
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    /// Spawns a `command` agent running `cmd` (split like a shell would; no shell runs) and
+    /// returns its session id.
+    pub fn spawn_cmd(&self, project: &str, cmd: &str) -> String {
+        let session = self.json(&["spawn", "-p", project, "--cmd", cmd]);
+        session["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("spawn printed no id: {session}"))
+            .to_owned()
+    }
+
+    /// Waits until `aoctl tail <id>` shows `needle`; returns what it showed.
+    pub fn wait_tail(&self, id: &str, needle: &str) -> String {
+        wait_for(&format!("{needle:?} in the output of {id}"), SLOW, || {
+            let out = self.ok(&["tail", id, "-n", "200"]);
+            if out.contains(needle) {
+                Ok(out)
+            } else {
+                Err(out)
+            }
+        })
     }
 
     /// Registers `repo` as project `name`.
@@ -324,8 +463,87 @@ impl Drop for TestEnv {
             }
         }
         self.kill_daemon_hard();
+        // A daemon `aoctl` started by itself is not our child.
+        if self.socket.exists()
+            && let Some(pid) = self.answering_pid()
+        {
+            let _ = signal(pid, nix::sys::signal::Signal::SIGKILL);
+        }
         let _ = self.tmux(&["kill-server"]);
         let _ = std::fs::remove_file(&self.tmux_socket);
         let _ = std::fs::remove_file(&self.socket);
     }
+}
+
+/// Asserts that a failed `aoctl` run exited with `code` and printed exactly one line on
+/// stderr (starting with `aoctl: `); returns that line.
+pub fn assert_error(out: &Output, code: i32) -> String {
+    let stderr = text(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "exit code; stdout: {}; stderr: {stderr}",
+        text(&out.stdout)
+    );
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(
+        lines.len() == 1 && lines[0].starts_with("aoctl: "),
+        "expected one `aoctl: ` line on stderr, got: {stderr:?}"
+    );
+    lines[0].to_owned()
+}
+
+fn signal(pid: u32, signal: nix::sys::signal::Signal) -> nix::Result<()> {
+    let pid = i32::try_from(pid).map_err(|_| nix::errno::Errno::ESRCH)?;
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal)
+}
+
+/// `(pid, parent pid)` of every process, from `/proc/<pid>/stat`.
+fn process_table() -> Vec<(u32, u32)> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return vec![];
+    };
+    entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // The command name may hold spaces and parentheses; the fields after it do not.
+            let rest = &stat[stat.rfind(')')? + 2..];
+            let ppid = rest.split(' ').nth(1)?.parse().ok()?;
+            Some((pid, ppid))
+        })
+        .collect()
+}
+
+/// Every live descendant of `root`.
+pub fn descendants(root: u32) -> Vec<u32> {
+    let table = process_table();
+    let mut found = vec![];
+    let mut frontier = vec![root];
+    while let Some(parent) = frontier.pop() {
+        for (pid, ppid) in &table {
+            if *ppid == parent && !found.contains(pid) {
+                found.push(*pid);
+                frontier.push(*pid);
+            }
+        }
+    }
+    found
+}
+
+/// Whether `pid` runs (a zombie does not).
+pub fn process_alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let rest = &stat[stat.rfind(')')? + 2..];
+            rest.chars().next()
+        })
+        .is_some_and(|state| state != 'Z' && state != 'X')
+}
+
+fn command_line(pid: u32) -> String {
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    format!("{pid}: {}", text(&raw).replace('\0', " "))
 }

@@ -1,10 +1,16 @@
 //! How the worktree adapter calls git: `git -C <dir> …` through the shared [`CommandRunner`],
 //! with the environment scrubbed so that a caller's `GIT_DIR` (set inside git hooks, for one)
 //! can never redirect a call to another repository, and with every failure carrying its argv.
+//!
+//! `git worktree` subcommands on one repository run one at a time: git does not guard its
+//! `.git/worktrees/` administration against itself, so concurrent spawns failed (`worktree add`
+//! reading another add's half-written `commondir`, `git branch --track` losing the race for
+//! `.git/config`, and `prune` could drop an entry an add was still writing).
 
-use std::ffi::OsString;
-use std::path::Path;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::adapters::process::{CommandOutput, CommandRunner, CommandSpec, ProcessError};
@@ -18,16 +24,38 @@ pub(super) const ADD_TIMEOUT: Duration = Duration::from_secs(300);
 /// Variables that would point git somewhere other than `-C <dir>`.
 const SCRUBBED: [&str; 3] = ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"];
 
+/// One lock per repository directory, serialising its `git worktree` calls.
+type RepoLocks = Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>;
+
 /// The git binary plus the runner that executes it.
 #[derive(Debug, Clone)]
 pub(super) struct Git {
     runner: Arc<dyn CommandRunner>,
     program: OsString,
+    worktree_locks: Arc<RepoLocks>,
 }
 
 impl Git {
     pub(super) fn new(runner: Arc<dyn CommandRunner>, program: OsString) -> Self {
-        Self { runner, program }
+        Self {
+            runner,
+            program,
+            worktree_locks: Arc::default(),
+        }
+    }
+
+    /// The lock of `spec`'s repository when `spec` is `git -C <repo> worktree …`.
+    fn worktree_lock(&self, spec: &CommandSpec) -> Option<Arc<tokio::sync::Mutex<()>>> {
+        match spec.args.as_slice() {
+            [c, dir, sub, ..] if c == OsStr::new("-C") && sub == OsStr::new("worktree") => {
+                let mut locks = self
+                    .worktree_locks
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
+                Some(locks.entry(PathBuf::from(dir)).or_default().clone())
+            }
+            _ => None,
+        }
     }
 
     /// `git -C <dir>` with the hygiene environment; append the subcommand's arguments.
@@ -59,6 +87,11 @@ impl Git {
 
     /// Runs the call whatever its exit status; only a failure to run at all is an error.
     pub(super) async fn output(&self, spec: &CommandSpec) -> Result<CommandOutput, WorkspaceError> {
+        let lock = self.worktree_lock(spec);
+        let _serialised = match &lock {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        };
         self.runner.run(spec).await.map_err(|e| match e {
             ProcessError::Spawn { argv, error } | ProcessError::Io { argv, error } => {
                 WorkspaceError::Git {

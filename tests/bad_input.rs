@@ -1,0 +1,214 @@
+//! End-to-end tests of bad input: garbage and oversized frames on the daemon's socket, invalid
+//! names and ids, unknown sessions and projects, and a message over the size limit. Each must be
+//! refused clearly and leave nothing behind.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::time::Duration;
+
+use support::{GitRepo, TestEnv, assert_error};
+
+/// Writes `bytes` to the daemon's socket, then reads until the daemon hangs up (or a short
+/// read timeout passes: a daemon may also just wait for more input). Returns whether it hung
+/// up.
+fn write_raw(env: &TestEnv, bytes: &[u8]) -> bool {
+    let mut stream = UnixStream::connect(&env.socket).expect("connect to the daemon's socket");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .expect("read timeout");
+    // The daemon may close the connection before everything is written.
+    let _ = stream.write_all(bytes);
+    let _ = stream.flush();
+    let mut sink = [0u8; 1024];
+    loop {
+        match stream.read(&mut sink) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(e) => return e.kind() == std::io::ErrorKind::ConnectionReset,
+        }
+    }
+}
+
+/// The resident set of a process, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Nothing was created: no record, no worktree, no tmux session.
+fn assert_nothing_behind(env: &TestEnv) {
+    assert_eq!(env.json(&["ls", "--all"]), serde_json::json!([]));
+    assert!(env.worktree_dirs("demo").is_empty(), "no worktree");
+    assert!(env.tmux_sessions().is_empty(), "no tmux session");
+}
+
+#[test]
+fn garbage_and_oversized_frames_do_not_stop_the_daemon() {
+    let repo = GitRepo::new();
+    let mut env = TestEnv::new();
+    env.start_daemon();
+    env.add_project("demo", &repo.path);
+
+    let mut rng = fastrand::Rng::with_seed(0x5eed);
+    for round in 0..20 {
+        let len = rng.usize(1..64 * 1024);
+        let garbage: Vec<u8> = std::iter::repeat_with(|| rng.u8(..)).take(len).collect();
+        write_raw(&env, &garbage);
+        // A well-framed request whose JSON is garbage.
+        let body = format!("{{\"not\": \"a request\", \"round\": {round}");
+        let mut frame = (body.len() as u32).to_be_bytes().to_vec();
+        frame.extend(body.as_bytes());
+        assert!(
+            write_raw(&env, &frame),
+            "a bad request closes its connection"
+        );
+    }
+    // A length prefix of 1 GiB, then some of its "body": refused at once, nothing buffered.
+    let mut huge = (1u32 << 30).to_be_bytes().to_vec();
+    huge.extend(vec![b'x'; 64 * 1024]);
+    assert!(
+        write_raw(&env, &huge),
+        "an oversized frame closes its connection"
+    );
+    // The largest length the prefix can say.
+    assert!(write_raw(&env, &u32::MAX.to_be_bytes()));
+    // A connection that sends half a length prefix and hangs up.
+    write_raw(&env, &[0, 0]);
+
+    assert_eq!(env.json(&["ls"]), serde_json::json!([]));
+    let id = env.spawn_cmd("demo", "sleep 100000");
+    assert_eq!(env.json(&["ls"])[0]["id"], id.as_str());
+    let pid = env.daemon_pid().expect("the daemon's pid");
+    assert!(support::process_alive(pid), "the daemon runs");
+    assert!(rss_kib(pid) < 256 * 1024, "no frame was buffered whole");
+    env.stop_daemon();
+}
+
+#[test]
+fn invalid_names_and_ids_are_refused_and_leave_nothing_behind() {
+    let repo = GitRepo::new();
+    let mut env = TestEnv::new();
+    env.start_daemon();
+    env.add_project("demo", &repo.path);
+    let branches_before = support::git(&repo.path, &["branch", "--list"]);
+
+    // Invalid branch names: exit 2, one line naming the branch.
+    for branch in [
+        "bad..name",
+        "-leading-dash",
+        "has space",
+        "end.lock",
+        "a~b",
+        "@{-1}",
+    ] {
+        let flag = format!("--branch={branch}");
+        let out = env.run(&["spawn", "-p", "demo", "--cmd", "sleep 1", &flag]);
+        let line = assert_error(&out, 2);
+        assert!(line.contains("branch"), "{branch}: {line}");
+    }
+    // Invalid session ids: exit 2 for every command that takes one.
+    for id in ["../x", "a b", "x/y", ""] {
+        for args in [
+            vec!["get", id],
+            vec!["kill", id],
+            vec!["restore", id],
+            vec!["tail", id],
+            vec!["send", id, "hello"],
+            vec!["wait", id, "--status", "killed", "--timeout", "1s"],
+        ] {
+            let line = assert_error(&env.run(&args), 2);
+            assert!(line.contains("session id"), "{args:?}: {line}");
+        }
+    }
+    // Invalid project names: exit 2.
+    let repo_arg = repo.path.to_str().unwrap();
+    for name in ["../x", "a b", "_x", "x/y", ""] {
+        let line = assert_error(&env.run(&["project", "add", name, repo_arg]), 2);
+        assert!(line.contains("project"), "{name}: {line}");
+        let line = assert_error(&env.run(&["spawn", "-p", name, "--cmd", "sleep 1"]), 2);
+        assert!(line.contains("project"), "{name}: {line}");
+    }
+    // Not a repository: exit 2.
+    let not_repo = env.root().join("plain-dir");
+    std::fs::create_dir(&not_repo).unwrap();
+    let line = assert_error(
+        &env.run(&["project", "add", "plain", not_repo.to_str().unwrap()]),
+        2,
+    );
+    assert!(line.contains("not a git repository"), "{line}");
+    // Unknown sessions and projects: exit 4.
+    for args in [
+        vec!["get", "demo-99"],
+        vec!["kill", "demo-99"],
+        vec!["restore", "demo-99"],
+        vec!["tail", "demo-99"],
+        vec!["send", "demo-99", "hello"],
+        vec!["wait", "demo-99", "--status", "killed", "--timeout", "1s"],
+        vec!["spawn", "-p", "nope", "--cmd", "sleep 1"],
+        vec!["project", "rm", "nope"],
+        vec!["ls", "-p", "nope"],
+        vec!["cleanup", "-p", "nope"],
+    ] {
+        let line = assert_error(&env.run(&args), 4);
+        assert!(line.contains("not found"), "{args:?}: {line}");
+    }
+    // Bad agent options: exit 2.
+    for args in [
+        vec!["spawn", "-p", "demo", "--cmd", ""],
+        vec!["spawn", "-p", "demo", "--cmd", "unterminated 'quote"],
+        vec!["spawn", "-p", "demo", "--agent", "no-such-agent"],
+        vec!["spawn", "-p", "demo"],
+    ] {
+        assert_error(&env.run(&args), 2);
+    }
+
+    assert_nothing_behind(&env);
+    assert_eq!(
+        support::git(&repo.path, &["branch", "--list"]),
+        branches_before,
+        "no branch was created"
+    );
+    // No id was used up: the first real session is number 1.
+    assert_eq!(env.spawn_cmd("demo", "sleep 100000"), "demo-1");
+    env.stop_daemon();
+}
+
+#[test]
+fn a_message_over_the_limit_is_refused() {
+    let repo = GitRepo::new();
+    let mut env = TestEnv::new();
+    env.start_daemon();
+    env.add_project("demo", &repo.path);
+    let received = env.root().join("received.txt");
+    let id = env.spawn_cmd(
+        "demo",
+        &format!("sh -c 'exec cat > {}'", received.display()),
+    );
+    let big = env.root().join("big.txt");
+    std::fs::write(&big, vec![b'a'; 8 * 1024 * 1024 + 1]).unwrap();
+    let line = assert_error(&env.run(&["send", &id, "--file", big.to_str().unwrap()]), 2);
+    assert!(line.contains("limit"), "{line}");
+    assert_eq!(env.json(&["ls", "--all"]).as_array().map(Vec::len), Some(1));
+
+    // The session took nothing in, and still works.
+    env.ok(&["send", &id, "small"]);
+    support::wait_for("the small message", support::SLOW, || {
+        let got = std::fs::read_to_string(&received).unwrap_or_default();
+        if got == "small\n" {
+            Ok(())
+        } else {
+            Err(format!(
+                "{} bytes: {:?}",
+                got.len(),
+                &got[..got.len().min(80)]
+            ))
+        }
+    });
+    env.stop_daemon();
+}

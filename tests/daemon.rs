@@ -1,0 +1,288 @@
+//! End-to-end tests of the daemon's life: restarts that adopt live sessions, `daemon stop`,
+//! autostart by `aoctl`, the single-instance checks and a stale socket file.
+
+mod support;
+
+use std::process::Stdio;
+
+use serde_json::Value;
+use support::{GitRepo, SLOW, TestEnv, assert_error, wait_for};
+
+/// An agent that prints a line every half second: the terminal observer sees it working.
+const TICKER: &str = "sh -c 'while :; do echo tick; sleep 0.5; done'";
+
+/// `(id, status)` of every listed session.
+fn statuses(env: &TestEnv) -> Vec<(String, String)> {
+    env.json(&["ls"])
+        .as_array()
+        .expect("ls --json prints an array")
+        .iter()
+        .map(|s| {
+            (
+                s["id"].as_str().unwrap_or_default().to_owned(),
+                s["status"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn last_seq(env: &TestEnv) -> i64 {
+    env.json(&["events"])
+        .as_array()
+        .and_then(|events| events.last())
+        .and_then(|e| e["seq"].as_i64())
+        .unwrap_or(0)
+}
+
+/// Statuses a live session of these tests never shows unless something went wrong.
+const CHANGED: &str =
+    "killed,errored,terminated,done,cleanup,detecting,stuck,no_signal,idle,needs_input";
+
+/// Restarts the daemon (gracefully or by SIGKILL) and checks that every live session was
+/// adopted: same panes and pane processes, same statuses, no notification, no transition.
+fn restart_and_check_adoption(env: &mut TestEnv, graceful: bool) {
+    let panes = env.panes();
+    let before = statuses(env);
+    let seq = last_seq(env);
+    if graceful {
+        env.stop_daemon();
+    } else {
+        env.kill_daemon_hard();
+    }
+    assert_eq!(env.panes(), panes, "the daemon's exit touched no pane");
+    let offset = env.log_len();
+    env.start_daemon();
+    let boot = env.log_since(offset);
+    assert!(
+        boot.contains(&format!("adopted={}", before.len())),
+        "boot reconcile adopted every session:\n{boot}"
+    );
+    assert_eq!(statuses(env), before, "statuses unchanged");
+
+    // Several reaper and observer ticks (1 s and 500 ms) pass without any session changing.
+    let mut args = vec!["wait"];
+    args.extend(before.iter().map(|(id, _)| id.as_str()));
+    args.extend(["--any", "--status", CHANGED, "--timeout", "3s"]);
+    let out = env.run(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "no session changed after the restart: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(statuses(env), before, "statuses unchanged after ticks");
+    assert_eq!(env.panes(), panes, "panes untouched");
+    let changes: Vec<Value> = env
+        .json(&["events", "--since", &seq.to_string()])
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| e["type"] != "session_activity_updated")
+        .collect();
+    assert!(
+        changes.is_empty(),
+        "no transition after restart: {changes:?}"
+    );
+    let log = env.log_since(offset);
+    assert!(
+        !log.contains("ao::notify"),
+        "no notification after restart:\n{log}"
+    );
+}
+
+#[test]
+fn restart_adopts_every_live_session() {
+    let repo = GitRepo::new();
+    let mut env = TestEnv::fast();
+    env.start_daemon();
+    env.add_project("demo", &repo.path);
+    // Agents that print all the time hold still at `working` (a silent one would turn `idle`
+    // 60 s after its start, which a slow run could see in the middle of a check).
+    let printer = env.spawn_cmd("demo", "sh -c 'while :; do date; sleep 0.3; done'");
+    let ticker = env.spawn_cmd("demo", TICKER);
+    env.ok(&[
+        "wait",
+        &ticker,
+        &printer,
+        "--status",
+        "working",
+        "--timeout",
+        "60s",
+    ]);
+
+    restart_and_check_adoption(&mut env, true);
+    restart_and_check_adoption(&mut env, false);
+
+    // The adopted sessions are fully usable: the terminal echoes what is typed.
+    env.ok(&["send", &ticker, "typed-after-restart"]);
+    env.wait_tail(&ticker, "typed-after-restart");
+    env.ok(&["kill", &printer]);
+    assert!(!env.tmux_sessions().contains(&printer));
+    env.stop_daemon();
+}
+
+#[test]
+fn daemon_stop_keeps_sessions_running() {
+    let repo = GitRepo::new();
+    let mut env = TestEnv::new();
+    env.start_daemon();
+    env.add_project("demo", &repo.path);
+    let id = env.spawn_cmd("demo", "sh");
+    let panes = env.panes();
+    let text = env.stop_daemon();
+    assert!(text.contains("sessions keep running"), "{text}");
+
+    assert!(!env.socket.exists(), "the socket is removed");
+    assert_eq!(env.panes(), panes, "the pane and its process stay");
+    assert!(support::process_alive(panes[0].2), "the pane's shell runs");
+    assert_error(&env.run(&["ls"]), 3);
+    // The work goes on without the daemon.
+    env.tmux(&[
+        "send-keys",
+        "-t",
+        &format!("={id}:0.0"),
+        "-l",
+        "echo alone-$((4+4))",
+    ]);
+    env.tmux(&["send-keys", "-t", &format!("={id}:0.0"), "Enter"]);
+    wait_for("the pane to keep working", SLOW, || {
+        let pane = env.capture(&id);
+        if pane.contains("alone-8") {
+            Ok(())
+        } else {
+            Err(pane)
+        }
+    });
+    env.start_daemon();
+    let status = env.status(&id);
+    assert!(
+        ["spawning", "working", "idle"].contains(&status.as_str()),
+        "adopted as live: {status}"
+    );
+    env.wait_tail(&id, "alone-8");
+    env.stop_daemon();
+}
+
+#[test]
+fn aoctl_autostarts_the_daemon_with_its_settings() {
+    let repo = GitRepo::new();
+    let env = TestEnv::with_config(
+        r#"
+[runtime.tmux]
+load_user_config = false
+[agents.greeter]
+kind = "command"
+argv = ["sh", "-c", "echo greeter-$((40+2)); exec sleep 100000"]
+"#,
+    );
+    // Without autostart and without a daemon: exit code 3, one clear line.
+    let line = assert_error(&env.run(&["ls"]), 3);
+    assert!(line.contains("no daemon answers"), "{line}");
+    assert!(!env.data_dir.join("aod.lock").exists(), "nothing started");
+
+    let out = env
+        .aoctl_autostart()
+        .args(["project", "add", "demo", repo.path.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run aoctl");
+    assert!(
+        out.status.success(),
+        "autostarting project add: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pong = env.json(&["daemon", "status"]);
+    assert_eq!(pong["data_dir"], env.data_dir.to_str().unwrap(), "{pong}");
+    assert_eq!(pong["socket"], env.socket.to_str().unwrap(), "{pong}");
+    assert!(env.log_path().is_file(), "the daemon logs to the data dir");
+
+    // The configuration file and the tmux socket were passed on.
+    let session = env.json(&["spawn", "-p", "demo", "--agent", "greeter"]);
+    let id = session["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        env.tmux_sessions(),
+        vec![id.clone()],
+        "on the env's tmux server"
+    );
+    env.wait_tail(&id, "greeter-42");
+}
+
+#[test]
+fn a_second_daemon_on_the_same_data_dir_exits() {
+    let mut env = TestEnv::new();
+    env.start_daemon();
+    let first = env.daemon_pid();
+    let log_offset = env.log_len();
+
+    // Same data dir and socket.
+    let out = env.aod().stderr(Stdio::piped()).output().expect("run aod");
+    assert!(!out.status.success(), "a second aod must fail");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("daemon already running"), "{stderr}");
+
+    // Same data dir, another socket: the lock refuses it too.
+    let out = env
+        .aod()
+        .arg("--socket")
+        .arg(env.root().join("other.sock"))
+        .stderr(Stdio::piped())
+        .output()
+        .expect("run aod");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("daemon already running"));
+    assert!(!env.root().join("other.sock").exists());
+
+    // Same socket, another data dir: the answering socket refuses it.
+    let out = env
+        .aod()
+        .arg("--data-dir")
+        .arg(env.root().join("other-data"))
+        .stderr(Stdio::piped())
+        .output()
+        .expect("run aod");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("daemon already running"));
+
+    assert_eq!(env.answering_pid(), first, "the first daemon still serves");
+    assert!(
+        !env.log_since(log_offset).contains("shutting down"),
+        "the first daemon did not stop"
+    );
+    env.stop_daemon();
+}
+
+#[test]
+fn a_stale_socket_file_is_replaced() {
+    let mut env = TestEnv::new();
+    // A socket file nobody listens on, as a crashed daemon leaves it.
+    drop(std::os::unix::net::UnixListener::bind(&env.socket).expect("bind"));
+    assert!(env.socket.exists());
+    // A process another test forks at that moment holds the listener until it execs; once
+    // every copy is closed the socket refuses connections for good.
+    wait_for(
+        "the socket file to be stale",
+        SLOW,
+        || match std::os::unix::net::UnixStream::connect(&env.socket) {
+            Ok(_) => Err("it still accepts".to_owned()),
+            Err(_) => Ok(()),
+        },
+    );
+    env.start_daemon();
+    assert_eq!(env.json(&["ls"]), serde_json::json!([]));
+    env.stop_daemon();
+    assert!(!env.socket.exists());
+}
+
+/// `daemon stop` gets its answer every time: the daemon used to exit before writing the reply
+/// to `shutdown`, and `aoctl daemon stop` failed with "the daemon closed the connection".
+#[test]
+fn daemon_stop_succeeds_every_time() {
+    let mut env = TestEnv::new();
+    for _ in 0..10 {
+        env.start_daemon();
+        let said = env.stop_daemon();
+        assert!(said.contains("aod stopped"), "{said}");
+        assert!(!env.socket.exists());
+    }
+}
