@@ -17,6 +17,7 @@
 //!
 //! Run with:
 //! `cargo build --release --workspace && cargo bench --bench runner`
+//! (`AO_BENCH_ONLY=spawn` or `AO_BENCH_ONLY=list` runs one part)
 //! (the daemon and the CLI are taken from `target/release`, next to this bench).
 
 #[path = "../tests/support/mod.rs"]
@@ -556,9 +557,15 @@ fn main() {
         aod.display(),
         modified_ago(&aod)
     );
+    // `AO_BENCH_ONLY=spawn` (or `list`) runs one part; by default both run.
+    let only = std::env::var("AO_BENCH_ONLY").unwrap_or_default();
     let mut rows = vec![];
-    spawn(&mut rows);
-    list_and_idle(&mut rows);
+    if only.is_empty() || only == "spawn" {
+        spawn(&mut rows);
+    }
+    if only.is_empty() || only == "list" {
+        list_and_idle(&mut rows);
+    }
     print_table(&rows);
 }
 

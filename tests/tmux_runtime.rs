@@ -580,3 +580,35 @@ async fn read_output_follows_the_pane_across_restart() {
     runtime.destroy(&h).await.unwrap();
     assert!(!log.exists(), "destroy removes the log");
 }
+
+/// An argument longer than one tmux command allows (a long prompt) still reaches the agent
+/// intact: the launch script runs from a file instead of `sh -c`.
+#[tokio::test]
+async fn a_40_kib_argument_reaches_the_agent_intact() {
+    let server = Server::new();
+    let runtime = server.runtime();
+    let out = server.dir.path().join("received.txt");
+    let prompt: String = (0..40 * 1024)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect();
+    let argv = [
+        "sh",
+        "-c",
+        r#"printf '%s' "$1" > "$2""#,
+        "sh",
+        prompt.as_str(),
+        out.to_str().unwrap(),
+    ];
+    let h = runtime
+        .create(&server.config("long-1", &argv))
+        .await
+        .unwrap();
+    let screen = || server.screen("long-1");
+    wait_for("the argument written to the file", screen, || async {
+        let got = std::fs::read_to_string(&out).ok()?;
+        (got.len() == prompt.len()).then_some(got)
+    })
+    .await;
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), prompt);
+    runtime.destroy(&h).await.unwrap();
+}

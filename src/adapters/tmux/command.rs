@@ -227,6 +227,30 @@ impl Tmux {
             .env_remove("TMUX_PANE")
     }
 
+    /// `tmux <sock> -f <conf> cmd1 ; cmd2 ; …`: several commands in ONE client process. tmux
+    /// runs them in order and stops at the first that fails. The `;` separators are the only
+    /// unescaped `;` arguments.
+    pub fn chain_spec(&self, commands: &[&[&str]]) -> CommandSpec {
+        let mut spec = self.spec(commands.first().copied().unwrap_or(&[]));
+        for command in commands.iter().skip(1) {
+            spec = spec.arg(";").args(
+                command
+                    .iter()
+                    .map(|a| escape_trailing_semicolon(OsStr::new(a))),
+            );
+        }
+        spec
+    }
+
+    /// How many bytes a command chain takes in tmux's client-to-server message.
+    pub fn chain_packed_size(commands: &[&[&str]]) -> usize {
+        commands
+            .iter()
+            .map(|c| Self::packed_size(*c))
+            .sum::<usize>()
+            + 2 * commands.len().saturating_sub(1)
+    }
+
     /// `tmux -V`, which needs no server.
     pub fn version_spec(&self) -> CommandSpec {
         CommandSpec::new("tmux", self.timeout)

@@ -40,7 +40,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::adapters::process::{CommandOutput, CommandRunner};
+use crate::adapters::process::CommandRunner;
 use crate::domain::RuntimeHandle;
 use crate::ports::{
     AttachCommand, OutputChunk, PaneInfo, PaneProbe, ProbeTarget, Runtime, RuntimeConfig,
@@ -242,52 +242,97 @@ impl TmuxRuntime {
         self.open_pipe(name).await
     }
 
-    /// Everything `create` does after `new-session`; any error makes `create` destroy the
-    /// session.
+    /// The commands `create` runs in one tmux process: the session, its output pipe, the
+    /// three window options, and the first sample of the pane's working directory.
+    fn create_chain<'a>(
+        new_session: &[&'a str],
+        pane: &'a str,
+        window: &'a str,
+        pipe: &'a str,
+    ) -> Vec<Vec<&'a str>> {
+        vec![
+            new_session.to_vec(),
+            vec!["pipe-pane", "-o", "-t", pane, pipe],
+            vec!["set-option", "-t", window, "status", "off"],
+            vec!["set-option", "-t", window, "mouse", "on"],
+            vec!["set-option", "-t", window, "window-size", "largest"],
+            vec!["display-message", "-p", "-t", pane, "#{pane_current_path}"],
+        ]
+    }
+
+    /// The pane's program: `/bin/sh -c <script>`, or, when that would make the tmux command too
+    /// long (a long prompt in the agent's argv), `/bin/sh <file>` with the script in a 0600 file
+    /// beside the output log (removed on destroy). `size_with` measures the whole command for a
+    /// given program.
+    fn pane_program(
+        &self,
+        name: &str,
+        script: &str,
+        size_with: impl Fn(&[&str]) -> usize,
+    ) -> Result<Vec<String>, RuntimeError> {
+        if size_with(&["/bin/sh", "-c", script]) + COMMAND_MARGIN <= Tmux::COMMAND_MAX {
+            return Ok(vec!["/bin/sh".into(), "-c".into(), script.into()]);
+        }
+        let path = self.inner.log.script_path(name);
+        let write = || -> std::io::Result<()> {
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&path)?;
+            file.write_all(script.as_bytes())?;
+            file.sync_all()
+        };
+        write().map_err(|e| RuntimeError::Io(format!("{}: {e}", path.display())))?;
+        Ok(vec!["/bin/sh".into(), path.to_string_lossy().into_owned()])
+    }
+
+    /// Everything `create` does after its first tmux process; any error makes `create` destroy
+    /// the session.
     async fn finish_create(
         &self,
         name: &str,
         workspace: &str,
-        created: &CommandOutput,
-    ) -> Result<String, RuntimeError> {
-        let tmux = &self.inner.tmux;
-        let printed = created.stdout_text();
-        let pane_id = printed.trim();
-        if !is_pane_id(pane_id) {
-            return Err(RuntimeError::Command {
-                argv: format!("new-session -s {name}"),
-                output: format!("expected a pane id, got {printed:?}"),
-            });
-        }
-        self.open_pipe(name).await?;
-        self.verify_cwd(name, workspace).await?;
-        let target = window_target(name);
-        for (option, value) in [
-            ("status", "off"),
-            ("mouse", "on"),
-            ("window-size", "largest"),
-        ] {
-            tmux.run_ok(["set-option", "-t", &target, option, value])
-                .await?;
-        }
-        if tmux
+        first_cwd: Option<String>,
+    ) -> Result<(), RuntimeError> {
+        self.verify_cwd(name, workspace, first_cwd).await?;
+        if self
+            .inner
+            .tmux
             .run_unless_missing(["has-session", "-t", &session_target(name)])
             .await?
             .is_none()
         {
             return Err(RuntimeError::ExitedBeforeReady(name.to_owned()));
         }
-        Ok(pane_id.to_owned())
+        Ok(())
     }
 
     /// Samples `#{pane_current_path}` until it is the workspace (symlinks resolved). A
     /// mismatch wins over a later failure to sample.
-    async fn verify_cwd(&self, name: &str, workspace: &str) -> Result<(), RuntimeError> {
+    /// `first` is a sample already taken (by `create`'s first tmux process).
+    async fn verify_cwd(
+        &self,
+        name: &str,
+        workspace: &str,
+        first: Option<String>,
+    ) -> Result<(), RuntimeError> {
         let want = resolve_dir(Path::new(workspace));
         let target = pane_target(name);
         let mut mismatch: Option<String> = None;
         let mut failure: Option<RuntimeError> = None;
-        for sample in 0..CWD_SAMPLES {
+        let mut taken = 0;
+        if let Some(got) = first {
+            if resolve_dir(Path::new(&got)) == want {
+                return Ok(());
+            }
+            mismatch = Some(got);
+            taken = 1;
+        }
+        for sample in taken..CWD_SAMPLES {
             if sample > 0 {
                 tokio::time::sleep(CWD_INTERVAL).await;
             }
@@ -470,10 +515,11 @@ impl Runtime for TmuxRuntime {
         let name = session_name(config.session_id.as_str());
         // One mkdir: not worth a blocking-pool round trip.
         self.inner.log.prepare()?;
-        let created = self
-            .inner
-            .tmux
-            .run_ok([
+        let (pane, window) = (pane_target(&name), window_target(&name));
+        let cwd = escape_format(&workspace);
+        let pipe = self.inner.log.pipe_command(&name);
+        let program = self.pane_program(&name, &script, |program| {
+            let mut new_session = vec![
                 "new-session",
                 "-d",
                 "-P",
@@ -486,17 +532,70 @@ impl Runtime for TmuxRuntime {
                 "-y",
                 "50",
                 "-c",
-                &escape_format(&workspace),
-                "/bin/sh",
-                "-c",
-                &script,
-            ])
-            .await?;
+                &cwd,
+            ];
+            new_session.extend(program);
+            let chain = Self::create_chain(&new_session, &pane, &window, &pipe);
+            let chain: Vec<&[&str]> = chain.iter().map(Vec::as_slice).collect();
+            Tmux::chain_packed_size(&chain)
+        })?;
+        let mut new_session = vec![
+            "new-session",
+            "-d",
+            "-P",
+            "-F",
+            "#{pane_id}",
+            "-s",
+            &name,
+            "-x",
+            "220",
+            "-y",
+            "50",
+            "-c",
+            &cwd,
+        ];
+        new_session.extend(program.iter().map(String::as_str));
+        // Everything up to the first cwd sample in ONE tmux process (a spawn's cost is its
+        // process count); tmux stops the chain at the first failing command.
+        let chain = Self::create_chain(&new_session, &pane, &window, &pipe);
+        let chain: Vec<&[&str]> = chain.iter().map(Vec::as_slice).collect();
+        let spec = self.inner.tmux.chain_spec(&chain);
         let mut guard = CreateGuard {
             runtime: self.clone(),
             name: Some(name.clone()),
         };
-        let finished = self.finish_create(&name, &workspace, &created).await;
+        let out = match self.inner.tmux.run_spec(&spec).await {
+            Ok(out) => out,
+            Err(e) => {
+                // Whether new-session ran is unknown: the guard cleans up.
+                drop(guard);
+                return Err(e);
+            }
+        };
+        let printed = out.stdout_text();
+        let mut lines = printed.lines();
+        let pane_id = lines
+            .next()
+            .map(str::trim)
+            .filter(|p| is_pane_id(p))
+            .map(str::to_owned);
+        let finished = match (&pane_id, out.success()) {
+            (None, false) => {
+                // new-session itself failed, so nothing was created here; a session that
+                // already had this name is not ours to destroy.
+                guard.disarm();
+                return Err(command_error(&spec, &out));
+            }
+            (None, true) => Err(RuntimeError::Command {
+                argv: spec.display(),
+                output: format!("expected a pane id, got {printed:?}"),
+            }),
+            (Some(_), false) => Err(command_error(&spec, &out)),
+            (Some(_), true) => {
+                let first_cwd = lines.next().map(str::to_owned);
+                self.finish_create(&name, &workspace, first_cwd).await
+            }
+        };
         if finished.is_err()
             && let Err(cleanup) = self.destroy_name(&name).await
         {
@@ -504,10 +603,11 @@ impl Runtime for TmuxRuntime {
         }
         // Disarmed only now: a caller that gives up during the cleanup above still gets it.
         guard.disarm();
+        finished?;
         Ok(RuntimeHandle {
             id: name,
             runtime_name: RUNTIME_NAME.to_owned(),
-            pane_id: Some(finished?),
+            pane_id,
         })
     }
 
@@ -618,18 +718,15 @@ impl Runtime for TmuxRuntime {
     ) -> Result<(), RuntimeError> {
         let name = validate_handle(handle)?;
         let (_, script) = Self::launch_command(config)?;
-        self.inner
-            .tmux
-            .run_ok([
-                "respawn-pane",
-                "-k",
-                "-t",
-                &pane_target(name),
-                "/bin/sh",
-                "-c",
-                &script,
-            ])
-            .await?;
+        let target = pane_target(name);
+        let program = self.pane_program(name, &script, |program| {
+            let mut args = vec!["respawn-pane", "-k", "-t", &target];
+            args.extend(program);
+            Tmux::packed_size(args)
+        })?;
+        let mut args = vec!["respawn-pane", "-k", "-t", &target];
+        args.extend(program.iter().map(String::as_str));
+        self.inner.tmux.run_ok(args).await?;
         self.ensure_pipe(name).await
     }
 

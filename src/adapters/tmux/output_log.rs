@@ -69,6 +69,11 @@ impl OutputLog {
         self.dir.join(format!("{name}.log"))
     }
 
+    /// Where a launch script too long for tmux's command line is written.
+    pub fn script_path(&self, name: &str) -> PathBuf {
+        self.dir.join(format!("{name}.launch.sh"))
+    }
+
     fn offset_path(&self, name: &str) -> PathBuf {
         self.dir.join(format!("{name}.log.offset"))
     }
@@ -91,10 +96,14 @@ impl OutputLog {
         escape_format(&format!("exec cat >> {quoted}"))
     }
 
-    /// Deletes the session's log and offset files (missing files are fine).
+    /// Deletes the session's log, offset and launch-script files (missing files are fine).
     pub fn remove(&self, name: &str) -> Result<(), RuntimeError> {
         let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
-        for path in [self.log_path(name), self.offset_path(name)] {
+        for path in [
+            self.log_path(name),
+            self.offset_path(name),
+            self.script_path(name),
+        ] {
             match std::fs::remove_file(&path) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}

@@ -12,6 +12,7 @@ use tokio::time::Instant;
 
 use super::reap::fake::FakeProcesses;
 use super::*;
+use crate::adapters::process::CommandOutput;
 use crate::adapters::process::{CommandSpec, ProcessError};
 use crate::domain::{ProbeResult, SessionId};
 
@@ -30,10 +31,13 @@ enum Reply {
 
 type Script = dyn Fn(&[String], usize) -> Reply + Send + Sync;
 
-/// Records every spec and answers with `script(command, n)`, where `command` is the argv after
-/// `tmux <sock> -f <conf>` and `n` counts earlier calls of the same tmux command.
+/// Records every spec and answers with `script(command, n)`, where `command` is one tmux
+/// command (the argv after `tmux <sock> -f <conf>`, split at the bare `;` that chains commands
+/// in one process) and `n` counts earlier runs of the same tmux command. Like tmux, a chain
+/// stops at its first failing command.
 struct FakeRunner {
     calls: Mutex<Vec<CommandSpec>>,
+    commands: Mutex<Vec<Vec<String>>>,
     script: Box<Script>,
 }
 
@@ -51,41 +55,53 @@ fn command_of(spec: &CommandSpec) -> Vec<String> {
     argv.get(5..).unwrap_or_default().to_vec()
 }
 
+/// The tmux commands of one process: its argv split at bare `;` arguments.
+fn chain_of(spec: &CommandSpec) -> Vec<Vec<String>> {
+    command_of(spec)
+        .split(|a| a == ";")
+        .map(<[String]>::to_vec)
+        .collect()
+}
+
 #[async_trait]
 impl CommandRunner for FakeRunner {
     async fn run(&self, spec: &CommandSpec) -> Result<CommandOutput, ProcessError> {
-        let command = command_of(spec);
-        let n = {
-            let mut calls = self.calls.lock().unwrap();
-            let n = calls
-                .iter()
-                .filter(|c| command_of(c).first() == command.first())
-                .count();
-            calls.push(spec.clone());
-            n
-        };
-        let ok = |stdout: &str| CommandOutput {
-            code: Some(0),
-            stdout: stdout.as_bytes().to_vec(),
-            stderr: vec![],
-        };
-        match (self.script)(&command, n) {
-            Reply::Out(stdout) => Ok(ok(stdout)),
-            Reply::Exit(code, stderr) => Ok(CommandOutput {
-                code: Some(code),
-                stdout: vec![],
-                stderr: stderr.as_bytes().to_vec(),
-            }),
-            Reply::Spawn(error) => Err(ProcessError::Spawn {
-                argv: spec.display(),
-                error: error.to_owned(),
-            }),
-            Reply::Hang => std::future::pending().await,
-            Reply::Slow(pause) => {
-                tokio::time::sleep(pause).await;
-                Ok(ok(""))
+        self.calls.lock().unwrap().push(spec.clone());
+        let mut stdout = String::new();
+        for command in chain_of(spec) {
+            let n = {
+                let mut commands = self.commands.lock().unwrap();
+                let n = commands
+                    .iter()
+                    .filter(|c| c.first() == command.first())
+                    .count();
+                commands.push(command.clone());
+                n
+            };
+            match (self.script)(&command, n) {
+                Reply::Out(out) => stdout.push_str(out),
+                Reply::Exit(code, stderr) => {
+                    return Ok(CommandOutput {
+                        code: Some(code),
+                        stdout: stdout.into_bytes(),
+                        stderr: stderr.as_bytes().to_vec(),
+                    });
+                }
+                Reply::Spawn(error) => {
+                    return Err(ProcessError::Spawn {
+                        argv: spec.display(),
+                        error: error.to_owned(),
+                    });
+                }
+                Reply::Hang => std::future::pending().await,
+                Reply::Slow(pause) => tokio::time::sleep(pause).await,
             }
         }
+        Ok(CommandOutput {
+            code: Some(0),
+            stdout: stdout.into_bytes(),
+            stderr: vec![],
+        })
     }
 }
 
@@ -124,6 +140,7 @@ impl Fixture {
         tune(&mut options);
         let runner = Arc::new(FakeRunner {
             calls: Mutex::default(),
+            commands: Mutex::default(),
             script: Box::new(script),
         });
         let processes = Arc::new(FakeProcesses::new(|_| Ok(vec![])));
@@ -141,15 +158,10 @@ impl Fixture {
         }
     }
 
-    /// The tmux commands run so far (argv after `tmux <sock> -f <conf>`).
+    /// The tmux commands run so far (argv after `tmux <sock> -f <conf>`), one per command
+    /// even when several ran chained in one process.
     fn commands(&self) -> Vec<Vec<String>> {
-        self.runner
-            .calls
-            .lock()
-            .unwrap()
-            .iter()
-            .map(command_of)
-            .collect()
+        self.runner.commands.lock().unwrap().clone()
     }
 
     fn names(&self) -> Vec<String> {
@@ -216,13 +228,17 @@ async fn o1_o6_o7_create_runs_exactly_these_commands() {
             "=sess-1:0.0".to_owned(),
             format!("exec cat >> '{}'", log.display()),
         ],
-        words("display-message -p -t =sess-1:0.0 #{pane_current_path}"),
         words("set-option -t =sess-1: status off"),
         words("set-option -t =sess-1: mouse on"),
         words("set-option -t =sess-1: window-size largest"),
+        words("display-message -p -t =sess-1:0.0 #{pane_current_path}"),
         words("has-session -t =sess-1"),
     ];
     assert_eq!(f.commands(), expected);
+    // Two tmux processes: everything up to the first cwd sample chained in one, then the
+    // final liveness check (a spawn's cost is its process count).
+    assert_eq!(f.specs().len(), 2);
+    assert_eq!(chain_of(&f.specs()[0]).len(), 6);
     // The socket and config arguments come first on every call.
     for spec in f.specs() {
         assert_eq!(spec.argv()[..5], ["tmux", "-S", SOCK, "-f", CONF]);
@@ -451,7 +467,19 @@ async fn create_failures_after_new_session_destroy_it_but_new_session_failures_d
         _ => healthy(command, n),
     });
     assert!(f.runtime.create(&config("sess-1")).await.is_err());
-    assert_eq!(f.names(), ["new-session", "list-panes", "kill-session"]);
+    assert_eq!(
+        f.names(),
+        [
+            "new-session",
+            "pipe-pane",
+            "set-option",
+            "set-option",
+            "set-option",
+            "display-message",
+            "list-panes",
+            "kill-session"
+        ]
+    );
     // new-session itself fails (e.g. a duplicate name): nothing else runs, nothing is killed.
     let f = Fixture::new(|_: &[String], _| Reply::Exit(1, "duplicate session: sess-1"));
     let err = f.runtime.create(&config("sess-1")).await.unwrap_err();
@@ -834,7 +862,7 @@ async fn o31_hygiene_and_deadline() {
     f.runtime.destroy(&handle("sess-1")).await.unwrap();
     f.runtime.check_prerequisites().await.unwrap_err();
     let specs = f.specs();
-    assert_eq!(specs.len(), 10);
+    assert_eq!(specs.len(), 5, "create 2, destroy 2, version 1");
     for spec in specs {
         assert_eq!(spec.cwd.as_deref(), Some(command::stable_cwd().as_path()));
         assert!(spec.cwd.as_ref().unwrap().is_dir());
@@ -991,4 +1019,35 @@ async fn restart_keeps_a_surviving_pipe() {
         .await
         .unwrap();
     assert_eq!(f.names(), ["respawn-pane", "display-message"]);
+}
+
+/// A launch script too long for one tmux command (a long prompt in the agent's argv) is run
+/// from a 0600 file beside the output log, which destroy removes.
+#[tokio::test]
+async fn a_long_launch_script_runs_from_a_private_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = Fixture::new(healthy);
+    let mut cfg = config("sess-1");
+    let prompt = "x".repeat(40 * 1024);
+    cfg.argv.push(prompt.clone());
+    f.runtime.create(&cfg).await.unwrap();
+    let script_path = f.dir.path().join("out/sess-1.launch.sh");
+    let new_session = &f.commands()[0];
+    assert_eq!(
+        new_session[new_session.len() - 2..],
+        ["/bin/sh".to_owned(), script_path.display().to_string()]
+    );
+    let script = std::fs::read_to_string(&script_path).unwrap();
+    assert!(script.starts_with("cd '/tmp/ws' || exit; ") && script.contains(&prompt));
+    let mode = std::fs::metadata(&script_path)
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    for spec in f.specs() {
+        let size = Tmux::packed_size(spec.argv().iter().skip(1));
+        assert!(size <= Tmux::COMMAND_MAX, "{size}");
+    }
+    f.runtime.destroy(&handle("sess-1")).await.unwrap();
+    assert!(!script_path.exists(), "destroy removes the script");
 }

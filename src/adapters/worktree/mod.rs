@@ -14,6 +14,7 @@ mod git;
 mod paths;
 mod porcelain;
 mod preserve;
+mod refs;
 #[cfg(test)]
 mod tests;
 
@@ -31,6 +32,7 @@ use git::{ADD_TIMEOUT, Git, failure};
 use paths::{ManagedRoot, same_place, validate_component};
 pub use porcelain::{WorktreeRecord, parse_worktree_list};
 pub use preserve::{PRESERVED_PREFIX, preserved_ref_name};
+use refs::RefSnapshot;
 
 /// The text git prints when `worktree add` meets a stale registration at the target path.
 const MISSING_BUT_REGISTERED: &str = "is a missing but already registered worktree";
@@ -106,27 +108,34 @@ impl GitWorktree {
             .is_some())
     }
 
+    /// Every ref a new branch's creation depends on, in one `git for-each-ref`.
+    async fn ref_snapshot(
+        &self,
+        repo: &Path,
+        branch: &str,
+        configured: Option<&str>,
+    ) -> Result<RefSnapshot, WorkspaceError> {
+        let spec = self
+            .git
+            .at(repo)
+            .args(["for-each-ref", refs::FORMAT])
+            .args(refs::patterns(branch, configured));
+        Ok(RefSnapshot::parse(&self.git.ok(&spec).await?))
+    }
+
     /// The default branch `D` (adapters.md 2.3): the configured base branch, else origin's
     /// HEAD, else the current branch, else `main`.
     async fn default_branch(
         &self,
         repo: &Path,
+        refs: &RefSnapshot,
         configured: Option<&str>,
     ) -> Result<String, WorkspaceError> {
         if let Some(base) = configured.filter(|b| !b.is_empty()) {
             return Ok(base.to_owned());
         }
-        let origin_head = self.git.at(repo).args([
-            "symbolic-ref",
-            "--quiet",
-            "--short",
-            "refs/remotes/origin/HEAD",
-        ]);
-        let out = self.git.output(&origin_head).await?;
-        let name = out.stdout_text();
-        let name = name.trim();
-        if out.success() && !name.is_empty() {
-            return Ok(name.strip_prefix("origin/").unwrap_or(name).to_owned());
+        if let Some(head) = refs.origin_head() {
+            return Ok(head);
         }
         let current = self.git.at(repo).args(["branch", "--show-current"]);
         let out = self.git.output(&current).await?;
@@ -142,16 +151,15 @@ impl GitWorktree {
     async fn base_ref(
         &self,
         repo: &Path,
+        refs: &RefSnapshot,
         branch: &str,
         configured: Option<&str>,
     ) -> Result<String, WorkspaceError> {
-        let default = self.default_branch(repo, configured).await?;
-        for candidate in base_candidates(branch, &default) {
-            if self.git.resolve(repo, &candidate).await?.is_some() {
-                return Ok(candidate);
-            }
-        }
-        Err(WorkspaceError::BranchNotFetched(branch.to_owned()))
+        let default = self.default_branch(repo, refs, configured).await?;
+        base_candidates(branch, &default)
+            .into_iter()
+            .find(|candidate| refs.resolves(candidate))
+            .ok_or_else(|| WorkspaceError::BranchNotFetched(branch.to_owned()))
     }
 
     /// Runs one `git -C <repo> worktree add …` with the long deadline.
@@ -170,17 +178,19 @@ impl GitWorktree {
         registration: &WorktreeRecord,
         branch: &str,
         records: &[WorktreeRecord],
+        refs: RefSnapshot,
     ) -> Result<(), WorkspaceError> {
         if registration.locked.is_some() {
             return Err(WorkspaceError::Locked);
         }
         // `--force` would also let git check out a branch that another worktree has.
         refuse_if_checked_out_elsewhere(records, branch, path)?;
-        let args = if self.local_branch_exists(&request.repo, branch).await? {
+        let configured = request.base_branch.as_deref();
+        let args = if refs.local_branch(branch) {
             force_existing_args(path, branch)
         } else {
             let base = self
-                .base_ref(&request.repo, branch, request.base_branch.as_deref())
+                .base_ref(&request.repo, &refs, branch, configured)
                 .await?;
             force_new_args(path, branch, &base)
         };
@@ -193,16 +203,16 @@ impl GitWorktree {
         request: &WorkspaceRequest,
         path: &Path,
         records: &[WorktreeRecord],
+        refs: RefSnapshot,
     ) -> Result<(), WorkspaceError> {
         let (repo, branch) = (&request.repo, request.branch.as_str());
         refuse_if_checked_out_elsewhere(records, branch, path)?;
         refuse_if_occupied(path)?;
-        if self.local_branch_exists(repo, branch).await? {
+        let configured = request.base_branch.as_deref();
+        if refs.local_branch(branch) {
             return self.worktree_add(repo, existing_args(path, branch)).await;
         }
-        let base = self
-            .base_ref(repo, branch, request.base_branch.as_deref())
-            .await?;
+        let base = self.base_ref(repo, &refs, branch, configured).await?;
         let first = match self.worktree_add(repo, new_args(path, branch, &base)).await {
             Ok(()) => return Ok(()),
             Err(e) => e,
@@ -305,22 +315,31 @@ impl Workspace for GitWorktree {
 
     async fn create(&self, request: &WorkspaceRequest) -> Result<WorkspaceInfo, WorkspaceError> {
         validate_request(request)?;
-        self.check_branch(&request.repo, &request.branch).await?;
         let path = self.request_path(request)?;
-        let records = self.list_registered(&request.repo).await?;
+        let (repo, branch) = (&request.repo, request.branch.as_str());
+        // The three read-only queries run at once (a spawn's latency is the processes on its
+        // critical path); their errors are taken in the spec's order, so an invalid branch is
+        // still `BranchInvalid` and nothing that changes the repository runs before the checks.
+        let (checked, records, refs) = tokio::join!(
+            self.check_branch(repo, branch),
+            self.list_registered(repo),
+            self.ref_snapshot(repo, branch, request.base_branch.as_deref()),
+        );
+        checked?;
+        let records = records?;
         if let Some(registration) = find_registration(&records, &path) {
-            let branch = registration
+            let registered = registration
                 .branch
                 .clone()
                 .unwrap_or_else(|| request.branch.clone());
             if path.is_dir() {
-                return Ok(self.info(request, path, branch));
+                return Ok(self.info(request, path, registered));
             }
-            self.reregister(request, &path, registration, &request.branch, &records)
+            self.reregister(request, &path, registration, branch, &records, refs?)
                 .await?;
             return Ok(self.info(request, path, request.branch.clone()));
         }
-        self.add_fresh(request, &path, &records).await?;
+        self.add_fresh(request, &path, &records, refs?).await?;
         Ok(self.info(request, path, request.branch.clone()))
     }
 
@@ -413,13 +432,23 @@ impl Workspace for GitWorktree {
             if path.is_dir() {
                 return Ok((self.info(request, path, branch), false));
             }
-            self.reregister(request, &path, registration, &branch, &records)
+            let refs = self
+                .ref_snapshot(&request.repo, &branch, request.base_branch.as_deref())
+                .await?;
+            self.reregister(request, &path, registration, &branch, &records, refs)
                 .await?;
             return Ok((self.info(request, path, branch), true));
         }
         refuse_if_occupied(&path)?;
         self.check_branch(&request.repo, &request.branch).await?;
-        self.add_fresh(request, &path, &records).await?;
+        let refs = self
+            .ref_snapshot(
+                &request.repo,
+                &request.branch,
+                request.base_branch.as_deref(),
+            )
+            .await?;
+        self.add_fresh(request, &path, &records, refs).await?;
         Ok((self.info(request, path, request.branch.clone()), true))
     }
 

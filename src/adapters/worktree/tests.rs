@@ -149,6 +149,17 @@ impl Fixture {
         );
     }
 
+    /// The one `for-each-ref` a new branch's creation reads: these `<refname>\t<symref>` lines.
+    fn refs(&self, branch: &str, configured: Option<&str>, lines: &[&str]) {
+        self.fake.on(
+            &refs_key(branch, configured),
+            vec![ok(&lines
+                .iter()
+                .map(|l| format!("{l}\n"))
+                .collect::<String>())],
+        );
+    }
+
     /// `worktree list --porcelain` answers: the main worktree plus `extra` records.
     fn registered(&self, extra: &str) {
         self.registered_seq(vec![extra]);
@@ -188,6 +199,21 @@ impl Fixture {
     }
 }
 
+/// The rendered argv of the ref listing for `branch`.
+fn refs_key(branch: &str, configured: Option<&str>) -> String {
+    format!(
+        "-C <repo> for-each-ref {} {}",
+        refs::FORMAT,
+        refs::patterns(branch, configured).join(" ")
+    )
+}
+
+/// origin's HEAD on `main`, which exists.
+const ORIGIN_MAIN: [&str; 2] = [
+    "refs/remotes/origin/HEAD\trefs/remotes/origin/main",
+    "refs/remotes/origin/main\t",
+];
+
 fn strings(lines: &[&str]) -> Vec<String> {
     lines.iter().map(|s| (*s).to_owned()).collect()
 }
@@ -197,32 +223,18 @@ async fn p1_new_branch_create_runs_the_documented_argv() {
     let f = fixture();
     f.valid_branch("feat");
     f.registered("");
-    f.fake.on(
-        "-C <repo> rev-parse --verify --quiet refs/heads/feat",
-        vec![absent()],
-    );
-    f.fake.on(
-        "-C <repo> symbolic-ref --quiet --short refs/remotes/origin/HEAD",
-        vec![ok("origin/main\n")],
-    );
-    f.fake.on(
-        "-C <repo> rev-parse --verify --quiet origin/feat",
-        vec![absent()],
-    );
+    f.refs("feat", None, &ORIGIN_MAIN);
     let info = f.worktree.create(&f.request("sess", "feat")).await.unwrap();
     assert_eq!(info.path, f.sess_path());
     assert_eq!(info.branch, "feat");
     assert_eq!(
         f.fake.calls(),
-        strings(&[
-            "-C <repo> check-ref-format --branch feat",
-            "-C <repo> worktree list --porcelain",
-            "-C <repo> rev-parse --verify --quiet refs/heads/feat",
-            "-C <repo> symbolic-ref --quiet --short refs/remotes/origin/HEAD",
-            "-C <repo> rev-parse --verify --quiet origin/feat",
-            "-C <repo> rev-parse --verify --quiet origin/main",
-            "-C <repo> worktree add -b feat <root>/proj/sess origin/main",
-        ])
+        [
+            "-C <repo> check-ref-format --branch feat".to_owned(),
+            "-C <repo> worktree list --porcelain".to_owned(),
+            refs_key("feat", None),
+            "-C <repo> worktree add -b feat <root>/proj/sess origin/main".to_owned(),
+        ]
     );
 }
 
@@ -231,6 +243,7 @@ async fn p1_every_call_has_the_hygiene_environment_and_its_deadline() {
     let f = fixture();
     f.valid_branch("feat");
     f.registered("");
+    f.refs("feat", None, &["refs/heads/feat\t"]);
     f.worktree.create(&f.request("sess", "feat")).await.unwrap();
     let specs = f.fake.specs();
     assert!(!specs.is_empty());
@@ -263,19 +276,20 @@ async fn p1_existing_branch_create_and_clean_destroy() {
     let f = fixture();
     f.valid_branch("feat");
     f.registered("");
+    f.refs("feat", None, &["refs/heads/feat\t"]);
     let info = f.worktree.create(&f.request("sess", "feat")).await.unwrap();
     f.worktree.destroy(&info).await.unwrap();
     assert_eq!(
         f.fake.calls(),
-        strings(&[
-            "-C <repo> check-ref-format --branch feat",
-            "-C <repo> worktree list --porcelain",
-            "-C <repo> rev-parse --verify --quiet refs/heads/feat",
-            "-C <repo> worktree add <root>/proj/sess feat",
-            "-C <repo> worktree remove <root>/proj/sess",
-            "-C <repo> worktree prune",
-            "-C <repo> worktree list --porcelain",
-        ])
+        [
+            "-C <repo> check-ref-format --branch feat".to_owned(),
+            "-C <repo> worktree list --porcelain".to_owned(),
+            refs_key("feat", None),
+            "-C <repo> worktree add <root>/proj/sess feat".to_owned(),
+            "-C <repo> worktree remove <root>/proj/sess".to_owned(),
+            "-C <repo> worktree prune".to_owned(),
+            "-C <repo> worktree list --porcelain".to_owned(),
+        ]
     );
 }
 
@@ -327,55 +341,48 @@ async fn p2_configured_base_branch_with_a_slash_is_used_as_is() {
     let f = fixture();
     f.valid_branch("feature/test");
     f.registered("");
-    for rev in [
-        "refs/heads/feature/test",
-        "origin/feature/test",
-        "mirror/main",
-    ] {
-        f.fake.on(
-            &format!("-C <repo> rev-parse --verify --quiet {rev}"),
-            vec![absent()],
-        );
-    }
+    // origin/feature/test is absent; the configured `mirror/main` exists and is used as is.
+    f.refs(
+        "feature/test",
+        Some("mirror/main"),
+        &["refs/remotes/mirror/main\t", "refs/remotes/origin/main\t"],
+    );
     let mut request = f.request("sess", "feature/test");
     request.base_branch = Some("mirror/main".to_owned());
     f.worktree.create(&request).await.unwrap();
     let calls = f.fake.calls();
     assert_eq!(
         calls[2..],
-        strings(&[
-            "-C <repo> rev-parse --verify --quiet refs/heads/feature/test",
-            "-C <repo> rev-parse --verify --quiet origin/feature/test",
-            "-C <repo> rev-parse --verify --quiet mirror/main",
-            "-C <repo> rev-parse --verify --quiet feature/test",
-            "-C <repo> worktree add -b feature/test <root>/proj/sess feature/test",
-        ])
+        [
+            refs_key("feature/test", Some("mirror/main")),
+            "-C <repo> worktree add -b feature/test <root>/proj/sess mirror/main".to_owned(),
+        ]
     );
 }
 
 #[tokio::test]
 async fn p3_remote_less_repository_bases_on_the_local_default() {
-    for (origin_head, current, default) in [
-        (fail(1, ""), ok("trunk\n"), "trunk"),
-        (ok("origin/develop\n"), ok("other\n"), "develop"),
-    ] {
+    // No origin HEAD: the current branch is the default. An origin HEAD whose branch was never
+    // fetched: its name is the default, and the local branch of that name is the base.
+    let cases: [(&[&str], Option<&str>, &str); 2] = [
+        (&["refs/heads/trunk\t"], Some("trunk\n"), "trunk"),
+        (
+            &[
+                "refs/remotes/origin/HEAD\trefs/remotes/origin/develop",
+                "refs/heads/develop\t",
+            ],
+            None,
+            "develop",
+        ),
+    ];
+    for (listing, current, default) in cases {
         let f = fixture();
         f.valid_branch("feat");
         f.registered("");
-        f.fake.on(
-            "-C <repo> symbolic-ref --quiet --short refs/remotes/origin/HEAD",
-            vec![origin_head],
-        );
-        f.fake.on("-C <repo> branch --show-current", vec![current]);
-        for rev in [
-            "refs/heads/feat".to_owned(),
-            "origin/feat".to_owned(),
-            format!("origin/{default}"),
-        ] {
-            f.fake.on(
-                &format!("-C <repo> rev-parse --verify --quiet {rev}"),
-                vec![absent()],
-            );
+        f.refs("feat", None, listing);
+        if let Some(current) = current {
+            f.fake
+                .on("-C <repo> branch --show-current", vec![ok(current)]);
         }
         f.worktree.create(&f.request("sess", "feat")).await.unwrap();
         let calls = f.fake.calls();
@@ -383,6 +390,11 @@ async fn p3_remote_less_repository_bases_on_the_local_default() {
             calls.last().unwrap(),
             &format!("-C <repo> worktree add -b feat <root>/proj/sess refs/heads/{default}"),
             "{calls:#?}"
+        );
+        assert_eq!(
+            calls.iter().any(|c| c.contains("branch --show-current")),
+            current.is_some(),
+            "the current branch is read only without an origin HEAD: {calls:#?}"
         );
     }
 }
@@ -458,6 +470,7 @@ async fn p7_accepted_ids_build_the_path() {
     let f = fixture();
     f.valid_branch("feat");
     f.registered("");
+    f.refs("feat", None, &["refs/heads/feat\t"]);
     let mut request = f.request("sess_2", "feat");
     request.project_id = ProjectId::parse("proj-1").unwrap();
     let info = f.worktree.create(&request).await.unwrap();
@@ -480,14 +493,13 @@ async fn p8_p10_stale_registration_is_re_added_with_one_force() {
             "feat",
             "prunable gitdir file points to non-existent location",
         ));
-        if !branch_exists {
-            f.fake.on(
-                "-C <repo> rev-parse --verify --quiet refs/heads/feat",
-                vec![absent()],
-            );
-            f.fake.on(
-                "-C <repo> symbolic-ref --quiet --short refs/remotes/origin/HEAD",
-                vec![ok("origin/main")],
+        if branch_exists {
+            f.refs("feat", None, &["refs/heads/feat\t"]);
+        } else {
+            f.refs(
+                "feat",
+                None,
+                &[ORIGIN_MAIN[0], ORIGIN_MAIN[1], "refs/remotes/origin/feat\t"],
             );
         }
         let info = f.worktree.create(&f.request("sess", "feat")).await.unwrap();
@@ -519,10 +531,12 @@ async fn p9_registered_existing_worktree_is_reused() {
     assert_eq!(info.path, f.sess_path());
     assert_eq!(
         f.fake.calls(),
-        strings(&[
-            "-C <repo> check-ref-format --branch feat",
-            "-C <repo> worktree list --porcelain",
-        ])
+        [
+            "-C <repo> check-ref-format --branch feat".to_owned(),
+            "-C <repo> worktree list --porcelain".to_owned(),
+            refs_key("feat", None)
+        ],
+        "only the three read-only queries ran"
     );
 }
 
@@ -530,6 +544,7 @@ async fn p9_registered_existing_worktree_is_reused() {
 async fn p11_restore_of_a_stale_registration_uses_the_registered_branch() {
     let f = fixture();
     f.registered(&f.record(&f.sess_path(), "registered", ""));
+    f.refs("registered", None, &["refs/heads/registered\t"]);
     let (info, recreated) = f
         .worktree
         .restore(&f.request("sess", "requested"))
@@ -539,11 +554,11 @@ async fn p11_restore_of_a_stale_registration_uses_the_registered_branch() {
     assert_eq!(info.branch, "registered");
     assert_eq!(
         f.fake.calls(),
-        strings(&[
-            "-C <repo> worktree list --porcelain",
-            "-C <repo> rev-parse --verify --quiet refs/heads/registered",
-            "-C <repo> worktree add --force <root>/proj/sess registered",
-        ])
+        [
+            "-C <repo> worktree list --porcelain".to_owned(),
+            refs_key("registered", None),
+            "-C <repo> worktree add --force <root>/proj/sess registered".to_owned(),
+        ]
     );
 }
 
@@ -601,9 +616,14 @@ async fn p13_invalid_branch_stops_after_check_ref_format() {
         matches!(&err, WorkspaceError::BranchInvalid { branch, output } if branch == "bad..name" && output.contains("not a valid branch name")),
         "{err}"
     );
+    // The read-only queries run together; nothing that changes the repository ran.
     assert_eq!(
         f.fake.calls(),
-        strings(&["-C <repo> check-ref-format --branch bad..name"])
+        [
+            "-C <repo> check-ref-format --branch bad..name".to_owned(),
+            "-C <repo> worktree list --porcelain".to_owned(),
+            refs_key("bad..name", None),
+        ]
     );
 }
 
@@ -651,12 +671,12 @@ async fn p14_no_base_ref_anywhere_is_branch_not_fetched() {
 }
 
 #[tokio::test]
-async fn rev_parse_errors_other_than_absent_are_reported() {
+async fn ref_listing_errors_are_reported() {
     let f = fixture();
     f.valid_branch("feat");
     f.registered("");
     f.fake.on(
-        "-C <repo> rev-parse --verify --quiet refs/heads/feat",
+        &refs_key("feat", None),
         vec![fail(128, "fatal: bad object")],
     );
     let err = f
@@ -665,7 +685,7 @@ async fn rev_parse_errors_other_than_absent_are_reported() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, WorkspaceError::Git { argv, output } if argv.contains("rev-parse") && output.contains("bad object")),
+        matches!(&err, WorkspaceError::Git { argv, output } if argv.contains("for-each-ref") && output.contains("bad object")),
         "{err}"
     );
 }
@@ -955,10 +975,12 @@ async fn p22_missing_but_registered_add_is_retried_once_with_force() {
         let f = fixture();
         f.valid_branch("feat");
         f.registered("");
-        // Absent before the first attempt; the failed attempt created it.
+        // Absent before the first attempt (origin/feat is the base); the failed attempt
+        // created it.
+        f.refs("feat", None, &["refs/remotes/origin/feat\t"]);
         f.fake.on(
             "-C <repo> rev-parse --verify --quiet refs/heads/feat",
-            vec![absent(), ok("abcd\n")],
+            vec![ok("abcd\n")],
         );
         f.fake.on(
             "-C <repo> worktree add -b feat <root>/proj/sess origin/feat",
