@@ -291,7 +291,11 @@ fn base_url(setting: &str, url: &str) -> Result<String> {
         .strip_prefix("https://")
         .or_else(|| trimmed.strip_prefix("http://"));
     match rest {
-        Some(rest) if !rest.is_empty() && !rest.starts_with('/') && !trimmed.contains(char::is_whitespace) => {
+        Some(rest)
+            if !rest.is_empty()
+                && !rest.starts_with('/')
+                && !trimmed.contains(char::is_whitespace) =>
+        {
             Ok(trimmed.to_owned())
         }
         _ => bail!("{setting} must be an http(s) URL, not {url:?}"),
@@ -309,7 +313,11 @@ fn github_options(section: &GitHubSection) -> Result<GitHubOptions> {
         None => format!("{api_url}/graphql"),
     };
     let host = section.host.clone().unwrap_or(defaults.host);
-    if host.is_empty() || !host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-')) {
+    if host.is_empty()
+        || !host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
+    {
         bail!("scm.github.host must be a host name such as github.com, not {host:?}");
     }
     let max_quota_share = section.max_quota_share.unwrap_or(defaults.max_quota_share);
@@ -369,11 +377,10 @@ fn sink_specs(sections: &[SinkSection]) -> Result<Vec<(SinkSpec, Priority)>> {
                     }
                 }
                 "log" => bail!("{name}: the log sink is always on and is not configured"),
-                other => bail!(
-                    "{name}: unknown kind {other:?} (use desktop, webhook or command)"
-                ),
+                other => bail!("{name}: unknown kind {other:?} (use desktop, webhook or command)"),
             };
-            spec.validate().map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+            spec.validate()
+                .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
             Ok((spec, min_priority))
         })
         .collect()
@@ -604,18 +611,36 @@ min_priority = "urgent"
             ),
             ("surprise = 1", "unknown field"),
             ("[scm]\npoll_interval = \"0s\"", "scm.poll_interval"),
-            ("[scm.github]\napi_url = \"api.github.com\"", "scm.github.api_url"),
-            ("[scm.github]\ngraphql_url = \"ftp://x\"", "scm.github.graphql_url"),
+            (
+                "[scm.github]\napi_url = \"api.github.com\"",
+                "scm.github.api_url",
+            ),
+            (
+                "[scm.github]\ngraphql_url = \"ftp://x\"",
+                "scm.github.graphql_url",
+            ),
             ("[scm.github]\nhost = \"github.com/x\"", "scm.github.host"),
-            ("[scm.github]\nmax_quota_share = 1.5", "scm.github.max_quota_share"),
-            ("[[notify.sink]]\nkind = \"pager\"", "notify.sink[0] (pager): unknown kind"),
+            (
+                "[scm.github]\nmax_quota_share = 1.5",
+                "scm.github.max_quota_share",
+            ),
+            (
+                "[[notify.sink]]\nkind = \"pager\"",
+                "notify.sink[0] (pager): unknown kind",
+            ),
             ("[[notify.sink]]\nkind = \"log\"", "always on"),
-            ("[[notify.sink]]\nkind = \"webhook\"", "notify.sink[0] (webhook): `url` is required"),
+            (
+                "[[notify.sink]]\nkind = \"webhook\"",
+                "notify.sink[0] (webhook): `url` is required",
+            ),
             (
                 "[[notify.sink]]\nkind = \"webhook\"\nurl = \"https://h.example\"\nheaders = { \"A B\" = \"x\" }",
                 "invalid header name",
             ),
-            ("[[notify.sink]]\nkind = \"command\"", "notify.sink[0] (command): argv"),
+            (
+                "[[notify.sink]]\nkind = \"command\"",
+                "notify.sink[0] (command): argv",
+            ),
             (
                 "[[notify.sink]]\nkind = \"command\"\nargv = [\"x\"]\nurl = \"https://h\"",
                 "`url` does not apply",

@@ -114,10 +114,7 @@ async fn github_check(app: &App) -> Check {
                 detail: if on_github.is_empty() {
                     format!("{e}; not needed: no project has a GitHub origin")
                 } else {
-                    format!(
-                        "{e}; PR tracking is disabled for {}",
-                        on_github.join(", ")
-                    )
+                    format!("{e}; PR tracking is disabled for {}", on_github.join(", "))
                 },
             }
         }

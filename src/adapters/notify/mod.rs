@@ -146,7 +146,9 @@ impl Route {
     fn push(&self, event: NotifyEvent) {
         let dropped = {
             let mut queue = self.queue();
-            let dropped = (queue.len() >= SINK_QUEUE).then(|| queue.pop_front()).flatten();
+            let dropped = (queue.len() >= SINK_QUEUE)
+                .then(|| queue.pop_front())
+                .flatten();
             queue.push_back(event);
             dropped
         };

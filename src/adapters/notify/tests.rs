@@ -101,8 +101,16 @@ async fn events_are_routed_by_priority_and_logged() {
         actionable.delivered(),
         vec!["reaction.escalated", "reaction.ci-failed"]
     );
-    assert_eq!(logs.matching(Level::WARN, "message of reaction.escalated").len(), 1);
-    assert_eq!(logs.matching(Level::INFO, "message of reaction.agent-idle").len(), 1);
+    assert_eq!(
+        logs.matching(Level::WARN, "message of reaction.escalated")
+            .len(),
+        1
+    );
+    assert_eq!(
+        logs.matching(Level::INFO, "message of reaction.agent-idle")
+            .len(),
+        1
+    );
     assert_eq!(
         notifiers.describe(),
         vec!["log", "recording (min info)", "recording (min action)"]
@@ -124,7 +132,9 @@ async fn a_full_queue_drops_its_oldest_events_and_keeps_the_order() {
     notifiers.notify(event("e0", Priority::Info)).await;
     sink.started.notified().await;
     for i in 1..300 {
-        notifiers.notify(event(&format!("e{i}"), Priority::Info)).await;
+        notifiers
+            .notify(event(&format!("e{i}"), Priority::Info))
+            .await;
     }
     gate.add_permits(1000);
     wait_until("the queue to drain", || sink.delivered().len() == 257).await;
@@ -159,13 +169,18 @@ async fn a_stuck_or_broken_sink_never_blocks_notify() {
     tokio::spawn(notifiers.clone().run(cancel.clone()));
     let notify_all = async {
         for i in 0..200 {
-            notifiers.notify(event(&format!("e{i}"), Priority::Info)).await;
+            notifiers
+                .notify(event(&format!("e{i}"), Priority::Info))
+                .await;
         }
     };
     tokio::time::timeout(Duration::from_secs(5), notify_all)
         .await
         .expect("notify returns while a sink is stuck");
-    wait_until("the broken sink's attempts", || broken.delivered().len() == 200).await;
+    wait_until("the broken sink's attempts", || {
+        broken.delivered().len() == 200
+    })
+    .await;
     assert!(stuck.delivered().is_empty());
     let failures = logs.matching(Level::WARN, "notification sink failed");
     assert_eq!(failures.len(), 200);
@@ -178,7 +193,9 @@ async fn at_shutdown_a_sink_delivers_what_it_holds() {
     let sink = Arc::new(RecordingSink::default());
     let notifiers = Notifiers::new(vec![(sink.clone() as Arc<dyn Sink>, Priority::Info)]);
     for i in 0..5 {
-        notifiers.notify(event(&format!("e{i}"), Priority::Info)).await;
+        notifiers
+            .notify(event(&format!("e{i}"), Priority::Info))
+            .await;
     }
     let cancel = CancellationToken::new();
     cancel.cancel();
@@ -266,7 +283,11 @@ async fn the_desktop_sink_needs_notify_send_on_path() {
     let specs = [(SinkSpec::Desktop, Priority::Action)];
     let sinks = build_sinks(&specs, runner, Some(dir.path().as_os_str())).unwrap();
     assert!(sinks.is_empty());
-    assert_eq!(logs.matching(Level::INFO, "notify-send is not on PATH").len(), 1);
+    assert_eq!(
+        logs.matching(Level::INFO, "notify-send is not on PATH")
+            .len(),
+        1
+    );
 }
 
 fn headers() -> Vec<(String, String)> {
@@ -287,7 +308,10 @@ async fn webhook_retries_5xx_after_one_and_three_seconds() {
     let started = Instant::now();
     let e = event("reaction.escalated", Priority::Urgent);
     sink.deliver(&e).await.unwrap();
-    assert!(started.elapsed() >= Duration::from_secs(4), "1 s + 3 s pauses");
+    assert!(
+        started.elapsed() >= Duration::from_secs(4),
+        "1 s + 3 s pauses"
+    );
     let requests = server.requests();
     assert_eq!(requests.len(), 3);
     let r = &requests[2];
@@ -303,10 +327,8 @@ async fn webhook_retries_5xx_after_one_and_three_seconds() {
 
 #[tokio::test]
 async fn webhook_gives_up_after_three_attempts_and_never_retries_4xx() {
-    let server = HttpServer::start(|req| {
-        Response::new(if req.path == "/gone" { 410 } else { 500 })
-    })
-    .await;
+    let server =
+        HttpServer::start(|req| Response::new(if req.path == "/gone" { 410 } else { 500 })).await;
     let quick = |path: &str| {
         WebhookSink::new(&format!("{}{path}", server.url()), &[])
             .unwrap()
@@ -314,17 +336,24 @@ async fn webhook_gives_up_after_three_attempts_and_never_retries_4xx() {
     };
     let e = event("reaction.all-complete", Priority::Info);
     let err = quick("/down").deliver(&e).await.unwrap_err();
-    assert!(err.0.contains("500") && err.0.contains("3 attempts"), "{err}");
+    assert!(
+        err.0.contains("500") && err.0.contains("3 attempts"),
+        "{err}"
+    );
     assert_eq!(server.requests().len(), 3);
     let err = quick("/gone").deliver(&e).await.unwrap_err();
-    assert!(err.0.contains("410") && err.0.contains("not retried"), "{err}");
+    assert!(
+        err.0.contains("410") && err.0.contains("not retried"),
+        "{err}"
+    );
     assert_eq!(server.requests().len(), 4);
     // Transport errors are retried too.
     let url = format!("{}/hook", server.url());
     drop(server);
-    let sink = WebhookSink::new(&url, &[])
-        .unwrap()
-        .with_retry_delays(vec![Duration::from_millis(10); 2]);
+    let sink =
+        WebhookSink::new(&url, &[])
+            .unwrap()
+            .with_retry_delays(vec![Duration::from_millis(10); 2]);
     assert!(sink.deliver(&e).await.unwrap_err().0.contains("3 attempts"));
 }
 
@@ -334,16 +363,26 @@ fn sink_specs_are_validated() {
         url: url.to_owned(),
         headers,
     };
-    assert!(webhook("https://hooks.example.com/ao", headers()).validate().is_ok());
+    assert!(
+        webhook("https://hooks.example.com/ao", headers())
+            .validate()
+            .is_ok()
+    );
     for (spec, needle) in [
         (webhook("hooks.example.com", vec![]), "url"),
-        (webhook("ftp://hooks.example.com/x", vec![]), "http or https"),
+        (
+            webhook("ftp://hooks.example.com/x", vec![]),
+            "http or https",
+        ),
         (
             webhook("https://h.example", vec![("Bad Name".into(), "v".into())]),
             "invalid header name",
         ),
         (
-            webhook("https://h.example", vec![("X".into(), "line\nbreak".into())]),
+            webhook(
+                "https://h.example",
+                vec![("X".into(), "line\nbreak".into())],
+            ),
             "invalid value",
         ),
         (SinkSpec::Command { argv: vec![] }, "argv"),
