@@ -41,6 +41,8 @@ struct Inner {
     /// A failure for the check runs of one PR number only.
     fail_checks_of: Option<(u64, ScmError)>,
     pacing: Pacing,
+    /// PRs per page of the open list (one page when unset).
+    page_size: Option<usize>,
     calls: Vec<String>,
     /// Sizes of the detail batches, and whether each request asked for threads.
     batches: Vec<Vec<(u64, bool)>>,
@@ -174,19 +176,27 @@ impl ScmProvider for FakeHost {
         if let Some(e) = inner.fail.get("list") {
             return Err(e.clone());
         }
-        let prs: Vec<OpenPr> = inner
+        let all: Vec<OpenPr> = inner
             .prs
             .iter()
             .filter(|((r, _), pr)| r == repo && pr.listed)
             .map(|(_, pr)| pr.open.clone())
             .collect();
-        let current = etag_of(&format!("{prs:?}"));
+        let size = inner.page_size.unwrap_or(usize::MAX);
+        let page: usize = page_url
+            .and_then(|u| u.strip_prefix("page-"))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        let prs: Vec<OpenPr> = all.iter().skip(page * size).take(size).cloned().collect();
+        let next =
+            (all.len() > (page + 1).saturating_mul(size)).then(|| format!("page-{}", page + 1));
+        let current = etag_of(&format!("{prs:?}{next:?}"));
         if etag == Some(current.as_str()) {
             return Ok(Conditional::NotModified);
         }
         Ok(Conditional::Modified {
             etag: Some(current),
-            value: OpenPrPage { prs, next: None },
+            value: OpenPrPage { prs, next },
         })
     }
 
@@ -483,6 +493,29 @@ async fn twenty_six_prs_take_two_graphql_requests() {
     // Applied in session id order (proj-2 before proj-10).
     let expected: Vec<SessionId> = (1..=26).map(sid).collect();
     assert_eq!(report.applied, expected);
+}
+
+#[tokio::test]
+async fn the_open_list_is_followed_for_at_most_ten_pages_with_an_etag_each() {
+    let s = Setup::new().await;
+    s.host.inner().page_size = Some(2);
+    // 24 PRs: 12 pages of 2; only the first 10 pages are read.
+    for n in 1..=24 {
+        s.host.open_pr(n, &format!("feat/{n}"), &repo());
+    }
+    let early = s.session(1, "feat/5").await;
+    let late = s.session(2, "feat/23").await;
+    s.poll().await;
+    assert_eq!(s.host.calls("list").len(), MAX_PAGES);
+    assert_eq!(s.h.load(&early).await.lifecycle.pr.number, Some(5));
+    assert_eq!(s.h.load(&late).await.lifecycle.pr.number, None);
+    s.host.clear_calls();
+    s.advance(secs(30));
+    s.poll().await;
+    let lists = s.host.calls("list");
+    assert_eq!(lists.len(), MAX_PAGES);
+    assert!(lists.iter().all(|c| c.ends_with("etag=true")), "{lists:?}");
+    assert_eq!(lists[3], "list acme/app page=Some(\"page-3\") etag=true");
 }
 
 #[tokio::test]

@@ -484,3 +484,17 @@ async fn remote_urls_come_from_git_config() {
     assert!(client.remote_repository(path, "a b").await.is_err());
     assert!(server.requests().is_empty());
 }
+
+#[tokio::test]
+async fn a_redirect_to_another_host_does_not_carry_the_token() {
+    let storage = HttpServer::start(|_| Response::new(200).body("from storage\n")).await;
+    let blob = format!("{}/blob/7", storage.url());
+    let api = HttpServer::start(move |_| Response::new(302).header("Location", blob.clone())).await;
+    let client = client_for(&api, 0.5, Some("secret-token"));
+    assert_eq!(client.job_log(&repo(), 7).await.unwrap(), "from storage\n");
+    assert_eq!(
+        api.requests()[0].header("authorization"),
+        Some("Bearer secret-token")
+    );
+    assert_eq!(storage.requests()[0].header("authorization"), None);
+}

@@ -44,6 +44,9 @@ pub trait Sink: Send + Sync {
     async fn deliver(&self, event: &NotifyEvent) -> Result<(), SinkError>;
 }
 
+/// A built sink with the least priority it receives.
+pub type RoutedSink = (Arc<dyn Sink>, Priority);
+
 /// A configured sink, before it is built.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SinkSpec {
@@ -85,8 +88,8 @@ pub fn build_sinks(
     specs: &[(SinkSpec, Priority)],
     runner: Arc<dyn CommandRunner>,
     path: Option<&std::ffi::OsStr>,
-) -> Result<Vec<(Arc<dyn Sink>, Priority)>, SinkError> {
-    let mut sinks: Vec<(Arc<dyn Sink>, Priority)> = vec![];
+) -> Result<Vec<RoutedSink>, SinkError> {
+    let mut sinks: Vec<RoutedSink> = vec![];
     for (spec, min) in specs {
         let sink: Arc<dyn Sink> = match spec {
             SinkSpec::Desktop => match DesktopSink::find(path, runner.clone()) {
@@ -197,7 +200,7 @@ pub struct Notifiers {
 }
 
 impl Notifiers {
-    pub fn new(sinks: Vec<(Arc<dyn Sink>, Priority)>) -> Arc<Self> {
+    pub fn new(sinks: Vec<RoutedSink>) -> Arc<Self> {
         Arc::new(Self {
             routes: sinks
                 .into_iter()
