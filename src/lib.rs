@@ -10,7 +10,8 @@
 //! - [`lifecycle`]: the Lifecycle Manager, the only writer of session records;
 //! - [`reactions`] and [`messages`]: ordered per-session reaction dispatch and guarded pane
 //!   writes;
-//! - [`adapters`]: the implementations of the ports (tmux, git, SQLite, …).
+//! - [`scm`]: the SCM observer, polling the code host for each session's pull request;
+//! - [`adapters`]: the implementations of the ports (tmux, git, SQLite, GitHub, notifiers, …).
 //!
 //! See `ARCHITECTURE.md` at the repository root for the code map and the invariants.
 
@@ -23,6 +24,7 @@ pub mod observer;
 pub mod ports;
 pub mod reactions;
 pub mod reaper;
+pub mod scm;
 pub mod session;
 mod workers;
 

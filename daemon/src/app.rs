@@ -8,9 +8,10 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use ao::adapters::agents::command::{CommandHarness, CommandHarnessConfig, CommandPromptDelivery};
 use ao::adapters::clock::SystemClock;
+use ao::adapters::github::{GitHubClient, TokenSource};
 use ao::adapters::memory_store::MemoryStore;
 use ao::adapters::messenger::RuntimeMessenger;
-use ao::adapters::notify::LogNotifier;
+use ao::adapters::notify::{Notifiers, build_sinks};
 use ao::adapters::process::SystemRunner;
 use ao::adapters::setup::FsProjectSetup;
 use ao::adapters::sqlite::SqliteStore;
@@ -23,6 +24,7 @@ use ao::observer::TerminalObserver;
 use ao::ports::{Clock, Notifier, Runtime, Store};
 use ao::reactions::Reactions;
 use ao::reaper::Reaper;
+use ao::scm::ScmObserver;
 use ao::session::{AgentRegistry, ProjectSpec, SessionManager, SessionManagerConfig};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -42,6 +44,9 @@ pub struct App {
     pub runtime: Arc<dyn Runtime>,
     pub agents: Arc<AgentRegistry>,
     pub notifier: Arc<dyn Notifier>,
+    /// The same notifier, for its sink workers and `doctor`.
+    pub notifiers: Arc<Notifiers>,
+    pub github: Arc<GitHubClient>,
     pub clock: Arc<dyn Clock>,
     pub runtime_version: Result<String, String>,
     pub git_version: Result<String, String>,
@@ -182,6 +187,26 @@ impl App {
                 runtime_ready: runtime_version.clone().map(|_| ()),
             },
         ));
+        let sinks = build_sinks(
+            &config.sinks,
+            runner.clone(),
+            std::env::var_os("PATH").as_deref(),
+        )
+        .context("setting up notification sinks")?;
+        let notifiers = Notifiers::new(sinks);
+        let github = Arc::new(
+            GitHubClient::new(
+                config.github.clone(),
+                TokenSource::new(
+                    |name| std::env::var(name).ok(),
+                    runner.clone(),
+                    &config.github.host,
+                ),
+                runner.clone(),
+                clock.clone(),
+            )
+            .context("setting up the GitHub provider")?,
+        );
         let app = Arc::new(App {
             started_at: clock.now(),
             config,
@@ -190,7 +215,9 @@ impl App {
             sm,
             runtime,
             agents,
-            notifier: Arc::new(LogNotifier),
+            notifier: notifiers.clone(),
+            notifiers,
+            github,
             clock,
             runtime_version,
             git_version,
@@ -245,6 +272,7 @@ impl App {
     /// Step 9: the background loops. They all stop when `cancel` is cancelled.
     pub fn start_loops(self: &Arc<Self>, cancel: &CancellationToken) -> JoinSet<()> {
         let mut loops = JoinSet::new();
+        loops.spawn(self.notifiers.clone().run(cancel.clone()));
         let reactions = Reactions::new(&self.lcm, self.store.clone(), self.notifier.clone());
         loops.spawn(reactions.run(cancel.clone()));
         let delivery = MessageDelivery::new(
@@ -268,6 +296,14 @@ impl App {
             self.clock.clone(),
         ));
         loops.spawn(observer.run(cancel.clone(), self.config.observer_tick));
+        let scm = Arc::new(ScmObserver::new(
+            self.lcm.clone(),
+            self.store.clone(),
+            self.github.clone(),
+            self.clock.clone(),
+            self.config.scm_poll_interval,
+        ));
+        loops.spawn(scm.run(cancel.clone()));
         let app = self.clone();
         let cancel = cancel.clone();
         loops.spawn(async move {

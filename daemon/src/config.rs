@@ -8,8 +8,10 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use ao::adapters::agents::command::CommandPromptDelivery;
+use ao::adapters::github::GitHubOptions;
+use ao::adapters::notify::SinkSpec;
 use ao::decide::reactions::{ReactionAction, ReactionPolicies};
-use ao::domain::ReactionKey;
+use ao::domain::{Priority, ReactionKey};
 use clap::Parser;
 use serde::Deserialize;
 
@@ -128,6 +130,47 @@ pub struct ProjectSection {
     pub push_remote: Option<String>,
 }
 
+/// `[scm.github]`: where GitHub is and how much of its quota ao may use.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GitHubSection {
+    pub api_url: Option<String>,
+    pub graphql_url: Option<String>,
+    pub host: Option<String>,
+    pub max_quota_share: Option<f64>,
+}
+
+/// `[scm]`: the SCM observer.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScmSection {
+    pub poll_interval: Option<HumanDuration>,
+    #[serde(default)]
+    pub github: GitHubSection,
+}
+
+/// `[[notify.sink]]`: one notification sink.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SinkSection {
+    pub kind: String,
+    pub min_priority: Option<String>,
+    /// `webhook`
+    pub url: Option<String>,
+    /// `webhook`
+    pub headers: Option<BTreeMap<String, String>>,
+    /// `command`
+    pub argv: Option<Vec<String>>,
+}
+
+/// `[notify]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifySection {
+    #[serde(default)]
+    pub sink: Vec<SinkSection>,
+}
+
 /// The configuration file.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -150,6 +193,10 @@ pub struct FileConfig {
     pub reactions: BTreeMap<String, ReactionSection>,
     #[serde(default)]
     pub projects: Vec<ProjectSection>,
+    #[serde(default)]
+    pub scm: ScmSection,
+    #[serde(default)]
+    pub notify: NotifySection,
 }
 
 /// Everything resolved.
@@ -171,6 +218,10 @@ pub struct Config {
     pub policies: ReactionPolicies,
     pub agents: BTreeMap<String, AgentSection>,
     pub projects: Vec<ProjectSection>,
+    pub scm_poll_interval: Duration,
+    pub github: GitHubOptions,
+    /// The configured sinks with their minimum priority (the log sink is always on).
+    pub sinks: Vec<(SinkSpec, Priority)>,
 }
 
 impl Config {
@@ -233,6 +284,108 @@ fn reaction_policies(sections: &BTreeMap<String, ReactionSection>) -> Result<Rea
     Ok(policies)
 }
 
+/// An http(s) URL without a trailing slash.
+fn base_url(setting: &str, url: &str) -> Result<String> {
+    let trimmed = url.trim().trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"));
+    match rest {
+        Some(rest)
+            if !rest.is_empty()
+                && !rest.starts_with('/')
+                && !trimmed.contains(char::is_whitespace) =>
+        {
+            Ok(trimmed.to_owned())
+        }
+        _ => bail!("{setting} must be an http(s) URL, not {url:?}"),
+    }
+}
+
+fn github_options(section: &GitHubSection) -> Result<GitHubOptions> {
+    let defaults = GitHubOptions::default();
+    let api_url = match &section.api_url {
+        Some(url) => base_url("scm.github.api_url", url)?,
+        None => defaults.api_url,
+    };
+    let graphql_url = match &section.graphql_url {
+        Some(url) => base_url("scm.github.graphql_url", url)?,
+        None => format!("{api_url}/graphql"),
+    };
+    let host = section.host.clone().unwrap_or(defaults.host);
+    if host.is_empty()
+        || !host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
+    {
+        bail!("scm.github.host must be a host name such as github.com, not {host:?}");
+    }
+    let max_quota_share = section.max_quota_share.unwrap_or(defaults.max_quota_share);
+    if !(max_quota_share > 0.0 && max_quota_share <= 1.0) {
+        bail!("scm.github.max_quota_share must be in (0, 1], not {max_quota_share}");
+    }
+    Ok(GitHubOptions {
+        api_url,
+        graphql_url,
+        host,
+        max_quota_share,
+    })
+}
+
+fn sink_specs(sections: &[SinkSection]) -> Result<Vec<(SinkSpec, Priority)>> {
+    sections
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let name = format!("notify.sink[{i}] ({})", s.kind);
+            let min_priority = match &s.min_priority {
+                Some(p) => p.parse::<Priority>().map_err(|_| {
+                    anyhow::anyhow!(
+                        "{name}: min_priority {p:?} is not one of urgent, action, warning, info"
+                    )
+                })?,
+                None => Priority::Info,
+            };
+            let not_for = |field: &str, present: bool| -> Result<()> {
+                if present {
+                    bail!("{name}: `{field}` does not apply to this kind");
+                }
+                Ok(())
+            };
+            let spec = match s.kind.as_str() {
+                "desktop" => {
+                    not_for("url", s.url.is_some())?;
+                    not_for("headers", s.headers.is_some())?;
+                    not_for("argv", s.argv.is_some())?;
+                    SinkSpec::Desktop
+                }
+                "webhook" => {
+                    not_for("argv", s.argv.is_some())?;
+                    let Some(url) = s.url.clone() else {
+                        bail!("{name}: `url` is required");
+                    };
+                    SinkSpec::Webhook {
+                        url,
+                        headers: s.headers.clone().unwrap_or_default().into_iter().collect(),
+                    }
+                }
+                "command" => {
+                    not_for("url", s.url.is_some())?;
+                    not_for("headers", s.headers.is_some())?;
+                    SinkSpec::Command {
+                        argv: s.argv.clone().unwrap_or_default(),
+                    }
+                }
+                "log" => bail!("{name}: the log sink is always on and is not configured"),
+                other => bail!("{name}: unknown kind {other:?} (use desktop, webhook or command)"),
+            };
+            spec.validate()
+                .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+            Ok((spec, min_priority))
+        })
+        .collect()
+}
+
 /// Resolves flags, environment and file into one configuration.
 pub fn resolve(flags: Flags) -> Result<Config> {
     let config_path = flags
@@ -276,7 +429,17 @@ pub fn resolve(flags: Flags) -> Result<Config> {
             bail!("[agents.{name}] needs argv");
         }
     }
+    let scm_poll_interval = file
+        .scm
+        .poll_interval
+        .map_or(ao::scm::SCM_POLL_INTERVAL, |d| d.0);
+    if scm_poll_interval.is_zero() {
+        bail!("scm.poll_interval must be positive");
+    }
     Ok(Config {
+        scm_poll_interval,
+        github: github_options(&file.scm.github)?,
+        sinks: sink_specs(&file.notify.sink)?,
         worktree_root: file
             .workspace
             .root
@@ -355,6 +518,24 @@ retries = 5
 id = "web"
 repo = "/src/web"
 default_agent = "aider"
+[scm]
+poll_interval = "5s"
+[scm.github]
+api_url = "https://ghe.example.com/api/v3/"
+host = "ghe.example.com"
+max_quota_share = 0.25
+[[notify.sink]]
+kind = "desktop"
+min_priority = "action"
+[[notify.sink]]
+kind = "webhook"
+url = "https://hooks.example.com/ao"
+headers = { Authorization = "Bearer x" }
+min_priority = "warning"
+[[notify.sink]]
+kind = "command"
+argv = ["/usr/local/bin/page-me", "--now"]
+min_priority = "urgent"
 "#,
         )
         .unwrap();
@@ -373,6 +554,44 @@ default_agent = "aider"
             config.worktree_root,
             PathBuf::from("/tmp/ao-test-data/worktrees")
         );
+        assert_eq!(config.scm_poll_interval, Duration::from_secs(5));
+        assert_eq!(config.github.api_url, "https://ghe.example.com/api/v3");
+        assert_eq!(
+            config.github.graphql_url,
+            "https://ghe.example.com/api/v3/graphql"
+        );
+        assert_eq!(config.github.host, "ghe.example.com");
+        assert_eq!(config.github.max_quota_share, 0.25);
+        assert_eq!(
+            config.sinks,
+            vec![
+                (SinkSpec::Desktop, Priority::Action),
+                (
+                    SinkSpec::Webhook {
+                        url: "https://hooks.example.com/ao".into(),
+                        headers: vec![("Authorization".into(), "Bearer x".into())],
+                    },
+                    Priority::Warning
+                ),
+                (
+                    SinkSpec::Command {
+                        argv: vec!["/usr/local/bin/page-me".into(), "--now".into()],
+                    },
+                    Priority::Urgent
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn scm_and_notify_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "").unwrap();
+        let config = resolve(flags(&path)).unwrap();
+        assert_eq!(config.github, GitHubOptions::default());
+        assert_eq!(config.scm_poll_interval, Duration::from_secs(30));
+        assert!(config.sinks.is_empty());
     }
 
     #[test]
@@ -391,6 +610,45 @@ default_agent = "aider"
                 "not supported",
             ),
             ("surprise = 1", "unknown field"),
+            ("[scm]\npoll_interval = \"0s\"", "scm.poll_interval"),
+            (
+                "[scm.github]\napi_url = \"api.github.com\"",
+                "scm.github.api_url",
+            ),
+            (
+                "[scm.github]\ngraphql_url = \"ftp://x\"",
+                "scm.github.graphql_url",
+            ),
+            ("[scm.github]\nhost = \"github.com/x\"", "scm.github.host"),
+            (
+                "[scm.github]\nmax_quota_share = 1.5",
+                "scm.github.max_quota_share",
+            ),
+            (
+                "[[notify.sink]]\nkind = \"pager\"",
+                "notify.sink[0] (pager): unknown kind",
+            ),
+            ("[[notify.sink]]\nkind = \"log\"", "always on"),
+            (
+                "[[notify.sink]]\nkind = \"webhook\"",
+                "notify.sink[0] (webhook): `url` is required",
+            ),
+            (
+                "[[notify.sink]]\nkind = \"webhook\"\nurl = \"https://h.example\"\nheaders = { \"A B\" = \"x\" }",
+                "invalid header name",
+            ),
+            (
+                "[[notify.sink]]\nkind = \"command\"",
+                "notify.sink[0] (command): argv",
+            ),
+            (
+                "[[notify.sink]]\nkind = \"command\"\nargv = [\"x\"]\nurl = \"https://h\"",
+                "`url` does not apply",
+            ),
+            (
+                "[[notify.sink]]\nkind = \"desktop\"\nmin_priority = \"loud\"",
+                "min_priority \"loud\"",
+            ),
         ] {
             std::fs::write(&path, text).unwrap();
             let err = format!("{:#}", resolve(flags(&path)).unwrap_err());

@@ -98,6 +98,41 @@ impl Service {
     }
 }
 
+/// The GitHub token: a missing one fails the check only when a project has a GitHub origin
+/// (PR tracking is then off); otherwise it is reported as not needed.
+async fn github_check(app: &App) -> Check {
+    use ao::ports::ScmProvider;
+    let name = "github token".to_owned();
+    match app.github.credentials().await {
+        Ok(source) => Check {
+            name,
+            ok: true,
+            detail: format!("from {source}"),
+        },
+        Err(e) => {
+            let mut on_github = vec![];
+            for project in app.store.projects().await.unwrap_or_default() {
+                if let Ok(Some(repo)) = app
+                    .github
+                    .remote_repository(&project.repo_path, "origin")
+                    .await
+                {
+                    on_github.push(format!("{} ({repo})", project.id));
+                }
+            }
+            Check {
+                name,
+                ok: on_github.is_empty(),
+                detail: if on_github.is_empty() {
+                    format!("{e}; not needed: no project has a GitHub origin")
+                } else {
+                    format!("{e}; PR tracking is disabled for {}", on_github.join(", "))
+                },
+            }
+        }
+    }
+}
+
 impl Ao for Service {
     async fn ping(self, _: Context) -> Pong {
         Pong {
@@ -497,6 +532,12 @@ impl Ao for Service {
                 .map_err(|e| e.to_string());
             checks.push(check(&format!("agent {name}"), &result));
         }
+        checks.push(github_check(app).await);
+        checks.push(Check {
+            name: "notify".into(),
+            ok: true,
+            detail: app.notifiers.describe().join(", "),
+        });
         checks
     }
 

@@ -10,6 +10,7 @@ mod gate;
 mod pr;
 mod probe;
 pub mod reactions;
+pub mod scm;
 pub mod transitions;
 
 use serde::Serialize;

@@ -10,6 +10,7 @@ mod patch;
 mod project;
 mod reaction;
 mod record;
+mod scm;
 mod states;
 mod status;
 mod time;
@@ -29,6 +30,10 @@ pub use reaction::{
 pub use record::{
     ActivityAxis, DetectingMemory, LIFECYCLE_VERSION, Launch, Lifecycle, Metadata, PrAxis,
     RuntimeAxis, Session, SessionAxis, SessionRecord, meta,
+};
+pub use scm::{
+    CheckContext, CheckRunDigest, GITHUB_ACTIONS_APP, LogTail, OpenPr, PrDetails, RepoRef,
+    ReviewThread, ThreadComment,
 };
 pub use states::{
     ActivitySource, ActivityState, CiSummary, KillKind, PrReason, PrState, ProbeResult,

@@ -9,6 +9,7 @@ mod clock;
 mod messenger;
 mod notifier;
 mod runtime;
+mod scm;
 mod store;
 #[cfg(test)]
 pub(crate) mod store_contract;
@@ -25,6 +26,7 @@ pub use runtime::{
     AttachCommand, OutputChunk, PaneInfo, PaneProbe, ProbeTarget, Runtime, RuntimeConfig,
     RuntimeError,
 };
+pub use scm::{Conditional, DetailRequest, OpenPrPage, Pacing, ScmError, ScmProvider};
 pub use store::{
     Created, EVENTS_PAGE_MAX, EVENTS_WAIT_MAX, EventLog, EventPage, LifecycleStore, MessageStore,
     NewSession, ProjectStore, ReactionStore, RecordWrite, ScmSnapshotStore, Store, StoreError,

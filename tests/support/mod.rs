@@ -131,6 +131,8 @@ pub struct TestEnv {
     pub config: PathBuf,
     /// Extra environment for every `aoctl` and `aod` this env runs.
     pub env: Vec<(String, String)>,
+    /// Variables removed from the environment of every `aoctl` and `aod` this env runs.
+    pub env_remove: Vec<String>,
     daemon: Option<Child>,
 }
 
@@ -160,6 +162,7 @@ impl TestEnv {
             tmux_socket: base.join("tmux.sock"),
             config,
             env: vec![],
+            env_remove: vec![],
             daemon: None,
             dir,
         }
@@ -183,6 +186,9 @@ impl TestEnv {
             .env_remove("TMUX")
             .env_remove("TMUX_PANE")
             .env_remove("AO_SESSION_ID");
+        for key in &self.env_remove {
+            command.env_remove(key);
+        }
         for (key, value) in &self.env {
             command.env(key, value);
         }

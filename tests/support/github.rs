@@ -1,0 +1,633 @@
+//! A fake GitHub for end-to-end tests: an HTTP/1.1 server on 127.0.0.1 that speaks the REST and
+//! GraphQL shapes ao uses (open-PR list with paging, check runs, PR details with review threads,
+//! job logs behind a redirect), serves ETags and answers `304`, sends rate-limit headers, counts
+//! and timestamps every request, can be scripted to fail, and receives webhook posts on
+//! `POST /hook`.
+//!
+//! Tests change PRs with [`FakeGitHub::update`]; `touch` moves `updated_at` as GitHub does for
+//! pushes, reviews and state changes (check runs do not move it).
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Value, json};
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// A check run (GitHub Actions when `actions`; its id is the job id).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Check {
+    pub id: u64,
+    pub name: String,
+    /// `queued`, `in_progress` or `completed`.
+    pub status: String,
+    /// `success`, `failure`, …, when completed.
+    pub conclusion: Option<String>,
+    pub actions: bool,
+}
+
+impl Check {
+    pub fn running(id: u64, name: &str) -> Self {
+        Self {
+            id,
+            name: name.to_owned(),
+            status: "in_progress".to_owned(),
+            conclusion: None,
+            actions: true,
+        }
+    }
+
+    pub fn done(id: u64, name: &str, conclusion: &str) -> Self {
+        Self {
+            status: "completed".to_owned(),
+            conclusion: Some(conclusion.to_owned()),
+            ..Self::running(id, name)
+        }
+    }
+}
+
+/// An unresolved-or-not review thread with one comment.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Thread {
+    pub id: String,
+    pub resolved: bool,
+    pub bot: bool,
+    pub comment_id: String,
+    pub author: String,
+    pub body: String,
+    pub path: Option<String>,
+    pub line: Option<u64>,
+}
+
+/// A pull request.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Pr {
+    /// `owner/name` of the base repository.
+    pub repo: String,
+    pub number: u64,
+    pub head_ref: String,
+    pub head_repo: String,
+    pub head_sha: String,
+    pub base_sha: String,
+    /// `OPEN`, `CLOSED` or `MERGED`.
+    pub state: String,
+    pub draft: bool,
+    pub updated_at: String,
+    pub mergeable: String,
+    pub merge_state: String,
+    pub review_decision: Option<String>,
+    pub checks: Vec<Check>,
+    pub threads: Vec<Thread>,
+}
+
+/// One request as served.
+#[derive(Debug, Clone)]
+pub struct Logged {
+    pub at_ms: i64,
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub if_none_match: bool,
+}
+
+/// A scripted answer for requests whose path contains `path_contains`.
+#[derive(Debug, Clone)]
+pub struct Scripted {
+    pub path_contains: String,
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    /// `None` = until cleared.
+    pub times: Option<usize>,
+}
+
+#[derive(Debug, Default)]
+pub struct State {
+    pub prs: BTreeMap<(String, u64), Pr>,
+    pub job_logs: HashMap<u64, String>,
+    pub log: Vec<Logged>,
+    pub hooks: Vec<Value>,
+    pub scripts: Vec<Scripted>,
+    pub rate_limit: u64,
+    pub rate_used: u64,
+    pub rate_reset: i64,
+    tick: u64,
+}
+
+/// The fake server; stops when dropped.
+pub struct FakeGitHub {
+    pub port: u16,
+    pub state: Arc<Mutex<State>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+fn etag<T: Hash>(value: &T) -> String {
+    let mut h = DefaultHasher::new();
+    value.hash(&mut h);
+    format!("W/\"{:x}\"", h.finish())
+}
+
+impl FakeGitHub {
+    pub fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the fake GitHub");
+        let port = listener.local_addr().expect("local addr").port();
+        let state = Arc::new(Mutex::new(State {
+            rate_limit: 5000,
+            rate_reset: now_ms() / 1000 + 3600,
+            ..State::default()
+        }));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (server_state, server_stop) = (state.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if server_stop.load(Ordering::SeqCst) {
+                    return;
+                }
+                let Ok(stream) = stream else { continue };
+                let state = server_state.clone();
+                std::thread::spawn(move || serve(stream, port, &state));
+            }
+        });
+        Self {
+            port,
+            state,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Opens PR `number` in `repo` from `branch` (pushed to `repo` itself).
+    pub fn open_pr(&self, repo: &str, number: u64, branch: &str) {
+        let mut s = self.lock();
+        s.tick += 1;
+        let pr = Pr {
+            repo: repo.to_owned(),
+            number,
+            head_ref: branch.to_owned(),
+            head_repo: repo.to_owned(),
+            head_sha: format!("{:040x}", number * 1000 + s.tick),
+            base_sha: format!("{:040x}", 7),
+            state: "OPEN".to_owned(),
+            draft: false,
+            updated_at: format!("2026-05-26T12:00:{:02}Z", s.tick % 60),
+            mergeable: "UNKNOWN".to_owned(),
+            merge_state: "UNKNOWN".to_owned(),
+            review_decision: None,
+            checks: vec![],
+            threads: vec![],
+        };
+        s.prs.insert((repo.to_owned(), number), pr);
+    }
+
+    /// Changes a PR; `touch` moves its `updated_at`.
+    pub fn update(&self, repo: &str, number: u64, touch: bool, f: impl FnOnce(&mut Pr)) {
+        let mut s = self.lock();
+        s.tick += 1;
+        let tick = s.tick;
+        let pr = s
+            .prs
+            .get_mut(&(repo.to_owned(), number))
+            .expect("a known PR");
+        f(pr);
+        if touch {
+            pr.updated_at = format!("2026-05-26T12:{:02}:{:02}Z", tick / 60 % 60, tick % 60);
+        }
+    }
+
+    pub fn set_log(&self, job: u64, text: &str) {
+        self.lock().job_logs.insert(job, text.to_owned());
+    }
+
+    /// Answers matching requests with `status` (`times` = None: until cleared).
+    pub fn script(&self, scripted: Scripted) {
+        self.lock().scripts.push(scripted);
+    }
+
+    pub fn clear_scripts(&self) {
+        self.lock().scripts.clear();
+    }
+
+    pub fn requests(&self) -> Vec<Logged> {
+        self.lock().log.clone()
+    }
+
+    /// Requests whose path contains `needle`.
+    pub fn count(&self, needle: &str) -> usize {
+        self.lock()
+            .log
+            .iter()
+            .filter(|l| l.path.contains(needle))
+            .count()
+    }
+
+    pub fn hooks(&self) -> Vec<Value> {
+        self.lock().hooks.clone()
+    }
+
+    /// Webhook events of `kind`.
+    pub fn hooks_of(&self, kind: &str) -> Vec<Value> {
+        self.hooks()
+            .into_iter()
+            .filter(|h| h["type"] == kind)
+            .collect()
+    }
+
+    /// The request log, one line per request (for failure messages).
+    pub fn dump(&self) -> String {
+        self.lock()
+            .log
+            .iter()
+            .map(|l| {
+                format!(
+                    "{} {} {} -> {}{}",
+                    l.at_ms,
+                    l.method,
+                    l.path,
+                    l.status,
+                    if l.if_none_match {
+                        " (conditional)"
+                    } else {
+                        ""
+                    }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+impl Drop for FakeGitHub {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("---- fake GitHub requests ----\n{}", self.dump());
+        }
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+struct Request {
+    method: String,
+    path: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Request {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+struct Answer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn json(status: u16, value: &Value) -> Self {
+        Self {
+            status,
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: value.to_string().into_bytes(),
+        }
+    }
+
+    fn with(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_owned(), value.into()));
+        self
+    }
+}
+
+fn read_request(stream: &mut TcpStream) -> Option<Request> {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    let mut buf = vec![];
+    let mut chunk = [0u8; 8192];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+        let n = stream.read(&mut chunk).ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let mut first = lines.next()?.split(' ');
+    let method = first.next()?.to_owned();
+    let path = first.next()?.to_owned();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let length: usize = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = buf[head_end + 4..].to_vec();
+    while body.len() < length {
+        let n = stream.read(&mut chunk).ok()?;
+        if n == 0 {
+            return None;
+        }
+        body.extend_from_slice(&chunk[..n]);
+    }
+    Some(Request {
+        method,
+        path,
+        headers,
+        body,
+    })
+}
+
+fn serve(mut stream: TcpStream, port: u16, state: &Mutex<State>) {
+    let Some(request) = read_request(&mut stream) else {
+        return;
+    };
+    let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
+    let mut answer = route(&mut s, &request, port);
+    let is_api = !request.path.starts_with("/hook") && !request.path.starts_with("/_blob");
+    if is_api {
+        if answer.status != 304 {
+            s.rate_used += 1;
+        }
+        let resource = if request.path == "/graphql" {
+            "graphql"
+        } else {
+            "core"
+        };
+        let has =
+            |a: &Answer, name: &str| a.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
+        if !has(&answer, "x-ratelimit-remaining") {
+            let remaining = s.rate_limit.saturating_sub(s.rate_used);
+            answer = answer
+                .with("x-ratelimit-limit", s.rate_limit.to_string())
+                .with("x-ratelimit-remaining", remaining.to_string())
+                .with("x-ratelimit-reset", s.rate_reset.to_string())
+                .with("x-ratelimit-resource", resource);
+        }
+    }
+    s.log.push(Logged {
+        at_ms: now_ms(),
+        method: request.method.clone(),
+        path: request.path.clone(),
+        status: answer.status,
+        if_none_match: request.header("if-none-match").is_some(),
+    });
+    drop(s);
+    let mut out = format!("HTTP/1.1 {} X\r\n", answer.status);
+    for (k, v) in &answer.headers {
+        out.push_str(&format!("{k}: {v}\r\n"));
+    }
+    out.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        answer.body.len()
+    ));
+    let mut bytes = out.into_bytes();
+    bytes.extend_from_slice(&answer.body);
+    let _ = stream.write_all(&bytes);
+    let _ = stream.flush();
+}
+
+fn conditional(request: &Request, body: Value) -> Answer {
+    let tag = etag(&body.to_string());
+    if request.header("if-none-match") == Some(tag.as_str()) {
+        return Answer {
+            status: 304,
+            headers: vec![("ETag".into(), tag)],
+            body: vec![],
+        };
+    }
+    Answer::json(200, &body).with("ETag", tag)
+}
+
+fn query_param(path: &str, name: &str) -> Option<String> {
+    let query = path.split_once('?')?.1;
+    query.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        (k == name).then(|| v.to_owned())
+    })
+}
+
+fn route(s: &mut State, request: &Request, port: u16) -> Answer {
+    if let Some(i) = s
+        .scripts
+        .iter()
+        .position(|sc| request.path.contains(&sc.path_contains))
+    {
+        let sc = s.scripts[i].clone();
+        match sc.times {
+            Some(1) => {
+                s.scripts.remove(i);
+            }
+            Some(n) => s.scripts[i].times = Some(n - 1),
+            None => {}
+        }
+        let mut answer = Answer::json(200, &json!(null));
+        answer.status = sc.status;
+        answer.body = sc.body.into_bytes();
+        answer.headers.extend(sc.headers);
+        return answer;
+    }
+    let path = request
+        .path
+        .split('?')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match (request.method.as_str(), parts.as_slice()) {
+        ("POST", ["hook"]) => {
+            let body = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+            s.hooks.push(body);
+            Answer::json(200, &json!({"ok": true}))
+        }
+        ("GET", ["repos", owner, name, "pulls"]) => {
+            let repo = format!("{owner}/{name}");
+            let per_page: usize = query_param(&request.path, "per_page")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(30);
+            let page: usize = query_param(&request.path, "page")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1);
+            let open: Vec<&Pr> = s
+                .prs
+                .values()
+                .filter(|p| p.repo == repo && p.state == "OPEN")
+                .collect();
+            let items: Vec<Value> = open
+                .iter()
+                .skip((page - 1) * per_page)
+                .take(per_page)
+                .map(|p| {
+                    json!({
+                        "number": p.number, "state": "open", "draft": p.draft,
+                        "updated_at": p.updated_at,
+                        "head": {"ref": p.head_ref, "sha": p.head_sha,
+                                 "repo": {"full_name": p.head_repo}},
+                    })
+                })
+                .collect();
+            let more = open.len() > page * per_page;
+            let answer = conditional(request, Value::Array(items));
+            if more {
+                let next = format!(
+                    "<http://127.0.0.1:{port}/repos/{repo}/pulls?state=open&per_page={per_page}&page={}>; rel=\"next\"",
+                    page + 1
+                );
+                answer.with("Link", next)
+            } else {
+                answer
+            }
+        }
+        ("GET", ["repos", owner, name, "commits", sha, "check-runs"]) => {
+            let repo = format!("{owner}/{name}");
+            let checks: Vec<Value> = s
+                .prs
+                .values()
+                .find(|p| p.repo == repo && p.head_sha == *sha)
+                .map(|p| {
+                    p.checks
+                        .iter()
+                        .map(|c| {
+                            json!({"id": c.id, "name": c.name, "status": c.status,
+                                   "conclusion": c.conclusion})
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            conditional(
+                request,
+                json!({"total_count": checks.len(), "check_runs": checks}),
+            )
+        }
+        ("GET", ["repos", _, _, "actions", "jobs", id, "logs"]) => Answer {
+            status: 302,
+            headers: vec![("Location".into(), format!("/_blob/logs/{id}"))],
+            body: vec![],
+        },
+        ("GET", ["_blob", "logs", id]) => {
+            match id.parse::<u64>().ok().and_then(|id| s.job_logs.get(&id)) {
+                Some(text) => Answer {
+                    status: 200,
+                    headers: vec![("Content-Type".into(), "text/plain".into())],
+                    body: text.clone().into_bytes(),
+                },
+                None => Answer::json(404, &json!({"message": "Not Found"})),
+            }
+        }
+        ("POST", ["graphql"]) => graphql(s, request, port),
+        _ => Answer::json(404, &json!({"message": "Not Found"})),
+    }
+}
+
+fn check_node(c: &Check, port: u16) -> Value {
+    json!({
+        "__typename": "CheckRun",
+        "name": c.name,
+        "status": c.status.to_uppercase(),
+        "conclusion": c.conclusion.as_ref().map(|v| v.to_uppercase()),
+        "databaseId": c.id,
+        "detailsUrl": format!("http://127.0.0.1:{port}/acme/job/{}", c.id),
+        "checkSuite": {"app": {"slug": if c.actions { "github-actions" } else { "other-ci" }}},
+    })
+}
+
+fn thread_node(t: &Thread, repo: &str, number: u64) -> Value {
+    let author = |bot: bool, login: &str| json!({"__typename": if bot { "Bot" } else { "User" }, "login": login});
+    json!({
+        "id": t.id,
+        "isResolved": t.resolved,
+        "first": {"nodes": [{"author": author(t.bot, &t.author)}]},
+        "latest": {"nodes": [{
+            "id": t.comment_id, "author": author(t.bot, &t.author), "body": t.body,
+            "url": format!("https://github.com/{repo}/pull/{number}#discussion_{}", t.comment_id),
+            "path": t.path, "line": t.line, "originalLine": t.line,
+        }]},
+    })
+}
+
+fn graphql(s: &State, request: &Request, port: u16) -> Answer {
+    let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+    let vars = &body["variables"];
+    let mut data = serde_json::Map::new();
+    let mut errors = vec![];
+    let mut i = 0;
+    while let Some(number) = vars[format!("n{i}")].as_u64() {
+        let repo = format!(
+            "{}/{}",
+            vars[format!("o{i}")].as_str().unwrap_or_default(),
+            vars[format!("r{i}")].as_str().unwrap_or_default()
+        );
+        let with_threads = vars[format!("t{i}")].as_bool().unwrap_or(false);
+        let alias = format!("pr{i}");
+        match s.prs.get(&(repo.clone(), number)) {
+            Some(p) => {
+                let mut pr = json!({
+                    "number": p.number,
+                    "url": format!("https://github.com/{repo}/pull/{}", p.number),
+                    "state": p.state, "isDraft": p.draft, "merged": p.state == "MERGED",
+                    "mergedAt": if p.state == "MERGED" { json!("2026-05-26T13:00:00Z") } else { Value::Null },
+                    "headRefOid": p.head_sha, "baseRefOid": p.base_sha,
+                    "mergeable": p.mergeable, "mergeStateStatus": p.merge_state,
+                    "reviewDecision": p.review_decision,
+                    "commits": {"nodes": [{"commit": {"statusCheckRollup":
+                        if p.checks.is_empty() { Value::Null } else {
+                            json!({"contexts": {"nodes":
+                                p.checks.iter().map(|c| check_node(c, port)).collect::<Vec<_>>()}})
+                        }}}]},
+                });
+                if with_threads {
+                    pr["reviewThreads"] = json!({"nodes": p.threads.iter()
+                        .map(|t| thread_node(t, &repo, p.number)).collect::<Vec<_>>()});
+                }
+                data.insert(alias, json!({"pullRequest": pr}));
+            }
+            None => {
+                data.insert(alias.clone(), json!({"pullRequest": null}));
+                errors.push(json!({"type": "NOT_FOUND", "path": [alias, "pullRequest"],
+                                   "message": "Could not resolve to a PullRequest"}));
+            }
+        }
+        i += 1;
+    }
+    let mut answer = json!({"data": data});
+    if !errors.is_empty() {
+        answer["errors"] = Value::Array(errors);
+    }
+    Answer::json(200, &answer)
+}
