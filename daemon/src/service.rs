@@ -476,10 +476,16 @@ impl Ao for Service {
                 continue;
             }
             let launch = ao::ports::LaunchConfig::default();
-            let result = harness
-                .resolve_binary(&launch)
-                .map(|p| p.display().to_string())
-                .map_err(|e| e.to_string());
+            let result = match harness.resolve_binary(&launch) {
+                Ok(path) => {
+                    let shown = path.display().to_string();
+                    match crate::app::tool_version(&shown).await {
+                        Ok(version) => Ok(format!("{shown} ({version})")),
+                        Err(e) => Err(format!("{shown}: `--version` failed: {e}")),
+                    }
+                }
+                Err(e) => Err(e.to_string()),
+            };
             checks.push(check(&format!("agent {name}"), &result));
         }
         checks
