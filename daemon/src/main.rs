@@ -19,11 +19,14 @@ use clap::Parser;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::app::App;
 use crate::config::{Config, Flags};
 
+/// How long clients still connected at the end of shutdown may take to receive their replies
+/// and hang up (long polls are cut; `aoctl daemon stop` hangs up as soon as it has its answer).
+const REPLY_GRACE: Duration = Duration::from_secs(1);
 /// A background log larger than this is rotated to `aod.log.1` at start.
 const LOG_ROTATE_BYTES: u64 = 16 * 1024 * 1024;
 
@@ -107,7 +110,8 @@ async fn run(config: Config) -> Result<()> {
     let mutations = TaskTracker::new();
     let service = service::Service::new(app.clone(), mutations.clone());
     tokio::spawn(watch_signals(app.shutdown.clone()));
-    server::serve(listener, service, app.shutdown.clone()).await;
+    let connections = TaskTracker::new();
+    server::serve(listener, service, app.shutdown.clone(), connections.clone()).await;
 
     // Shutdown: stop accepting (done), cancel before waiting, then wait within the budget.
     info!("shutting down; sessions keep running");
@@ -121,6 +125,13 @@ async fn run(config: Config) -> Result<()> {
     if drained.is_err() {
         warn!(budget = ?shutdown_budget, "shutdown budget spent; abandoning in-flight work (the next start repairs it)");
         loops.abort_all();
+    }
+    connections.close();
+    if tokio::time::timeout(REPLY_GRACE, connections.wait())
+        .await
+        .is_err()
+    {
+        debug!("clients still connected at exit were dropped");
     }
     drop(app);
     remove_socket(&socket);

@@ -16,6 +16,7 @@ use nix::fcntl::{Flock, FlockArg};
 use tarpc::server::{BaseChannel, Channel};
 use tokio::net::UnixListener;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tracing::{debug, warn};
 
 use crate::service::Service;
@@ -84,8 +85,15 @@ pub fn bind(path: &Path) -> Result<UnixListener> {
     Ok(listener)
 }
 
-/// Accepts connections until `cancel`; each same-uid peer gets a tarpc channel.
-pub async fn serve(listener: UnixListener, service: Service, cancel: CancellationToken) {
+/// Accepts connections until `cancel`; each same-uid peer gets a tarpc channel, run as a task
+/// of `connections`, so shutdown can wait for clients to receive the replies in flight (the
+/// answer to `shutdown` itself, for one) before the process exits.
+pub async fn serve(
+    listener: UnixListener,
+    service: Service,
+    cancel: CancellationToken,
+    connections: TaskTracker,
+) {
     let uid = ao_proto::paths::uid();
     loop {
         let accepted = tokio::select! {
@@ -116,7 +124,7 @@ pub async fn serve(listener: UnixListener, service: Service, cancel: Cancellatio
         // A connection lives until its client hangs up (or the process exits): cancelling it
         // with the accept loop would drop replies in flight, such as the answer to `shutdown`.
         let channel = BaseChannel::with_defaults(ao_proto::transport(stream));
-        tokio::spawn(
+        connections.spawn(
             channel
                 .execute(service.clone().serve())
                 .for_each(|response| async {
