@@ -139,10 +139,9 @@ fn registry(
     Ok(agents)
 }
 
-/// `<program> --version`, first line, within 5 s.
-pub(crate) async fn tool_version(program: &str) -> Result<String, String> {
-    let spec =
-        ao::adapters::process::CommandSpec::new(program, Duration::from_secs(5)).arg("--version");
+/// `<program> --version`, first line, within `timeout`.
+pub(crate) async fn tool_version(program: &str, timeout: Duration) -> Result<String, String> {
+    let spec = ao::adapters::process::CommandSpec::new(program, timeout).arg("--version");
     use ao::adapters::process::CommandRunner;
     match SystemRunner.run(&spec).await {
         Ok(out) if out.success() => Ok(out
@@ -184,7 +183,7 @@ impl App {
                 error!(error = %e, "tmux is not usable: spawns will fail until it is installed (3.2+)")
             }
         }
-        let git_version = tool_version("git").await;
+        let git_version = tool_version("git", Duration::from_secs(5)).await;
 
         let store: Arc<dyn Store> = if config.ephemeral {
             warn!("ephemeral mode: nothing survives this daemon");

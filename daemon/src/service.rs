@@ -31,6 +31,8 @@ use crate::convert::{
 
 /// Longest a `send` waits for delivery on the daemon side.
 const MAX_SEND_WAIT: Duration = Duration::from_secs(120);
+/// How long `doctor` waits for an agent CLI's `--version`.
+const AGENT_VERSION_TIMEOUT: Duration = Duration::from_secs(20);
 /// Default number of pane lines `tail` shows without a cursor.
 const DEFAULT_TAIL_LINES: u32 = 50;
 /// Most pane lines `tail` shows without a cursor.
@@ -479,7 +481,8 @@ impl Ao for Service {
             let result = match harness.resolve_binary(&launch) {
                 Ok(path) => {
                     let shown = path.display().to_string();
-                    match crate::app::tool_version(&shown).await {
+                    // A large agent CLI starts slowly on a busy machine.
+                    match crate::app::tool_version(&shown, AGENT_VERSION_TIMEOUT).await {
                         Ok(version) => Ok(format!("{shown} ({version})")),
                         Err(e) => Err(format!("{shown}: `--version` failed: {e}")),
                     }
