@@ -18,22 +18,474 @@ set edit:completion:arg-completer[aoctl] = {|@words|
     }
     var completions = [
         &'aoctl'= {
+            cand --socket 'The daemon''s socket'
+            cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
+            cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'
+            cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
+            cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
+            cand -v 'Print the cause chain of errors'
+            cand --verbose 'Print the cause chain of errors'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
-            cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+            cand spawn 'Start a new agent session in its own worktree and tmux session'
+            cand ls 'List sessions'
+            cand get 'Show one session'
+            cand kill 'Stop a session''s agent and remove its worktree (a dirty worktree is kept)'
+            cand send 'Type a message into a session''s agent'
+            cand tail 'Show a session''s output'
+            cand restore 'Relaunch a killed session in its worktree (resuming the agent''s conversation when it can)'
+            cand cleanup 'Remove the worktrees of ended sessions (dirty ones are kept unless --preserve)'
+            cand attach 'Attach your terminal to a session''s tmux session'
+            cand events 'Show the change log (session transitions)'
+            cand wait 'Wait until sessions reach a status'
+            cand project 'Manage projects (git repositories sessions are spawned from)'
+            cand daemon 'Start, stop or inspect the daemon'
+            cand doctor 'Check tmux, git, the socket, the store and the agent CLIs'
+            cand completions 'Print a shell completion script'
+            cand hook 'The callback agent hooks run (never fails; see `hook.rs`)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
-        &'aoctl;completions'= {
+        &'aoctl;spawn'= {
+            cand -p 'The project (default: the git repository you are in, registered on first use)'
+            cand --project 'The project (default: the git repository you are in, registered on first use)'
+            cand --agent 'The agent harness (`command`, `claude-code`, `codex`, or a configured name)'
+            cand --cmd 'For the `command` agent: the program and its arguments, split like a shell would (no shell runs)'
+            cand --branch 'The branch to work on (default `ao/<session id>`)'
+            cand --issue 'An issue reference, exported as AO_ISSUE_ID'
+            cand --model 'The agent''s model'
+            cand --permission-mode 'The agent''s permission mode'
+            cand --socket 'The daemon''s socket'
+            cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
+            cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'
+            cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
+            cand --json 'Print the session as JSON'
+            cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
+            cand -v 'Print the cause chain of errors'
+            cand --verbose 'Print the cause chain of errors'
             cand -h 'Print help'
             cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
         }
-        &'aoctl;help'= {
-            cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+        &'aoctl;ls'= {
+            cand -p 'p'
+            cand --project 'project'
+            cand --socket 'The daemon''s socket'
+            cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
+            cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'
+            cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
+            cand --all 'Include killed, errored and cleaned-up sessions'
+            cand --json 'json'
+            cand --watch 'Redraw every 2 seconds until interrupted'
+            cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
+            cand -v 'Print the cause chain of errors'
+            cand --verbose 'Print the cause chain of errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aoctl;get'= {
+            cand --socket 'The daemon''s socket'
+            cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
+            cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'
+            cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
+            cand --json 'json'
+            cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
+            cand -v 'Print the cause chain of errors'
+            cand --verbose 'Print the cause chain of errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aoctl;kill'= {
+            cand --socket 'The daemon''s socket'
+            cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
+            cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'
+            cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
+            cand --preserve 'Stash uncommitted work into refs/ao/preserved/<id>, then remove the worktree'
+            cand --json 'json'
+            cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
+            cand -v 'Print the cause chain of errors'
+            cand --verbose 'Print the cause chain of errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aoctl;send'= {
+            cand -f 'Read the message from a file (`-` for stdin)'
+            cand --file 'Read the message from a file (`-` for stdin)'
+            cand --socket 'The daemon''s socket'
+            cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
+            cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'
+            cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
+            cand --no-wait 'Return once the message is queued'
+            cand --json 'json'
+            cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
+            cand -v 'Print the cause chain of errors'
+            cand --verbose 'Print the cause chain of errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aoctl;tail'= {
+            cand -n 'Lines to show first'
+            cand --lines 'Lines to show first'
+            cand --socket 'The daemon''s socket'
+            cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
+            cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'
+            cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
+            cand -f 'Keep following new output'
+            cand --follow 'Keep following new output'
+            cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
+            cand -v 'Print the cause chain of errors'
+            cand --verbose 'Print the cause chain of errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aoctl;restore'= {
+            cand --socket 'The daemon''s socket'
+            cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
+            cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'
+            cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
+            cand --json 'json'
+            cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
+            cand -v 'Print the cause chain of errors'
+            cand --verbose 'Print the cause chain of errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aoctl;cleanup'= {
+            cand -p 'p'
+            cand --project 'project'
+            cand --socket 'The daemon''s socket'
+            cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
+            cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'
+            cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
+            cand --dry-run 'Show what would be removed; remove nothing'
+            cand --preserve 'Stash uncommitted work into refs/ao/preserved/<id> before removing'
+            cand --json 'json'
+            cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
+            cand -v 'Print the cause chain of errors'
+            cand --verbose 'Print the cause chain of errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aoctl;attach'= {
+            cand --socket 'The daemon''s socket'
+            cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
+            cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'
+            cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
+            cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
+            cand -v 'Print the cause chain of errors'
+            cand --verbose 'Print the cause chain of errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aoctl;events'= {
+            cand --since 'Start after this sequence number'
+            cand --session 'Only this session''s events'
+            cand --socket 'The daemon''s socket'
+            cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
+            cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'
+            cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
+            cand -f 'Keep following new events'
+            cand --follow 'Keep following new events'
+            cand --json 'One JSON array (or, with --follow, one JSON object per line)'
+            cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
+            cand -v 'Print the cause chain of errors'
+            cand --verbose 'Print the cause chain of errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aoctl;wait'= {
+            cand --status 'Statuses to wait for, comma separated (e.g. idle,needs_input)'
+            cand --timeout 'Give up after this long (e.g. 30s, 5m); exit code 1'
+            cand --socket 'The daemon''s socket'
+            cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
+            cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'
+            cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
+            cand --any 'Return when any session matches (default: all)'
+            cand --json 'json'
+            cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
+            cand -v 'Print the cause chain of errors'
+            cand --verbose 'Print the cause chain of errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aoctl;project'= {
+            cand --socket 'The daemon''s socket'
+            cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
+            cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'
+            cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
+            cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
+            cand -v 'Print the cause chain of errors'
+            cand --verbose 'Print the cause chain of errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand add 'Register a repository'
+            cand ls 'List projects'
+            cand rm 'Unregister a project (refused while it has live sessions)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
+        &'aoctl;project;add'= {
+            cand --base 'The branch new branches start from (default: origin''s HEAD)'
+            cand --agent 'The default agent for this project'
+            cand --symlink 'A repository file to symlink into every new worktree (repeatable)'
+            cand --copy 'A repository file or directory to copy into every new worktree (repeatable)'
+            cand --post-create 'A command to run in every new worktree before the agent starts (repeatable; split like a shell would, no shell runs)'
+            cand --socket 'The daemon''s socket'
+            cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
+            cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'
+            cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
+            cand --json 'json'
+            cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
+            cand -v 'Print the cause chain of errors'
+            cand --verbose 'Print the cause chain of errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aoctl;project;ls'= {
+            cand --socket 'The daemon''s socket'
+            cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
+            cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'
+            cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
+            cand --json 'json'
+            cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
+            cand -v 'Print the cause chain of errors'
+            cand --verbose 'Print the cause chain of errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aoctl;project;rm'= {
+            cand --socket 'The daemon''s socket'
+            cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
+            cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'
+            cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
+            cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
+            cand -v 'Print the cause chain of errors'
+            cand --verbose 'Print the cause chain of errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aoctl;project;help'= {
+            cand add 'Register a repository'
+            cand ls 'List projects'
+            cand rm 'Unregister a project (refused while it has live sessions)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'aoctl;project;help;add'= {
+        }
+        &'aoctl;project;help;ls'= {
+        }
+        &'aoctl;project;help;rm'= {
+        }
+        &'aoctl;project;help;help'= {
+        }
+        &'aoctl;daemon'= {
+            cand --socket 'The daemon''s socket'
+            cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
+            cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'
+            cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
+            cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
+            cand -v 'Print the cause chain of errors'
+            cand --verbose 'Print the cause chain of errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand start 'Start the daemon in the background (if it is not running)'
+            cand stop 'Stop the daemon; sessions keep running'
+            cand status 'Show whether the daemon runs, and where'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'aoctl;daemon;start'= {
+            cand --socket 'The daemon''s socket'
+            cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
+            cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'
+            cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
+            cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
+            cand -v 'Print the cause chain of errors'
+            cand --verbose 'Print the cause chain of errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aoctl;daemon;stop'= {
+            cand --socket 'The daemon''s socket'
+            cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
+            cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'
+            cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
+            cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
+            cand -v 'Print the cause chain of errors'
+            cand --verbose 'Print the cause chain of errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aoctl;daemon;status'= {
+            cand --socket 'The daemon''s socket'
+            cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
+            cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'
+            cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
+            cand --json 'json'
+            cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
+            cand -v 'Print the cause chain of errors'
+            cand --verbose 'Print the cause chain of errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aoctl;daemon;help'= {
+            cand start 'Start the daemon in the background (if it is not running)'
+            cand stop 'Stop the daemon; sessions keep running'
+            cand status 'Show whether the daemon runs, and where'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'aoctl;daemon;help;start'= {
+        }
+        &'aoctl;daemon;help;stop'= {
+        }
+        &'aoctl;daemon;help;status'= {
+        }
+        &'aoctl;daemon;help;help'= {
+        }
+        &'aoctl;doctor'= {
+            cand --socket 'The daemon''s socket'
+            cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
+            cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'
+            cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
+            cand --json 'json'
+            cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
+            cand -v 'Print the cause chain of errors'
+            cand --verbose 'Print the cause chain of errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aoctl;completions'= {
+            cand --socket 'The daemon''s socket'
+            cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
+            cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'
+            cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
+            cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
+            cand -v 'Print the cause chain of errors'
+            cand --verbose 'Print the cause chain of errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aoctl;hook'= {
+            cand --socket 'The daemon''s socket'
+            cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
+            cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'
+            cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
+            cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
+            cand -v 'Print the cause chain of errors'
+            cand --verbose 'Print the cause chain of errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aoctl;help'= {
+            cand spawn 'Start a new agent session in its own worktree and tmux session'
+            cand ls 'List sessions'
+            cand get 'Show one session'
+            cand kill 'Stop a session''s agent and remove its worktree (a dirty worktree is kept)'
+            cand send 'Type a message into a session''s agent'
+            cand tail 'Show a session''s output'
+            cand restore 'Relaunch a killed session in its worktree (resuming the agent''s conversation when it can)'
+            cand cleanup 'Remove the worktrees of ended sessions (dirty ones are kept unless --preserve)'
+            cand attach 'Attach your terminal to a session''s tmux session'
+            cand events 'Show the change log (session transitions)'
+            cand wait 'Wait until sessions reach a status'
+            cand project 'Manage projects (git repositories sessions are spawned from)'
+            cand daemon 'Start, stop or inspect the daemon'
+            cand doctor 'Check tmux, git, the socket, the store and the agent CLIs'
+            cand completions 'Print a shell completion script'
+            cand hook 'The callback agent hooks run (never fails; see `hook.rs`)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'aoctl;help;spawn'= {
+        }
+        &'aoctl;help;ls'= {
+        }
+        &'aoctl;help;get'= {
+        }
+        &'aoctl;help;kill'= {
+        }
+        &'aoctl;help;send'= {
+        }
+        &'aoctl;help;tail'= {
+        }
+        &'aoctl;help;restore'= {
+        }
+        &'aoctl;help;cleanup'= {
+        }
+        &'aoctl;help;attach'= {
+        }
+        &'aoctl;help;events'= {
+        }
+        &'aoctl;help;wait'= {
+        }
+        &'aoctl;help;project'= {
+            cand add 'Register a repository'
+            cand ls 'List projects'
+            cand rm 'Unregister a project (refused while it has live sessions)'
+        }
+        &'aoctl;help;project;add'= {
+        }
+        &'aoctl;help;project;ls'= {
+        }
+        &'aoctl;help;project;rm'= {
+        }
+        &'aoctl;help;daemon'= {
+            cand start 'Start the daemon in the background (if it is not running)'
+            cand stop 'Stop the daemon; sessions keep running'
+            cand status 'Show whether the daemon runs, and where'
+        }
+        &'aoctl;help;daemon;start'= {
+        }
+        &'aoctl;help;daemon;stop'= {
+        }
+        &'aoctl;help;daemon;status'= {
+        }
+        &'aoctl;help;doctor'= {
+        }
         &'aoctl;help;completions'= {
+        }
+        &'aoctl;help;hook'= {
         }
         &'aoctl;help;help'= {
         }
