@@ -47,6 +47,7 @@ Register-ArgumentCompleter -Native -CommandName 'aoctl' -ScriptBlock {
             [CompletionResult]::new('daemon', 'daemon', [CompletionResultType]::ParameterValue, 'Start, stop or inspect the daemon')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check tmux, git, the socket, the store and the agent CLIs')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('hook', 'hook', [CompletionResultType]::ParameterValue, 'The callback agent hooks run (never fails; see `hook.rs`)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -439,6 +440,20 @@ Register-ArgumentCompleter -Native -CommandName 'aoctl' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'aoctl;hook' {
+            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'The daemon''s socket')
+            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'The data directory (passed to a daemon aoctl starts)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The daemon''s configuration file (passed to a daemon aoctl starts)')
+            [CompletionResult]::new('--no-autostart', '--no-autostart', [CompletionResultType]::ParameterName, 'Never start the daemon; fail with exit code 3 when it is not running')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print the cause chain of errors')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print the cause chain of errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'aoctl;help' {
             [CompletionResult]::new('spawn', 'spawn', [CompletionResultType]::ParameterValue, 'Start a new agent session in its own worktree and tmux session')
             [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List sessions')
@@ -455,6 +470,7 @@ Register-ArgumentCompleter -Native -CommandName 'aoctl' -ScriptBlock {
             [CompletionResult]::new('daemon', 'daemon', [CompletionResultType]::ParameterValue, 'Start, stop or inspect the daemon')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check tmux, git, the socket, the store and the agent CLIs')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('hook', 'hook', [CompletionResultType]::ParameterValue, 'The callback agent hooks run (never fails; see `hook.rs`)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -525,6 +541,9 @@ Register-ArgumentCompleter -Native -CommandName 'aoctl' -ScriptBlock {
             break
         }
         'aoctl;help;completions' {
+            break
+        }
+        'aoctl;help;hook' {
             break
         }
         'aoctl;help;help' {

@@ -40,6 +40,9 @@ _aoctl() {
             aoctl,help)
                 cmd="aoctl__subcmd__help"
                 ;;
+            aoctl,hook)
+                cmd="aoctl__subcmd__hook"
+                ;;
             aoctl,kill)
                 cmd="aoctl__subcmd__kill"
                 ;;
@@ -111,6 +114,9 @@ _aoctl() {
                 ;;
             aoctl__subcmd__help,help)
                 cmd="aoctl__subcmd__help__subcmd__help"
+                ;;
+            aoctl__subcmd__help,hook)
+                cmd="aoctl__subcmd__help__subcmd__hook"
                 ;;
             aoctl__subcmd__help,kill)
                 cmd="aoctl__subcmd__help__subcmd__kill"
@@ -185,7 +191,7 @@ _aoctl() {
 
     case "${cmd}" in
         aoctl)
-            opts="-v -h -V --socket --data-dir --tmux-socket --config --no-autostart --verbose --help --version spawn ls get kill send tail restore cleanup attach events wait project daemon doctor completions help"
+            opts="-v -h -V --socket --data-dir --tmux-socket --config --no-autostart --verbose --help --version spawn ls get kill send tail restore cleanup attach events wait project daemon doctor completions hook help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -601,7 +607,7 @@ _aoctl() {
             return 0
             ;;
         aoctl__subcmd__help)
-            opts="spawn ls get kill send tail restore cleanup attach events wait project daemon doctor completions help"
+            opts="spawn ls get kill send tail restore cleanup attach events wait project daemon doctor completions hook help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -768,6 +774,20 @@ _aoctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        aoctl__subcmd__help__subcmd__hook)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         aoctl__subcmd__help__subcmd__kill)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -915,6 +935,36 @@ _aoctl() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aoctl__subcmd__hook)
+            opts="-v -h -V --socket --data-dir --tmux-socket --config --no-autostart --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tmux-socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

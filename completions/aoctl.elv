@@ -44,6 +44,7 @@ set edit:completion:arg-completer[aoctl] = {|@words|
             cand daemon 'Start, stop or inspect the daemon'
             cand doctor 'Check tmux, git, the socket, the store and the agent CLIs'
             cand completions 'Print a shell completion script'
+            cand hook 'The callback agent hooks run (never fails; see `hook.rs`)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'aoctl;spawn'= {
@@ -404,6 +405,19 @@ set edit:completion:arg-completer[aoctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'aoctl;hook'= {
+            cand --socket 'The daemon''s socket'
+            cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
+            cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'
+            cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
+            cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
+            cand -v 'Print the cause chain of errors'
+            cand --verbose 'Print the cause chain of errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'aoctl;help'= {
             cand spawn 'Start a new agent session in its own worktree and tmux session'
             cand ls 'List sessions'
@@ -420,6 +434,7 @@ set edit:completion:arg-completer[aoctl] = {|@words|
             cand daemon 'Start, stop or inspect the daemon'
             cand doctor 'Check tmux, git, the socket, the store and the agent CLIs'
             cand completions 'Print a shell completion script'
+            cand hook 'The callback agent hooks run (never fails; see `hook.rs`)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'aoctl;help;spawn'= {
@@ -469,6 +484,8 @@ set edit:completion:arg-completer[aoctl] = {|@words|
         &'aoctl;help;doctor'= {
         }
         &'aoctl;help;completions'= {
+        }
+        &'aoctl;help;hook'= {
         }
         &'aoctl;help;help'= {
         }

@@ -316,7 +316,9 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Project { command } => project(&global, command).await,
         Command::Daemon { command } => daemon_command(&global, command).await,
         Command::Doctor { json } => doctor(&global, json).await,
-        Command::Completions { .. } => unreachable!("handled before the runtime starts"),
+        Command::Completions { .. } | Command::Hook { .. } => {
+            unreachable!("handled before the runtime starts")
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod client;
 mod commands;
+mod hook;
 mod render;
 
 use std::io;
@@ -236,6 +237,9 @@ pub enum Command {
     },
     /// Print a shell completion script.
     Completions { shell: Shell },
+    /// The callback agent hooks run (never fails; see `hook.rs`).
+    #[command(hide = true)]
+    Hook { agent: String, event: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -288,10 +292,23 @@ pub enum DaemonCommand {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    if let Command::Completions { shell } = cli.command {
-        clap_complete::generate(shell, &mut Cli::command(), "aoctl", &mut io::stdout());
+    // The hook callback skips clap and every setup below: it runs inside an agent's turn.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|a| a == "hook") {
+        hook::run(&args[2..]);
         return ExitCode::SUCCESS;
+    }
+    let cli = Cli::parse();
+    match &cli.command {
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut Cli::command(), "aoctl", &mut io::stdout());
+            return ExitCode::SUCCESS;
+        }
+        Command::Hook { agent, event } => {
+            hook::run(&[agent.into(), event.into()]);
+            return ExitCode::SUCCESS;
+        }
+        _ => {}
     }
     let verbose = cli.global.verbose;
     let runtime = match tokio::runtime::Builder::new_current_thread()

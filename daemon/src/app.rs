@@ -6,6 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use ao::adapters::agents::HookProgram;
+use ao::adapters::agents::claude::{ClaudeConfig, ClaudeHarness};
+use ao::adapters::agents::codex::{CodexConfig, CodexHarness};
 use ao::adapters::agents::command::{CommandHarness, CommandHarnessConfig, CommandPromptDelivery};
 use ao::adapters::clock::SystemClock;
 use ao::adapters::github::{GitHubClient, TokenSource};
@@ -70,12 +73,61 @@ fn aoctl_dir(config: &Config) -> Option<PathBuf> {
     })
 }
 
-fn registry(config: &Config, search_path: &str) -> AgentRegistry {
+/// Every harness: the built-in `command`, `claude-code` and `codex`, then the configured
+/// command harnesses. Hooks call the `aoctl` in `aoctl_dir` by its absolute path when it is
+/// known: the same binary the pane's PATH would find first, but immune to shell start-up files
+/// that reorder PATH and to an older `aoctl` elsewhere on the user's PATH.
+fn registry(
+    config: &Config,
+    search_path: &str,
+    aoctl_dir: Option<&Path>,
+    runner: Arc<SystemRunner>,
+) -> Result<AgentRegistry> {
+    let home = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from);
+    let hook_program = HookProgram::new(aoctl_dir);
     let mut agents = AgentRegistry::new();
     agents.register(Arc::new(CommandHarness::new(
         CommandHarnessConfig::builtin(search_path.to_owned()),
     )));
-    for (name, section) in &config.agents {
+    let claude = &config.agents.claude;
+    // The panes see the section's CLAUDE_CONFIG_DIR, else the daemon's own.
+    let claude_config_dir = claude
+        .env
+        .get("CLAUDE_CONFIG_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("CLAUDE_CONFIG_DIR").map(PathBuf::from))
+        .filter(|d| !d.as_os_str().is_empty());
+    agents.register(Arc::new(
+        ClaudeHarness::new(
+            ClaudeConfig {
+                binary: claude.binary.clone(),
+                search_path: search_path.to_owned(),
+                home: home.clone(),
+                config_dir: claude_config_dir,
+                options: claude.options.clone(),
+                hook_program: hook_program.clone(),
+                env: claude.env.clone(),
+            },
+            runner,
+        )
+        .context("[agents.claude-code]")?,
+    ));
+    let codex = &config.agents.codex;
+    agents.register(Arc::new(
+        CodexHarness::new(CodexConfig {
+            binary: codex.binary.clone(),
+            search_path: search_path.to_owned(),
+            home,
+            options: codex.options.clone(),
+            hook_program,
+            env: codex.env.clone(),
+            config_overrides: codex.config_overrides.clone(),
+        })
+        .context("[agents.codex]")?,
+    ));
+    for (name, section) in &config.agents.commands {
         agents.register(Arc::new(CommandHarness::new(CommandHarnessConfig {
             name: name.clone(),
             argv: Some(section.argv.clone()),
@@ -89,15 +141,21 @@ fn registry(config: &Config, search_path: &str) -> AgentRegistry {
             search_path: search_path.to_owned(),
         })));
     }
-    agents
+    Ok(agents)
 }
 
-async fn tool_version(program: &str) -> Result<String, String> {
-    let spec =
-        ao::adapters::process::CommandSpec::new(program, Duration::from_secs(5)).arg("--version");
+/// `<program> --version`, first line, within `timeout`.
+pub(crate) async fn tool_version(program: &str, timeout: Duration) -> Result<String, String> {
+    let spec = ao::adapters::process::CommandSpec::new(program, timeout).arg("--version");
     use ao::adapters::process::CommandRunner;
     match SystemRunner.run(&spec).await {
-        Ok(out) if out.success() => Ok(out.stdout_text().trim().to_owned()),
+        Ok(out) if out.success() => Ok(out
+            .stdout_text()
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_owned()),
         Ok(out) => Err(out.combined()),
         Err(e) => Err(e.to_string()),
     }
@@ -130,7 +188,7 @@ impl App {
                 error!(error = %e, "tmux is not usable: spawns will fail until it is installed (3.2+)")
             }
         }
-        let git_version = tool_version("git").await;
+        let git_version = tool_version("git", Duration::from_secs(5)).await;
 
         let store: Arc<dyn Store> = if config.ephemeral {
             warn!("ephemeral mode: nothing survives this daemon");
@@ -161,8 +219,13 @@ impl App {
             )
             .context("setting up the worktree root")?,
         );
-        let agents = Arc::new(registry(&config, &daemon_path));
         let aoctl_dir = aoctl_dir(&config);
+        let agents = Arc::new(registry(
+            &config,
+            &daemon_path,
+            aoctl_dir.as_deref(),
+            runner.clone(),
+        )?);
         if aoctl_dir.is_none() {
             warn!(
                 "no aoctl next to aod and no aoctl_path configured: agent hooks will rely on the user's PATH"

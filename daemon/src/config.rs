@@ -7,11 +7,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use ao::adapters::agents::AgentOptions;
+use ao::adapters::agents::codex::toml_string;
 use ao::adapters::agents::command::CommandPromptDelivery;
 use ao::adapters::github::GitHubOptions;
 use ao::adapters::notify::SinkSpec;
 use ao::decide::reactions::{ReactionAction, ReactionPolicies};
 use ao::domain::{Priority, ReactionKey};
+use ao::ports::PermissionMode;
 use clap::Parser;
 use serde::Deserialize;
 
@@ -86,7 +89,7 @@ pub struct WorkspaceSection {
     pub post_create_timeout: Option<HumanDuration>,
 }
 
-/// `[agents.<name>]`: a configured harness.
+/// `[agents.<name>]`: a configured `command` harness.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AgentSection {
@@ -100,6 +103,185 @@ pub struct AgentSection {
     pub restore_argv: Option<Vec<String>>,
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+}
+
+/// `[agents.claude-code]` and `[agents.codex]` as written in the file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BuiltinAgentFile {
+    binary: Option<PathBuf>,
+    model: Option<String>,
+    permission_mode: Option<String>,
+    system_prompt: Option<String>,
+    system_prompt_file: Option<PathBuf>,
+    #[serde(default)]
+    allowed_tools: Vec<String>,
+    #[serde(default)]
+    disallowed_tools: Vec<String>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    /// codex only: `-c <key>=<value>` overrides.
+    #[serde(default)]
+    config: toml::Table,
+}
+
+/// Options of a built-in harness (`claude-code`, `codex`), validated.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BuiltinAgent {
+    /// A configured binary (path or name).
+    pub binary: Option<PathBuf>,
+    pub options: AgentOptions,
+    pub env: BTreeMap<String, String>,
+    /// codex's `-c` overrides: dotted key and inline TOML value.
+    pub config_overrides: Vec<(String, String)>,
+}
+
+/// Every agent section of the file.
+#[derive(Debug, Clone, Default)]
+pub struct AgentsConfig {
+    pub claude: BuiltinAgent,
+    pub codex: BuiltinAgent,
+    /// `kind = "command"` harnesses by name.
+    pub commands: BTreeMap<String, AgentSection>,
+}
+
+/// A TOML value written inline (`-c` takes one line): strings as codex's TOML strings, tables
+/// as inline tables.
+fn inline_toml(value: &toml::Value) -> String {
+    match value {
+        toml::Value::String(s) => toml_string(s),
+        toml::Value::Integer(i) => i.to_string(),
+        toml::Value::Float(f) => format!("{f:?}"),
+        toml::Value::Boolean(b) => b.to_string(),
+        toml::Value::Datetime(d) => d.to_string(),
+        toml::Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(inline_toml).collect();
+            format!("[{}]", items.join(","))
+        }
+        toml::Value::Table(table) => {
+            let entries: Vec<String> = table
+                .iter()
+                .map(|(k, v)| format!("{}={}", toml_key(k), inline_toml(v)))
+                .collect();
+            format!("{{{}}}", entries.join(","))
+        }
+    }
+}
+
+fn toml_key(key: &str) -> String {
+    let bare = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if bare {
+        key.to_owned()
+    } else {
+        toml_string(key)
+    }
+}
+
+/// Validates a built-in agent section; errors name the setting.
+fn builtin_agent(name: &str, value: toml::Value, config_dir: &Path) -> Result<BuiltinAgent> {
+    let file: BuiltinAgentFile = value
+        .try_into()
+        .with_context(|| format!("invalid [agents.{name}]"))?;
+    let permission_mode = file
+        .permission_mode
+        .as_deref()
+        .map(|m| {
+            PermissionMode::parse(m).ok_or_else(|| {
+                let known: Vec<&str> = PermissionMode::ALL.iter().map(|m| m.as_str()).collect();
+                anyhow::anyhow!(
+                    "[agents.{name}] permission_mode: unknown value {m:?} (use one of {})",
+                    known.join(", ")
+                )
+            })
+        })
+        .transpose()?;
+    let system_prompt_file = file.system_prompt_file.map(|f| config_dir.join(f));
+    if let Some(f) = &system_prompt_file
+        && file.system_prompt.is_none()
+        && !f.is_file()
+    {
+        bail!(
+            "[agents.{name}] system_prompt_file: {} is not a readable file",
+            f.display()
+        );
+    }
+    for (setting, list) in [
+        ("allowed_tools", &file.allowed_tools),
+        ("disallowed_tools", &file.disallowed_tools),
+    ] {
+        if list.iter().any(|t| t.trim().is_empty()) {
+            bail!("[agents.{name}] {setting}: entries must not be empty");
+        }
+    }
+    if name == "codex" {
+        if !file.allowed_tools.is_empty() || !file.disallowed_tools.is_empty() {
+            bail!("[agents.codex] allowed_tools / disallowed_tools: codex has no tool lists");
+        }
+    } else if !file.config.is_empty() {
+        bail!("[agents.{name}] config: only [agents.codex] takes `-c` overrides");
+    }
+    if let Some(key) = file.env.keys().find(|k| !valid_env_key(k)) {
+        bail!("[agents.{name}] env: invalid variable name {key:?}");
+    }
+    Ok(BuiltinAgent {
+        binary: file.binary,
+        options: AgentOptions {
+            model: file.model.filter(|m| !m.trim().is_empty()),
+            permission_mode,
+            system_prompt: file.system_prompt,
+            system_prompt_file,
+            allowed_tools: file.allowed_tools,
+            disallowed_tools: file.disallowed_tools,
+        },
+        env: file.env,
+        config_overrides: file
+            .config
+            .iter()
+            .map(|(k, v)| (k.clone(), inline_toml(v)))
+            .collect(),
+    })
+}
+
+fn valid_env_key(key: &str) -> bool {
+    let mut chars = key.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Splits `[agents.*]` into the built-ins and the command harnesses, validating each.
+fn agents_config(
+    sections: BTreeMap<String, toml::Value>,
+    config_dir: &Path,
+) -> Result<AgentsConfig> {
+    let mut agents = AgentsConfig::default();
+    for (name, value) in sections {
+        match name.as_str() {
+            "claude-code" => agents.claude = builtin_agent(&name, value, config_dir)?,
+            "codex" => agents.codex = builtin_agent(&name, value, config_dir)?,
+            "command" => bail!("[agents.command] is built in and takes no settings"),
+            _ => {
+                let section: AgentSection = value
+                    .try_into()
+                    .with_context(|| format!("invalid [agents.{name}]"))?;
+                if section.kind != "command" {
+                    bail!(
+                        "[agents.{name}] kind {:?} is not supported (use \"command\"; claude-code and codex are configured under their own names)",
+                        section.kind
+                    );
+                }
+                if section.argv.is_empty() {
+                    bail!("[agents.{name}] needs argv");
+                }
+                agents.commands.insert(name, section);
+            }
+        }
+    }
+    Ok(agents)
 }
 
 /// `[reactions.<key>]`: overrides of the reaction table.
@@ -188,7 +370,7 @@ pub struct FileConfig {
     #[serde(default)]
     pub workspace: WorkspaceSection,
     #[serde(default)]
-    pub agents: BTreeMap<String, AgentSection>,
+    pub agents: BTreeMap<String, toml::Value>,
     #[serde(default)]
     pub reactions: BTreeMap<String, ReactionSection>,
     #[serde(default)]
@@ -216,7 +398,7 @@ pub struct Config {
     pub change_log_retention: Duration,
     pub shutdown_timeout: Duration,
     pub policies: ReactionPolicies,
-    pub agents: BTreeMap<String, AgentSection>,
+    pub agents: AgentsConfig,
     pub projects: Vec<ProjectSection>,
     pub scm_poll_interval: Duration,
     pub github: GitHubOptions,
@@ -418,17 +600,13 @@ pub fn resolve(flags: Flags) -> Result<Config> {
         }
         Ok(d)
     };
-    for (name, agent) in &file.agents {
-        if agent.kind != "command" {
-            bail!(
-                "[agents.{name}] kind {:?} is not supported (use \"command\")",
-                agent.kind
-            );
-        }
-        if agent.argv.is_empty() {
-            bail!("[agents.{name}] needs argv");
-        }
-    }
+    let config_dir = absolute(
+        config_path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default(),
+    )?;
+    let agents = agents_config(file.agents, &config_dir)?;
     let scm_poll_interval = file
         .scm
         .poll_interval
@@ -458,7 +636,7 @@ pub fn resolve(flags: Flags) -> Result<Config> {
         policies: reaction_policies(&file.reactions)?,
         load_user_tmux_config: file.runtime.tmux.load_user_config.unwrap_or(true),
         aoctl_path: file.aoctl_path.clone(),
-        agents: file.agents,
+        agents,
         projects: file.projects,
         data_dir,
         socket,
@@ -543,7 +721,7 @@ min_priority = "urgent"
         assert_eq!(config.tmux_socket, "ao-test");
         assert!(!config.load_user_tmux_config);
         assert_eq!(config.reaper_tick, Duration::from_secs(2));
-        assert_eq!(config.agents["aider"].argv, ["aider", "--yes"]);
+        assert_eq!(config.agents.commands["aider"].argv, ["aider", "--yes"]);
         assert_eq!(
             config.policies.get(ReactionKey::AgentIdle).action,
             ReactionAction::SendToAgent
@@ -609,6 +787,31 @@ min_priority = "urgent"
                 "[agents.x]\nkind = \"vim\"\nargv=[\"vim\"]",
                 "not supported",
             ),
+            (
+                "[agents.claude-code]\npermission_mode = \"yolo\"",
+                "[agents.claude-code] permission_mode",
+            ),
+            (
+                "[agents.claude-code]\nsystem_prompt_file = \"absent.md\"",
+                "[agents.claude-code] system_prompt_file",
+            ),
+            (
+                "[agents.codex]\nallowed_tools = [\"Read\"]",
+                "[agents.codex] allowed_tools",
+            ),
+            (
+                "[agents.claude-code]\nallowed_tools = [\"\"]",
+                "[agents.claude-code] allowed_tools",
+            ),
+            (
+                "[agents.claude-code]\nconfig = { a = 1 }",
+                "[agents.claude-code] config",
+            ),
+            ("[agents.codex]\nsurprise = 1", "invalid [agents.codex]"),
+            (
+                "[agents.codex]\nenv = { \"A-B\" = \"1\" }",
+                "[agents.codex] env",
+            ),
             ("surprise = 1", "unknown field"),
             ("[scm]\npoll_interval = \"0s\"", "scm.poll_interval"),
             (
@@ -659,5 +862,60 @@ min_priority = "urgent"
             resolve(missing).is_err(),
             "an explicit missing file is an error"
         );
+    }
+
+    #[test]
+    fn builtin_agent_sections() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(dir.path().join("rules.md"), "be kind\n").unwrap();
+        std::fs::write(
+            &path,
+            r#"
+[agents.claude-code]
+binary = "/opt/claude/bin/claude"
+model = "sonnet"
+permission_mode = "accept-edits"
+system_prompt_file = "rules.md"
+allowed_tools = ["Read", "Bash(git log *)"]
+env = { ANTHROPIC_BASE_URL = "http://127.0.0.1:9" }
+[agents.codex]
+permission_mode = "auto"
+system_prompt = "be brief"
+[agents.codex.config]
+model_provider = "mock"
+model_providers.mock = { name = "Mock's", base_url = "http://127.0.0.1:9/v1", wire_api = "responses", retries = 0 }
+"#,
+        )
+        .unwrap();
+        let config = resolve(flags(&path)).unwrap();
+        let claude = &config.agents.claude;
+        assert_eq!(claude.binary, Some(PathBuf::from("/opt/claude/bin/claude")));
+        assert_eq!(claude.options.model.as_deref(), Some("sonnet"));
+        assert_eq!(
+            claude.options.permission_mode,
+            Some(PermissionMode::AcceptEdits)
+        );
+        assert_eq!(
+            claude.options.system_prompt_file,
+            Some(dir.path().join("rules.md")),
+            "relative to the configuration file"
+        );
+        assert_eq!(claude.options.allowed_tools, ["Read", "Bash(git log *)"]);
+        assert_eq!(claude.env["ANTHROPIC_BASE_URL"], "http://127.0.0.1:9");
+        let codex = &config.agents.codex;
+        assert_eq!(codex.options.permission_mode, Some(PermissionMode::Auto));
+        assert_eq!(
+            codex.config_overrides,
+            [
+                ("model_provider".to_owned(), "'mock'".to_owned()),
+                (
+                    "model_providers".to_owned(),
+                    r#"{mock={base_url='http://127.0.0.1:9/v1',name="Mock's",retries=0,wire_api='responses'}}"#
+                        .to_owned()
+                ),
+            ]
+        );
+        assert!(config.agents.commands.is_empty());
     }
 }

@@ -31,6 +31,8 @@ use crate::convert::{
 
 /// Longest a `send` waits for delivery on the daemon side.
 const MAX_SEND_WAIT: Duration = Duration::from_secs(120);
+/// How long `doctor` waits for an agent CLI's `--version`.
+const AGENT_VERSION_TIMEOUT: Duration = Duration::from_secs(20);
 /// Default number of pane lines `tail` shows without a cursor.
 const DEFAULT_TAIL_LINES: u32 = 50;
 /// Most pane lines `tail` shows without a cursor.
@@ -526,10 +528,17 @@ impl Ao for Service {
                 continue;
             }
             let launch = ao::ports::LaunchConfig::default();
-            let result = harness
-                .resolve_binary(&launch)
-                .map(|p| p.display().to_string())
-                .map_err(|e| e.to_string());
+            let result = match harness.resolve_binary(&launch) {
+                Ok(path) => {
+                    let shown = path.display().to_string();
+                    // A large agent CLI starts slowly on a busy machine.
+                    match crate::app::tool_version(&shown, AGENT_VERSION_TIMEOUT).await {
+                        Ok(version) => Ok(format!("{shown} ({version})")),
+                        Err(e) => Err(format!("{shown}: `--version` failed: {e}")),
+                    }
+                }
+                Err(e) => Err(e.to_string()),
+            };
             checks.push(check(&format!("agent {name}"), &result));
         }
         checks.push(github_check(app).await);

@@ -94,13 +94,54 @@ pub enum SpawnInitiation {
     Revert(SessionRecord),
 }
 
-/// Wake-ups for the loops that react to commits.
+/// Wake-ups for the loops that react to commits, and what a caller waiting on a message needs
+/// to know about the delivery worker.
 #[derive(Debug, Default)]
 pub struct Wakeups {
     /// The reaction dispatcher.
     pub reactions: Notify,
     /// The message delivery dispatcher (queued messages, activity changes).
     pub messages: Notify,
+    /// Injected messages whose delivery confirmation is still running.
+    pub confirming: Arc<Confirming>,
+}
+
+/// The ids of injected messages still in their confirmation loop (session-manager.md 10 step
+/// 4): a waiting `Send` reports `injected` only once the loop gave up. In memory on purpose: a
+/// restart ends every loop.
+#[derive(Debug, Default)]
+pub struct Confirming(Mutex<std::collections::HashSet<i64>>);
+
+impl Confirming {
+    /// Marks `message` as confirming until the returned guard drops.
+    pub fn begin(self: &Arc<Self>, message: i64) -> ConfirmingGuard {
+        self.lock().insert(message);
+        ConfirmingGuard {
+            set: self.clone(),
+            message,
+        }
+    }
+
+    pub fn contains(&self, message: i64) -> bool {
+        self.lock().contains(&message)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<i64>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Ends a message's confirmation when dropped (also on an early return or a cancelled task).
+#[derive(Debug)]
+pub struct ConfirmingGuard {
+    set: Arc<Confirming>,
+    message: i64,
+}
+
+impl Drop for ConfirmingGuard {
+    fn drop(&mut self) {
+        self.set.lock().remove(&self.message);
+    }
 }
 
 impl Wakeups {

@@ -2554,6 +2554,8 @@ async fn u3_order_property(b: Backend) {
     let mut a = with_handle(working());
     a.num = 2;
     a.id = sid("proj-2");
+    // Not confirm-capable: only the one slow write matters here, not Enter re-sends.
+    a.agent = "codex".to_owned();
     let mut c = with_handle(working());
     c.num = 3;
     c.id = sid("proj-3");

@@ -7,6 +7,14 @@
 //! transaction); refuse a nudge whose reaction key is no longer current; mark the row `injected`
 //! (committed before the write, so a restart never types it twice); write it. An injected user
 //! message ends the session's `agent-idle` incident.
+//!
+//! Then, for `deliver` rows to a confirm-capable agent (Claude Code reports both prompt
+//! submission and permission dialogs), the confirmation loop of session-manager.md 10 step 4:
+//! poll the record every 300 ms for up to 2 s per round; `active`, or a `user-prompt-submit`
+//! hook that already acknowledged the row by its hash → `acknowledged`; `blocked` → stop (an
+//! Enter could answer the dialog); a silent round → guard, then Enter only, at most 3 Enters in
+//! all. The loop never fails the delivery. Nudges are not confirmed: the reaction ladder has its
+//! own retries, and an extra Enter after a nudge could submit a half-typed user prompt.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +27,8 @@ use tracing::{debug, warn};
 
 use crate::decide::reactions::{GuardOutcome, guard, reaction_key_for};
 use crate::domain::{
-    ActivityState, Message, MessageMode, ReactionKey, RuntimeHandle, SessionId, SessionRecord, meta,
+    ActivityState, Message, MessageMode, MessageState, ReactionKey, RuntimeHandle, SessionId,
+    SessionRecord, meta,
 };
 use crate::lifecycle::{Lcm, Wakeups};
 use crate::ports::{AgentCatalog, AgentMessenger, Clock, Store, StoreError};
@@ -31,6 +40,12 @@ pub const DELIVERY_POLL: Duration = Duration::from_secs(1);
 /// The refusal reason of a nudge whose reaction is no longer current.
 pub const STALE: &str = "stale";
 
+/// Confirmation loop: poll interval, length of one round, Enters in total (the message's own
+/// included).
+pub const CONFIRM_POLL: Duration = Duration::from_millis(300);
+pub const CONFIRM_ROUND: Duration = Duration::from_secs(2);
+pub const CONFIRM_ENTERS: u32 = 3;
+
 /// The message delivery dispatcher and its per-session workers.
 pub struct MessageDelivery {
     store: Arc<dyn Store>,
@@ -39,6 +54,13 @@ pub struct MessageDelivery {
     catalog: Arc<dyn AgentCatalog>,
     wakeups: Arc<Wakeups>,
     workers: Arc<SessionWorkers>,
+}
+
+/// How one confirmation round ended.
+enum Round {
+    Acknowledged,
+    Blocked,
+    Silent,
 }
 
 /// Why the worker stopped draining a session.
@@ -125,11 +147,92 @@ impl MessageDelivery {
             MessageMode::Deliver => &[ReactionKey::AgentIdle],
             MessageMode::Nudge => &[],
         };
+        let confirm = message.mode == MessageMode::Deliver
+            && !message.body.trim().is_empty()
+            && self.catalog.capabilities(&record.agent).confirm_capable;
+        // Registered before the row turns `injected`, so a waiting sender never mistakes an
+        // unconfirmed injection for the final outcome.
+        let _confirming = confirm.then(|| self.wakeups.confirming.begin(message.id));
         self.store.mark_injected(message.id, now, ends).await?;
         if let Err(e) = self.messenger.write(id, &handle, &message.body).await {
             self.refuse(&message, &e.message).await?;
+            return Ok(Some(Pause::Empty));
+        }
+        if confirm {
+            self.confirm(id, message.id, &handle).await;
         }
         Ok(Some(Pause::Empty))
+    }
+
+    /// The confirmation loop; never fails (a store error ends it with a warning).
+    async fn confirm(&self, id: &SessionId, message: i64, handle: &RuntimeHandle) {
+        let mut enters = 1;
+        loop {
+            match self.confirmation_round(id, message).await {
+                Ok(Round::Acknowledged) => return,
+                Ok(Round::Blocked) => {
+                    debug!(session = %id, message, "a dialog opened: no further Enter");
+                    return;
+                }
+                Ok(Round::Silent) => {}
+                Err(e) => {
+                    warn!(session = %id, message, error = %e, "confirmation loop stopped");
+                    return;
+                }
+            }
+            if enters >= CONFIRM_ENTERS {
+                warn!("activity confirmation budget exhausted session={id} attempts={enters}");
+                return;
+            }
+            let read = self.store.load(id).await;
+            let verdict = guard(
+                read.as_ref().map(Option::as_ref).map_err(|_| ()),
+                MessageMode::Deliver,
+            );
+            if verdict != GuardOutcome::Sent {
+                debug!(session = %id, message, outcome = verdict.as_str(), "Enter re-send refused");
+                return;
+            }
+            if let Err(e) = self.messenger.write(id, handle, "").await {
+                warn!(session = %id, message, error = %e.message, "Enter re-send failed");
+                return;
+            }
+            enters += 1;
+        }
+    }
+
+    /// Polls every `CONFIRM_POLL` for up to `CONFIRM_ROUND`.
+    async fn confirmation_round(&self, id: &SessionId, message: i64) -> Result<Round, StoreError> {
+        let deadline = tokio::time::Instant::now() + CONFIRM_ROUND;
+        loop {
+            tokio::time::sleep(CONFIRM_POLL).await;
+            let acknowledged = self
+                .store
+                .message(message)
+                .await?
+                .is_some_and(|m| m.state == MessageState::Acknowledged);
+            if acknowledged {
+                return Ok(Round::Acknowledged);
+            }
+            let activity = self
+                .store
+                .load(id)
+                .await?
+                .and_then(|r| r.lifecycle.activity.state);
+            match activity {
+                Some(ActivityState::Active) => {
+                    self.store
+                        .mark_acknowledged(message, self.clock.now())
+                        .await?;
+                    return Ok(Round::Acknowledged);
+                }
+                Some(ActivityState::Blocked) => return Ok(Round::Blocked),
+                _ => {}
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(Round::Silent);
+            }
+        }
     }
 
     /// A hook-capable agent in `active` is working on a turn: typing now would interleave.
@@ -182,3 +285,6 @@ impl SessionQueue for MessageDelivery {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,70 +1,49 @@
-//! Terminal observer scenarios (Q14, Q15 of scenarios.md) with a fake runtime.
+//! Terminal observer scenarios (Q14, Q15 of scenarios.md) with a fake runtime and the real
+//! `command` and `codex` harnesses (so Q15 runs codex's own terminal heuristic on codex-like
+//! pane text).
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
-
 use super::*;
+use crate::adapters::agents::codex::{CodexConfig, CodexHarness};
 use crate::adapters::agents::command::{CommandHarness, CommandHarnessConfig};
 use crate::adapters::memory_store::MemoryStore;
 use crate::decide::reactions::ReactionPolicies;
-use crate::domain::{ActivityAxis, HookEvent, RuntimeState, SessionReason, SessionState};
+use crate::domain::{ActivityAxis, RuntimeState, SessionReason, SessionState};
 use crate::fixtures::{lc, secs, t0, with_handle};
 use crate::lifecycle::Wakeups;
-use crate::ports::{AgentError, HookInstall, LaunchConfig, PromptDelivery, RestoreConfig, Store};
-use crate::testing::{FakeRuntime, ManualClock};
+use crate::ports::Store;
+use crate::testing::{FakeRuntime, ManualClock, ScriptedRecords};
 
-/// A hook-capable harness whose heuristic calls a pane idle when it shows `IDLE`.
-struct HeuristicHarness;
+/// Codex with its composer back (idle).
+const CODEX_IDLE: &str = "\
+• Done: the tests pass.
 
-#[async_trait]
-impl AgentHarness for HeuristicHarness {
-    fn name(&self) -> &str {
-        "codex"
-    }
-    fn resolve_binary(&self, _: &LaunchConfig) -> Result<std::path::PathBuf, AgentError> {
-        Ok("/bin/true".into())
-    }
-    fn launch_argv(&self, _: &LaunchConfig) -> Result<Vec<String>, AgentError> {
-        Ok(vec!["codex".into()])
-    }
-    fn restore_argv(&self, _: &RestoreConfig) -> Result<Option<Vec<String>>, AgentError> {
-        Ok(None)
-    }
-    fn environment(&self, _: &LaunchConfig) -> std::collections::BTreeMap<String, String> {
-        Default::default()
-    }
-    fn prompt_delivery(&self) -> PromptDelivery {
-        PromptDelivery::InCommand
-    }
-    async fn install_hooks(&self, _: &std::path::Path) -> Result<HookInstall, AgentError> {
-        Ok(HookInstall::default())
-    }
-    async fn pre_launch(&self, _: &std::path::Path) -> Result<(), AgentError> {
-        Ok(())
-    }
-    fn initial_agent_session_id(&self, _: &SessionId) -> Option<String> {
-        None
-    }
-    fn hook_capable(&self) -> bool {
-        true
-    }
-    fn confirm_capable(&self) -> bool {
-        false
-    }
-    fn derive_activity(&self, _: HookEvent, _: &serde_json::Value) -> Option<ActivityState> {
-        None
-    }
-    fn terminal_activity(&self, output: &str) -> Option<ActivityState> {
-        output.contains("IDLE").then_some(ActivityState::Idle)
-    }
-    fn has_terminal_heuristic(&self) -> bool {
-        true
-    }
-}
+› Ask Codex to do anything
+
+  gpt-5 default · /w/proj-1
+";
+/// Codex in the middle of a turn.
+const CODEX_BUSY: &str = "\
+› fix the tests
+
+• Working (12s • esc to interrupt)
+";
+/// Codex's approval dialog.
+const CODEX_DIALOG: &str = "\
+  Would you like to run the following command?
+
+  $ cargo test
+
+› 1. Yes, proceed (y)
+  2. No, and tell Codex what to do differently (esc)
+
+  Press enter to confirm or esc to cancel
+";
 
 struct Setup {
     store: Arc<dyn Store>,
+    records: Arc<ScriptedRecords>,
     clock: Arc<ManualClock>,
     runtime: Arc<FakeRuntime>,
     observer: TerminalObserver,
@@ -72,9 +51,10 @@ struct Setup {
 
 fn setup() -> Setup {
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let records = ScriptedRecords::new(store.clone());
     let clock = ManualClock::new(t0());
     let lcm = Arc::new(Lcm::new(
-        store.clone(),
+        records.clone(),
         store.clone(),
         clock.clone(),
         ReactionPolicies::default(),
@@ -85,10 +65,13 @@ fn setup() -> Setup {
     agents.register(Arc::new(CommandHarness::new(
         CommandHarnessConfig::builtin(String::new()),
     )));
-    agents.register(Arc::new(HeuristicHarness));
+    agents.register(Arc::new(
+        CodexHarness::new(CodexConfig::default()).expect("default codex options are valid"),
+    ));
     let observer = TerminalObserver::new(lcm, runtime.clone(), Arc::new(agents), clock.clone());
     Setup {
         store,
+        records,
         clock,
         runtime,
         observer,
@@ -152,8 +135,8 @@ async fn q14_command_agent_activity_from_output() {
     assert_eq!(activity(&s).await.1, revision, "already idle: no rewrite");
 }
 
-/// Q15: a stale hook-fed `active` with an idle pane becomes `idle`; a fresh one is left alone,
-/// and no pane is read for it.
+/// Q15: a stale hook-fed `active` with an idle composer becomes `idle`; a fresh one is left
+/// alone, and no pane is read for it; a busy pane stays `active`; one check per 30 s.
 #[tokio::test]
 async fn q15_stale_active_is_repaired_from_pane_text() {
     let s = setup();
@@ -161,7 +144,7 @@ async fn q15_stale_active_is_repaired_from_pane_text() {
         .seed(session("codex", Some(ActivityState::Active), t0()))
         .await
         .unwrap();
-    s.runtime.set_output("proj-1", 0, "› \n  model · 80% left");
+    s.runtime.set_output("proj-1", 0, CODEX_IDLE);
     s.clock.advance(secs(60));
     s.observer.tick().await;
     assert_eq!(
@@ -178,15 +161,14 @@ async fn q15_stale_active_is_repaired_from_pane_text() {
             .all(|c| !c.starts_with("runtime.output"))
     );
     s.clock.advance(secs(60));
-    s.runtime
-        .set_output("proj-1", 0, "working… esc to interrupt");
+    s.runtime.set_output("proj-1", 0, CODEX_BUSY);
     s.observer.tick().await;
     assert_eq!(
         activity(&s).await.0,
         Some(ActivityState::Active),
         "the pane is busy"
     );
-    s.runtime.set_output("proj-1", 0, "IDLE");
+    s.runtime.set_output("proj-1", 0, CODEX_IDLE);
     s.clock.advance(secs(10));
     s.observer.tick().await;
     assert_eq!(
@@ -196,5 +178,69 @@ async fn q15_stale_active_is_repaired_from_pane_text() {
     );
     s.clock.advance(secs(20));
     s.observer.tick().await;
-    assert_eq!(activity(&s).await.0, Some(ActivityState::Idle));
+    let r = s.store.load(&p1()).await.unwrap().unwrap();
+    assert_eq!(r.lifecycle.activity.state, Some(ActivityState::Idle));
+    assert_eq!(r.lifecycle.activity.source, ActivitySource::Terminal);
+}
+
+/// Q15: a record change between the observer's read and its write (a hook committing) makes
+/// the `idle` a no-op (`only_if_revision`).
+#[tokio::test]
+async fn q15_a_change_in_between_wins() {
+    let s = setup();
+    s.store
+        .seed(session("codex", Some(ActivityState::Active), t0()))
+        .await
+        .unwrap();
+    s.runtime.set_output("proj-1", 0, CODEX_IDLE);
+    s.clock.advance(secs(150));
+    s.records.interleave_before_next_commit(|store| async move {
+        // Another writer (a `user-prompt-submit` hook) commits first.
+        let other = Lcm::new(
+            store.clone(),
+            store,
+            ManualClock::new(t0().plus(secs(150))),
+            ReactionPolicies::default(),
+            Arc::default(),
+        );
+        let signal = ActivitySignal {
+            timestamp: Some(t0().plus(secs(150))),
+            launch_id: Some("L1".to_owned()),
+            ..ActivitySignal::valid(ActivityState::Active, ActivitySource::Hook)
+        };
+        other.apply_activity_signal(&p1(), &signal).await.unwrap();
+    });
+    let (_, before) = activity(&s).await;
+    s.observer.tick().await;
+    let r = s.store.load(&p1()).await.unwrap().unwrap();
+    assert_eq!(r.revision, before + 1, "only the hook's write");
+    assert_eq!(r.lifecycle.activity.state, Some(ActivityState::Active));
+    assert_eq!(r.lifecycle.activity.source, ActivitySource::Hook);
+}
+
+/// Q15: `blocked` for 30 s with the dialog still up stays `blocked`; the composer back → `idle`.
+#[tokio::test]
+async fn q15_blocked_codex_is_released_by_the_composer() {
+    let s = setup();
+    s.store
+        .seed(session("codex", Some(ActivityState::Blocked), t0()))
+        .await
+        .unwrap();
+    s.runtime.set_output("proj-1", 0, CODEX_DIALOG);
+    s.clock.advance(secs(20));
+    s.observer.tick().await;
+    assert_eq!(activity(&s).await.0, Some(ActivityState::Blocked), "20 s");
+    s.clock.advance(secs(15));
+    s.observer.tick().await;
+    assert_eq!(
+        activity(&s).await.0,
+        Some(ActivityState::Blocked),
+        "the dialog is still on screen"
+    );
+    s.runtime.set_output("proj-1", 0, CODEX_IDLE);
+    s.clock.advance(secs(30));
+    s.observer.tick().await;
+    let r = s.store.load(&p1()).await.unwrap().unwrap();
+    assert_eq!(r.lifecycle.activity.state, Some(ActivityState::Idle));
+    assert_eq!(r.lifecycle.session.state, SessionState::Idle);
 }

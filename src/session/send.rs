@@ -86,7 +86,8 @@ impl SessionManager {
         self.send_message(message, wait).await
     }
 
-    /// Queues a message and, for up to `wait`, polls it until it leaves `queued`.
+    /// Queues a message and, for up to `wait`, polls it until it leaves `queued` (and, for a
+    /// confirmed delivery, until its confirmation loop ends).
     pub(super) async fn send_message(
         &self,
         message: NewMessage,
@@ -110,7 +111,8 @@ impl SessionManager {
                 .message(queued.id)
                 .await?
                 .ok_or_else(|| SmError::NotFound(id.clone()))?;
-            if let Some(outcome) = settled(&current)? {
+            let confirming = self.lcm.wakeups().confirming.contains(current.id);
+            if let Some(outcome) = settled(&current, confirming)? {
                 return Ok(outcome);
             }
             if tokio::time::Instant::now() >= deadline {
@@ -123,11 +125,13 @@ impl SessionManager {
     }
 }
 
-/// The outcome once a message left `queued`; refusals become errors.
-fn settled(message: &Message) -> Result<Option<SendOutcome>, SmError> {
+/// The outcome once a message left `queued` and, when it is being confirmed, once the
+/// confirmation loop ended; refusals become errors.
+fn settled(message: &Message, confirming: bool) -> Result<Option<SendOutcome>, SmError> {
     let message_id = message.id;
     match message.state {
         MessageState::Queued => Ok(None),
+        MessageState::Injected if confirming => Ok(None),
         MessageState::Injected => Ok(Some(SendOutcome::Injected { message_id })),
         MessageState::Acknowledged => Ok(Some(SendOutcome::Acknowledged { message_id })),
         MessageState::Refused => Err(SmError::Refused {

@@ -1810,6 +1810,58 @@ async fn m28_send_guard() {
     assert_eq!(w.h.messenger.writes(), [(sid("proj-3"), "hi".to_owned())]);
 }
 
+/// M28 (confirmation loop, SM level): `Send` to a confirm-capable agent reports the loop's
+/// outcome, not the bare injection.
+#[tokio::test(start_paused = true)]
+async fn m28_send_waits_for_the_confirmation() {
+    let mut w = World::new().await;
+    w.h.start();
+    for n in [1, 2] {
+        let mut r = working(n);
+        r.agent = "claude-code".to_owned();
+        w.h.seed(r).await;
+    }
+    // proj-1 starts its turn once the message is typed.
+    let (messenger, lcm) = (w.h.messenger.clone(), w.h.lcm.clone());
+    tokio::spawn(async move {
+        while messenger.writes().is_empty() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let signal = ActivitySignal {
+            timestamp: Some(t0()),
+            ..ActivitySignal::valid(ActivityState::Active, ActivitySource::Hook)
+        };
+        lcm.apply_activity_signal(&sid("proj-1"), &signal)
+            .await
+            .unwrap();
+    });
+    let outcome =
+        w.sm.send(&sid("proj-1"), "hello".to_owned(), Some(secs(60)))
+            .await
+            .unwrap();
+    assert!(
+        matches!(outcome, SendOutcome::Acknowledged { .. }),
+        "{outcome:?}"
+    );
+    // proj-2 never confirms: `injected`, after the loop's three Enters.
+    let outcome =
+        w.sm.send(&sid("proj-2"), "hi".to_owned(), Some(secs(60)))
+            .await
+            .unwrap();
+    assert!(
+        matches!(outcome, SendOutcome::Injected { .. }),
+        "{outcome:?}"
+    );
+    let to_proj_2: Vec<String> =
+        w.h.messenger
+            .writes()
+            .into_iter()
+            .filter(|(s, _)| *s == sid("proj-2"))
+            .map(|(_, t)| t)
+            .collect();
+    assert_eq!(to_proj_2, ["hi", "", ""]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Boot reconcile (R1–R7, W10)
 // ---------------------------------------------------------------------------------------------

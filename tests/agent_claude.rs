@@ -1,0 +1,275 @@
+//! The real, pinned Claude Code CLI under ao, in tmux, against a loopback mock of the Anthropic
+//! Messages API. Everything about the session is asserted through `aoctl`; the mock's request
+//! log shows what the agent sent.
+//!
+//! One flow, on purpose (a real agent is heavy on a 2-core machine): spawn → working → idle,
+//! `send` acknowledged, a permission dialog → `needs_input` with sends refused, kill, restore
+//! resuming the same conversation.
+
+mod real_agents;
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use real_agents::mock_api::{
+    Handler, MockApi, Reply, Turn, anthropic_has_tool_result, anthropic_history, anthropic_reply,
+    anthropic_user_texts,
+};
+use real_agents::{agent_binary, process_tree};
+use serde_json::json;
+use support::{GitRepo, SLOW, TestEnv, wait_for};
+
+/// An Anthropic-style key; Claude Code asks once per key suffix unless it was approved.
+const API_KEY: &str = "sk-ant-api03-mock-0123456789abcdefghijklmnopqrstuv";
+const FIRST: &str = "say hello to the test";
+const SECOND: &str = "second message from the test";
+const TOOL: &str = "please run the marker command";
+const REFUSED: &str = "this must not be typed";
+const AFTER: &str = "message after the restore";
+
+/// The scripted model: a slow first answer (so `working` is observable), a Bash call for
+/// `TOOL`, text otherwise.
+fn model() -> Handler {
+    let turns = Arc::new(AtomicUsize::new(0));
+    Arc::new(move |request| {
+        if request.method != "POST" {
+            return Reply::json(200, json!({}));
+        }
+        let Some(body) = request.json() else {
+            return Reply::json(400, json!({"type": "error"}));
+        };
+        if request.path.starts_with("/v1/messages/count_tokens") {
+            return Reply::json(200, json!({"input_tokens": 42}));
+        }
+        if !request.path.starts_with("/v1/messages") {
+            return Reply::json(
+                404,
+                json!({"type": "error", "error": {"type": "not_found_error", "message": "unknown"}}),
+            );
+        }
+        let n = turns.fetch_add(1, Ordering::SeqCst);
+        let last = anthropic_user_texts(&body).pop().unwrap_or_default();
+        let turn = if anthropic_has_tool_result(&body) {
+            Turn::Text("The command finished.".to_owned())
+        } else if last == TOOL {
+            Turn::Bash {
+                id: "toolu_mock_1".to_owned(),
+                command: "touch marker-from-the-test".to_owned(),
+            }
+        } else {
+            Turn::Text(format!("Mock answer {n}."))
+        };
+        let reply = anthropic_reply(&body, &turn);
+        if last == FIRST {
+            reply.delayed(Duration::from_secs(3))
+        } else {
+            reply
+        }
+    })
+}
+
+/// A home directory like a logged-in user's: onboarding done, the API key approved.
+fn prepare_home(home: &std::path::Path) {
+    std::fs::create_dir_all(home.join(".claude")).unwrap();
+    let suffix = &API_KEY[API_KEY.len() - 20..];
+    let config = json!({
+        "hasCompletedOnboarding": true,
+        "theme": "dark",
+        "autoUpdates": false,
+        "customApiKeyResponses": {"approved": [suffix], "rejected": []},
+    });
+    std::fs::write(home.join(".claude.json"), config.to_string()).unwrap();
+    std::fs::write(
+        home.join(".claude/settings.json"),
+        json!({"autoUpdates": false}).to_string(),
+    )
+    .unwrap();
+}
+
+/// Requests to the Messages endpoint whose last typed text is `text`.
+fn turns_with(mock: &MockApi, text: &str) -> Vec<serde_json::Value> {
+    mock.requests()
+        .iter()
+        .filter(|r| {
+            r.method == "POST" && (r.path == "/v1/messages" || r.path.starts_with("/v1/messages?"))
+        })
+        .filter_map(|r| r.json())
+        .filter(|b| anthropic_user_texts(b).last().map(String::as_str) == Some(text))
+        .collect()
+}
+
+#[test]
+fn claude_code_end_to_end() {
+    let Some(claude) = agent_binary("claude", "AO_TEST_CLAUDE") else {
+        return;
+    };
+    let mock = MockApi::start("anthropic", model());
+    let repo = GitRepo::new();
+    let mut env = TestEnv::new();
+    let home = env.root().join("home");
+    prepare_home(&home);
+    env.env
+        .push(("HOME".to_owned(), home.display().to_string()));
+    let config = format!(
+        r#"
+[agents.claude-code]
+binary = {binary:?}
+[agents.claude-code.env]
+ANTHROPIC_BASE_URL = {url:?}
+ANTHROPIC_API_KEY = {API_KEY:?}
+CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC = "1"
+DISABLE_AUTOUPDATER = "1"
+DISABLE_TELEMETRY = "1"
+DISABLE_ERROR_REPORTING = "1"
+"#,
+        binary = claude.display().to_string(),
+        url = mock.base_url(),
+    );
+    std::fs::write(&env.config, config).unwrap();
+    env.start_daemon();
+    env.add_project("demo", &repo.path);
+
+    // doctor shows the resolved CLI and its version.
+    let doctor: serde_json::Value =
+        serde_json::from_slice(&env.run(&["doctor", "--json"]).stdout).expect("doctor --json");
+    let check = doctor
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["name"] == "agent claude-code"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(check["ok"], true, "{doctor}");
+    assert!(
+        check["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("2.1.330"),
+        "{check}"
+    );
+
+    // Spawn: spawning → working → idle.
+    let session = env.json(&[
+        "spawn",
+        "-p",
+        "demo",
+        "--agent",
+        "claude-code",
+        "--permission-mode",
+        "default",
+        FIRST,
+    ]);
+    assert_eq!(session["status"], "spawning");
+    assert_eq!(session["agent"], "claude-code");
+    let mut seen: Vec<String> = vec!["spawning".to_owned()];
+    wait_for("demo-1 to work, then go idle", SLOW, || {
+        let status = env.status("demo-1");
+        if seen.last() != Some(&status) {
+            seen.push(status.clone());
+        }
+        if status == "idle" {
+            Ok(())
+        } else {
+            Err(format!(
+                "statuses {seen:?}; pane:\n{}",
+                env.capture("demo-1")
+            ))
+        }
+    });
+    assert_eq!(seen, ["spawning", "working", "idle"], "status sequence");
+    assert_eq!(
+        turns_with(&mock, FIRST).len(),
+        1,
+        "the prompt reached the model once"
+    );
+
+    // A message is typed, submitted and acknowledged by the agent's own hook.
+    let sent = env.json(&["send", "demo-1", SECOND]);
+    assert_eq!(sent["state"], "acknowledged", "{sent}");
+    wait_for("the second turn at the model", SLOW, || {
+        let n = turns_with(&mock, SECOND).len();
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(format!("{n} requests"))
+        }
+    });
+    env.wait_status("demo-1", &["idle"]);
+
+    // A tool call opens a permission dialog: needs_input, and sends are refused.
+    let sent = env.json(&["send", "demo-1", TOOL]);
+    assert_eq!(sent["state"], "acknowledged", "{sent}");
+    let session = env.wait_status("demo-1", &["needs_input"]);
+    assert_eq!(session["activity"], "blocked");
+    let refused = env.run(&["-v", "send", "demo-1", REFUSED]);
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("AwaitingDecision"), "{stderr}");
+    assert!(
+        !env.capture("demo-1").contains(REFUSED),
+        "nothing typed into the dialog"
+    );
+
+    // Kill, then restore: the same conversation is resumed.
+    let killed = env.json(&["kill", "demo-1"]);
+    assert_eq!(killed["workspace_freed"], true, "{killed}");
+    assert_eq!(env.status("demo-1"), "killed");
+    let restored = env.json(&["restore", "demo-1"]);
+    assert_eq!(restored["status"], "spawning");
+    let conversation = ao::adapters::agents::claude::session_uuid(
+        &ao::domain::SessionId::parse("demo-1").unwrap(),
+    );
+    let handle = restored["runtime_handle"]
+        .as_str()
+        .unwrap_or("demo-1")
+        .to_owned();
+    wait_for("claude --resume in the pane", SLOW, || {
+        let out = env.tmux(&[
+            "list-panes",
+            "-t",
+            &format!("={handle}:"),
+            "-F",
+            "#{pane_pid}",
+        ]);
+        let pid: u32 = String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .map_err(|_| "no pane yet".to_owned())?;
+        let tree = process_tree(pid);
+        if tree
+            .iter()
+            .any(|argv| argv.contains(&format!("--resume {conversation}")))
+        {
+            Ok(())
+        } else {
+            Err(format!("{tree:?}"))
+        }
+    });
+    let sent = env.json(&["send", "demo-1", AFTER]);
+    assert_eq!(sent["state"], "acknowledged", "{sent}");
+    let resumed = wait_for("the resumed turn at the model", SLOW, || {
+        turns_with(&mock, AFTER)
+            .pop()
+            .ok_or_else(|| "not yet".to_owned())
+    });
+    let history = anthropic_history(&resumed);
+    for earlier in [FIRST, SECOND, TOOL] {
+        assert!(
+            history.iter().any(|t| t == earlier),
+            "{earlier:?} missing from the resumed history {history:?}"
+        );
+    }
+    let header_ids: Vec<String> = mock
+        .requests()
+        .iter()
+        .filter_map(|r| r.header("x-claude-code-session-id").map(str::to_owned))
+        .collect();
+    assert!(
+        !header_ids.is_empty() && header_ids.iter().all(|id| *id == conversation),
+        "one conversation id throughout: {header_ids:?}"
+    );
+    assert!(turns_with(&mock, REFUSED).is_empty());
+
+    env.json(&["kill", "demo-1"]);
+    env.stop_daemon();
+}
