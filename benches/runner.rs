@@ -16,9 +16,9 @@
 //!    shown too).
 //!
 //! Run with:
-//! `cargo build --release --workspace && cargo bench --bench runner`
+//! `cargo bench --bench runner`
 //! (`AO_BENCH_ONLY=spawn` or `AO_BENCH_ONLY=list` runs one part)
-//! (the daemon and the CLI are taken from `target/release`, next to this bench).
+//! (the daemon and the CLI are built in release mode first, next to this bench).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -548,7 +548,7 @@ fn main() {
         .is_some_and(|dir| dir.file_name().is_some_and(|n| n == "release"));
     assert!(
         release,
-        "run with `cargo build --release --workspace && cargo bench --bench runner` \
+        "run with `cargo bench --bench runner` \
          ({} is not a release build)",
         aod.display()
     );
