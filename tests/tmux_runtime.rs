@@ -409,7 +409,8 @@ async fn o35_destroy_reaps_background_processes() {
     // Without the reap the job would live for 1000 s; with it, it is gone right after destroy
     // (polled, since signals are delivered asynchronously).
     runtime.destroy(&h).await.unwrap();
-    wait_for("the background job to end", String::new, || async {
+    let stat = || std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    wait_for("the background job to end", stat, || async {
         process_gone(pid).then_some(())
     })
     .await;

@@ -369,7 +369,7 @@ impl TmuxRuntime {
     async fn destroy_name(&self, name: &str) -> Result<(), RuntimeError> {
         let tmux = &self.inner.tmux;
         let pids = match tmux
-            .run_ok([
+            .run_unless_missing([
                 "list-panes",
                 "-s",
                 "-t",
@@ -379,8 +379,12 @@ impl TmuxRuntime {
             ])
             .await
         {
-            Ok(out) => parse_pane_pids(&out.stdout_text()),
-            Err(_) => vec![],
+            Ok(Some(out)) => parse_pane_pids(&out.stdout_text()),
+            Ok(None) => vec![],
+            Err(e) => {
+                tracing::warn!(session = name, error = %e, "destroy: cannot list pane pids; no reap");
+                vec![]
+            }
         };
         let killed = tmux
             .run_unless_missing(["kill-session", "-t", &session_target(name)])

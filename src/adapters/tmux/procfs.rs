@@ -41,6 +41,14 @@ pub fn parse_stat(text: &str) -> Option<ProcStat> {
     })
 }
 
+/// A process that exits between the directory listing and the read gives `ENOENT`, or
+/// `ESRCH` when it is reaped while its file is open: with many processes coming and going,
+/// either is routine and must not fail a whole scan.
+fn vanished_mid_read(error: &io::Error) -> bool {
+    error.kind() == io::ErrorKind::NotFound
+        || error.raw_os_error() == Some(nix::errno::Errno::ESRCH as i32)
+}
+
 fn invalid(path: &Path) -> io::Error {
     io::Error::new(
         io::ErrorKind::InvalidData,
@@ -76,7 +84,7 @@ impl ProcFs {
             };
             match self.stat(pid) {
                 Ok(stat) => found.push((pid, stat)),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) if vanished_mid_read(&e) => {}
                 Err(e) if e.kind() == io::ErrorKind::InvalidData => {}
                 Err(e) => return Err(e),
             }
@@ -344,6 +352,14 @@ mod tests {
                 .session_members(&[1])
                 .is_err()
         );
+    }
+
+    #[test]
+    fn a_process_reaped_mid_read_is_skipped_not_an_error() {
+        let esrch = io::Error::from_raw_os_error(nix::errno::Errno::ESRCH as i32);
+        assert!(vanished_mid_read(&esrch));
+        assert!(vanished_mid_read(&io::ErrorKind::NotFound.into()));
+        assert!(!vanished_mid_read(&io::ErrorKind::PermissionDenied.into()));
     }
 
     #[test]

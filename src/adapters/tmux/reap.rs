@@ -103,10 +103,8 @@ pub async fn reap_sessions(control: &Arc<dyn ProcessControl>, sessions: &[u32], 
         match members(control, sessions).await {
             Ok(now) if now.is_empty() => return,
             Ok(now) => left = now,
-            Err(e) => {
-                tracing::warn!(?sessions, error = %e, "reap: cannot list processes");
-                return;
-            }
+            // A passing failure must not spare the survivors: the last listing gets the KILL.
+            Err(e) => tracing::warn!(?sessions, error = %e, "reap: cannot list processes"),
         }
         if tokio::time::Instant::now() >= deadline {
             break;
@@ -210,6 +208,19 @@ mod tests {
         assert!(started.elapsed() >= GRACE);
         assert!(started.elapsed() < GRACE + Duration::from_secs(1));
         assert_eq!(fake.signal_names(), vec![Signal::SIGTERM, Signal::SIGKILL]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_listing_failure_after_term_still_ends_in_kill() {
+        let fake = Arc::new(FakeProcesses::new(|n| match n {
+            0 => Ok(vec![4250]),
+            _ => Err(io::ErrorKind::Other.into()),
+        }));
+        reap_sessions(&control(&fake), &[4242], GRACE).await;
+        assert_eq!(
+            *fake.signals.lock().unwrap(),
+            vec![(4250, Signal::SIGTERM), (4250, Signal::SIGKILL)]
+        );
     }
 
     #[tokio::test(start_paused = true)]
