@@ -242,6 +242,25 @@ impl TmuxRuntime {
         self.open_pipe(name).await
     }
 
+    /// `new-session` up to the program: detached, printing the pane id, 220x50, in `cwd`.
+    fn new_session_args<'a>(name: &'a str, cwd: &'a str) -> Vec<&'a str> {
+        vec![
+            "new-session",
+            "-d",
+            "-P",
+            "-F",
+            "#{pane_id}",
+            "-s",
+            name,
+            "-x",
+            "220",
+            "-y",
+            "50",
+            "-c",
+            cwd,
+        ]
+    }
+
     /// The commands `create` runs in one tmux process: the session, its output pipe, the
     /// three window options, and the first sample of the pane's working directory.
     fn create_chain<'a>(
@@ -523,41 +542,13 @@ impl Runtime for TmuxRuntime {
         let cwd = escape_format(&workspace);
         let pipe = self.inner.log.pipe_command(&name);
         let program = self.pane_program(&name, &script, |program| {
-            let mut new_session = vec![
-                "new-session",
-                "-d",
-                "-P",
-                "-F",
-                "#{pane_id}",
-                "-s",
-                &name,
-                "-x",
-                "220",
-                "-y",
-                "50",
-                "-c",
-                &cwd,
-            ];
+            let mut new_session = Self::new_session_args(&name, &cwd);
             new_session.extend(program);
             let chain = Self::create_chain(&new_session, &pane, &window, &pipe);
             let chain: Vec<&[&str]> = chain.iter().map(Vec::as_slice).collect();
             Tmux::chain_packed_size(&chain)
         })?;
-        let mut new_session = vec![
-            "new-session",
-            "-d",
-            "-P",
-            "-F",
-            "#{pane_id}",
-            "-s",
-            &name,
-            "-x",
-            "220",
-            "-y",
-            "50",
-            "-c",
-            &cwd,
-        ];
+        let mut new_session = Self::new_session_args(&name, &cwd);
         new_session.extend(program.iter().map(String::as_str));
         // Everything up to the first cwd sample in ONE tmux process (a spawn's cost is its
         // process count); tmux stops the chain at the first failing command.
