@@ -17,7 +17,7 @@ use crate::domain::{
 use crate::fixtures::{lc, mins, secs, t0};
 use crate::ports::{EventPage, NewSession, RecordWrite, Store, StoreError};
 
-/// Instantiates every contract case for one backend. `$make` names an `async fn() -> (S, G)`
+/// Instantiates every contract case for one backend, on both runtime flavours. `$make` names an `async fn() -> (S, G)`
 /// returning a fresh, empty store and a guard kept alive for the test (a temp dir, say).
 macro_rules! store_contract_tests {
     ($make:path) => {
@@ -47,14 +47,29 @@ macro_rules! store_contract_tests {
             );
         }
     };
+    // Each case on both runtime flavours: a backend may block differently on each (the SQLite
+    // store uses `spawn_blocking` on one, `block_in_place` on the other).
     (@cases $make:path; $($case:ident),+ $(,)?) => {
         $(
-            #[tokio::test]
-            async fn $case() {
-                // The guard (a temp dir, say) outlives the store.
-                let (store, _guard) = $make().await;
-                $crate::ports::store_contract::$case(&store).await;
-                drop(store);
+            mod $case {
+                use super::*;
+
+                async fn run() {
+                    // The guard (a temp dir, say) outlives the store.
+                    let (store, _guard) = $make().await;
+                    $crate::ports::store_contract::$case(&store).await;
+                    drop(store);
+                }
+
+                #[tokio::test]
+                async fn current_thread() {
+                    run().await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn multi_thread() {
+                    run().await;
+                }
             }
         )+
     };

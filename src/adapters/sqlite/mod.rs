@@ -2,7 +2,8 @@
 //!
 //! Parts: `schema` opens the file (read-only safety probe, connection settings, numbered
 //! migrations), `write` holds the write transactions, `read` the queries, `codec` the column
-//! conversions and `threads` the writer thread and the reader pool.
+//! conversions and `threads` where the connections are used: the write connection one write at
+//! a time, a pool of read-only connections for reads, both off the async workers.
 //!
 //! What it guarantees, also when several processes write the same file:
 //! - **The revision CAS is the `UPDATE`'s own `WHERE id = ? AND revision = ?`**, run inside a
@@ -15,8 +16,8 @@
 //!   processes never get the same `<project>-<n>`.
 //! - **An unreadable, corrupt, foreign or newer-schema file is refused** with an error naming
 //!   the path, before any write connection touches it; it is never replaced.
-//! - **No SQLite call runs on an async worker thread**: writes go to one writer thread over a
-//!   channel, reads to a pool of read-only connections through `spawn_blocking`.
+//! - **No SQLite call stalls an async worker**: writes take the one write connection, reads one
+//!   of a pool of read-only connections, each in a blocking section (`threads`).
 //!
 //! # Durability: `synchronous=FULL`
 //!
@@ -95,7 +96,7 @@ impl SqliteStore {
             .map(|_| schema::open_reader(&path))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(SqliteStore {
-            writer: Writer::spawn(conn, Arc::clone(&path))?,
+            writer: Writer::new(conn, Arc::clone(&path)),
             readers: Readers::new(readers, Arc::clone(&path)),
             path,
             committed: Notify::new(),
@@ -107,8 +108,8 @@ impl SqliteStore {
         &self.path
     }
 
-    /// Waits for running reads, then closes every connection on the writer thread (the last
-    /// close checkpoints the WAL into the main file). Dropping the store without `close` also
+    /// Waits for running reads and writes, then closes every connection (the last close
+    /// checkpoints the WAL into the main file). Dropping the store without `close` also
     /// releases everything, without waiting.
     pub async fn close(self) -> Result<(), StoreError> {
         let readers = self.readers.take_all().await;
@@ -150,8 +151,10 @@ impl SqliteStore {
 
 impl Drop for SqliteStore {
     fn drop(&mut self) {
-        // Closing happens on the writer thread, never on the (possibly async) dropping thread.
-        self.writer.retire(self.readers.take_idle());
+        // Closing may checkpoint (disk I/O): never on the (possibly async) dropping thread.
+        let mut conns = self.readers.take_idle();
+        conns.extend(self.writer.take());
+        threads::close_in_background(conns);
     }
 }
 

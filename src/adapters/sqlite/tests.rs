@@ -392,6 +392,36 @@ async fn two_handles_on_one_file() {
     );
 }
 
+/// A caller that gives up on a write (a timeout, a dropped request) does not undo it: once
+/// started, the write runs to completion and is acknowledged to nobody, but it stands.
+#[tokio::test]
+async fn a_write_stands_when_its_caller_gives_up() {
+    let (store, _dir) = temp_store().await;
+    let id = store
+        .create(new_session("p", None))
+        .await
+        .unwrap()
+        .record
+        .id;
+    // A zero timeout polls the commit once (which starts it) and then drops it.
+    let gave_up = tokio::time::timeout(Duration::ZERO, store.commit(activity_write(&id, 1, t0())));
+    if let Ok(done) = gave_up.await {
+        done.unwrap();
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let revision = store.load(&id).await.unwrap().unwrap().revision;
+        if revision == 2 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the write never landed"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// A WAL still holding commits but without its `-shm` index (a copy taken while the store was
 /// open): the read-only probe recovers it rather than refusing the file.
 #[tokio::test]

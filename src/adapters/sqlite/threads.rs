@@ -1,18 +1,25 @@
-//! Where SQLite calls run: one dedicated writer thread that owns the write connection, and a
-//! small pool of read-only connections used from `spawn_blocking`.
+//! Where SQLite calls run: the write connection behind a mutex and a small pool of read-only
+//! connections, both used only from threads that may block.
 //!
 //! SQLite calls block (on disk I/O, on `fsync`, on another process's write lock for up to the
-//! busy timeout), so none of them may run on a tokio worker thread. Writes are funnelled into
-//! one thread, which also means one process never contends with itself for the write lock.
+//! busy timeout), so none of them may stall a tokio worker. [`off_the_runtime`] runs them in
+//! place on a multi-thread runtime (`block_in_place`: tokio hands the worker's other tasks to
+//! another thread meanwhile), on the blocking pool on a current-thread runtime, and directly
+//! outside any runtime. Running in place keeps thread hand-offs off the write path: each
+//! hand-off is a wake-up of a parked thread, and `benches/store_write.rs` measured two of them
+//! per write (to a writer thread and back) costing as much as the write itself.
+//!
+//! Writes take the one write connection's mutex, so one process never contends with itself
+//! for SQLite's write lock.
 
 use std::ops::{Deref, DerefMut};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::Connection;
-use tokio::sync::{Semaphore, oneshot};
+use tokio::runtime::{Handle, RuntimeFlavor};
+use tokio::sync::Semaphore;
 
 use crate::ports::StoreError;
 
@@ -55,103 +62,99 @@ pub(super) fn backend(path: &Path, op: &str, e: impl std::fmt::Display) -> Store
     StoreError::Backend(format!("sqlite store {}: {op}: {e}", path.display()))
 }
 
-type Job = Box<dyn FnOnce(&mut Connection) + Send>;
-
-enum Request {
-    Run(Job),
-    /// Drops the readers, closes the write connection (the last one closed checkpoints the
-    /// WAL into the main file) and stops the thread.
-    Close {
-        readers: Vec<Connection>,
-        reply: oneshot::Sender<Result<(), StoreError>>,
-    },
-    /// Connections to close on this thread rather than on the dropping (maybe async) one.
-    Retire(Vec<Connection>),
+/// Runs blocking `f` where blocking is allowed; `Err` only when `f` panicked (or the runtime
+/// shut down under it). Either way `f` runs to completion once started, also when the caller's
+/// future is dropped: a write that began stands.
+async fn off_the_runtime<T, F>(f: F) -> Result<T, String>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    let caught = |f: F| catch_unwind(AssertUnwindSafe(f)).map_err(|_| "it panicked".to_owned());
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(RuntimeFlavor::CurrentThread) => tokio::task::spawn_blocking(move || caught(f))
+            .await
+            .map_err(|e| e.to_string())?,
+        Ok(_) => tokio::task::block_in_place(move || caught(f)),
+        Err(_) => caught(f),
+    }
 }
 
-/// The handle of the writer thread.
+/// The write connection; `None` once closed.
 pub(super) struct Writer {
-    requests: mpsc::Sender<Request>,
+    conn: Arc<Mutex<Option<Connection>>>,
     path: Arc<PathBuf>,
 }
 
 impl Writer {
-    /// Moves `conn` into a new writer thread.
-    pub(super) fn spawn(conn: Connection, path: Arc<PathBuf>) -> Result<Writer, StoreError> {
-        let (requests, inbox) = mpsc::channel::<Request>();
-        std::thread::Builder::new()
-            .name("ao-sqlite-writer".to_owned())
-            .spawn(move || serve(conn, inbox))
-            .map_err(|e| backend(&path, "start the writer thread", e))?;
-        Ok(Writer { requests, path })
+    pub(super) fn new(conn: Connection, path: Arc<PathBuf>) -> Writer {
+        Writer {
+            conn: Arc::new(Mutex::new(Some(conn))),
+            path,
+        }
     }
 
-    /// Runs `f` on the writer thread and waits (asynchronously) for its result.
+    /// Runs `f` on the write connection, one write at a time.
     pub(super) async fn run<T, F>(&self, op: &'static str, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, Fail> + Send + 'static,
     {
-        let (reply, result) = oneshot::channel();
+        let conn = Arc::clone(&self.conn);
         let path = Arc::clone(&self.path);
-        let job: Job = Box::new(move |conn| {
-            // The caller may have gone away (a cancelled future); the write stands either way.
-            let _ = reply.send(f(conn).map_err(|e| e.into_store(&path, op)));
-        });
-        self.requests
-            .send(Request::Run(job))
-            .map_err(|_| backend(&self.path, op, "the writer thread has stopped"))?;
-        result.await.map_err(|_| {
-            backend(
-                &self.path,
-                op,
-                "the writer thread failed during the operation",
-            )
-        })?
+        off_the_runtime(move || {
+            let mut guard = locked(&conn);
+            let conn = guard
+                .as_mut()
+                .ok_or_else(|| backend(&path, op, "the store is closed"))?;
+            // A panicking `f` drops its open transaction, which rolls back.
+            f(conn).map_err(|e| e.into_store(&path, op))
+        })
+        .await
+        .map_err(|e| backend(&self.path, op, e))?
     }
 
+    /// Closes `readers`, then the write connection (the last one closed checkpoints the WAL
+    /// into the main file).
     pub(super) async fn close(&self, readers: Vec<Connection>) -> Result<(), StoreError> {
-        let (reply, result) = oneshot::channel();
-        self.requests
-            .send(Request::Close { readers, reply })
-            .map_err(|_| backend(&self.path, "close", "the writer thread has stopped"))?;
-        result.await.map_err(|_| {
-            backend(
-                &self.path,
-                "close",
-                "the writer thread failed while closing",
-            )
-        })?
+        let conn = Arc::clone(&self.conn);
+        off_the_runtime(move || {
+            drop(readers);
+            match locked(&conn).take() {
+                Some(conn) => conn.close().map_err(|(_, e)| e.to_string()),
+                None => Ok(()),
+            }
+        })
+        .await
+        .and_then(|closed| closed)
+        .map_err(|e| backend(&self.path, "close", e))
     }
 
-    /// Hands connections to the writer thread to be closed there (best effort: if the thread
-    /// is gone, they are dropped here).
-    pub(super) fn retire(&self, conns: Vec<Connection>) {
-        let _ = self.requests.send(Request::Retire(conns));
+    /// Takes the write connection out, if still open (for `Drop`).
+    pub(super) fn take(&self) -> Option<Connection> {
+        locked(&self.conn).take()
     }
 }
 
-fn serve(conn: Connection, inbox: mpsc::Receiver<Request>) {
-    let mut conn = conn;
-    while let Ok(request) = inbox.recv() {
-        match request {
-            Request::Run(job) => {
-                // A panicking job drops its reply (the caller sees an error) and any open
-                // transaction (which rolls back); the thread keeps serving.
-                let _ = catch_unwind(AssertUnwindSafe(|| job(&mut conn)));
-            }
-            Request::Retire(conns) => drop(conns),
-            Request::Close { readers, reply } => {
-                drop(readers);
-                let result = conn.close().map_err(|(_, e)| e);
-                let _ = reply.send(result.map_err(|e| StoreError::Backend(e.to_string())));
-                return;
-            }
-        }
+/// A panic while the lock was held cannot leave the connection half-changed (SQLite rolls the
+/// open transaction back), so a poisoned lock is still good.
+fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Closes connections without blocking an async worker: on the blocking pool when inside a
+/// runtime, else right here.
+pub(super) fn close_in_background(conns: Vec<Connection>) {
+    if conns.is_empty() {
+        return;
+    }
+    match Handle::try_current() {
+        Ok(handle) => drop(handle.spawn_blocking(move || drop(conns))),
+        Err(_) => drop(conns),
     }
 }
 
-/// A fixed set of read-only connections, each used by one blocking task at a time.
+/// A fixed set of read-only connections, each used by one blocking call at a time.
 pub(super) struct Readers {
     idle: Mutex<Vec<Connection>>,
     permits: Arc<Semaphore>,
@@ -170,12 +173,7 @@ impl Readers {
         })
     }
 
-    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
-        // The vector is only pushed to and popped from; a panic cannot leave it half-changed.
-        self.idle.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Runs `f` with a reader connection on a blocking thread.
+    /// Runs `f` with a reader connection.
     pub(super) async fn run<T, F>(self: &Arc<Self>, op: &'static str, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
@@ -186,9 +184,9 @@ impl Readers {
             .await
             .map_err(|_| backend(&self.path, op, "the reader pool is closed"))?;
         let pool = Arc::clone(self);
-        tokio::task::spawn_blocking(move || {
+        off_the_runtime(move || {
             let _permit = permit;
-            let conn = pool.idle().pop();
+            let conn = locked(&pool.idle).pop();
             let Some(conn) = conn else {
                 return Err(backend(&pool.path, op, "no idle reader connection"));
             };
@@ -199,7 +197,7 @@ impl Readers {
             f(&mut lease).map_err(|e| e.into_store(&pool.path, op))
         })
         .await
-        .map_err(|e| backend(&self.path, op, format!("reader task failed: {e}")))?
+        .map_err(|e| backend(&self.path, op, format!("reader failed: {e}")))?
     }
 
     /// Waits until no reader is in use and takes them all out of the pool.
@@ -209,13 +207,13 @@ impl Readers {
             all.forget();
         }
         self.permits.close();
-        std::mem::take(&mut *self.idle())
+        std::mem::take(&mut *locked(&self.idle))
     }
 
     /// Takes the idle connections out without waiting (for `Drop`).
     pub(super) fn take_idle(&self) -> Vec<Connection> {
         self.permits.close();
-        std::mem::take(&mut *self.idle())
+        std::mem::take(&mut *locked(&self.idle))
     }
 }
 
@@ -245,7 +243,7 @@ impl DerefMut for Lease<'_> {
 impl Drop for Lease<'_> {
     fn drop(&mut self) {
         if let Some(conn) = self.conn.take() {
-            self.pool.idle().push(conn);
+            locked(&self.pool.idle).push(conn);
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Write transactions; each runs on the writer thread as one `BEGIN IMMEDIATE` transaction,
+//! Write transactions; each runs on the write connection as one `BEGIN IMMEDIATE` transaction,
 //! so it holds the database's write lock (across processes) from its first read to its commit,
 //! and an error anywhere rolls all of it back (the `Transaction` is dropped uncommitted).
 
