@@ -122,18 +122,15 @@ fn raw_connection(path: &Path, sync: &str) -> rusqlite::Connection {
 
 /// `BEGIN IMMEDIATE; UPDATE one row; COMMIT`.
 fn raw_transaction(conn: &mut rusqlite::Connection, at: i64) {
-    let tx = conn
-        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-        .expect("begin");
-    tx.prepare_cached("UPDATE t SET revision = revision + 1, updated_at = ?1 WHERE id = 'proj-1'")
-        .expect("prepare")
-        .execute([at])
-        .expect("update");
-    tx.commit().expect("commit");
+    raw_write(conn, at, false);
 }
 
 /// [`raw_transaction`] plus a change-log-sized row in the `log` table.
 fn raw_logged_transaction(conn: &mut rusqlite::Connection, at: i64) {
+    raw_write(conn, at, true);
+}
+
+fn raw_write(conn: &mut rusqlite::Connection, at: i64, log_row: bool) {
     let tx = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .expect("begin");
@@ -141,10 +138,12 @@ fn raw_logged_transaction(conn: &mut rusqlite::Connection, at: i64) {
         .expect("prepare")
         .execute([at])
         .expect("update");
-    tx.prepare_cached("INSERT INTO log (id, payload, at) VALUES ('proj-1', ?1, ?2)")
-        .expect("prepare")
-        .execute(rusqlite::params![*LOG_PAYLOAD, at])
-        .expect("insert");
+    if log_row {
+        tx.prepare_cached("INSERT INTO log (id, payload, at) VALUES ('proj-1', ?1, ?2)")
+            .expect("prepare")
+            .execute(rusqlite::params![*LOG_PAYLOAD, at])
+            .expect("insert");
+    }
     tx.commit().expect("commit");
 }
 
@@ -225,14 +224,20 @@ fn tick(clock: &AtomicI64) -> i64 {
     clock.fetch_add(1, Ordering::Relaxed) + 1
 }
 
-/// Store writes: [`BATCH`] loads + commits per task on a runtime worker.
-fn store_bench<'a>(dir: &Path, rt: &'a Runtime, clock: Arc<AtomicI64>) -> Bench<'a> {
-    let store = Arc::new(SqliteStore::open(dir.join("store.db")).expect("open the store"));
+/// A new store at `path` holding one session.
+fn store_with_session(path: &Path, rt: &Runtime) -> (Arc<SqliteStore>, SessionId) {
+    let store = Arc::new(SqliteStore::open(path).expect("open the store"));
     let id = rt
         .block_on(store.create(new_session()))
         .expect("create the session")
         .record
         .id;
+    (store, id)
+}
+
+/// Store writes: [`BATCH`] loads + commits per task on a runtime worker.
+fn store_bench<'a>(dir: &Path, rt: &'a Runtime, clock: Arc<AtomicI64>) -> Bench<'a> {
+    let (store, id) = store_with_session(&dir.join("store.db"), rt);
     Bench::new("SqliteStore load + commit", move || {
         let (store, id, clock) = (store.clone(), id.clone(), clock.clone());
         rt.block_on(rt.spawn(async move {
@@ -249,19 +254,14 @@ fn store_bench<'a>(dir: &Path, rt: &'a Runtime, clock: Arc<AtomicI64>) -> Bench<
 /// `SqliteStore` in `dir`: load, pure decide, compare-and-swap commit with the change-log row.
 /// [`BATCH`] of them per task on a runtime worker.
 fn lcm_observation_bench<'a>(dir: &Path, rt: &'a Runtime, clock: Arc<AtomicI64>) -> Bench<'a> {
-    let store = Arc::new(SqliteStore::open(dir.join("lcm.db")).expect("open the LCM store"));
+    let (store, id) = store_with_session(&dir.join("lcm.db"), rt);
     let lcm = Arc::new(Lcm::new(
         store.clone(),
-        store.clone(),
+        store,
         Arc::new(SystemClock),
         ReactionPolicies::default(),
         Arc::new(Wakeups::default()),
     ));
-    let id = rt
-        .block_on(store.create(new_session()))
-        .expect("create the session")
-        .record
-        .id;
     Bench::new("LCM apply_activity_signal (durable)", move || {
         let (lcm, id, clock) = (lcm.clone(), id.clone(), clock.clone());
         rt.block_on(rt.spawn(async move {
