@@ -153,7 +153,7 @@ impl Drop for SqliteStore {
     fn drop(&mut self) {
         // Closing may checkpoint (disk I/O): never on the (possibly async) dropping thread.
         let mut conns = self.readers.take_idle();
-        conns.extend(self.writer.take());
+        conns.extend(self.writer.take_idle());
         threads::close_in_background(conns);
     }
 }

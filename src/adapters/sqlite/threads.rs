@@ -15,7 +15,7 @@
 use std::ops::{Deref, DerefMut};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
 use rusqlite::Connection;
 use tokio::runtime::{Handle, RuntimeFlavor};
@@ -130,9 +130,15 @@ impl Writer {
         .map_err(|e| backend(&self.path, "close", e))
     }
 
-    /// Takes the write connection out, if still open (for `Drop`).
-    pub(super) fn take(&self) -> Option<Connection> {
-        locked(&self.conn).take()
+    /// Takes the write connection out without waiting (for `Drop`). While a write still runs
+    /// (one whose caller gave up), it is left in place: that write's thread holds the last
+    /// reference and closes it there.
+    pub(super) fn take_idle(&self) -> Option<Connection> {
+        match self.conn.try_lock() {
+            Ok(mut conn) => conn.take(),
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner().take(),
+            Err(TryLockError::WouldBlock) => None,
+        }
     }
 }
 
