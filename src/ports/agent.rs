@@ -119,30 +119,43 @@ pub trait AgentHarness: Send + Sync {
     }
 
     /// Writes or merges the agent's hook configuration into the worktree; idempotent and
-    /// preserving user entries.
-    async fn install_hooks(&self, worktree: &Path) -> Result<HookInstall, AgentError>;
+    /// preserving user entries. By default the harness has no files to install.
+    async fn install_hooks(&self, _worktree: &Path) -> Result<HookInstall, AgentError> {
+        Ok(HookInstall::default())
+    }
 
-    /// One-time preparation before launch (e.g. Claude Code's folder trust).
-    async fn pre_launch(&self, worktree: &Path) -> Result<(), AgentError>;
+    /// One-time preparation before launch (e.g. Claude Code's folder trust); none by default.
+    async fn pre_launch(&self, _worktree: &Path) -> Result<(), AgentError> {
+        Ok(())
+    }
 
     /// A conversation id known before launch, if the harness assigns one.
-    fn initial_agent_session_id(&self, session: &SessionId) -> Option<String>;
+    fn initial_agent_session_id(&self, _session: &SessionId) -> Option<String> {
+        None
+    }
 
     /// Emits hook callbacks (enables `no_signal` and the busy wait before deliveries).
     fn hook_capable(&self) -> bool;
 
     /// Reports both prompt submission and permission dialogs (enables send confirmation).
-    fn confirm_capable(&self) -> bool;
+    fn confirm_capable(&self) -> bool {
+        false
+    }
 
-    /// The activity a hook event means, from the event and its JSON payload.
+    /// The activity a hook event means, from the event and its JSON payload; nothing for a
+    /// harness without hooks.
     fn derive_activity(
         &self,
-        event: HookEvent,
-        payload: &serde_json::Value,
-    ) -> Option<ActivityState>;
+        _event: HookEvent,
+        _payload: &serde_json::Value,
+    ) -> Option<ActivityState> {
+        None
+    }
 
     /// The activity pane text means, for harnesses with a terminal heuristic.
-    fn terminal_activity(&self, output: &str) -> Option<ActivityState>;
+    fn terminal_activity(&self, _output: &str) -> Option<ActivityState> {
+        None
+    }
 
     /// Whether `terminal_activity` says anything (the terminal observer then repairs a stale
     /// `active` or `blocked` from pane text).

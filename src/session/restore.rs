@@ -104,7 +104,7 @@ impl SessionManager {
         }
 
         // 5. Hooks and pre-launch (idempotent).
-        self.prepare_worktree_for_restore(&project, harness.as_ref(), &info)
+        self.prepare_agent(harness.as_ref(), &info, vec![])
             .await
             .map_err(|(step, message)| SmError::StepFailed {
                 id: id.clone(),
@@ -159,29 +159,6 @@ impl SessionManager {
             });
         }
         self.get(id).await
-    }
-
-    /// Setup for restore: only hooks and pre-launch (the project's files are already there).
-    async fn prepare_worktree_for_restore(
-        &self,
-        _project: &crate::domain::Project,
-        harness: &dyn crate::ports::AgentHarness,
-        info: &crate::ports::WorkspaceInfo,
-    ) -> Result<(), (Step, String)> {
-        let hooks = harness
-            .install_hooks(&info.path)
-            .await
-            .map_err(|e| (Step::Hooks, e.to_string()))?;
-        if !hooks.exclude.is_empty() {
-            self.workspace
-                .add_exclude(info, &hooks.exclude)
-                .await
-                .map_err(|e| (Step::Hooks, e.to_string()))?;
-        }
-        harness
-            .pre_launch(&info.path)
-            .await
-            .map_err(|e| (Step::Hooks, e.to_string()))
     }
 
     /// `OnSpawnInitiated(revert)` to the pre-restore record, best effort.

@@ -274,11 +274,22 @@ impl SessionManager {
         harness: &dyn AgentHarness,
         info: &WorkspaceInfo,
     ) -> Result<(), (Step, String)> {
-        let mut exclude = self
+        let exclude = self
             .setup
             .prepare(info, &project.settings)
             .await
             .map_err(|e| (Step::Setup, e.to_string()))?;
+        self.prepare_agent(harness, info, exclude).await
+    }
+
+    /// The harness's hooks (their paths added to `exclude`, which is then written to the
+    /// worktree's exclude file) and its pre-launch preparation; spawn and restore both run it.
+    pub(super) async fn prepare_agent(
+        &self,
+        harness: &dyn AgentHarness,
+        info: &WorkspaceInfo,
+        mut exclude: Vec<String>,
+    ) -> Result<(), (Step, String)> {
         let hooks = harness
             .install_hooks(&info.path)
             .await

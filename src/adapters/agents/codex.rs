@@ -8,16 +8,15 @@
 //! heuristic sees the idle composer again; it is hook-capable but not confirm-capable.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use async_trait::async_trait;
 use serde_json::Value;
 
 use super::{AgentOptions, BinaryResolver, BinarySearch, HookProgram};
-use crate::domain::{ActivityState, HookEvent, SessionId};
+use crate::domain::{ActivityState, HookEvent};
 use crate::ports::{
-    AgentError, AgentHarness, HookInstall, LaunchConfig, PermissionMode, PromptDelivery,
-    RestoreConfig,
+    AgentError, AgentHarness, LaunchConfig, PermissionMode, PromptDelivery, RestoreConfig,
 };
 
 /// The harness name (the record's `agent`).
@@ -326,18 +325,6 @@ impl AgentHarness for CodexHarness {
         PromptDelivery::InCommand
     }
 
-    async fn install_hooks(&self, _worktree: &Path) -> Result<HookInstall, AgentError> {
-        Ok(HookInstall::default())
-    }
-
-    async fn pre_launch(&self, _worktree: &Path) -> Result<(), AgentError> {
-        Ok(())
-    }
-
-    fn initial_agent_session_id(&self, _session: &SessionId) -> Option<String> {
-        None
-    }
-
     fn hook_capable(&self) -> bool {
         true
     }
@@ -362,9 +349,13 @@ impl AgentHarness for CodexHarness {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use serde_json::json;
 
     use super::*;
+    use crate::domain::SessionId;
+    use crate::ports::HookInstall;
 
     fn harness(options: AgentOptions) -> CodexHarness {
         CodexHarness::new(CodexConfig {

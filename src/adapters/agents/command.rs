@@ -6,15 +6,12 @@
 //! by the terminal observer.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use async_trait::async_trait;
 
 use super::find_executable;
-use crate::domain::{ActivityState, HookEvent, SessionId};
-use crate::ports::{
-    AgentError, AgentHarness, HookInstall, LaunchConfig, PromptDelivery, RestoreConfig,
-};
+use crate::ports::{AgentError, AgentHarness, LaunchConfig, PromptDelivery, RestoreConfig};
 
 /// How a command harness receives its initial prompt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -145,36 +142,8 @@ impl AgentHarness for CommandHarness {
         self.config.ready_patterns.clone()
     }
 
-    async fn install_hooks(&self, _worktree: &Path) -> Result<HookInstall, AgentError> {
-        Ok(HookInstall::default())
-    }
-
-    async fn pre_launch(&self, _worktree: &Path) -> Result<(), AgentError> {
-        Ok(())
-    }
-
-    fn initial_agent_session_id(&self, _session: &SessionId) -> Option<String> {
-        None
-    }
-
     fn hook_capable(&self) -> bool {
         false
-    }
-
-    fn confirm_capable(&self) -> bool {
-        false
-    }
-
-    fn derive_activity(
-        &self,
-        _event: HookEvent,
-        _payload: &serde_json::Value,
-    ) -> Option<ActivityState> {
-        None
-    }
-
-    fn terminal_activity(&self, _output: &str) -> Option<ActivityState> {
-        None
     }
 }
 
