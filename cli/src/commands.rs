@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ao_proto::{
-    CleanupRequest, EventsRequest, KillRequest, ListRequest, ProjectAddRequest, SendRequest,
-    SessionView, SpawnRequest, TailRequest, WaitRequest,
+    CleanupRequest, EventsRequest, KillReply, KillRequest, ListRequest, ProjectAddRequest,
+    SendRequest, SessionView, SpawnRequest, TailRequest, WaitRequest,
 };
 
 use crate::client::{self, CliError, Daemon, Result, ctx, exit};
@@ -127,33 +127,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 render::json(&reply);
                 return Ok(exit::OK);
             }
-            match (
-                &reply.preserved_ref,
-                reply.workspace_freed,
-                &reply.workspace_error,
-            ) {
-                (Some(reference), true, _) => println!(
-                    "killed {}; uncommitted work saved in {reference}; worktree removed",
-                    reply.id
-                ),
-                (None, true, _) => println!("killed {}; worktree removed", reply.id),
-                (_, false, Some(why)) => {
-                    println!(
-                        "killed {}; worktree kept at {}: {}",
-                        reply.id,
-                        reply.workspace_path.as_deref().unwrap_or("(unknown path)"),
-                        why.message
-                    );
-                    if matches!(why.kind.as_str(), "Dirty" | "StillRegistered") {
-                        println!(
-                            "  `aoctl kill {} --preserve` stashes tracked and untracked changes into \
-                             refs/ao/preserved/{} and removes it (ignored files are not preserved)",
-                            reply.id, reply.id
-                        );
-                    }
-                }
-                (_, false, None) => println!("{} was not found; nothing to do", reply.id),
-            }
+            print_kill(&reply);
             Ok(exit::OK)
         }
         Command::Send {
@@ -247,18 +221,22 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 render::json(&reply);
                 return Ok(exit::OK);
             }
-            let verb = if dry_run { "would clean" } else { "cleaned" };
+            let verb = if dry_run {
+                "would move to trash"
+            } else {
+                "moved to trash"
+            };
             let mut rows: Vec<Vec<String>> = reply
                 .cleaned
                 .iter()
                 .map(|id| {
-                    let saved = reply
-                        .preserved
+                    let detail = reply
+                        .retired
                         .iter()
-                        .find(|(p, _)| p == id)
-                        .map(|(_, r)| format!("work saved in {r}"))
+                        .find(|r| &r.id == id)
+                        .map(retired_detail)
                         .unwrap_or_default();
-                    vec![id.clone(), verb.to_owned(), saved]
+                    vec![id.clone(), verb.to_owned(), detail]
                 })
                 .collect();
             rows.extend(
@@ -274,6 +252,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             }
             Ok(exit::OK)
         }
+        Command::Trash { command } => crate::trash::run(&global, command).await,
         Command::Attach { id } => {
             let daemon = client::connect(&global).await?;
             let reply = daemon.client.attach(ctx(QUICK), id).await??;
@@ -324,6 +303,71 @@ pub async fn run(cli: Cli) -> Result<u8> {
 
 /// A spawn whose call timed out is retried once with the same request id: the daemon returns
 /// the session the first call made, never a second one.
+/// What a kill did, in sentences: where the worktree went and what keeps the work.
+fn print_kill(reply: &KillReply) {
+    let id = &reply.id;
+    match (
+        &reply.trash_path,
+        reply.workspace_freed,
+        &reply.workspace_error,
+    ) {
+        (Some(trash), true, _) => {
+            println!("killed {id}; worktree moved to the trash: {trash}");
+            println!(
+                "  `aoctl trash restore {id}` puts it back; `aoctl restore {id}` relaunches the agent there"
+            );
+        }
+        (None, true, _) => println!("killed {id}; its worktree was already gone"),
+        (_, false, Some(why)) => {
+            println!(
+                "killed {id}; worktree kept at {}: {}",
+                reply.workspace_path.as_deref().unwrap_or("(unknown path)"),
+                why.message
+            );
+            if why.kind == "Dirty" {
+                println!(
+                    "  `aoctl kill {id} --preserve` stashes tracked and untracked changes into \
+                     refs/ao/preserved/{id} and moves the worktree to the trash"
+                );
+            }
+        }
+        (_, false, None) => println!("{id} was not found; nothing to do"),
+    }
+    if let Some(reference) = &reply.preserved_ref {
+        println!("  uncommitted work saved in {reference}");
+    }
+    if let Some(reference) = &reply.detached_ref {
+        println!("  commits on its detached HEAD kept in {reference}");
+    }
+    if !reply.nested_repos.is_empty() {
+        println!(
+            "  nested repositories (not in the preserved ref; their files are in the trash): {}",
+            reply.nested_repos.join(", ")
+        );
+    }
+    for leftover in &reply.leftovers {
+        println!("  note: {leftover}");
+    }
+}
+
+/// The DETAIL cell of a cleaned session: where its worktree went and what keeps its work.
+fn retired_detail(retired: &ao_proto::RetiredView) -> String {
+    let mut parts = vec![];
+    if let Some(path) = &retired.trash_path {
+        parts.push(path.clone());
+    }
+    if let Some(reference) = &retired.preserved_ref {
+        parts.push(format!("work saved in {reference}"));
+    }
+    if let Some(reference) = &retired.detached_ref {
+        parts.push(format!("commits kept in {reference}"));
+    }
+    if !retired.nested_repos.is_empty() {
+        parts.push(format!("nested repos: {}", retired.nested_repos.join(",")));
+    }
+    parts.join("; ")
+}
+
 async fn spawn_with_retry(daemon: &Daemon, request: SpawnRequest) -> Result<SessionView> {
     match daemon.client.spawn(ctx(SLOW), request.clone()).await {
         Err(tarpc::client::RpcError::DeadlineExceeded) => {

@@ -6,6 +6,7 @@ mod client;
 mod commands;
 mod hook;
 mod render;
+mod trash;
 
 use std::io;
 use std::path::PathBuf;
@@ -135,10 +136,10 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Stop a session's agent and remove its worktree (a dirty worktree is kept).
+    /// Stop a session's agent and move its worktree to the trash (a dirty worktree stays).
     Kill {
         id: String,
-        /// Stash uncommitted work into refs/ao/preserved/<id>, then remove the worktree.
+        /// Stash uncommitted work into refs/ao/preserved/<id>, then move the worktree to the trash.
         #[arg(long)]
         preserve: bool,
         #[arg(long)]
@@ -174,18 +175,23 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Remove the worktrees of ended sessions (dirty ones are kept unless --preserve).
+    /// Move the worktrees of ended sessions to the trash (dirty ones stay unless --preserve).
     Cleanup {
         #[arg(short, long)]
         project: Option<String>,
-        /// Show what would be removed; remove nothing.
+        /// Show what would be moved; move nothing.
         #[arg(long)]
         dry_run: bool,
-        /// Stash uncommitted work into refs/ao/preserved/<id> before removing.
+        /// Stash uncommitted work into refs/ao/preserved/<id> before moving.
         #[arg(long)]
         preserve: bool,
         #[arg(long)]
         json: bool,
+    },
+    /// The worktrees of ended sessions: list, restore, empty.
+    Trash {
+        #[command(subcommand)]
+        command: TrashCommand,
     },
     /// Attach your terminal to a session's tmux session.
     Attach { id: String },
@@ -276,6 +282,31 @@ pub enum ProjectCommand {
     /// Unregister a project (refused while it has live sessions).
     #[command(alias = "remove")]
     Rm { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TrashCommand {
+    /// List the trash, oldest first.
+    #[command(alias = "list")]
+    Ls {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Move an entry back to its original path, as a registered worktree on its branch.
+    Restore {
+        /// An entry id, or a session id for its newest entry.
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete trash entries (all of them, or those older than --older-than).
+    Empty {
+        /// Only entries trashed longer ago than this (e.g. 3d, 12h).
+        #[arg(long)]
+        older_than: Option<humantime::Duration>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -367,6 +367,7 @@ impl App {
             self.config.scm_poll_interval,
         ));
         loops.spawn(scm.run(cancel.clone()));
+        loops.spawn(self.clone().sweep_trash(cancel.clone()));
         let app = self.clone();
         let cancel = cancel.clone();
         loops.spawn(async move {
@@ -384,5 +385,29 @@ impl App {
             }
         });
         loops
+    }
+
+    /// Empties trash entries older than `trash_ttl`, at start and then every quarter of the TTL
+    /// (between a second and an hour).
+    async fn sweep_trash(self: Arc<Self>, cancel: CancellationToken) {
+        let ttl = self.config.trash_ttl;
+        let every = (ttl / 4).clamp(Duration::from_secs(1), Duration::from_secs(3600));
+        loop {
+            match self.sm.trash_empty(Some(ttl)).await {
+                Ok(emptied) => {
+                    for entry in &emptied.removed {
+                        info!(entry = %entry.id, "emptied a trash entry past its time to live");
+                    }
+                    for (entry, why) in &emptied.failed {
+                        warn!(entry = %entry.id, reason = %why, "a trash entry past its time to live was kept");
+                    }
+                }
+                Err(e) => warn!(error = %e, "emptying the trash failed"),
+            }
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = tokio::time::sleep(every) => {}
+            }
+        }
     }
 }

@@ -18,6 +18,9 @@ use ao::ports::PermissionMode;
 use clap::Parser;
 use serde::Deserialize;
 
+/// How long a retired worktree stays in the trash by default.
+pub const TRASH_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+
 /// The ao daemon: supervises agent sessions and serves `aoctl` on a Unix socket.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "aod", version)]
@@ -87,6 +90,8 @@ pub struct WorkspaceSection {
     /// Where worktrees live (default `<data dir>/worktrees`).
     pub root: Option<PathBuf>,
     pub post_create_timeout: Option<HumanDuration>,
+    /// How long a retired worktree stays in the trash (default 7 days).
+    pub trash_ttl: Option<HumanDuration>,
 }
 
 /// `[agents.<name>]`: a configured `command` harness.
@@ -393,6 +398,7 @@ pub struct Config {
     pub aoctl_path: Option<PathBuf>,
     pub worktree_root: PathBuf,
     pub post_create_timeout: Duration,
+    pub trash_ttl: Duration,
     pub reaper_tick: Duration,
     pub observer_tick: Duration,
     pub change_log_retention: Duration,
@@ -614,6 +620,10 @@ pub fn resolve(flags: Flags) -> Result<Config> {
     if scm_poll_interval.is_zero() {
         bail!("scm.poll_interval must be positive");
     }
+    let trash_ttl = file.workspace.trash_ttl.map_or(TRASH_TTL, |d| d.0);
+    if trash_ttl.is_zero() {
+        bail!("workspace.trash_ttl must be positive (the trash is emptied after it)");
+    }
     Ok(Config {
         scm_poll_interval,
         github: github_options(&file.scm.github)?,
@@ -627,6 +637,7 @@ pub fn resolve(flags: Flags) -> Result<Config> {
             .workspace
             .post_create_timeout
             .map_or(ao::adapters::setup::POST_CREATE_TIMEOUT, |d| d.0),
+        trash_ttl,
         reaper_tick: tick(&file.reaper, ao::reaper::REAPER_TICK, "reaper")?,
         observer_tick: tick(&file.observer, ao::observer::OBSERVER_TICK, "observer")?,
         change_log_retention: file
@@ -770,6 +781,10 @@ min_priority = "urgent"
         assert_eq!(config.github, GitHubOptions::default());
         assert_eq!(config.scm_poll_interval, Duration::from_secs(30));
         assert!(config.sinks.is_empty());
+        assert_eq!(config.trash_ttl, TRASH_TTL);
+        std::fs::write(&path, "[workspace]\ntrash_ttl = \"2d\"").unwrap();
+        let config = resolve(flags(&path)).unwrap();
+        assert_eq!(config.trash_ttl, Duration::from_secs(2 * 24 * 3600));
     }
 
     #[test]
@@ -778,6 +793,10 @@ min_priority = "urgent"
         let path = dir.path().join("config.toml");
         for (text, needle) in [
             ("[reaper]\ntick = \"soon\"", "invalid duration"),
+            (
+                "[workspace]\ntrash_ttl = \"0s\"",
+                "trash_ttl must be positive",
+            ),
             ("[reactions.nope]\nretries = 1", "unknown reaction"),
             (
                 "[reactions.agent-stuck]\naction = \"send-to-agent\"",

@@ -1,10 +1,15 @@
 //! Conversions at the edge: domain types to wire types, and errors to the stable `WireError`.
 
-use ao::domain::{ActivityState, ChangeEvent, PrState, Project, ScmFacts, Session, meta};
+use ao::domain::{
+    ActivityState, ChangeEvent, PrState, Project, ScmFacts, Session, SessionId, meta,
+};
 use ao::lifecycle::LcmError;
-use ao::ports::{StoreError, WorkspaceError};
+use ao::ports::{Retired, StoreError, TrashEntry, TrashState, WorkspaceError};
 use ao::session::{HookError, SendRefusal, SmError};
-use ao_proto::{ErrorCode, EventView, PrView, ProjectView, ScmView, SessionView, WireError};
+use ao_proto::{
+    ErrorCode, EventView, PrView, ProjectView, RetiredView, ScmView, SessionView, TrashEntryView,
+    WireError,
+};
 
 pub fn session_view(session: &Session, scm: Option<&ScmFacts>) -> SessionView {
     let r = &session.record;
@@ -95,7 +100,10 @@ pub fn workspace_kind(e: &WorkspaceError) -> &'static str {
         WorkspaceError::Locked => "Locked",
         WorkspaceError::Stale(_) => "Stale",
         WorkspaceError::Dirty => "Dirty",
-        WorkspaceError::StillRegistered(_) => "StillRegistered",
+        WorkspaceError::TrashUnavailable(_) => "TrashUnavailable",
+        WorkspaceError::NotInTrash(_) => "NotInTrash",
+        WorkspaceError::RestoreBlocked { .. } => "RestoreBlocked",
+        WorkspaceError::PreservedExists { .. } => "PreservedExists",
         WorkspaceError::PreservedConflict { .. } => "PreservedConflict",
         WorkspaceError::NotAWorktree(_) => "NotAWorktree",
         WorkspaceError::Git { .. } => "Git",
@@ -148,6 +156,7 @@ pub fn sm_error(e: SmError) -> WireError {
             },
         ),
         SmError::StepFailed { .. } => (Failed, "SpawnFailed"),
+        SmError::Workspace(w @ WorkspaceError::NotInTrash(_)) => (NotFound, workspace_kind(w)),
         SmError::Workspace(w) => (Failed, workspace_kind(w)),
         SmError::Runtime(_) => (Failed, "Runtime"),
         SmError::Setup(_) => (Failed, "Setup"),
@@ -167,4 +176,40 @@ pub fn sm_error(e: SmError) -> WireError {
         SmError::Lcm(_) => (Failed, "Store"),
     };
     WireError::new(code, kind, message)
+}
+
+/// A trash entry on the wire.
+pub fn trash_entry_view(entry: &TrashEntry) -> TrashEntryView {
+    let path = |p: &std::path::Path| p.display().to_string();
+    TrashEntryView {
+        id: entry.id.clone(),
+        path: path(&entry.path),
+        state: match entry.state {
+            TrashState::Trashed => "trashed",
+            TrashState::Interrupted => "interrupted",
+            TrashState::Unknown => "unknown",
+        }
+        .to_owned(),
+        session: entry.session_id.as_ref().map(ToString::to_string),
+        project: entry.project_id.as_ref().map(ToString::to_string),
+        repo: entry.repo.as_deref().map(path),
+        branch: entry.branch.clone(),
+        original_path: entry.original_path.as_deref().map(path),
+        trashed_at: entry.trashed_at.to_rfc3339(),
+        detached_ref: entry.detached_ref.clone(),
+        preserved_ref: entry.preserved_ref.clone(),
+        nested_repos: entry.nested_repos.clone(),
+    }
+}
+
+/// Where a retired worktree went, on the wire.
+pub fn retired_view(id: &SessionId, retired: &Retired) -> RetiredView {
+    RetiredView {
+        id: id.to_string(),
+        trash_id: retired.trash.as_ref().map(|t| t.id.clone()),
+        trash_path: retired.trash.as_ref().map(|t| t.path.display().to_string()),
+        detached_ref: retired.detached_ref.clone(),
+        preserved_ref: retired.preserved_ref.clone(),
+        nested_repos: retired.nested_repos.clone(),
+    }
 }

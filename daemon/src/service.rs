@@ -18,15 +18,16 @@ use ao_proto::{
     Ao, AttachReply, Check, CleanupReply, CleanupRequest, EventsReply, EventsRequest, HookRequest,
     KillReply, KillRequest, ListRequest, MAX_MESSAGE_BYTES, MAX_TAIL_BYTES, MAX_WAIT, Pong,
     ProjectAddRequest, ProjectView, SendReply, SendRequest, SessionView, Skipped, TailReply,
-    TailRequest, WaitReply, WaitRequest, WireError,
+    TailRequest, TrashEmptyReply, TrashEmptyRequest, TrashEntryView, WaitReply, WaitRequest,
+    WireError,
 };
 use tarpc::context::Context;
 use tokio_util::task::TaskTracker;
 
 use crate::app::App;
 use crate::convert::{
-    event_view, internal, invalid, project_view, session_view, sm_error, store_error,
-    workspace_error,
+    event_view, internal, invalid, project_view, retired_view, session_view, sm_error, store_error,
+    trash_entry_view, workspace_error,
 };
 
 /// Longest a `send` waits for delivery on the daemon side.
@@ -223,12 +224,18 @@ impl Ao for Service {
             .await
             .map_err(store_error)?
             .and_then(|r| r.meta(ao::domain::meta::WORKSPACE_PATH).map(str::to_owned));
+        let trash = result.retired.trash.as_ref();
         Ok(KillReply {
             id: result.id.to_string(),
             workspace_freed: result.workspace_freed,
-            preserved_ref: result.preserved_ref,
+            preserved_ref: result.retired.preserved_ref.clone(),
             workspace_error: result.workspace_error.as_ref().map(workspace_error),
             workspace_path,
+            trash_id: trash.map(|t| t.id.clone()),
+            trash_path: trash.map(|t| t.path.display().to_string()),
+            detached_ref: result.retired.detached_ref.clone(),
+            nested_repos: result.retired.nested_repos.clone(),
+            leftovers: result.leftovers,
         })
     }
 
@@ -335,12 +342,25 @@ impl Ao for Service {
             })
             .await?;
         Ok(CleanupReply {
-            cleaned: result.cleaned.iter().map(ToString::to_string).collect(),
-            preserved: result
-                .preserved
-                .into_iter()
-                .map(|(id, r)| (id.to_string(), r))
+            cleaned: result
+                .cleaned
+                .iter()
+                .map(|(id, _)| id.to_string())
                 .collect(),
+            preserved: result
+                .cleaned
+                .iter()
+                .filter_map(|(id, r)| Some((id.to_string(), r.preserved_ref.clone()?)))
+                .collect(),
+            retired: if request.dry_run {
+                vec![]
+            } else {
+                result
+                    .cleaned
+                    .iter()
+                    .map(|(id, r)| retired_view(id, r))
+                    .collect()
+            },
             skipped: result
                 .skipped
                 .into_iter()
@@ -548,6 +568,42 @@ impl Ao for Service {
             detail: app.notifiers.describe().join(", "),
         });
         checks
+    }
+
+    async fn trash_list(self, _: Context) -> Result<Vec<TrashEntryView>, WireError> {
+        let entries = self.app.sm.trash_list().await.map_err(sm_error)?;
+        Ok(entries.iter().map(trash_entry_view).collect())
+    }
+
+    async fn trash_restore(self, _: Context, name: String) -> Result<TrashEntryView, WireError> {
+        let app = self.app.clone();
+        let entry = self
+            .detached(async move { app.sm.trash_restore(&name).await.map_err(sm_error) })
+            .await?;
+        Ok(trash_entry_view(&entry))
+    }
+
+    async fn trash_empty(
+        self,
+        _: Context,
+        request: TrashEmptyRequest,
+    ) -> Result<TrashEmptyReply, WireError> {
+        let app = self.app.clone();
+        let older_than = request.older_than_ms.map(Duration::from_millis);
+        let emptied = self
+            .detached(async move { app.sm.trash_empty(older_than).await.map_err(sm_error) })
+            .await?;
+        Ok(TrashEmptyReply {
+            removed: emptied.removed.iter().map(trash_entry_view).collect(),
+            failed: emptied
+                .failed
+                .iter()
+                .map(|(entry, reason)| Skipped {
+                    id: entry.id.clone(),
+                    reason: reason.clone(),
+                })
+                .collect(),
+        })
     }
 
     async fn shutdown(self, _: Context) -> Result<(), WireError> {

@@ -140,11 +140,72 @@ pub struct KillRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KillReply {
     pub id: String,
+    /// The worktree left its path (into the trash), or was already gone.
     pub workspace_freed: bool,
     pub preserved_ref: Option<String>,
     /// Why the worktree was kept (`Dirty`, `Locked`, …) and a human explanation.
     pub workspace_error: Option<WireError>,
     pub workspace_path: Option<String>,
+    /// The trash entry now holding the worktree.
+    #[serde(default)]
+    pub trash_id: Option<String>,
+    #[serde(default)]
+    pub trash_path: Option<String>,
+    /// The ref pinning a detached HEAD that no branch or tag contained.
+    #[serde(default)]
+    pub detached_ref: Option<String>,
+    /// Nested repositories the preserved ref cannot hold (their files are in the trash).
+    #[serde(default)]
+    pub nested_repos: Vec<String>,
+    /// What the runtime left behind although it is gone.
+    #[serde(default)]
+    pub leftovers: Vec<String>,
+}
+
+/// Where one cleaned-up session's worktree went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetiredView {
+    pub id: String,
+    pub trash_id: Option<String>,
+    pub trash_path: Option<String>,
+    pub detached_ref: Option<String>,
+    pub preserved_ref: Option<String>,
+    pub nested_repos: Vec<String>,
+}
+
+/// One worktree in the trash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrashEntryView {
+    /// The id `aoctl trash restore` takes.
+    pub id: String,
+    pub path: String,
+    /// `trashed`, `interrupted` (a move the next daemon start finishes) or `unknown` (no manifest).
+    pub state: String,
+    pub session: Option<String>,
+    pub project: Option<String>,
+    pub repo: Option<String>,
+    pub branch: Option<String>,
+    /// Where a restore puts it back.
+    pub original_path: Option<String>,
+    pub trashed_at: String,
+    pub detached_ref: Option<String>,
+    pub preserved_ref: Option<String>,
+    pub nested_repos: Vec<String>,
+}
+
+/// `aoctl trash empty`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrashEmptyRequest {
+    /// Only entries trashed longer ago than this; every entry when `None`.
+    pub older_than_ms: Option<u64>,
+}
+
+/// What emptying the trash did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrashEmptyReply {
+    pub removed: Vec<TrashEntryView>,
+    /// Entries left in the trash, and why.
+    pub failed: Vec<Skipped>,
 }
 
 /// `aoctl send`.
@@ -212,6 +273,9 @@ pub struct CleanupReply {
     pub preserved: Vec<(String, String)>,
     pub skipped: Vec<Skipped>,
     pub dry_run: bool,
+    /// Where each cleaned session's worktree went (empty in a dry run).
+    #[serde(default)]
+    pub retired: Vec<RetiredView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -345,6 +409,10 @@ pub trait Ao {
     async fn ingest_hook(request: HookRequest) -> Result<(), WireError>;
     async fn attach(id: String) -> Result<AttachReply, WireError>;
     async fn doctor() -> Vec<Check>;
+    async fn trash_list() -> Result<Vec<TrashEntryView>, WireError>;
+    /// Restores a trash entry (an entry id, or a session id for its newest entry).
+    async fn trash_restore(name: String) -> Result<TrashEntryView, WireError>;
+    async fn trash_empty(request: TrashEmptyRequest) -> Result<TrashEmptyReply, WireError>;
     /// Graceful shutdown (`aoctl daemon stop`); sessions keep running.
     async fn shutdown() -> Result<(), WireError>;
 }

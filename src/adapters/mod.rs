@@ -4,6 +4,7 @@
 
 pub mod agents;
 pub mod clock;
+pub mod files;
 pub mod github;
 pub mod memory_store;
 pub mod messenger;

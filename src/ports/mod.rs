@@ -32,6 +32,6 @@ pub use store::{
     NewSession, ProjectStore, ReactionStore, RecordWrite, ScmSnapshotStore, Store, StoreError,
 };
 pub use workspace::{
-    ProjectSetup, SetupError, Workspace, WorkspaceError, WorkspaceInfo, WorkspaceRequest,
-    WorktreeStatus,
+    ProjectSetup, RetireMode, Retired, SetupError, TrashEmptied, TrashEntry, TrashRepair,
+    TrashState, Workspace, WorkspaceError, WorkspaceInfo, WorkspaceRequest, WorktreeStatus,
 };

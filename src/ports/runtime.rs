@@ -31,6 +31,9 @@ pub enum RuntimeError {
     Command { argv: String, output: String },
     #[error("cancelled")]
     Cancelled,
+    /// Destroy: the runtime and its processes are gone, but this was left behind.
+    #[error("the runtime is gone, but {0}")]
+    Leftover(String),
     #[error("{0}")]
     Io(String),
 }
@@ -109,7 +112,8 @@ pub trait Runtime: Send + Sync {
     /// Starts the agent; any failure after creation destroys what was made.
     async fn create(&self, config: &RuntimeConfig) -> Result<RuntimeHandle, RuntimeError>;
 
-    /// Idempotent; also reaps every process of the pane's process sessions.
+    /// Idempotent; also reaps every process of the pane's process sessions. `Leftover` means
+    /// the runtime is gone and only some of its files stayed.
     async fn destroy(&self, handle: &RuntimeHandle) -> Result<(), RuntimeError>;
 
     /// Types `text` literally, then Enter; empty text sends Enter only. Once the first chunk is

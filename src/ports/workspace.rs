@@ -1,16 +1,18 @@
-//! The workspace port: a session's git worktree (adapters.md section 2).
+//! The workspace port: a session's git worktree, and the trash worktrees go to when a session
+//! ends.
 //!
-//! Conservative with user data: the normal removal is never forced, and the only forced removal
-//! (`preserve_then_remove`) first stashes uncommitted work into `refs/ao/preserved/<session>`.
+//! Nothing a worktree holds is ever deleted by retiring it: the directory is moved into the
+//! trash whole (ignored files, nested repositories and build outputs included), a HEAD that no
+//! branch or tag contains is pinned by `refs/ao/detached/<session>`, and only emptying the trash
+//! (after its time to live, or on the user's request) deletes files.
 
 use std::path::PathBuf;
 
 use async_trait::async_trait;
 
-use crate::domain::{ProjectId, SessionId};
+use crate::domain::{ProjectId, SessionId, Timestamp};
 
-/// Errors of the workspace port. `Dirty`, `StillRegistered` and `Locked` never cause an
-/// automatic forced removal.
+/// Errors of the workspace port. `Dirty` and `Locked` leave the worktree exactly where it is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WorkspaceError {
     #[error("unsafe path: {0}")]
@@ -27,8 +29,18 @@ pub enum WorkspaceError {
     Stale(String),
     #[error("worktree has uncommitted changes")]
     Dirty,
-    #[error("worktree is still registered: {0}")]
-    StillRegistered(String),
+    #[error("the worktree could not be moved to the trash, so it was kept in place: {0}")]
+    TrashUnavailable(String),
+    #[error("no trash entry {0:?} (see `aoctl trash ls`)")]
+    NotInTrash(String),
+    #[error("cannot restore to {path}: {why}")]
+    RestoreBlocked { path: String, why: String },
+    #[error(
+        "{reference} already holds other preserved work (from an earlier kill whose work was not \
+         applied): apply it elsewhere with `git cherry-pick --no-commit {reference}` or delete it \
+         with `git update-ref -d {reference}`, then retry"
+    )]
+    PreservedExists { reference: String },
     #[error("preserved changes conflict with the branch (ref {reference} kept)")]
     PreservedConflict { reference: String },
     #[error("path exists and is not a registered worktree: {0}")]
@@ -59,6 +71,86 @@ pub struct WorkspaceInfo {
     pub branch: String,
     pub project_id: ProjectId,
     pub session_id: SessionId,
+}
+
+/// How [`Workspace::retire`] treats a worktree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetireMode {
+    /// Kill and cleanup: a worktree with uncommitted changes stays where it is (`Dirty`).
+    KeepDirty,
+    /// Kill and cleanup with `--preserve`: uncommitted tracked and untracked work is first
+    /// stashed into `refs/ao/preserved/<session>`, then the worktree goes to the trash.
+    Preserve,
+    /// A spawn that failed or was interrupted: the worktree goes to the trash whatever it holds,
+    /// and the branch ao created for it is deleted when it still points where it was created.
+    Discard,
+}
+
+/// What [`Workspace::retire`] did. Nothing was deleted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Retired {
+    /// The trash entry that now holds the worktree's directory; `None` when nothing was on disk.
+    pub trash: Option<TrashEntry>,
+    /// `refs/ao/detached/<session>…`, pinning a HEAD that no branch or tag contained.
+    pub detached_ref: Option<String>,
+    /// `refs/ao/preserved/<session>`, holding the uncommitted work (`Preserve` only).
+    pub preserved_ref: Option<String>,
+    /// Nested repositories (paths inside the worktree) the preserved ref cannot hold; their
+    /// files are in the trash entry.
+    pub nested_repos: Vec<String>,
+    /// The branch deleted because ao created it for a spawn that never used it (`Discard`).
+    pub deleted_branch: Option<String>,
+}
+
+/// Where a trash entry stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrashState {
+    /// Complete: the worktree is in the trash (registered and locked when it was registered).
+    Trashed,
+    /// A move into or out of the trash, or an emptying, was cut short; the daemon finishes or
+    /// rolls it back at start.
+    Interrupted,
+    /// A directory in the trash without ao's manifest (placed there by hand).
+    Unknown,
+}
+
+/// One worktree in the trash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrashEntry {
+    /// `<session>-<UTC time>`: the entry's directory name and the id `aoctl trash` takes.
+    pub id: String,
+    /// The entry's directory (the worktree itself).
+    pub path: PathBuf,
+    pub state: TrashState,
+    pub session_id: Option<SessionId>,
+    pub project_id: Option<ProjectId>,
+    pub repo: Option<PathBuf>,
+    /// The branch checked out when it was trashed (`None`: detached HEAD or not a worktree).
+    pub branch: Option<String>,
+    /// Where the worktree was, and where a restore puts it back.
+    pub original_path: Option<PathBuf>,
+    pub trashed_at: Timestamp,
+    /// Whether git knows the worktree (a leftover directory is moved as plain files).
+    pub registered: bool,
+    pub detached_ref: Option<String>,
+    pub preserved_ref: Option<String>,
+    pub nested_repos: Vec<String>,
+}
+
+/// What emptying the trash did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrashEmptied {
+    pub removed: Vec<TrashEntry>,
+    /// Entries that could not be removed, with why (they stay in the trash).
+    pub failed: Vec<(TrashEntry, String)>,
+}
+
+/// What finishing interrupted trash operations at start did, one line per entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrashRepair {
+    pub finished: Vec<String>,
+    pub rolled_back: Vec<String>,
+    pub failed: Vec<String>,
 }
 
 /// What a worktree looks like right now (read-only inspection).
@@ -96,8 +188,17 @@ pub trait Workspace: Send + Sync {
 
     async fn create(&self, request: &WorkspaceRequest) -> Result<WorkspaceInfo, WorkspaceError>;
 
-    /// Never forced: a dirty, locked or still-registered worktree is refused and left intact.
-    async fn destroy(&self, info: &WorkspaceInfo) -> Result<(), WorkspaceError>;
+    /// Takes a worktree away from its managed path without losing anything: pins a HEAD no
+    /// branch or tag contains, stashes with `Preserve`, and moves the directory into the trash
+    /// (a rename on the same filesystem; when that is impossible, the worktree stays and the
+    /// error says why). A locked worktree is refused in every mode; `KeepDirty` refuses one with
+    /// uncommitted changes. Nothing on disk and nothing registered is an empty success.
+    async fn retire(
+        &self,
+        info: &WorkspaceInfo,
+        mode: RetireMode,
+        now: Timestamp,
+    ) -> Result<Retired, WorkspaceError>;
 
     /// Worktrees under the managed root of one project.
     async fn list(
@@ -106,24 +207,12 @@ pub trait Workspace: Send + Sync {
         project: &ProjectId,
     ) -> Result<Vec<WorkspaceInfo>, WorkspaceError>;
 
-    /// Reuses or recreates the worktree; `true` when it was recreated.
+    /// Reuses the worktree, brings the session's latest trash entry back, or recreates it from
+    /// the branch; `true` when it was recreated (its uncommitted work is not there).
     async fn restore(
         &self,
         request: &WorkspaceRequest,
     ) -> Result<(WorkspaceInfo, bool), WorkspaceError>;
-
-    /// Commits tracked and untracked changes into `refs/ao/preserved/<session>` through a
-    /// temporary index; returns the ref, or `None` when the worktree is clean.
-    async fn stash_uncommitted(
-        &self,
-        info: &WorkspaceInfo,
-    ) -> Result<Option<String>, WorkspaceError>;
-
-    /// The only forced removal: stash first; if that fails, remove nothing.
-    async fn preserve_then_remove(
-        &self,
-        info: &WorkspaceInfo,
-    ) -> Result<Option<String>, WorkspaceError>;
 
     /// Whether `refs/ao/preserved/<session>` exists.
     async fn preserved_ref(&self, info: &WorkspaceInfo) -> Result<Option<String>, WorkspaceError>;
@@ -144,6 +233,19 @@ pub trait Workspace: Send + Sync {
         info: &WorkspaceInfo,
         patterns: &[String],
     ) -> Result<(), WorkspaceError>;
+
+    /// Every trash entry, oldest first.
+    async fn trash_list(&self) -> Result<Vec<TrashEntry>, WorkspaceError>;
+
+    /// Moves a trash entry back to its original path as a registered worktree on its branch.
+    /// Refused when something occupies that path.
+    async fn trash_restore(&self, id: &str) -> Result<TrashEntry, WorkspaceError>;
+
+    /// Deletes the trash entries trashed before `cutoff` (all of them with `None`).
+    async fn trash_empty(&self, cutoff: Option<Timestamp>) -> Result<TrashEmptied, WorkspaceError>;
+
+    /// Finishes or rolls back trash operations a crash cut short (run at start).
+    async fn trash_repair(&self) -> Result<TrashRepair, WorkspaceError>;
 }
 
 /// A project's setup of a new worktree failed.

@@ -16,6 +16,7 @@ mod restore;
 mod send;
 mod spawn;
 mod teardown;
+mod trash;
 
 use std::path::PathBuf;
 use std::sync::Arc;

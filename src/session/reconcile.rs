@@ -1,6 +1,7 @@
-//! Boot reconcile (session-manager.md section 11): before the daemon serves, adopt every live
-//! session, finish spawns a crash interrupted, reap panes of terminal sessions, and report what
-//! no record owns. It writes only through the LCM and never removes a worktree.
+//! Boot reconcile: before the daemon serves, finish trash moves a crash cut short, adopt every
+//! live session, finish spawns a crash interrupted (a first spawn's worktree goes to the trash),
+//! reap panes of terminal sessions, and report what no record owns. It writes records only
+//! through the LCM and deletes no worktree.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -9,7 +10,7 @@ use tracing::{error, info, warn};
 use super::SessionManager;
 use crate::domain::{KillKind, KillReason, RuntimeHandle, SessionId, SessionRecord, meta};
 use crate::messages::runtime_handle;
-use crate::ports::PaneInfo;
+use crate::ports::{PaneInfo, TrashRepair, WorkspaceInfo};
 
 /// What boot reconcile found and did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -28,6 +29,8 @@ pub struct BootReport {
     pub unowned_worktrees: Vec<String>,
     /// The pane listing failed (not "no server"): nothing was adopted or destroyed.
     pub listing_error: Option<String>,
+    /// Trash moves a crash cut short, finished or rolled back.
+    pub trash: TrashRepair,
 }
 
 /// The agent pane of a handle in a listing: the recorded pane id, else the session's first row.
@@ -42,7 +45,10 @@ fn agent_pane<'a>(panes: &'a [PaneInfo], handle: &RuntimeHandle) -> Option<&'a P
 impl SessionManager {
     /// Runs boot reconcile once; errors are logged and reported, never fatal.
     pub async fn reconcile_at_boot(&self) -> BootReport {
-        let mut report = BootReport::default();
+        let mut report = BootReport {
+            trash: self.repair_trash().await,
+            ..BootReport::default()
+        };
         let panes = match self.runtime.list_panes().await {
             Ok(panes) => panes,
             Err(e) => {
@@ -113,8 +119,31 @@ impl SessionManager {
         report
     }
 
+    /// Finishes or rolls back trash moves a crash cut short; failures are logged.
+    async fn repair_trash(&self) -> TrashRepair {
+        match self.workspace.trash_repair().await {
+            Ok(repair) => {
+                for id in &repair.finished {
+                    info!(entry = %id, "boot: finished an interrupted trash operation");
+                }
+                for id in &repair.rolled_back {
+                    info!(entry = %id, "boot: rolled back an interrupted move to the trash");
+                }
+                for failure in &repair.failed {
+                    warn!(entry = %failure, "boot: an interrupted trash operation could not be repaired");
+                }
+                repair
+            }
+            Err(e) => {
+                warn!(error = %e, "boot: reading the trash failed");
+                TrashRepair::default()
+            }
+        }
+    }
+
     /// An interrupted spawn or restore: its pane (if any) is destroyed and the record becomes
-    /// `errored` with its worktree recorded, so `aoctl cleanup` can find it.
+    /// `errored` with its worktree recorded. The worktree of a first spawn (nothing recorded
+    /// as launched yet) goes to the trash, with its branch when unused; a restore's is kept.
     async fn finish_interrupted_spawn(
         &self,
         record: &SessionRecord,
@@ -135,9 +164,34 @@ impl SessionManager {
             .meta(meta::BRANCH)
             .map(str::to_owned)
             .unwrap_or_else(|| format!("ao/{}", record.id));
-        reason.metadata.insert(meta::BRANCH.to_owned(), branch);
+        reason
+            .metadata
+            .insert(meta::BRANCH.to_owned(), branch.clone());
+        let first_spawn = record.meta(meta::WORKSPACE_PATH).is_none();
         if let Err(e) = self.lcm.on_kill_requested(&record.id, &reason).await {
             warn!(session = %record.id, error = %e, "boot: recording an interrupted spawn failed");
+            return;
+        }
+        if !first_spawn {
+            return;
+        }
+        let project = match self.store.project(&record.project_id).await {
+            Ok(Some(project)) => project,
+            Ok(None) => return,
+            Err(e) => {
+                warn!(session = %record.id, error = %e, "boot: loading the project of an interrupted spawn failed");
+                return;
+            }
+        };
+        if let Ok(path) = self.workspace.path_for(&record.project_id, &record.id) {
+            let info = WorkspaceInfo {
+                repo: project.repo_path,
+                path,
+                branch,
+                project_id: record.project_id.clone(),
+                session_id: record.id.clone(),
+            };
+            self.discard_workspace(&info).await;
         }
     }
 

@@ -375,10 +375,8 @@ impl SessionManager {
         {
             warn!(session = %id, error = %e, "rollback: destroying the runtime failed");
         }
-        if let Some(info) = info
-            && let Err(e) = self.workspace.destroy(info).await
-        {
-            warn!(session = %id, error = %e, "rollback: removing the worktree failed; `aoctl cleanup` can retry");
+        if let Some(info) = info {
+            self.discard_workspace(info).await;
         }
         SmError::StepFailed {
             id: id.clone(),

@@ -1,20 +1,22 @@
-//! Kill and cleanup (session-manager.md sections 6 and 8). Neither ever loses work: a dirty,
-//! locked or still-registered worktree is kept unless `preserve` is asked for, and then the work
-//! is stashed into `refs/ao/preserved/<id>` before the only forced removal.
+//! Kill and cleanup. Neither ever loses work: a worktree leaves its managed path only into the
+//! trash (after its commits are pinned), a dirty or locked one stays in place unless `preserve`
+//! asks to stash the work first, and every reply says where the files went.
 
 use tracing::warn;
 
 use super::{SessionManager, SmError};
 use crate::domain::{KillKind, KillReason, ProjectId, SessionId, SessionRecord, meta};
 use crate::messages::runtime_handle;
-use crate::ports::{WorkspaceError, WorkspaceInfo, WorktreeStatus};
+use crate::ports::{
+    RetireMode, Retired, RuntimeError, WorkspaceError, WorkspaceInfo, WorktreeStatus,
+};
 
 /// How a kill should go.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KillOptions {
     pub kind: KillKind,
     pub detail: Option<String>,
-    /// Stash uncommitted work into `refs/ao/preserved/<id>`, then remove the worktree.
+    /// Stash uncommitted work into `refs/ao/preserved/<id>` before the worktree goes to the trash.
     pub preserve: bool,
 }
 
@@ -28,18 +30,21 @@ impl KillOptions {
     }
 }
 
-/// What a kill did to the workspace.
+/// What a kill did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KillResult {
     pub id: SessionId,
+    /// The worktree left its managed path (into the trash), or was already gone.
     pub workspace_freed: bool,
-    /// The ref holding preserved work, when there was any.
-    pub preserved_ref: Option<String>,
-    /// Why the worktree was kept.
+    /// Where the files went and which refs keep the commits and the work.
+    pub retired: Retired,
+    /// Why the worktree was kept in place.
     pub workspace_error: Option<WorkspaceError>,
+    /// What the runtime left behind although it is gone (e.g. an output log it could not remove).
+    pub leftovers: Vec<String>,
 }
 
-/// A terminal session cleanup left alone, and why (never a raw filesystem path).
+/// A terminal session cleanup left alone, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skipped {
     pub id: SessionId,
@@ -49,27 +54,43 @@ pub struct Skipped {
 /// What a cleanup did (or would do, in a dry run).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CleanupResult {
-    pub cleaned: Vec<SessionId>,
-    /// Preserved refs of cleaned sessions, `(id, ref)`.
-    pub preserved: Vec<(SessionId, String)>,
+    /// Sessions whose worktree went to the trash (or would), with what retiring it did
+    /// (empty in a dry run).
+    pub cleaned: Vec<(SessionId, Retired)>,
     pub skipped: Vec<Skipped>,
 }
 
-/// The outcome of freeing one worktree.
-enum Freed {
-    Yes(Option<String>),
-    No(WorkspaceError),
+/// The retire mode of kill and cleanup.
+fn mode(preserve: bool) -> RetireMode {
+    if preserve {
+        RetireMode::Preserve
+    } else {
+        RetireMode::KeepDirty
+    }
+}
+
+/// Why cleanup leaves a worktree alone, in words that say what to do.
+fn skip_reason(error: &WorkspaceError) -> String {
+    match error {
+        WorkspaceError::Dirty => {
+            "workspace has uncommitted changes (`--preserve` stashes them first)".to_owned()
+        }
+        WorkspaceError::Locked => "workspace is locked (`git worktree unlock` it first)".to_owned(),
+        other => other.to_string(),
+    }
 }
 
 impl SessionManager {
-    /// `Kill` (section 6): terminal intent first, then the runtime, then the worktree.
+    /// Kill: terminal intent first, then the runtime, then the worktree. A runtime that is gone
+    /// but left files behind does not stop the kill; the result names them.
     pub async fn kill(&self, id: &SessionId, options: KillOptions) -> Result<KillResult, SmError> {
         let Some(record) = self.store.load(id).await? else {
             return Ok(KillResult {
                 id: id.clone(),
                 workspace_freed: false,
-                preserved_ref: None,
+                retired: Retired::default(),
                 workspace_error: None,
+                leftovers: vec![],
             });
         };
         let handle = runtime_handle(&record).ok_or(SmError::IncompleteTeardownMetadata {
@@ -87,23 +108,33 @@ impl SessionManager {
             reason.detail = options.detail.clone();
             self.lcm.on_kill_requested(id, &reason).await?;
         }
-        self.runtime.destroy(&handle).await?;
-        let freed = match self.workspace_info(&record).await {
-            Ok(info) => self.free_workspace(&info, options.preserve).await,
-            Err(e) => Freed::No(e),
+        let leftovers = match self.runtime.destroy(&handle).await {
+            Ok(()) => vec![],
+            Err(RuntimeError::Leftover(what)) => vec![what],
+            Err(e) => return Err(e.into()),
         };
-        Ok(match freed {
-            Freed::Yes(preserved_ref) => KillResult {
+        let retired = match self.workspace_info(&record).await {
+            Ok(info) => {
+                self.workspace
+                    .retire(&info, mode(options.preserve), self.clock.now())
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        Ok(match retired {
+            Ok(retired) => KillResult {
                 id: id.clone(),
                 workspace_freed: true,
-                preserved_ref,
+                retired,
                 workspace_error: None,
+                leftovers,
             },
-            Freed::No(e) => KillResult {
+            Err(e) => KillResult {
                 id: id.clone(),
                 workspace_freed: false,
-                preserved_ref: None,
+                retired: Retired::default(),
                 workspace_error: Some(e),
+                leftovers,
             },
         })
     }
@@ -133,23 +164,8 @@ impl SessionManager {
         })
     }
 
-    /// Never-forced removal; with `preserve`, a dirty or still-registered worktree is stashed
-    /// and then removed. If the stash fails, nothing is removed.
-    async fn free_workspace(&self, info: &WorkspaceInfo, preserve: bool) -> Freed {
-        match self.workspace.destroy(info).await {
-            Ok(()) => Freed::Yes(None),
-            Err(WorkspaceError::Dirty | WorkspaceError::StillRegistered(_)) if preserve => {
-                match self.workspace.preserve_then_remove(info).await {
-                    Ok(reference) => Freed::Yes(reference),
-                    Err(e) => Freed::No(e),
-                }
-            }
-            Err(e) => Freed::No(e),
-        }
-    }
-
-    /// `Cleanup` (section 8) over terminal sessions, in order. A dry run destroys nothing and
-    /// reports what a real run would do.
+    /// Cleanup over terminal sessions, in order. A dry run changes nothing and reports what a
+    /// real run would do.
     pub async fn cleanup(
         &self,
         project: Option<&ProjectId>,
@@ -162,20 +178,16 @@ impl SessionManager {
                 continue;
             }
             let id = record.id.clone();
-            let skip = |result: &mut CleanupResult, reason: &str| {
+            let skip = |result: &mut CleanupResult, reason: String| {
                 result.skipped.push(Skipped {
                     id: id.clone(),
-                    reason: reason.to_owned(),
+                    reason,
                 });
             };
             let info = match self.workspace_info(&record).await {
                 Ok(info) => info,
-                Err(WorkspaceError::Stale(reason)) => {
-                    skip(&mut result, &reason);
-                    continue;
-                }
-                Err(_) => {
-                    skip(&mut result, "workspace teardown failed");
+                Err(e) => {
+                    skip(&mut result, skip_reason(&e));
                     continue;
                 }
             };
@@ -187,15 +199,19 @@ impl SessionManager {
             if dry_run {
                 match status {
                     Ok(WorktreeStatus::Clean | WorktreeStatus::Unregistered) => {
-                        result.cleaned.push(id.clone());
+                        result.cleaned.push((id.clone(), Retired::default()));
                     }
-                    Ok(WorktreeStatus::Dirty) if preserve => result.cleaned.push(id.clone()),
+                    Ok(WorktreeStatus::Dirty) if preserve => {
+                        result.cleaned.push((id.clone(), Retired::default()))
+                    }
                     Ok(WorktreeStatus::Dirty) => {
-                        skip(&mut result, "workspace has uncommitted changes")
+                        skip(&mut result, skip_reason(&WorkspaceError::Dirty))
                     }
-                    Ok(WorktreeStatus::Locked) => skip(&mut result, "workspace is locked"),
+                    Ok(WorktreeStatus::Locked) => {
+                        skip(&mut result, skip_reason(&WorkspaceError::Locked))
+                    }
                     Ok(WorktreeStatus::Missing) => {}
-                    Err(_) => skip(&mut result, "workspace teardown failed"),
+                    Err(e) => skip(&mut result, skip_reason(&e)),
                 }
                 continue;
             }
@@ -204,23 +220,37 @@ impl SessionManager {
             {
                 warn!(session = %id, error = %e, "cleanup: destroying a leaked runtime failed");
             }
-            match self.free_workspace(&info, preserve).await {
-                Freed::Yes(reference) => {
-                    result.cleaned.push(id.clone());
-                    if let Some(reference) = reference {
-                        result.preserved.push((id.clone(), reference));
-                    }
-                }
-                Freed::No(WorkspaceError::Dirty | WorkspaceError::StillRegistered(_)) => {
-                    skip(&mut result, "workspace has uncommitted changes")
-                }
-                Freed::No(WorkspaceError::Locked) => skip(&mut result, "workspace is locked"),
-                Freed::No(e) => {
-                    warn!(session = %id, error = %e, "cleanup: removing the worktree failed");
-                    skip(&mut result, "workspace teardown failed");
+            match self
+                .workspace
+                .retire(&info, mode(preserve), self.clock.now())
+                .await
+            {
+                Ok(retired) => result.cleaned.push((id.clone(), retired)),
+                Err(e) => {
+                    warn!(session = %id, error = %e, "cleanup: worktree kept");
+                    skip(&mut result, skip_reason(&e));
                 }
             }
         }
         Ok(result)
+    }
+
+    /// The worktree of a spawn that failed or was interrupted goes to the trash, and the branch
+    /// ao created for it goes when it never moved; failures are logged (cleanup can retry).
+    pub(super) async fn discard_workspace(&self, info: &WorkspaceInfo) {
+        match self
+            .workspace
+            .retire(info, RetireMode::Discard, self.clock.now())
+            .await
+        {
+            Ok(retired) => {
+                if let Some(branch) = &retired.deleted_branch {
+                    tracing::info!(session = %info.session_id, branch, "deleted the unused branch of a failed spawn");
+                }
+            }
+            Err(e) => {
+                warn!(session = %info.session_id, error = %e, "rollback: moving the worktree to the trash failed; `aoctl cleanup` can retry");
+            }
+        }
     }
 }

@@ -19,8 +19,8 @@ use crate::domain::{
 };
 use crate::fixtures::{lc, secs, t0, with_handle};
 use crate::ports::{
-    AgentError, AgentHarness, PaneInfo, PromptDelivery, RecordWrite, RuntimeConfig, RuntimeError,
-    SetupError,
+    AgentError, AgentHarness, PaneInfo, PromptDelivery, RecordWrite, Retired, RuntimeConfig,
+    RuntimeError, SetupError,
 };
 use crate::reaper::{REAPER_TICK, Reaper};
 use crate::testing::{
@@ -37,6 +37,11 @@ fn pid(id: &str) -> ProjectId {
 
 fn sid(id: &str) -> SessionId {
     SessionId::parse(id).unwrap()
+}
+
+/// The ids a cleanup cleaned (or would clean).
+fn cleaned(result: &CleanupResult) -> Vec<SessionId> {
+    result.cleaned.iter().map(|(id, _)| id.clone()).collect()
 }
 
 fn project(id: &str, default_agent: Option<&str>) -> Project {
@@ -429,7 +434,7 @@ async fn m2_runtime_create_fails() {
     assert_eq!(r.meta(meta::WORKSPACE_PATH), Some("/tmp/ws/proj-1"));
     assert_eq!(r.launch.started_at, None, "OnSpawnCompleted never ran");
     assert_eq!(w.commits(), 1, "the only write is the kill");
-    assert_eq!(w.count("workspace.destroy proj-1"), 1);
+    assert_eq!(w.count("workspace.retire proj-1 discard"), 1);
     assert!(!w.workspace.exists(&sid("proj-1")));
     let tail = w.calls()[w.calls().len() - 3..].to_vec();
     assert_eq!(
@@ -437,7 +442,7 @@ async fn m2_runtime_create_fails() {
         [
             "runtime.create proj-1",
             "commit proj-1",
-            "workspace.destroy proj-1"
+            "workspace.retire proj-1 discard"
         ],
         "the terminal outcome is recorded before the rollback"
     );
@@ -484,7 +489,7 @@ async fn m4_spawn_completed_fails() {
         "{err:?}"
     );
     assert_eq!(w.destroyed(), ["proj-1"]);
-    assert_eq!(w.count("workspace.destroy proj-1"), 1);
+    assert_eq!(w.count("workspace.retire proj-1 discard"), 1);
     assert_eq!(w.status("proj-1").await, Status::Errored);
     let calls = w.calls();
     assert_eq!(
@@ -493,7 +498,7 @@ async fn m4_spawn_completed_fails() {
             "commit proj-1",
             "commit proj-1",
             "runtime.destroy proj-1",
-            "workspace.destroy proj-1"
+            "workspace.retire proj-1 discard"
         ],
         "failed completion, kill record, then undo in reverse creation order"
     );
@@ -523,7 +528,7 @@ async fn m5_workspace_create_fails() {
     }
     assert_eq!(w.status("proj-1").await, Status::Errored);
     assert_eq!(w.count_prefix("runtime."), 0);
-    assert_eq!(w.count_prefix("workspace.destroy"), 0);
+    assert_eq!(w.count_prefix("workspace.retire"), 0);
     assert!(
         w.workspace.exists(&sid("proj-9")),
         "the other worktree is untouched"
@@ -555,7 +560,7 @@ async fn setup_or_hooks_failure_rolls_back_the_worktree() {
         ),
         "{err:?}"
     );
-    assert_eq!(w.count("workspace.destroy proj-1"), 1);
+    assert_eq!(w.count("workspace.retire proj-1 discard"), 1);
 
     w.fake
         .fail_next_hooks(AgentError::Hooks("settings unreadable".to_owned()));
@@ -570,7 +575,7 @@ async fn setup_or_hooks_failure_rolls_back_the_worktree() {
         ),
         "{err:?}"
     );
-    assert_eq!(w.count("workspace.destroy proj-2"), 1);
+    assert_eq!(w.count("workspace.retire proj-2 discard"), 1);
     assert_eq!(w.count_prefix("runtime."), 0);
     for id in ["proj-1", "proj-2"] {
         assert_eq!(w.status(id).await, Status::Errored);
@@ -795,7 +800,7 @@ async fn m10_blocked_before_delivery_fails_the_spawn() {
     }
     assert_eq!(w.h.messenger.attempts(), 0, "nothing typed");
     assert_eq!(w.destroyed(), ["proj-1"]);
-    assert_eq!(w.count("workspace.destroy proj-1"), 1);
+    assert_eq!(w.count("workspace.retire proj-1 discard"), 1);
     assert_eq!(w.status("proj-1").await, Status::Errored);
 }
 
@@ -835,7 +840,7 @@ async fn m11_kill_order() {
         [
             "commit proj-1",
             "runtime.destroy proj-1",
-            "workspace.destroy proj-1"
+            "workspace.retire proj-1 keep-dirty"
         ]
     );
     assert_eq!(w.status("proj-1").await, Status::Killed);
@@ -859,15 +864,16 @@ async fn m12_w2_dirty_worktree_is_kept() {
         KillResult {
             id: sid("proj-1"),
             workspace_freed: false,
-            preserved_ref: None,
+            retired: Retired::default(),
             workspace_error: Some(WorkspaceError::Dirty),
+            leftovers: vec![],
         }
     );
     assert_eq!(w.destroyed(), ["proj-1"]);
     assert_eq!(w.status("proj-1").await, Status::Killed);
     assert!(w.workspace.exists(&sid("proj-1")) && w.workspace.is_dirty(&sid("proj-1")));
     assert_eq!(w.workspace.preserved(&sid("proj-1")), None);
-    assert_eq!(w.count_prefix("workspace.preserve_then_remove"), 0);
+    assert!(w.workspace.trashed(&sid("proj-1")).is_empty());
 }
 
 /// M13: a failed runtime destroy returns the error with the record already terminal and the
@@ -891,7 +897,7 @@ async fn m13_runtime_destroy_fails_then_retry() {
     let r = w.load("proj-1").await;
     assert_eq!(r.lifecycle.session.state, SessionState::Terminated);
     assert_eq!(r.lifecycle.session.reason, SessionReason::ManuallyKilled);
-    assert_eq!(w.count_prefix("workspace.destroy"), 0);
+    assert_eq!(w.count_prefix("workspace.retire"), 0);
 
     w.runtime.fail_destroys(None);
     let commits = w.commits();
@@ -952,14 +958,15 @@ async fn m15_kill_unknown() {
         KillResult {
             id: sid("proj-9"),
             workspace_freed: false,
-            preserved_ref: None,
+            retired: Retired::default(),
             workspace_error: None,
+            leftovers: vec![],
         }
     );
     assert!(w.calls().is_empty());
 }
 
-/// W3: `kill --preserve` on a dirty worktree stashes into the preserved ref, then removes.
+/// W3: `kill --preserve` on a dirty worktree stashes into the preserved ref, then trashes it.
 #[tokio::test]
 async fn w3_kill_preserve_dirty() {
     let w = World::new().await;
@@ -971,9 +978,17 @@ async fn w3_kill_preserve_dirty() {
             .await
             .unwrap();
     assert!(k.workspace_freed);
-    assert_eq!(k.preserved_ref.as_deref(), Some("refs/ao/preserved/proj-1"));
+    assert_eq!(
+        k.retired.preserved_ref.as_deref(),
+        Some("refs/ao/preserved/proj-1")
+    );
     assert_eq!(k.workspace_error, None);
     assert!(!w.workspace.exists(&sid("proj-1")));
+    assert_eq!(
+        k.retired.trash.as_ref().map(|t| t.id.as_str()),
+        Some("proj-1-1"),
+        "the worktree went to the trash"
+    );
     assert_eq!(
         w.workspace.preserved(&sid("proj-1")).as_deref(),
         Some("refs/ao/preserved/proj-1")
@@ -983,14 +998,12 @@ async fn w3_kill_preserve_dirty() {
         [
             "commit proj-1",
             "runtime.destroy proj-1",
-            "workspace.destroy proj-1",
-            "workspace.preserve_then_remove proj-1"
-        ],
-        "the never-forced removal is tried first"
+            "workspace.retire proj-1 preserve"
+        ]
     );
 }
 
-/// W6: `kill --preserve` on a clean worktree: removed normally, no ref.
+/// W6: `kill --preserve` on a clean worktree: trashed, no ref.
 #[tokio::test]
 async fn w6_kill_preserve_clean() {
     let w = World::new().await;
@@ -1000,12 +1013,12 @@ async fn w6_kill_preserve_clean() {
             .await
             .unwrap();
     assert!(k.workspace_freed);
-    assert_eq!(k.preserved_ref, None);
+    assert_eq!(k.retired.preserved_ref, None);
     assert_eq!(w.workspace.preserved(&sid("proj-1")), None);
-    assert_eq!(w.count_prefix("workspace.preserve_then_remove"), 0);
+    assert_eq!(w.workspace.trashed(&sid("proj-1")).len(), 1);
 }
 
-/// W7: the stash fails → no forced removal; the worktree stays with its work.
+/// W7: the stash fails → nothing moves; the worktree stays with its work.
 #[tokio::test]
 async fn w7_stash_fails() {
     let w = World::new().await;
@@ -1016,14 +1029,14 @@ async fn w7_stash_fails() {
         output: "fatal: cannot write tree".to_owned(),
     };
     w.workspace
-        .fail_next(WorkspaceOp::PreserveThenRemove, stash_error.clone());
+        .fail_next(WorkspaceOp::Retire, stash_error.clone());
     let k =
         w.sm.kill(&sid("proj-1"), KillOptions::manual(true))
             .await
             .unwrap();
     assert!(!k.workspace_freed);
     assert_eq!(k.workspace_error, Some(stash_error));
-    assert_eq!(k.preserved_ref, None);
+    assert_eq!(k.retired, Retired::default());
     assert!(w.workspace.exists(&sid("proj-1")) && w.workspace.is_dirty(&sid("proj-1")));
     assert_eq!(w.status("proj-1").await, Status::Killed);
 }
@@ -1041,7 +1054,7 @@ async fn w8_locked_worktree() {
     assert!(!k.workspace_freed);
     assert_eq!(k.workspace_error, Some(WorkspaceError::Locked));
     assert!(w.workspace.exists(&sid("proj-1")));
-    assert_eq!(w.count_prefix("workspace.preserve_then_remove"), 0);
+    assert!(w.workspace.trashed(&sid("proj-1")).is_empty());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1058,16 +1071,16 @@ async fn m16_cleanup_without_workspace() {
     orphan.metadata.remove(meta::WORKSPACE_PATH);
     w.h.seed(orphan).await;
     let result = w.sm.cleanup(None, false, false).await.unwrap();
-    assert_eq!(result.cleaned, Vec::<SessionId>::new());
+    assert_eq!(cleaned(&result), Vec::<SessionId>::new());
     assert_eq!(
         result.skipped,
         [Skipped {
             id: sid("orphan-1"),
-            reason: "no workspace recorded".to_owned()
+            reason: "worktree is stale: no workspace recorded".to_owned()
         }]
     );
     assert_eq!(w.count_prefix("runtime.destroy"), 0);
-    assert_eq!(w.count_prefix("workspace.destroy"), 0);
+    assert_eq!(w.count_prefix("workspace.retire"), 0);
 }
 
 /// M17: clean terminal → cleaned; dirty terminal → skipped; live → neither. Dry run first.
@@ -1099,23 +1112,29 @@ async fn m17_cleanup_mixed() {
     w.workspace.set_dirty(&sid("dirty-1"), true);
     let expected_skip = [Skipped {
         id: sid("dirty-1"),
-        reason: "workspace has uncommitted changes".to_owned(),
+        reason: "workspace has uncommitted changes (`--preserve` stashes them first)".to_owned(),
     }];
 
     let dry = w.sm.cleanup(None, false, true).await.unwrap();
-    assert_eq!(dry.cleaned, [sid("done-1")]);
+    assert_eq!(cleaned(&dry), [sid("done-1")]);
     assert_eq!(dry.skipped, expected_skip);
     assert_eq!(
-        w.count_prefix("workspace.destroy"),
+        w.count_prefix("workspace.retire"),
         0,
-        "a dry run destroys nothing"
+        "a dry run moves nothing"
     );
     assert_eq!(w.count_prefix("runtime.destroy"), 0);
 
     let result = w.sm.cleanup(None, false, false).await.unwrap();
-    assert_eq!(result.cleaned, [sid("done-1")]);
+    assert_eq!(cleaned(&result), [sid("done-1")]);
     assert_eq!(result.skipped, expected_skip);
-    assert!(result.preserved.is_empty());
+    assert!(
+        result
+            .cleaned
+            .iter()
+            .all(|(_, r)| r.preserved_ref.is_none())
+    );
+    assert_eq!(w.workspace.trashed(&sid("done-1")).len(), 1);
     assert!(result.skipped.iter().all(|s| !s.reason.contains('/')));
     assert!(!w.workspace.exists(&sid("done-1")));
     assert!(w.workspace.exists(&sid("dirty-1")) && w.workspace.is_dirty(&sid("dirty-1")));
@@ -1136,14 +1155,14 @@ async fn w9_cleanup_preserve() {
     w.workspace.set_dirty(&sid("proj-1"), true);
 
     let dry = w.sm.cleanup(Some(&pid("proj")), true, true).await.unwrap();
-    assert_eq!(dry.cleaned, [sid("proj-1")]);
+    assert_eq!(cleaned(&dry), [sid("proj-1")]);
     assert!(w.workspace.exists(&sid("proj-1")));
 
     let result = w.sm.cleanup(Some(&pid("proj")), true, false).await.unwrap();
-    assert_eq!(result.cleaned, [sid("proj-1")]);
+    assert_eq!(cleaned(&result), [sid("proj-1")]);
     assert_eq!(
-        result.preserved,
-        [(sid("proj-1"), "refs/ao/preserved/proj-1".to_owned())]
+        result.cleaned[0].1.preserved_ref.as_deref(),
+        Some("refs/ao/preserved/proj-1")
     );
     assert!(result.skipped.is_empty());
     assert!(!w.workspace.exists(&sid("proj-1")));
@@ -1174,7 +1193,7 @@ async fn cleanup_skips_a_locked_worktree() {
             result.skipped,
             [Skipped {
                 id: sid("proj-1"),
-                reason: "workspace is locked".to_owned()
+                reason: "workspace is locked (`git worktree unlock` it first)".to_owned()
             }]
         );
     }
@@ -1372,7 +1391,7 @@ async fn m25_restore_completion_fails() {
         1,
         "{calls:?}"
     );
-    assert!(!calls.iter().any(|c| c.starts_with("workspace.destroy")));
+    assert!(!calls.iter().any(|c| c.starts_with("workspace.retire")));
     assert!(w.workspace.exists(&sid("proj-1")), "the worktree is kept");
 
     let after = w.load("proj-1").await;
@@ -1413,7 +1432,7 @@ async fn m26_restore_runtime_fails() {
     assert!(w.workspace.exists(&sid("proj-1")));
     let calls = w.calls_since(mark);
     assert!(
-        !calls.iter().any(|c| c.starts_with("workspace.destroy")),
+        !calls.iter().any(|c| c.starts_with("workspace.retire")),
         "{calls:?}"
     );
     assert!(
@@ -1536,7 +1555,25 @@ async fn restore_workspace_or_hook_failure_keeps_the_record_terminal() {
     assert_eq!(w.created().len(), 1);
 }
 
-/// W4: restore after `kill --preserve` recreates the worktree and re-applies the work.
+/// Restore after a kill brings the worktree back from the trash, uncommitted work and all; the
+/// preserved ref is left alone (the work never left the worktree).
+#[tokio::test]
+async fn restore_brings_the_worktree_back_from_the_trash() {
+    let w = World::new().await;
+    w.sm.spawn(request()).await.unwrap();
+    w.workspace.set_dirty(&sid("proj-1"), true);
+    w.sm.kill(&sid("proj-1"), KillOptions::manual(true))
+        .await
+        .unwrap();
+    assert!(!w.workspace.exists(&sid("proj-1")));
+    w.sm.restore(&sid("proj-1"), &no_notify()).await.unwrap();
+    assert!(w.workspace.exists(&sid("proj-1")) && w.workspace.is_dirty(&sid("proj-1")));
+    assert!(w.workspace.trashed(&sid("proj-1")).is_empty());
+    assert_eq!(w.count_prefix("workspace.apply_preserved"), 0);
+}
+
+/// W4: restore after `kill --preserve` and an emptied trash recreates the worktree and
+/// re-applies the work.
 #[tokio::test]
 async fn w4_restore_reapplies_preserved_work() {
     let w = World::new().await;
@@ -1545,6 +1582,7 @@ async fn w4_restore_reapplies_preserved_work() {
     w.sm.kill(&sid("proj-1"), KillOptions::manual(true))
         .await
         .unwrap();
+    w.sm.trash_empty(None).await.unwrap();
     let mark = w.mark();
     let s = w.sm.restore(&sid("proj-1"), &no_notify()).await.unwrap();
     assert_eq!(s.status, Status::Spawning);
@@ -1578,6 +1616,7 @@ async fn w5_restore_with_preserved_conflict() {
     w.sm.kill(&sid("proj-1"), KillOptions::manual(true))
         .await
         .unwrap();
+    w.sm.trash_empty(None).await.unwrap();
     w.workspace.fail_next(
         WorkspaceOp::ApplyPreserved,
         WorkspaceError::PreservedConflict {
@@ -1963,10 +2002,17 @@ async fn r4_leaked_runtime() {
 }
 
 /// R5: a spawn interrupted after `Runtime.Create` → pane destroyed, record `errored` with the
-/// detail and its worktree recorded (with or without a pane).
+/// detail and its worktree recorded (with or without a pane), and the worktree of that first
+/// spawn moved to the trash.
 #[tokio::test]
 async fn r5_interrupted_spawn() {
     let w = World::new().await;
+    w.workspace.add_worktree(
+        &PathBuf::from("/repo/proj"),
+        &pid("proj"),
+        &sid("proj-1"),
+        "feat/1",
+    );
     for n in [1, 2] {
         let mut r = record(
             n,
@@ -2005,7 +2051,10 @@ async fn r5_interrupted_spawn() {
             Some(format!("feat/{n}"))
         );
         assert_eq!(w.status(id).await, Status::Errored);
+        assert_eq!(w.count(&format!("workspace.retire {id} discard")), 1);
     }
+    assert!(!w.workspace.exists(&sid("proj-1")));
+    assert_eq!(w.workspace.trashed(&sid("proj-1")).len(), 1);
 }
 
 /// R6, R7: unowned panes and worktrees are reported and left alone; boot removes no worktree.
@@ -2049,8 +2098,8 @@ async fn r6_r7_unowned_things_are_left_alone() {
         .collect();
     assert_eq!(
         workspace_calls,
-        ["workspace.list proj"],
-        "R7: only a listing"
+        ["workspace.trash_repair", "workspace.list proj"],
+        "R7: only the trash repair and a listing"
     );
     for id in ["proj-1", "proj-2", "proj-3", "proj-9"] {
         assert!(w.workspace.exists(&sid(id)), "{id}");
@@ -2086,6 +2135,9 @@ async fn w10_boot_never_touches_a_dirty_worktree() {
         .into_iter()
         .filter(|c| c.starts_with("workspace."))
         .collect();
-    assert_eq!(workspace_calls, ["workspace.list proj"]);
+    assert_eq!(
+        workspace_calls,
+        ["workspace.trash_repair", "workspace.list proj"]
+    );
     assert!(w.workspace.exists(&sid("proj-1")) && w.workspace.is_dirty(&sid("proj-1")));
 }

@@ -10,11 +10,12 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 
 use super::Journal;
+use crate::domain::Timestamp;
 use crate::domain::{ActivityState, HookEvent, ProjectId, ProjectSettings, SessionId};
 use crate::ports::{
     AgentError, AgentHarness, HookInstall, LaunchConfig, ProjectSetup, PromptDelivery,
-    RestoreConfig, SetupError, Workspace, WorkspaceError, WorkspaceInfo, WorkspaceRequest,
-    WorktreeStatus,
+    RestoreConfig, RetireMode, Retired, SetupError, TrashEmptied, TrashEntry, TrashRepair,
+    TrashState, Workspace, WorkspaceError, WorkspaceInfo, WorkspaceRequest, WorktreeStatus,
 };
 
 fn note(journal: &Journal, entry: String) {
@@ -26,15 +27,17 @@ fn note(journal: &Journal, entry: String) {
 pub enum WorkspaceOp {
     CheckBranch,
     Create,
-    Destroy,
+    Retire,
     List,
     Restore,
-    Stash,
-    PreserveThenRemove,
     PreservedRef,
     ApplyPreserved,
     Status,
     AddExclude,
+    TrashList,
+    TrashRestore,
+    TrashEmpty,
+    TrashRepair,
 }
 
 #[derive(Debug, Clone)]
@@ -50,14 +53,17 @@ struct WorkspaceState {
     /// Unapplied `refs/ao/preserved/<id>` refs.
     preserved: BTreeMap<SessionId, String>,
     excludes: Vec<String>,
+    /// Retired worktrees, oldest first, with the entry that describes each.
+    trash: Vec<(TrashEntry, FakeWorktree)>,
     failures: HashMap<WorkspaceOp, VecDeque<WorkspaceError>>,
 }
 
-/// A worktree manager in memory, at `/tmp/ws/<session>`. It keeps the adapter's rules that the
-/// SM relies on: `destroy` is never forced (dirty → `Dirty`, locked → `Locked`), a locked
-/// worktree is refused on every path, `preserve_then_remove` removes only after a successful
-/// stash, a branch is checked out in one worktree at a time, and a preserved ref is deleted only
-/// by a successful apply. A scripted failure is returned before the call changes anything.
+/// A worktree manager in memory, at `/tmp/ws/<session>`, with its trash at `/tmp/ws/.trash`. It
+/// keeps the adapter's rules that the SM relies on: `retire` moves a worktree into the trash
+/// and deletes nothing (a dirty one stays with `KeepDirty`, a locked one always stays), the
+/// stash of `Preserve` happens before the move, a branch is checked out in one worktree at a
+/// time, the trash gives a worktree back only to a free path, and a preserved ref is deleted
+/// only by a successful apply. A scripted failure is returned before the call changes anything.
 pub struct FakeWorkspace {
     pub journal: Journal,
     root: PathBuf,
@@ -134,6 +140,16 @@ impl FakeWorkspace {
 
     pub fn is_dirty(&self, session: &SessionId) -> bool {
         self.lock().worktrees.get(session).is_some_and(|w| w.dirty)
+    }
+
+    /// The trash entries of a session, oldest first.
+    pub fn trashed(&self, session: &SessionId) -> Vec<TrashEntry> {
+        self.lock()
+            .trash
+            .iter()
+            .filter(|(e, _)| e.session_id.as_ref() == Some(session))
+            .map(|(e, _)| e.clone())
+            .collect()
     }
 
     /// The session's unapplied preserved ref, if any.
@@ -263,21 +279,60 @@ impl Workspace for FakeWorkspace {
         Self::add(&mut st, self.new_info(request))
     }
 
-    async fn destroy(&self, info: &WorkspaceInfo) -> Result<(), WorkspaceError> {
+    async fn retire(
+        &self,
+        info: &WorkspaceInfo,
+        mode: RetireMode,
+        now: Timestamp,
+    ) -> Result<Retired, WorkspaceError> {
+        let mode_name = match mode {
+            RetireMode::KeepDirty => "keep-dirty",
+            RetireMode::Preserve => "preserve",
+            RetireMode::Discard => "discard",
+        };
         self.call(
-            WorkspaceOp::Destroy,
-            format!("workspace.destroy {}", info.session_id),
+            WorkspaceOp::Retire,
+            format!("workspace.retire {} {mode_name}", info.session_id),
         )?;
         let mut st = self.lock();
-        match st.worktrees.get(&info.session_id) {
-            None => Ok(()),
-            Some(w) if w.locked => Err(WorkspaceError::Locked),
-            Some(w) if w.dirty => Err(WorkspaceError::Dirty),
-            Some(_) => {
-                st.worktrees.remove(&info.session_id);
-                Ok(())
-            }
+        let Some(worktree) = st.worktrees.get(&info.session_id).cloned() else {
+            return Ok(Retired::default());
+        };
+        if worktree.locked {
+            return Err(WorkspaceError::Locked);
         }
+        if worktree.dirty && mode == RetireMode::KeepDirty {
+            return Err(WorkspaceError::Dirty);
+        }
+        let preserved_ref = (worktree.dirty && mode == RetireMode::Preserve).then(|| {
+            let reference = Self::preserved_ref_name(&info.session_id);
+            st.preserved
+                .insert(info.session_id.clone(), reference.clone());
+            reference
+        });
+        let id = format!("{}-{}", info.session_id, st.trash.len() + 1);
+        let entry = TrashEntry {
+            path: self.root.join(".trash").join(&id),
+            id,
+            state: TrashState::Trashed,
+            session_id: Some(info.session_id.clone()),
+            project_id: Some(info.project_id.clone()),
+            repo: Some(info.repo.clone()),
+            branch: Some(worktree.info.branch.clone()),
+            original_path: Some(worktree.info.path.clone()),
+            trashed_at: now,
+            registered: true,
+            detached_ref: None,
+            preserved_ref: preserved_ref.clone(),
+            nested_repos: vec![],
+        };
+        st.worktrees.remove(&info.session_id);
+        st.trash.push((entry.clone(), worktree));
+        Ok(Retired {
+            trash: Some(entry),
+            preserved_ref,
+            ..Retired::default()
+        })
     }
 
     async fn list(
@@ -307,60 +362,17 @@ impl Workspace for FakeWorkspace {
         if let Some(existing) = st.worktrees.get(&request.session_id) {
             return Ok((existing.info.clone(), false));
         }
+        if let Some(at) = st
+            .trash
+            .iter()
+            .rposition(|(e, _)| e.session_id.as_ref() == Some(&request.session_id))
+        {
+            let (_, worktree) = st.trash.remove(at);
+            let info = worktree.info.clone();
+            st.worktrees.insert(request.session_id.clone(), worktree);
+            return Ok((info, false));
+        }
         Ok((Self::add(&mut st, self.new_info(request))?, true))
-    }
-
-    async fn stash_uncommitted(
-        &self,
-        info: &WorkspaceInfo,
-    ) -> Result<Option<String>, WorkspaceError> {
-        self.call(
-            WorkspaceOp::Stash,
-            format!("workspace.stash {}", info.session_id),
-        )?;
-        let mut st = self.lock();
-        let Some(worktree) = st.worktrees.get_mut(&info.session_id) else {
-            return Err(WorkspaceError::Stale(format!(
-                "no worktree at {}",
-                info.path.display()
-            )));
-        };
-        if !worktree.dirty {
-            return Ok(None);
-        }
-        worktree.dirty = false;
-        let reference = Self::preserved_ref_name(&info.session_id);
-        st.preserved
-            .insert(info.session_id.clone(), reference.clone());
-        Ok(Some(reference))
-    }
-
-    async fn preserve_then_remove(
-        &self,
-        info: &WorkspaceInfo,
-    ) -> Result<Option<String>, WorkspaceError> {
-        self.call(
-            WorkspaceOp::PreserveThenRemove,
-            format!("workspace.preserve_then_remove {}", info.session_id),
-        )?;
-        let mut st = self.lock();
-        let Some(worktree) = st.worktrees.get(&info.session_id).cloned() else {
-            return Err(WorkspaceError::Stale(format!(
-                "no worktree at {}",
-                info.path.display()
-            )));
-        };
-        if worktree.locked {
-            return Err(WorkspaceError::Locked);
-        }
-        let reference = worktree.dirty.then(|| {
-            let reference = Self::preserved_ref_name(&info.session_id);
-            st.preserved
-                .insert(info.session_id.clone(), reference.clone());
-            reference
-        });
-        st.worktrees.remove(&info.session_id);
-        Ok(reference)
     }
 
     async fn preserved_ref(&self, info: &WorkspaceInfo) -> Result<Option<String>, WorkspaceError> {
@@ -428,6 +440,54 @@ impl Workspace for FakeWorkspace {
             }
         }
         Ok(())
+    }
+
+    async fn trash_list(&self) -> Result<Vec<TrashEntry>, WorkspaceError> {
+        self.call(WorkspaceOp::TrashList, "workspace.trash_list".to_owned())?;
+        Ok(self.lock().trash.iter().map(|(e, _)| e.clone()).collect())
+    }
+
+    async fn trash_restore(&self, id: &str) -> Result<TrashEntry, WorkspaceError> {
+        self.call(
+            WorkspaceOp::TrashRestore,
+            format!("workspace.trash_restore {id}"),
+        )?;
+        let mut st = self.lock();
+        let Some(at) = st.trash.iter().position(|(e, _)| e.id == id) else {
+            return Err(WorkspaceError::NotInTrash(id.to_owned()));
+        };
+        let session = st.trash[at].1.info.session_id.clone();
+        if let Some(occupant) = st.worktrees.get(&session) {
+            return Err(WorkspaceError::RestoreBlocked {
+                path: occupant.info.path.display().to_string(),
+                why: "something is already there".to_owned(),
+            });
+        }
+        let (mut entry, worktree) = st.trash.remove(at);
+        entry.path = worktree.info.path.clone();
+        st.worktrees.insert(session, worktree);
+        Ok(entry)
+    }
+
+    async fn trash_empty(&self, cutoff: Option<Timestamp>) -> Result<TrashEmptied, WorkspaceError> {
+        self.call(WorkspaceOp::TrashEmpty, "workspace.trash_empty".to_owned())?;
+        let mut st = self.lock();
+        let (removed, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut st.trash)
+            .into_iter()
+            .partition(|(e, _)| cutoff.is_none_or(|c| e.trashed_at < c));
+        st.trash = kept;
+        Ok(TrashEmptied {
+            removed: removed.into_iter().map(|(e, _)| e).collect(),
+            failed: vec![],
+        })
+    }
+
+    async fn trash_repair(&self) -> Result<TrashRepair, WorkspaceError> {
+        self.call(
+            WorkspaceOp::TrashRepair,
+            "workspace.trash_repair".to_owned(),
+        )?;
+        Ok(TrashRepair::default())
     }
 }
 

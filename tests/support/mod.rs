@@ -7,6 +7,8 @@
 //! failing test the daemon's log and every pane's content are printed first.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod files;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};

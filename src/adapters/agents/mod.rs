@@ -3,20 +3,17 @@
 //! Shared here: finding an executable (configured path, PATH, well-known locations, cached),
 //! the options every real agent harness takes (`AgentOptions`), the hook command line every
 //! hook-capable harness installs (`aoctl hook <agent> <event>`), the pure hook event → activity
-//! dispatch `aoctl hook` uses without constructing a harness, and atomic file replacement.
+//! dispatch `aoctl hook` uses without constructing a harness.
 
 pub mod claude;
 pub mod codex;
 pub mod command;
-mod files;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use crate::domain::{ActivityState, HookEvent};
 use crate::ports::{AgentError, PermissionMode};
-
-pub use files::write_atomically;
 
 /// Finds an executable: a path containing `/` must itself be executable; a bare name is
 /// searched on `path` (a `PATH`-style list), then in `extra` directories.

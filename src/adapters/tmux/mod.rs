@@ -412,7 +412,9 @@ impl TmuxRuntime {
         reap_sessions(&self.inner.processes, &pids, self.inner.options.reap_grace).await;
         killed?;
         // Two unlinks: not worth a blocking-pool round trip.
-        self.inner.log.remove(name)
+        self.inner.log.remove(name).map_err(|e| {
+            RuntimeError::Leftover(format!("its output files could not be removed: {e}"))
+        })
     }
 
     /// Types the chunks after the first, waits, and presses Enter.

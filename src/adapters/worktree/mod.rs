@@ -1,11 +1,11 @@
-//! The git worktree workspace (adapters.md section 2): each session gets its own linked
-//! worktree at `<managed root>/<project>/<session>` on its own branch.
+//! The git worktree workspace: each session gets its own linked worktree at
+//! `<managed root>/<project>/<session>` on its own branch.
 //!
-//! The adapter is conservative with user data. The normal removal is never forced: a dirty,
-//! locked or still-registered worktree is refused and left as it is. The only forced removal is
-//! [`GitWorktree`]'s `preserve_then_remove`, which first commits everything uncommitted into
-//! `refs/ao/preserved/<session>` (see `preserve`). Nothing outside the managed root is ever
-//! removed, and no branch or ref is deleted unless this adapter created it.
+//! The adapter never deletes a worktree. Retiring one moves it into the trash (`trash`), after
+//! pinning its commits and, when asked, stashing its uncommitted work (`retire`, `preserve`);
+//! only emptying the trash deletes files, and only inside it. Nothing outside the managed root
+//! is ever moved or removed, and the only branch ever deleted is one this adapter created for a
+//! spawn that never used it.
 //!
 //! Every git call goes through the shared [`CommandRunner`], so unit tests check the exact argv
 //! with a recording fake and integration tests run the real git.
@@ -15,8 +15,10 @@ mod paths;
 mod porcelain;
 mod preserve;
 mod refs;
+mod retire;
 #[cfg(test)]
 mod tests;
+mod trash;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -25,19 +27,22 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::adapters::process::CommandRunner;
-use crate::domain::{ProjectId, SessionId};
-use crate::ports::{Workspace, WorkspaceError, WorkspaceInfo, WorkspaceRequest, WorktreeStatus};
+use crate::domain::{ProjectId, SessionId, Timestamp};
+use crate::ports::{
+    RetireMode, Retired, TrashEmptied, TrashEntry, TrashRepair, Workspace, WorkspaceError,
+    WorkspaceInfo, WorkspaceRequest, WorktreeStatus,
+};
 
 use git::{ADD_TIMEOUT, Git, failure};
 use paths::{ManagedRoot, same_place, validate_component};
 pub use porcelain::{WorktreeRecord, parse_worktree_list};
 pub use preserve::{PRESERVED_PREFIX, preserved_ref_name};
 use refs::RefSnapshot;
+pub use retire::DETACHED_PREFIX;
+pub use trash::TRASH_DIR;
 
 /// The text git prints when `worktree add` meets a stale registration at the target path.
 const MISSING_BUT_REGISTERED: &str = "is a missing but already registered worktree";
-/// The text git prints when `worktree remove` refuses a locked worktree.
-const LOCKED_WORKTREE: &str = "locked working tree";
 
 /// Configuration of [`GitWorktree`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,15 +191,18 @@ impl GitWorktree {
         // `--force` would also let git check out a branch that another worktree has.
         refuse_if_checked_out_elsewhere(records, branch, path)?;
         let configured = request.base_branch.as_deref();
-        let args = if refs.local_branch(branch) {
-            force_existing_args(path, branch)
-        } else {
-            let base = self
-                .base_ref(&request.repo, &refs, branch, configured)
-                .await?;
-            force_new_args(path, branch, &base)
-        };
-        self.worktree_add(&request.repo, args).await
+        if refs.local_branch(branch) {
+            return self
+                .worktree_add(&request.repo, force_existing_args(path, branch))
+                .await;
+        }
+        let base = self
+            .base_ref(&request.repo, &refs, branch, configured)
+            .await?;
+        self.worktree_add(&request.repo, force_new_args(path, branch, &base))
+            .await?;
+        self.record_created_branch(path, branch);
+        Ok(())
     }
 
     /// Adds a worktree at an unregistered path (adapters.md 2.4 steps 5–7).
@@ -214,7 +222,10 @@ impl GitWorktree {
         }
         let base = self.base_ref(repo, &refs, branch, configured).await?;
         let first = match self.worktree_add(repo, new_args(path, branch, &base)).await {
-            Ok(()) => return Ok(()),
+            Ok(()) => {
+                self.record_created_branch(path, branch);
+                return Ok(());
+            }
             Err(e) => e,
         };
         let WorkspaceError::Git { argv, output } = &first else {
@@ -224,13 +235,19 @@ impl GitWorktree {
             return Err(first);
         }
         // The failed attempt may have created the branch already; that ref is kept either way.
-        let retry = if self.local_branch_exists(repo, branch).await? {
-            force_existing_args(path, branch)
-        } else {
+        let created_now = !self.local_branch_exists(repo, branch).await?;
+        let retry = if created_now {
             force_new_args(path, branch, &base)
+        } else {
+            force_existing_args(path, branch)
         };
         match self.worktree_add(repo, retry).await {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                if created_now {
+                    self.record_created_branch(path, branch);
+                }
+                Ok(())
+            }
             Err(WorkspaceError::Git {
                 argv: retry_argv,
                 output: retry_output,
@@ -249,33 +266,6 @@ impl GitWorktree {
             branch,
             project_id: request.project_id.clone(),
             session_id: request.session_id.clone(),
-        }
-    }
-
-    /// Removes an unregistered leftover at a validated managed path. A leftover that still
-    /// holds a `.git` entry may be a checkout of some other repository, so it is refused.
-    async fn remove_leftover(&self, path: &Path) -> Result<(), WorkspaceError> {
-        self.root.check(path)?;
-        let meta = match tokio::fs::symlink_metadata(path).await {
-            Ok(meta) => meta,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(io_error("inspecting", path, &e)),
-        };
-        let removed = if meta.is_dir() {
-            if tokio::fs::symlink_metadata(path.join(".git")).await.is_ok() {
-                return Err(WorkspaceError::NotAWorktree(format!(
-                    "{} (holds a .git entry but is not registered in this repository)",
-                    path.display()
-                )));
-            }
-            tokio::fs::remove_dir_all(path).await
-        } else {
-            tokio::fs::remove_file(path).await
-        };
-        match removed {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(io_error("removing", path, &e)),
         }
     }
 }
@@ -343,45 +333,13 @@ impl Workspace for GitWorktree {
         Ok(self.info(request, path, request.branch.clone()))
     }
 
-    async fn destroy(&self, info: &WorkspaceInfo) -> Result<(), WorkspaceError> {
-        validate_component("project id", info.project_id.as_str())?;
-        let path = info.path.as_path();
-        self.root.check(path)?;
-        let repo = info.repo.as_path();
-        let remove = self.git.at(repo).arg("worktree").arg("remove").arg(path);
-        let removed = self.git.output(&remove).await?;
-        let prune = self.git.at(repo).args(["worktree", "prune"]);
-        self.git.ok(&prune).await?;
-        let records = self.list_registered(repo).await?;
-        if let Some(registration) = find_registration(&records, path) {
-            let remove_error = if removed.success() {
-                String::new()
-            } else {
-                removed.combined()
-            };
-            if registration.locked.is_some() || remove_error.contains(LOCKED_WORKTREE) {
-                return Err(WorkspaceError::Locked);
-            }
-            let status = self.git.at(path).args(["status", "--porcelain"]);
-            let status_error = match self.git.output(&status).await {
-                Ok(out) if out.success() && !out.stdout_text().trim().is_empty() => {
-                    return Err(WorkspaceError::Dirty);
-                }
-                Ok(out) if out.success() => String::new(),
-                Ok(out) => failure(&status, &out).to_string(),
-                Err(e) => e.to_string(),
-            };
-            let detail = [remove_error, status_error]
-                .into_iter()
-                .filter(|s| !s.is_empty())
-                .collect::<Vec<_>>()
-                .join("; ");
-            return Err(WorkspaceError::StillRegistered(format!(
-                "{}: {detail}",
-                path.display()
-            )));
-        }
-        self.remove_leftover(path).await
+    async fn retire(
+        &self,
+        info: &WorkspaceInfo,
+        mode: RetireMode,
+        now: Timestamp,
+    ) -> Result<Retired, WorkspaceError> {
+        self.retire_worktree(info, mode, now).await
     }
 
     async fn list(
@@ -440,6 +398,18 @@ impl Workspace for GitWorktree {
             return Ok((self.info(request, path, branch), true));
         }
         refuse_if_occupied(&path)?;
+        if let Some(id) = self
+            .latest_entry_of(&request.session_id, &request.repo)
+            .await?
+        {
+            let entry = self.restore_entry(&id).await?;
+            let records = self.list_registered(&request.repo).await?;
+            let branch = find_registration(&records, &path)
+                .and_then(|r| r.branch.clone())
+                .or(entry.branch)
+                .unwrap_or_else(|| request.branch.clone());
+            return Ok((self.info(request, path, branch), false));
+        }
         self.check_branch(&request.repo, &request.branch).await?;
         let refs = self
             .ref_snapshot(
@@ -450,20 +420,6 @@ impl Workspace for GitWorktree {
             .await?;
         self.add_fresh(request, &path, &records, refs).await?;
         Ok((self.info(request, path, request.branch.clone()), true))
-    }
-
-    async fn stash_uncommitted(
-        &self,
-        info: &WorkspaceInfo,
-    ) -> Result<Option<String>, WorkspaceError> {
-        self.stash(info).await
-    }
-
-    async fn preserve_then_remove(
-        &self,
-        info: &WorkspaceInfo,
-    ) -> Result<Option<String>, WorkspaceError> {
-        self.preserve_and_remove(info).await
     }
 
     async fn preserved_ref(&self, info: &WorkspaceInfo) -> Result<Option<String>, WorkspaceError> {
@@ -529,6 +485,22 @@ impl Workspace for GitWorktree {
         patterns: &[String],
     ) -> Result<(), WorkspaceError> {
         self.exclude(info, patterns).await
+    }
+
+    async fn trash_list(&self) -> Result<Vec<TrashEntry>, WorkspaceError> {
+        self.list_trash().await
+    }
+
+    async fn trash_restore(&self, id: &str) -> Result<TrashEntry, WorkspaceError> {
+        self.restore_entry(id).await
+    }
+
+    async fn trash_empty(&self, cutoff: Option<Timestamp>) -> Result<TrashEmptied, WorkspaceError> {
+        self.empty_trash(cutoff).await
+    }
+
+    async fn trash_repair(&self) -> Result<TrashRepair, WorkspaceError> {
+        self.repair_trash().await
     }
 }
 

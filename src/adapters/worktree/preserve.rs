@@ -1,15 +1,20 @@
-//! Preserving uncommitted work (adapters.md 2.6): the stash into `refs/ao/preserved/<session>`,
-//! the one forced removal that follows it, and re-applying a preserved commit.
+//! Preserving uncommitted work: the stash into `refs/ao/preserved/<session>` and re-applying a
+//! preserved commit.
 //!
 //! The stash is built in a temporary copy of the worktree's index, so the working tree, the
 //! real index and `git stash list` stay exactly as the user left them. The preserved commit's
 //! parent is the worktree's HEAD and its tree is everything `git add -A` would stage (ignored
-//! files excluded), so `cherry-pick --no-commit` brings the work back later.
+//! files excluded), so `cherry-pick --no-commit` brings the work back later. A nested repository
+//! cannot be held by the commit (its objects are not in this repository): it is left out of the
+//! tree and reported, and its files travel with the worktree into the trash.
+//!
+//! The stash is idempotent: a preserved ref that already holds the same tree on the same parent
+//! (a removal cut short after its stash) is reused; one holding other work is never overwritten.
 
 use std::path::{Path, PathBuf};
 
 use super::git::failure;
-use super::{GitWorktree, LOCKED_WORKTREE, WorktreeRecord, find_registration, io_error};
+use super::{GitWorktree, io_error};
 use crate::ports::{WorkspaceError, WorkspaceInfo};
 
 /// Every preserved ref lives under this prefix; only such refs are ever deleted.
@@ -22,6 +27,8 @@ const AO_EMAIL: &str = "ao@localhost";
 /// The empty tree of each object format, for comparing against an unborn HEAD.
 const EMPTY_TREE_SHA1: &str = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
 const EMPTY_TREE_SHA256: &str = "6ef19b41225c5369f1c104d45d8d85efa9b057b53b14b4b9b939dd74decc5321";
+/// The index mode of a gitlink (a nested repository or submodule).
+const GITLINK_MODE: &str = "160000";
 
 /// `refs/ao/preserved/<session>`.
 pub fn preserved_ref_name(session: &str) -> String {
@@ -40,44 +47,68 @@ fn stale_if_not_a_repository(error: WorkspaceError, path: &Path) -> WorkspaceErr
     }
 }
 
-impl GitWorktree {
-    /// The checks before touching a worktree's content: a managed path, an existing directory,
-    /// registered in the repository. Returns the registration.
-    async fn registered_worktree(
-        &self,
-        info: &WorkspaceInfo,
-    ) -> Result<WorktreeRecord, WorkspaceError> {
-        let path = info.path.as_path();
-        self.root.check(path)?;
-        if !path.is_dir() {
-            return Err(WorkspaceError::Stale(format!(
-                "{}: directory missing",
-                path.display()
-            )));
+/// What the stash saved.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct Stashed {
+    /// `(ref, commit)`, or `None` when there was nothing uncommitted.
+    pub(super) preserved: Option<(String, String)>,
+    /// Nested repositories left out of the preserved tree.
+    pub(super) nested_repos: Vec<String>,
+}
+
+/// One entry of `git diff-index -z`: the old and new mode and object, and the path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct IndexChange {
+    old_mode: String,
+    new_mode: String,
+    old_sha: String,
+    path: String,
+}
+
+/// Parses `git diff-index -z --no-renames` output: `:<old mode> <new mode> <old> <new> <status>`
+/// and the path, each NUL-terminated.
+fn parse_index_changes(text: &str) -> Vec<IndexChange> {
+    let mut fields = text.split('\0');
+    let mut changes = vec![];
+    while let (Some(meta), Some(path)) = (fields.next(), fields.next()) {
+        let mut parts = meta.trim_start_matches(':').split(' ');
+        if let (Some(old_mode), Some(new_mode), Some(old_sha)) =
+            (parts.next(), parts.next(), parts.next())
+        {
+            changes.push(IndexChange {
+                old_mode: old_mode.to_owned(),
+                new_mode: new_mode.to_owned(),
+                old_sha: old_sha.to_owned(),
+                path: path.to_owned(),
+            });
         }
-        let records = self.list_registered(&info.repo).await?;
-        find_registration(&records, path).cloned().ok_or_else(|| {
-            WorkspaceError::Stale(format!(
-                "{}: not a registered worktree of {}",
-                path.display(),
-                info.repo.display()
-            ))
-        })
     }
+    changes
+}
 
-    pub(super) async fn stash(
+/// `git update-index -z --index-info` input that puts the nested repositories back as HEAD has
+/// them: removed when HEAD has no such path, else HEAD's entry.
+fn index_info_reverting(nested: &[IndexChange]) -> Vec<u8> {
+    let mut input = vec![];
+    for change in nested {
+        let line = if change.old_mode == "000000" {
+            format!("0 {}\t{}\0", change.old_sha, change.path)
+        } else {
+            format!("{} {}\t{}\0", change.old_mode, change.old_sha, change.path)
+        };
+        input.extend_from_slice(line.as_bytes());
+    }
+    input
+}
+
+impl GitWorktree {
+    /// Commits tracked and untracked changes (ignored files and nested repositories excluded)
+    /// into `refs/ao/preserved/<session>` through a temporary index, for a registered worktree
+    /// whose directory exists.
+    pub(super) async fn stash_registered(
         &self,
         info: &WorkspaceInfo,
-    ) -> Result<Option<String>, WorkspaceError> {
-        self.registered_worktree(info).await?;
-        self.stash_registered(info).await
-    }
-
-    /// Steps 2–5 of the stash, for a worktree already checked by `registered_worktree`.
-    async fn stash_registered(
-        &self,
-        info: &WorkspaceInfo,
-    ) -> Result<Option<String>, WorkspaceError> {
+    ) -> Result<Stashed, WorkspaceError> {
         let path = info.path.as_path();
         let git = &self.git;
         let index_spec = git.at(path).args(["rev-parse", "--git-path", "index"]);
@@ -106,25 +137,41 @@ impl GitWorktree {
         }
         git.ok(&git.at_with_index(path, &temp_index).args(["add", "-A"]))
             .await?;
+        let head_tree = git.resolve(path, "HEAD^{tree}").await?;
+        let nested_repos = self
+            .leave_out_nested_repos(path, &temp_index, head_tree.as_deref())
+            .await?;
         let tree = git
             .ok(&git.at_with_index(path, &temp_index).arg("write-tree"))
             .await?;
         let tree = tree.trim().to_owned();
 
-        let head_tree = git.resolve(path, "HEAD^{tree}").await?;
-        let empty_tree = if tree.len() == EMPTY_TREE_SHA256.len() {
-            EMPTY_TREE_SHA256
-        } else {
-            EMPTY_TREE_SHA1
-        };
+        let empty_tree = empty_tree_like(&tree);
         if tree == head_tree.as_deref().unwrap_or(empty_tree) {
-            return Ok(None);
+            return Ok(Stashed {
+                preserved: None,
+                nested_repos,
+            });
+        }
+        let session = info.session_id.as_str();
+        let reference = preserved_ref_name(session);
+        let head = match head_tree {
+            Some(_) => git.resolve(path, "HEAD").await?,
+            None => None,
+        };
+        if let Some(existing) = git.resolve(path, &reference).await? {
+            return self
+                .reuse_preserved(path, &reference, &existing, &tree, head.as_deref())
+                .await
+                .map(|sha| Stashed {
+                    preserved: Some((reference, sha)),
+                    nested_repos,
+                });
         }
 
-        let session = info.session_id.as_str();
         let mut commit = git.at(path).args(["commit-tree", tree.as_str()]);
-        if head_tree.is_some() {
-            commit = commit.args(["-p", "HEAD"]);
+        if let Some(head) = &head {
+            commit = commit.args(["-p", head.as_str()]);
         }
         let commit = commit
             .args(["-m", &format!("ao preserved {session}")])
@@ -132,66 +179,91 @@ impl GitWorktree {
             .env("GIT_COMMITTER_NAME", AO_NAME)
             .env("GIT_AUTHOR_EMAIL", AO_EMAIL)
             .env("GIT_COMMITTER_EMAIL", AO_EMAIL);
-        let sha = git.ok(&commit).await?;
+        let sha = git.ok(&commit).await?.trim().to_owned();
 
-        // The empty old value makes git refuse to overwrite an earlier preserved commit that
-        // was never applied: that work would otherwise become unreachable.
-        let reference = preserved_ref_name(session);
+        // The empty old value makes git refuse to overwrite a preserved commit written since
+        // the check above: that work would otherwise become unreachable.
         let update = git
             .at(path)
-            .args(["update-ref", reference.as_str(), sha.trim(), ""]);
+            .args(["update-ref", reference.as_str(), sha.as_str(), ""]);
         let out = git.output(&update).await?;
         if !out.success() {
-            let mut error = failure(&update, &out);
-            if let WorkspaceError::Git { output, .. } = &mut error {
-                output.push_str(&format!(
-                    "\n(an earlier {reference} exists: apply or delete it first)"
-                ));
-            }
-            return Err(error);
+            return Err(failure(&update, &out));
         }
-        Ok(Some(reference))
+        Ok(Stashed {
+            preserved: Some((reference, sha)),
+            nested_repos,
+        })
     }
 
-    pub(super) async fn preserve_and_remove(
+    /// Takes every nested repository `add -A` staged as a gitlink back out of the temporary
+    /// index (HEAD's entry, or none), and returns their paths.
+    async fn leave_out_nested_repos(
         &self,
-        info: &WorkspaceInfo,
-    ) -> Result<Option<String>, WorkspaceError> {
-        let registration = self.registered_worktree(info).await?;
-        // A locked worktree is never removed, so there is nothing to preserve it for.
-        if registration.locked.is_some() {
-            return Err(WorkspaceError::Locked);
-        }
-        let reference = self.stash_registered(info).await?;
-
-        let (repo, path) = (info.repo.as_path(), info.path.as_path());
-        let remove = self
-            .git
-            .at(repo)
-            .args(["worktree", "remove", "--force"])
-            .arg(path);
-        let removed = self.git.output(&remove).await?;
-        let prune = self.git.at(repo).args(["worktree", "prune"]);
-        self.git.ok(&prune).await?;
-        let records = self.list_registered(repo).await?;
-        if let Some(registration) = find_registration(&records, path) {
-            let remove_error = removed.combined();
-            if registration.locked.is_some() || remove_error.contains(LOCKED_WORKTREE) {
-                return Err(WorkspaceError::Locked);
+        path: &Path,
+        temp_index: &Path,
+        head_tree: Option<&str>,
+    ) -> Result<Vec<String>, WorkspaceError> {
+        let git = &self.git;
+        let base = match head_tree {
+            Some(tree) => tree.to_owned(),
+            None => {
+                let format = git.at(path).args(["rev-parse", "--show-object-format"]);
+                if git.ok(&format).await?.trim() == "sha256" {
+                    EMPTY_TREE_SHA256.to_owned()
+                } else {
+                    EMPTY_TREE_SHA1.to_owned()
+                }
             }
-            return Err(WorkspaceError::StillRegistered(format!(
-                "{}: {remove_error}",
-                path.display()
-            )));
+        };
+        let changes = git
+            .ok(&git.at_with_index(path, temp_index).args([
+                "diff-index",
+                "--cached",
+                "--no-renames",
+                "-z",
+                base.as_str(),
+            ]))
+            .await?;
+        let nested: Vec<IndexChange> = parse_index_changes(&changes)
+            .into_iter()
+            .filter(|c| c.new_mode == GITLINK_MODE)
+            .collect();
+        if nested.is_empty() {
+            return Ok(vec![]);
         }
-        // Backstop for what the forced remove left behind; the work is preserved by now.
-        self.root.check(path)?;
-        match tokio::fs::remove_dir_all(path).await {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io_error("removing", path, &e)),
+        let revert = git
+            .at_with_index(path, temp_index)
+            .args(["update-index", "-z", "--index-info"])
+            .stdin(index_info_reverting(&nested));
+        git.ok(&revert).await?;
+        Ok(nested.into_iter().map(|c| c.path).collect())
+    }
+
+    /// An existing preserved ref is reused when it holds the same tree on the same parent (the
+    /// stash of a removal that was cut short); otherwise the stash stops with what to do.
+    async fn reuse_preserved(
+        &self,
+        path: &Path,
+        reference: &str,
+        existing: &str,
+        tree: &str,
+        head: Option<&str>,
+    ) -> Result<String, WorkspaceError> {
+        let show = self
+            .git
+            .at(path)
+            .args(["show", "-s", "--format=%T %P", existing]);
+        let shown = self.git.ok(&show).await?;
+        let mut words = shown.split_whitespace();
+        let same_tree = words.next() == Some(tree);
+        let parents: Vec<&str> = words.collect();
+        if same_tree && parents == head.into_iter().collect::<Vec<_>>() {
+            return Ok(existing.to_owned());
         }
-        Ok(reference)
+        Err(WorkspaceError::PreservedExists {
+            reference: reference.to_owned(),
+        })
     }
 
     pub(super) async fn find_preserved(
@@ -313,6 +385,15 @@ impl GitWorktree {
     }
 }
 
+/// The empty tree of the object format `tree` is written in.
+fn empty_tree_like(tree: &str) -> &'static str {
+    if tree.len() == EMPTY_TREE_SHA256.len() {
+        EMPTY_TREE_SHA256
+    } else {
+        EMPTY_TREE_SHA1
+    }
+}
+
 async fn append(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use tokio::io::AsyncWriteExt;
     let mut handle = tokio::fs::OpenOptions::new()
@@ -322,4 +403,32 @@ async fn append(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .await?;
     handle.write_all(bytes).await?;
     handle.flush().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_changes_parse_and_nested_repos_revert_to_head() {
+        let zero = "0".repeat(40);
+        let text = format!(
+            ":000000 160000 {zero} {b} A\0vendor/lib\0:100644 100644 {a} {c} M\0a file\0:160000 160000 {a} {b} M\0sub\0",
+            a = "a".repeat(40),
+            b = "b".repeat(40),
+            c = "c".repeat(40),
+        );
+        let changes = parse_index_changes(&text);
+        assert_eq!(changes.len(), 3);
+        assert_eq!(changes[1].path, "a file");
+        let nested: Vec<IndexChange> = changes
+            .into_iter()
+            .filter(|c| c.new_mode == GITLINK_MODE)
+            .collect();
+        assert_eq!(
+            String::from_utf8(index_info_reverting(&nested)).unwrap(),
+            format!("0 {zero}\tvendor/lib\0160000 {}\tsub\0", "a".repeat(40))
+        );
+        assert!(parse_index_changes("").is_empty());
+    }
 }

@@ -10,6 +10,7 @@ use async_trait::async_trait;
 
 use super::*;
 use crate::adapters::process::{CommandOutput, CommandSpec, ProcessError};
+use crate::ports::RetireMode;
 
 /// Answers git calls from a script keyed by the rendered argv (`-C <repo> worktree …`, with the
 /// temp paths replaced by `<root>` and `<repo>`); unscripted calls succeed with no output.
@@ -271,14 +272,33 @@ async fn p1_every_call_has_the_hygiene_environment_and_its_deadline() {
     }
 }
 
+/// The time every retire of these tests runs at, and the entry id it gives `sess`.
+const EPOCH: Timestamp = Timestamp::from_millis(0);
+const SESS_ENTRY: &str = "sess-19700101T000000Z";
+
 #[tokio::test]
-async fn p1_existing_branch_create_and_clean_destroy() {
+async fn p1_existing_branch_create_and_clean_retire_into_the_trash() {
     let f = fixture();
     f.valid_branch("feat");
-    f.registered("");
+    let record = f.record(&f.sess_path(), "feat", "");
+    f.registered_seq(vec!["", &record]);
     f.refs("feat", None, &["refs/heads/feat\t"]);
     let info = f.worktree.create(&f.request("sess", "feat")).await.unwrap();
-    f.worktree.destroy(&info).await.unwrap();
+    let path = f.make_dir_with_file();
+    let retired = f
+        .worktree
+        .retire(&info, RetireMode::KeepDirty, EPOCH)
+        .await
+        .unwrap();
+    let entry = retired.trash.expect("moved to the trash");
+    assert_eq!(entry.id, SESS_ENTRY);
+    assert_eq!(entry.path, f.root.join(".trash").join(SESS_ENTRY));
+    assert_eq!(
+        std::fs::read_to_string(entry.path.join("keep.txt")).unwrap(),
+        "keep"
+    );
+    assert!(!path.exists());
+    let entry_path = format!("<root>/.trash/{SESS_ENTRY}");
     assert_eq!(
         f.fake.calls(),
         [
@@ -286,31 +306,60 @@ async fn p1_existing_branch_create_and_clean_destroy() {
             "-C <repo> worktree list --porcelain".to_owned(),
             refs_key("feat", None),
             "-C <repo> worktree add <root>/proj/sess feat".to_owned(),
-            "-C <repo> worktree remove <root>/proj/sess".to_owned(),
-            "-C <repo> worktree prune".to_owned(),
             "-C <repo> worktree list --porcelain".to_owned(),
+            "-C <root>/proj/sess status --porcelain".to_owned(),
+            format!("-C <repo> worktree lock --reason ao trash {SESS_ENTRY} <root>/proj/sess"),
+            format!("-C <repo> worktree repair {entry_path}"),
         ]
     );
+    for spec in f.fake.specs() {
+        assert!(
+            !spec
+                .argv()
+                .iter()
+                .any(|a| a == "--force" || a == "-f" || a == "remove"),
+            "{}",
+            spec.display()
+        );
+    }
+    let listed = f.worktree.trash_list().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].state, crate::ports::TrashState::Trashed);
+    assert_eq!(listed[0].original_path.as_deref(), Some(path.as_path()));
 }
 
 #[tokio::test]
-async fn destroy_removes_an_unregistered_leftover_directory() {
-    let f = fixture();
-    f.registered("");
-    let path = f.make_dir_with_file();
-    f.worktree.destroy(&f.info("sess")).await.unwrap();
-    assert!(!path.exists());
-}
-
-#[tokio::test]
-async fn destroy_refuses_an_unregistered_leftover_that_is_a_checkout() {
+async fn retire_moves_an_unregistered_leftover_whole_into_the_trash() {
     let f = fixture();
     f.registered("");
     let path = f.make_dir_with_file();
     std::fs::write(path.join(".git"), "gitdir: /somewhere/else\n").unwrap();
-    let err = f.worktree.destroy(&f.info("sess")).await.unwrap_err();
-    assert!(matches!(err, WorkspaceError::NotAWorktree(_)), "{err}");
-    assert!(path.join("keep.txt").exists());
+    let retired = f
+        .worktree
+        .retire(&f.info("sess"), RetireMode::KeepDirty, EPOCH)
+        .await
+        .unwrap();
+    let entry = retired.trash.unwrap();
+    assert!(!entry.registered);
+    assert!(!path.exists());
+    assert!(entry.path.join("keep.txt").exists() && entry.path.join(".git").exists());
+    assert_eq!(
+        f.fake.calls(),
+        strings(&["-C <repo> worktree list --porcelain"])
+    );
+}
+
+#[tokio::test]
+async fn retire_of_nothing_is_an_empty_success() {
+    let f = fixture();
+    f.registered("");
+    assert_eq!(
+        f.worktree
+            .retire(&f.info("sess"), RetireMode::Preserve, EPOCH)
+            .await,
+        Ok(Retired::default())
+    );
+    assert!(!f.root.join(".trash").exists());
 }
 
 #[test]
@@ -448,8 +497,10 @@ async fn p6_path_for_and_unsafe_paths() {
         let mut info = f.info("sess");
         info.path = bad.clone();
         for err in [
-            f.worktree.destroy(&info).await.unwrap_err(),
-            f.worktree.stash_uncommitted(&info).await.unwrap_err(),
+            f.worktree
+                .retire(&info, RetireMode::Preserve, EPOCH)
+                .await
+                .unwrap_err(),
             f.worktree
                 .add_exclude(&info, &["x".to_owned()])
                 .await
@@ -728,136 +779,104 @@ async fn p16_restore_refuses_an_occupied_unregistered_path() {
 }
 
 #[tokio::test]
-async fn p17_destroy_of_a_still_registered_worktree_is_refused_without_force() {
+async fn p18_retire_keeps_a_dirty_or_locked_worktree_in_place() {
     let f = fixture();
     let path = f.make_dir_with_file();
     f.registered(&f.record(&path, "feat", ""));
-    f.fake.on(
-        "-C <repo> worktree remove <root>/proj/sess",
-        vec![fail(
-            128,
-            "fatal: validation failed, cannot remove working tree",
-        )],
-    );
-    let err = f.worktree.destroy(&f.info("sess")).await.unwrap_err();
-    assert!(
-        matches!(&err, WorkspaceError::StillRegistered(detail) if detail.contains("validation failed")),
-        "{err}"
-    );
-    assert_eq!(
-        std::fs::read_to_string(path.join("keep.txt")).unwrap(),
-        "keep"
-    );
-    let calls = f.fake.calls();
-    assert_eq!(
-        calls,
-        strings(&[
-            "-C <repo> worktree remove <root>/proj/sess",
-            "-C <repo> worktree prune",
-            "-C <repo> worktree list --porcelain",
-            "-C <root>/proj/sess status --porcelain",
-        ])
-    );
-    for spec in f.fake.specs() {
-        assert!(
-            !spec.argv().iter().any(|a| a == "--force" || a == "-f"),
-            "{}",
-            spec.display()
-        );
-    }
-}
-
-#[tokio::test]
-async fn p18_destroy_of_a_dirty_or_locked_worktree_is_refused() {
-    let f = fixture();
-    let path = f.make_dir_with_file();
-    f.registered(&f.record(&path, "feat", ""));
-    f.fake.on(
-        "-C <repo> worktree remove <root>/proj/sess",
-        vec![fail(
-            128,
-            "fatal: '<root>/proj/sess' contains modified or untracked files, use --force to delete it",
-        )],
-    );
     f.fake.on(
         "-C <root>/proj/sess status --porcelain",
         vec![ok("?? keep.txt\n")],
     );
     assert_eq!(
-        f.worktree.destroy(&f.info("sess")).await,
+        f.worktree
+            .retire(&f.info("sess"), RetireMode::KeepDirty, EPOCH)
+            .await,
         Err(WorkspaceError::Dirty)
     );
     assert!(path.join("keep.txt").exists());
+    assert!(!f.fake.calls().iter().any(|c| c.contains("lock")));
 
+    for mode in [
+        RetireMode::KeepDirty,
+        RetireMode::Preserve,
+        RetireMode::Discard,
+    ] {
+        let f = fixture();
+        let path = f.make_dir_with_file();
+        f.registered(&f.record(&path, "feat", "locked usb"));
+        assert_eq!(
+            f.worktree.retire(&f.info("sess"), mode, EPOCH).await,
+            Err(WorkspaceError::Locked),
+            "{mode:?}"
+        );
+        assert!(path.join("keep.txt").exists());
+        assert_eq!(
+            f.fake.calls(),
+            strings(&["-C <repo> worktree list --porcelain"])
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_failed_lock_moves_nothing_and_leaves_no_manifest() {
     let f = fixture();
     let path = f.make_dir_with_file();
     f.registered(&f.record(&path, "feat", ""));
     f.fake.on(
-        "-C <repo> worktree remove <root>/proj/sess",
-        vec![fail(
-            128,
-            "fatal: cannot remove a locked working tree, lock reason: usb\nuse 'remove -f -f' to override or unlock first",
-        )],
-    );
-    assert_eq!(
-        f.worktree.destroy(&f.info("sess")).await,
-        Err(WorkspaceError::Locked)
-    );
-    assert!(path.join("keep.txt").exists());
-}
-
-#[tokio::test]
-async fn p18_destroy_of_a_locked_stale_registration_is_locked() {
-    let f = fixture();
-    f.registered(&f.record(&f.sess_path(), "feat", "locked"));
-    f.fake.on(
-        "-C <repo> worktree remove <root>/proj/sess",
-        vec![fail(128, "fatal: validation failed")],
-    );
-    assert_eq!(
-        f.worktree.destroy(&f.info("sess")).await,
-        Err(WorkspaceError::Locked)
-    );
-}
-
-#[tokio::test]
-async fn destroy_reports_a_failed_prune() {
-    let f = fixture();
-    f.fake.on(
-        "-C <repo> worktree prune",
+        &format!("-C <repo> worktree lock --reason ao trash {SESS_ENTRY} <root>/proj/sess"),
         vec![fail(128, "fatal: disk on fire")],
     );
-    let err = f.worktree.destroy(&f.info("sess")).await.unwrap_err();
+    let err = f
+        .worktree
+        .retire(&f.info("sess"), RetireMode::KeepDirty, EPOCH)
+        .await
+        .unwrap_err();
     assert!(
-        matches!(&err, WorkspaceError::Git { argv, output } if argv.ends_with("worktree prune") && output.contains("disk on fire")),
+        matches!(&err, WorkspaceError::Git { output, .. } if output.contains("disk on fire")),
         "{err}"
     );
+    assert!(path.join("keep.txt").exists());
+    assert_eq!(f.worktree.trash_list().await.unwrap(), vec![]);
 }
 
 #[tokio::test]
-async fn p19_stash_of_a_missing_unregistered_or_broken_worktree_is_stale() {
-    // Missing directory: no git call at all.
+async fn a_detached_head_on_no_branch_is_pinned_before_the_move() {
     let f = fixture();
-    let err = f
+    let path = f.make_dir_with_file();
+    let head = "c".repeat(40);
+    f.registered(&format!(
+        "worktree {}\nHEAD {head}\ndetached\n",
+        path.display()
+    ));
+    f.fake.on(
+        "-C <repo> rev-parse --verify --quiet refs/ao/detached/sess",
+        vec![absent()],
+    );
+    let retired = f
         .worktree
-        .stash_uncommitted(&f.info("sess"))
+        .retire(&f.info("sess"), RetireMode::KeepDirty, EPOCH)
         .await
-        .unwrap_err();
-    assert!(matches!(err, WorkspaceError::Stale(_)), "{err}");
-    assert!(f.fake.calls().is_empty());
+        .unwrap();
+    assert_eq!(
+        retired.detached_ref.as_deref(),
+        Some("refs/ao/detached/sess")
+    );
+    let calls = f.fake.calls();
+    assert_eq!(
+        calls[1..4],
+        strings(&[
+            &format!(
+                "-C <repo> for-each-ref --count=1 --format=%(refname) --contains {head} refs/heads/ refs/tags/"
+            ),
+            "-C <repo> rev-parse --verify --quiet refs/ao/detached/sess",
+            &format!("-C <repo> update-ref refs/ao/detached/sess {head} "),
+        ])
+    );
+    assert!(calls[4].contains("status --porcelain"), "{calls:?}");
+}
 
-    // Present but not registered.
-    let f = fixture();
-    f.make_dir_with_file();
-    f.registered("");
-    let err = f
-        .worktree
-        .stash_uncommitted(&f.info("sess"))
-        .await
-        .unwrap_err();
-    assert!(matches!(err, WorkspaceError::Stale(_)), "{err}");
-
-    // Registered, but git does not see a repository there.
+#[tokio::test]
+async fn p19_preserving_a_worktree_git_cannot_read_is_stale_and_moves_nothing() {
     let f = fixture();
     let path = f.make_dir_with_file();
     f.registered(&f.record(&path, "feat", ""));
@@ -870,13 +889,14 @@ async fn p19_stash_of_a_missing_unregistered_or_broken_worktree_is_stale() {
     );
     let err = f
         .worktree
-        .stash_uncommitted(&f.info("sess"))
+        .retire(&f.info("sess"), RetireMode::Preserve, EPOCH)
         .await
         .unwrap_err();
     assert!(matches!(err, WorkspaceError::Stale(_)), "{err}");
+    assert!(path.join("keep.txt").exists());
     for spec in f.fake.specs() {
         assert!(
-            !spec.argv().contains(&"add".to_owned()),
+            !spec.argv().iter().any(|a| a == "add" || a == "lock"),
             "{}",
             spec.display()
         );
@@ -902,25 +922,44 @@ async fn stash_uses_a_temporary_index_and_the_ao_identity() {
         vec![ok("2222\n")],
     );
     f.fake.on(
-        "-C <root>/proj/sess commit-tree 1111 -p HEAD -m ao preserved sess",
+        "-C <root>/proj/sess rev-parse --verify --quiet HEAD",
+        vec![ok("5555\n")],
+    );
+    f.fake.on(
+        "-C <root>/proj/sess rev-parse --verify --quiet refs/ao/preserved/sess",
+        vec![absent()],
+    );
+    f.fake.on(
+        "-C <root>/proj/sess commit-tree 1111 -p 5555 -m ao preserved sess",
         vec![ok("3333\n")],
     );
-    let reference = f.worktree.stash_uncommitted(&f.info("sess")).await.unwrap();
-    assert_eq!(reference.as_deref(), Some("refs/ao/preserved/sess"));
+    let retired = f
+        .worktree
+        .retire(&f.info("sess"), RetireMode::Preserve, EPOCH)
+        .await
+        .unwrap();
+    assert_eq!(
+        retired.preserved_ref.as_deref(),
+        Some("refs/ao/preserved/sess")
+    );
+    assert!(retired.trash.is_some());
     let calls = f.fake.calls();
     assert_eq!(
-        calls[1..],
+        calls[1..10],
         strings(&[
             "-C <root>/proj/sess rev-parse --git-path index",
             "-C <root>/proj/sess add -A",
-            "-C <root>/proj/sess write-tree",
             "-C <root>/proj/sess rev-parse --verify --quiet HEAD^{tree}",
-            "-C <root>/proj/sess commit-tree 1111 -p HEAD -m ao preserved sess",
+            "-C <root>/proj/sess diff-index --cached --no-renames -z 2222",
+            "-C <root>/proj/sess write-tree",
+            "-C <root>/proj/sess rev-parse --verify --quiet HEAD",
+            "-C <root>/proj/sess rev-parse --verify --quiet refs/ao/preserved/sess",
+            "-C <root>/proj/sess commit-tree 1111 -p 5555 -m ao preserved sess",
             "-C <root>/proj/sess update-ref refs/ao/preserved/sess 3333 ",
         ])
     );
     let specs = f.fake.specs();
-    for spec in &specs[2..4] {
+    for spec in [&specs[2], &specs[4], &specs[5]] {
         let index = spec
             .env_set
             .iter()
@@ -930,7 +969,7 @@ async fn stash_uses_a_temporary_index_and_the_ao_identity() {
         assert!(!index.starts_with(&f.repo), "{}", index.display());
         assert!(!spec.env_remove.iter().any(|k| k == "GIT_INDEX_FILE"));
     }
-    let commit = &specs[5];
+    let commit = &specs[8];
     for (key, value) in [
         ("GIT_AUTHOR_NAME", "ao"),
         ("GIT_COMMITTER_NAME", "ao"),
@@ -961,11 +1000,21 @@ async fn stash_of_an_unborn_head_compares_with_the_empty_tree() {
         "-C <root>/proj/sess rev-parse --verify --quiet HEAD^{tree}",
         vec![absent()],
     );
-    assert_eq!(
-        f.worktree.stash_uncommitted(&f.info("sess")).await,
-        Ok(None)
+    let retired = f
+        .worktree
+        .retire(&f.info("sess"), RetireMode::Preserve, EPOCH)
+        .await
+        .unwrap();
+    assert_eq!(retired.preserved_ref, None);
+    let calls = f.fake.calls();
+    assert!(
+        !calls.iter().any(|c| c.contains("commit-tree")),
+        "{calls:?}"
     );
-    assert!(!f.fake.calls().iter().any(|c| c.contains("commit-tree")));
+    assert!(
+        calls.contains(&"-C <root>/proj/sess diff-index --cached --no-renames -z 4b825dc642cb6eb9a060e54bf8d69288fbee4904".to_owned()),
+        "{calls:?}"
+    );
 }
 
 #[tokio::test]

@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value, json};
 
 use super::NAME;
-use crate::adapters::agents::{HookProgram, is_hook_command, write_atomically};
+use crate::adapters::agents::{HookProgram, is_hook_command};
+use crate::adapters::files::write_atomically;
 use crate::domain::HookEvent;
 use crate::ports::AgentError;
 

@@ -16,7 +16,7 @@ use std::sync::Mutex;
 use nix::fcntl::{Flock, FlockArg};
 use serde_json::{Map, Value};
 
-use crate::adapters::agents::write_atomically;
+use crate::adapters::files::write_atomically;
 use crate::ports::AgentError;
 
 /// Serialises this process's writers.

@@ -1,5 +1,5 @@
-//! Replacing a configuration file atomically: a reader (the agent starting up, another writer)
-//! sees the old file or the new one, never half of either.
+//! Replacing a file atomically (an agent's configuration, a trash manifest): a reader sees the
+//! old file or the new one, never half of either.
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
