@@ -837,8 +837,8 @@ async fn a_trash_that_cannot_take_the_worktree_keeps_it_in_place() {
     assert_eq!(tree_digest(&info.path), before);
 }
 
-/// A failed spawn's worktree goes to the trash, and the branch ao created for it goes too when
-/// it never moved; a branch with a commit, or one ao did not create, stays.
+/// A failed spawn's worktree goes to the trash, and its `ao/<session>` branch goes too when it
+/// holds no commit of its own; a branch with a commit, or one ao did not name, stays.
 #[tokio::test]
 async fn discard_deletes_only_an_unused_branch_ao_created() {
     let env = env();

@@ -82,7 +82,8 @@ pub enum RetireMode {
     /// stashed into `refs/ao/preserved/<session>`, then the worktree goes to the trash.
     Preserve,
     /// A spawn that failed or was interrupted: the worktree goes to the trash whatever it holds,
-    /// and the branch ao created for it is deleted when it still points where it was created.
+    /// and the branch ao named for it (`ao/<session>`) is deleted when every commit on it is on
+    /// another branch or tag too.
     Discard,
 }
 
@@ -98,7 +99,8 @@ pub struct Retired {
     /// Nested repositories (paths inside the worktree) the preserved ref cannot hold; their
     /// files are in the trash entry.
     pub nested_repos: Vec<String>,
-    /// The branch deleted because ao created it for a spawn that never used it (`Discard`).
+    /// The branch deleted because it was a failed spawn's `ao/<session>` with no commit of its
+    /// own (`Discard`).
     pub deleted_branch: Option<String>,
 }
 

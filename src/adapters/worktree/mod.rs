@@ -4,8 +4,8 @@
 //! The adapter never deletes a worktree. Retiring one moves it into the trash (`trash`), after
 //! pinning its commits and, when asked, stashing its uncommitted work (`retire`, `preserve`);
 //! only emptying the trash deletes files, and only inside it. Nothing outside the managed root
-//! is ever moved or removed, and the only branch ever deleted is one this adapter created for a
-//! spawn that never used it.
+//! is ever moved or removed, and the only branch ever deleted is a failed spawn's `ao/<session>`
+//! holding no commit that another branch or tag lacks.
 //!
 //! Every git call goes through the shared [`CommandRunner`], so unit tests check the exact argv
 //! with a recording fake and integration tests run the real git.
@@ -191,18 +191,15 @@ impl GitWorktree {
         // `--force` would also let git check out a branch that another worktree has.
         refuse_if_checked_out_elsewhere(records, branch, path)?;
         let configured = request.base_branch.as_deref();
-        if refs.local_branch(branch) {
-            return self
-                .worktree_add(&request.repo, force_existing_args(path, branch))
-                .await;
-        }
-        let base = self
-            .base_ref(&request.repo, &refs, branch, configured)
-            .await?;
-        self.worktree_add(&request.repo, force_new_args(path, branch, &base))
-            .await?;
-        self.record_created_branch(path, branch);
-        Ok(())
+        let args = if refs.local_branch(branch) {
+            force_existing_args(path, branch)
+        } else {
+            let base = self
+                .base_ref(&request.repo, &refs, branch, configured)
+                .await?;
+            force_new_args(path, branch, &base)
+        };
+        self.worktree_add(&request.repo, args).await
     }
 
     /// Adds a worktree at an unregistered path (adapters.md 2.4 steps 5–7).
@@ -222,10 +219,7 @@ impl GitWorktree {
         }
         let base = self.base_ref(repo, &refs, branch, configured).await?;
         let first = match self.worktree_add(repo, new_args(path, branch, &base)).await {
-            Ok(()) => {
-                self.record_created_branch(path, branch);
-                return Ok(());
-            }
+            Ok(()) => return Ok(()),
             Err(e) => e,
         };
         let WorkspaceError::Git { argv, output } = &first else {
@@ -235,19 +229,13 @@ impl GitWorktree {
             return Err(first);
         }
         // The failed attempt may have created the branch already; that ref is kept either way.
-        let created_now = !self.local_branch_exists(repo, branch).await?;
-        let retry = if created_now {
-            force_new_args(path, branch, &base)
-        } else {
+        let retry = if self.local_branch_exists(repo, branch).await? {
             force_existing_args(path, branch)
+        } else {
+            force_new_args(path, branch, &base)
         };
         match self.worktree_add(repo, retry).await {
-            Ok(()) => {
-                if created_now {
-                    self.record_created_branch(path, branch);
-                }
-                Ok(())
-            }
+            Ok(()) => Ok(()),
             Err(WorkspaceError::Git {
                 argv: retry_argv,
                 output: retry_output,

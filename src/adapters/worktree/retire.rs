@@ -2,11 +2,12 @@
 //!
 //! In order: a HEAD that no branch or tag contains is pinned by `refs/ao/detached/<session>`;
 //! with `Preserve`, uncommitted work is stashed into `refs/ao/preserved/<session>`; the
-//! directory moves into the trash. For a spawn that never ran (`Discard`), the branch ao created
-//! for it is deleted when it still points where it was created, so failed spawns leave no
-//! branches behind; the session's branch is deleted in no other case.
+//! directory moves into the trash. For a spawn that failed or was interrupted (`Discard`), the
+//! branch ao named for it, `ao/<session>`, is deleted when every commit on it is on another
+//! branch or tag too (it never moved past its base), so failed spawns leave no branches behind
+//! and no commit becomes unreachable; a session's branch is deleted in no other case.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::trash::{Departing, TrashNotes};
 use super::{GitWorktree, WorktreeRecord, find_registration, io_error, validate_component};
@@ -15,10 +16,6 @@ use crate::ports::{RetireMode, Retired, WorkspaceError, WorkspaceInfo};
 
 /// Every pinned detached HEAD lives under this prefix.
 pub const DETACHED_PREFIX: &str = "refs/ao/detached/";
-/// The file in a worktree's administrative directory that records a branch ao created for it:
-/// `<branch>\n<commit>\n`.
-const CREATED_BRANCH_FILE: &str = "ao-created-branch";
-
 /// `refs/ao/detached/<session>`, then `….2`, `….3` when an earlier pin holds another commit
 /// (a session id never contains a dot, so these never name another session's ref).
 fn detached_ref_name(session: &SessionId, n: u32) -> String {
@@ -29,44 +26,7 @@ fn detached_ref_name(session: &SessionId, n: u32) -> String {
     }
 }
 
-/// The administrative directory a worktree's `.git` file points to.
-fn admin_dir(worktree: &Path) -> Option<PathBuf> {
-    let text = std::fs::read_to_string(worktree.join(".git")).ok()?;
-    let dir = PathBuf::from(text.strip_prefix("gitdir:")?.trim());
-    Some(if dir.is_absolute() {
-        dir
-    } else {
-        worktree.join(dir)
-    })
-}
-
-/// The commit `refs/heads/<branch>` names, read from its loose ref file (a new branch is always
-/// loose); `None` when it cannot be read that way.
-fn loose_branch_commit(admin: &Path, branch: &str) -> Option<String> {
-    let common = std::fs::read_to_string(admin.join("commondir")).ok()?;
-    let common = admin.join(common.trim());
-    let sha = std::fs::read_to_string(common.join("refs/heads").join(branch)).ok()?;
-    let sha = sha.trim();
-    (sha.len() >= 40 && sha.bytes().all(|b| b.is_ascii_hexdigit())).then(|| sha.to_owned())
-}
-
 impl GitWorktree {
-    /// Records that ao created `branch` for the worktree at `path` (read back by `Discard`).
-    /// Best effort: without the record, the branch is simply never deleted.
-    pub(super) fn record_created_branch(&self, path: &Path, branch: &str) {
-        let recorded = admin_dir(path).and_then(|admin| {
-            let sha = loose_branch_commit(&admin, branch)?;
-            std::fs::write(
-                admin.join(CREATED_BRANCH_FILE),
-                format!("{branch}\n{sha}\n"),
-            )
-            .ok()
-        });
-        if recorded.is_none() {
-            tracing::debug!(path = %path.display(), branch, "could not record the created branch; it will be kept");
-        }
-    }
-
     pub(super) async fn retire_worktree(
         &self,
         info: &WorkspaceInfo,
@@ -209,30 +169,40 @@ impl GitWorktree {
         })
     }
 
-    /// Deletes the branch ao created for this worktree when it still names the commit it was
-    /// created at, after detaching the worktree's HEAD there. Any doubt keeps the branch.
+    /// Deletes `ao/<session>` when every commit on it is on another branch or tag too, after
+    /// detaching the worktree's HEAD at the same commit. Any doubt keeps the branch.
     async fn drop_unused_branch(
         &self,
         info: &WorkspaceInfo,
         registration: &WorktreeRecord,
     ) -> Option<String> {
         let branch = registration.branch.as_deref()?;
-        let recorded =
-            std::fs::read_to_string(admin_dir(&info.path)?.join(CREATED_BRANCH_FILE)).ok()?;
-        let mut lines = recorded.lines();
-        let (created, sha) = (lines.next()?, lines.next()?);
-        if created != branch || registration.head.as_deref() != Some(sha) {
+        let tip = registration.head.as_deref()?;
+        if branch != format!("ao/{}", info.session_id) {
             return None;
         }
         let reference = format!("refs/heads/{branch}");
+        let containing = self.git.at(&info.repo).args([
+            "for-each-ref",
+            "--count=2",
+            "--format=%(refname)",
+            "--contains",
+            tip,
+            "refs/heads/",
+            "refs/tags/",
+        ]);
+        let listed = self.git.ok(&containing).await.ok()?;
+        if !listed.lines().any(|r| !r.is_empty() && r != reference) {
+            return None;
+        }
         let detach = self
             .git
             .at(&info.path)
-            .args(["update-ref", "--no-deref", "HEAD", sha]);
+            .args(["update-ref", "--no-deref", "HEAD", tip]);
         let delete = self
             .git
             .at(&info.repo)
-            .args(["update-ref", "-d", reference.as_str(), sha]);
+            .args(["update-ref", "-d", reference.as_str(), tip]);
         let deleted = match self.git.ok(&detach).await {
             Ok(_) => self.git.ok(&delete).await,
             Err(e) => Err(e),
@@ -257,26 +227,5 @@ mod tests {
         assert_eq!(detached_ref_name(&s, 1), "refs/ao/detached/proj-1");
         assert_eq!(detached_ref_name(&s, 2), "refs/ao/detached/proj-1.2");
         assert!(SessionId::parse("proj-1.2").is_err());
-    }
-
-    #[test]
-    fn admin_dir_and_loose_branch_are_read_from_git_files() {
-        let dir = tempfile::tempdir().unwrap();
-        let worktree = dir.path().join("wt");
-        let admin = dir.path().join("repo/.git/worktrees/wt");
-        std::fs::create_dir_all(&worktree).unwrap();
-        std::fs::create_dir_all(admin.join("../../refs/heads/ao")).unwrap();
-        std::fs::write(
-            worktree.join(".git"),
-            format!("gitdir: {}\n", admin.display()),
-        )
-        .unwrap();
-        std::fs::write(admin.join("commondir"), "../..\n").unwrap();
-        let sha = "a".repeat(40);
-        std::fs::write(admin.join("../../refs/heads/ao/x"), format!("{sha}\n")).unwrap();
-        assert_eq!(admin_dir(&worktree), Some(admin.clone()));
-        assert_eq!(loose_branch_commit(&admin, "ao/x"), Some(sha));
-        assert_eq!(loose_branch_commit(&admin, "ao/missing"), None);
-        assert_eq!(admin_dir(&dir.path().join("nowhere")), None);
     }
 }
