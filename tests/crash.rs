@@ -1,7 +1,7 @@
 //! End-to-end crash test: `aod` is SIGKILLed while 20 `aoctl spawn`s are in flight. After the
 //! restart (boot reconcile) every tmux session and every worktree belongs to a record, spawns
-//! the crash interrupted are `errored` with their worktree recorded, and no record is lost or
-//! duplicated.
+//! the crash interrupted are `errored` with their worktree recorded (and moved to the trash, their
+//! unused branches deleted), and no record is lost or duplicated.
 
 mod support;
 
@@ -156,6 +156,16 @@ fn sigkill_during_twenty_spawns_leaks_and_loses_nothing() {
         registered_worktrees(&env, &repo.path).is_subset(&ids),
         "every registered worktree belongs to a record"
     );
+    // Interrupted spawns leave no branch behind (nothing was committed on them).
+    let branches: BTreeSet<String> = git(
+        &repo.path,
+        &["for-each-ref", "--format=%(refname:short)", "refs/heads/ao/"],
+    )
+    .lines()
+    .map(str::to_owned)
+    .collect();
+    let live_branches: BTreeSet<String> = live.iter().map(|id| format!("ao/{id}")).collect();
+    assert_eq!(branches, live_branches, "only live sessions keep a branch");
 
     // The interrupted spawns' worktrees are found and removed by cleanup.
     env.ok(&["cleanup"]);
