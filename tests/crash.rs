@@ -159,7 +159,11 @@ fn sigkill_during_twenty_spawns_leaks_and_loses_nothing() {
     // Interrupted spawns leave no branch behind (nothing was committed on them).
     let branches: BTreeSet<String> = git(
         &repo.path,
-        &["for-each-ref", "--format=%(refname:short)", "refs/heads/ao/"],
+        &[
+            "for-each-ref",
+            "--format=%(refname:short)",
+            "refs/heads/ao/",
+        ],
     )
     .lines()
     .map(str::to_owned)

@@ -110,7 +110,7 @@ impl SessionManager {
         }
         let leftovers = match self.runtime.destroy(&handle).await {
             Ok(()) => vec![],
-            Err(RuntimeError::Leftover(what)) => vec![what],
+            Err(leftover @ RuntimeError::Leftover(_)) => vec![leftover.to_string()],
             Err(e) => return Err(e.into()),
         };
         let retired = match self.workspace_info(&record).await {

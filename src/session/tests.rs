@@ -912,6 +912,28 @@ async fn m13_runtime_destroy_fails_then_retry() {
     assert_eq!(w.load("proj-1").await.revision, r.revision);
 }
 
+/// A runtime that is gone but left files behind does not stop a kill: the worktree still goes
+/// to the trash and the result names what was left.
+#[tokio::test]
+async fn kill_reports_what_the_runtime_left_behind() {
+    let w = World::new().await;
+    w.sm.spawn(request()).await.unwrap();
+    w.runtime.fail_destroys(Some(RuntimeError::Leftover(
+        "its output files could not be removed".to_owned(),
+    )));
+    let k =
+        w.sm.kill(&sid("proj-1"), KillOptions::manual(false))
+            .await
+            .unwrap();
+    assert!(k.workspace_freed);
+    assert_eq!(
+        k.leftovers,
+        ["the runtime is gone, but its output files could not be removed"]
+    );
+    assert_eq!(w.workspace.trashed(&sid("proj-1")).len(), 1);
+    assert_eq!(w.status("proj-1").await, Status::Killed);
+}
+
 /// M14: a record without a runtime handle or a workspace path is not torn down at all.
 #[tokio::test]
 async fn m14_incomplete_teardown_metadata() {
