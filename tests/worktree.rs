@@ -875,6 +875,17 @@ async fn discard_deletes_only_an_unused_branch_ao_created() {
     let retired = env.retire(&kept, RetireMode::KeepDirty).await.unwrap();
     assert_eq!(retired.deleted_branch, None, "kill never deletes a branch");
     assert!(ref_exists(&env.repo, "refs/heads/ao/s4"));
+
+    // The branch stays checked out in the trash, and a new spawn on it is told where.
+    let err = env
+        .worktree
+        .create(&env.request("s5", "ao/s4"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, WorkspaceError::BranchCheckedOutElsewhere { path, .. } if path.contains(".trash") && path.contains("aoctl trash")),
+        "{err}"
+    );
 }
 
 #[tokio::test]

@@ -553,10 +553,23 @@ fn refuse_if_checked_out_elsewhere(
         .iter()
         .find(|r| r.branch.as_deref() == Some(branch) && !same_place(&r.path, path))
     {
-        Some(other) => Err(WorkspaceError::BranchCheckedOutElsewhere {
-            branch: branch.to_owned(),
-            path: other.path.display().to_string(),
-        }),
+        Some(other) => {
+            let mut place = other.path.display().to_string();
+            if other
+                .locked
+                .as_deref()
+                .is_some_and(|reason| reason.starts_with(trash::LOCK_REASON_PREFIX))
+            {
+                place.push_str(
+                    " (a killed session's worktree in the trash: `aoctl trash restore` or \
+                     `aoctl trash empty` it first)",
+                );
+            }
+            Err(WorkspaceError::BranchCheckedOutElsewhere {
+                branch: branch.to_owned(),
+                path: place,
+            })
+        }
         None => Ok(()),
     }
 }

@@ -23,7 +23,7 @@ use crate::ports::{TrashEmptied, TrashEntry, TrashRepair, TrashState, WorkspaceE
 /// The trash directory's name under the managed root (project ids cannot start with a dot).
 pub const TRASH_DIR: &str = ".trash";
 /// The lock reason of a worktree in the trash is this prefix and the entry id.
-const LOCK_REASON_PREFIX: &str = "ao trash ";
+pub(super) const LOCK_REASON_PREFIX: &str = "ao trash ";
 const MANIFEST_VERSION: u32 = 1;
 
 /// Where an entry's move stands, as its manifest records it.
