@@ -35,11 +35,12 @@ Register-ArgumentCompleter -Native -CommandName 'aoctl' -ScriptBlock {
             [CompletionResult]::new('spawn', 'spawn', [CompletionResultType]::ParameterValue, 'Start a new agent session in its own worktree and tmux session')
             [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List sessions')
             [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Show one session')
-            [CompletionResult]::new('kill', 'kill', [CompletionResultType]::ParameterValue, 'Stop a session''s agent and remove its worktree (a dirty worktree is kept)')
+            [CompletionResult]::new('kill', 'kill', [CompletionResultType]::ParameterValue, 'Stop a session''s agent and move its worktree to the trash (a dirty worktree stays)')
             [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Type a message into a session''s agent')
             [CompletionResult]::new('tail', 'tail', [CompletionResultType]::ParameterValue, 'Show a session''s output')
             [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Relaunch a killed session in its worktree (resuming the agent''s conversation when it can)')
-            [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Remove the worktrees of ended sessions (dirty ones are kept unless --preserve)')
+            [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Move the worktrees of ended sessions to the trash (dirty ones stay unless --preserve)')
+            [CompletionResult]::new('trash', 'trash', [CompletionResultType]::ParameterValue, 'The worktrees of ended sessions: list, restore, empty')
             [CompletionResult]::new('attach', 'attach', [CompletionResultType]::ParameterValue, 'Attach your terminal to a session''s tmux session')
             [CompletionResult]::new('events', 'events', [CompletionResultType]::ParameterValue, 'Show the change log (session transitions)')
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait until sessions reach a status')
@@ -113,7 +114,7 @@ Register-ArgumentCompleter -Native -CommandName 'aoctl' -ScriptBlock {
             [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'The data directory (passed to a daemon aoctl starts)')
             [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The daemon''s configuration file (passed to a daemon aoctl starts)')
-            [CompletionResult]::new('--preserve', '--preserve', [CompletionResultType]::ParameterName, 'Stash uncommitted work into refs/ao/preserved/<id>, then remove the worktree')
+            [CompletionResult]::new('--preserve', '--preserve', [CompletionResultType]::ParameterName, 'Stash uncommitted work into refs/ao/preserved/<id>, then move the worktree to the trash')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'json')
             [CompletionResult]::new('--no-autostart', '--no-autostart', [CompletionResultType]::ParameterName, 'Never start the daemon; fail with exit code 3 when it is not running')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print the cause chain of errors')
@@ -182,8 +183,8 @@ Register-ArgumentCompleter -Native -CommandName 'aoctl' -ScriptBlock {
             [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'The data directory (passed to a daemon aoctl starts)')
             [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The daemon''s configuration file (passed to a daemon aoctl starts)')
-            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would be removed; remove nothing')
-            [CompletionResult]::new('--preserve', '--preserve', [CompletionResultType]::ParameterName, 'Stash uncommitted work into refs/ao/preserved/<id> before removing')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would be moved; move nothing')
+            [CompletionResult]::new('--preserve', '--preserve', [CompletionResultType]::ParameterName, 'Stash uncommitted work into refs/ao/preserved/<id> before moving')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'json')
             [CompletionResult]::new('--no-autostart', '--no-autostart', [CompletionResultType]::ParameterName, 'Never start the daemon; fail with exit code 3 when it is not running')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print the cause chain of errors')
@@ -192,6 +193,89 @@ Register-ArgumentCompleter -Native -CommandName 'aoctl' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'aoctl;trash' {
+            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'The daemon''s socket')
+            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'The data directory (passed to a daemon aoctl starts)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The daemon''s configuration file (passed to a daemon aoctl starts)')
+            [CompletionResult]::new('--no-autostart', '--no-autostart', [CompletionResultType]::ParameterName, 'Never start the daemon; fail with exit code 3 when it is not running')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print the cause chain of errors')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print the cause chain of errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List the trash, oldest first')
+            [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Move an entry back to its original path, as a registered worktree on its branch')
+            [CompletionResult]::new('empty', 'empty', [CompletionResultType]::ParameterValue, 'Delete trash entries (all of them, or those older than --older-than)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'aoctl;trash;ls' {
+            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'The daemon''s socket')
+            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'The data directory (passed to a daemon aoctl starts)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The daemon''s configuration file (passed to a daemon aoctl starts)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'json')
+            [CompletionResult]::new('--no-autostart', '--no-autostart', [CompletionResultType]::ParameterName, 'Never start the daemon; fail with exit code 3 when it is not running')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print the cause chain of errors')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print the cause chain of errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'aoctl;trash;restore' {
+            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'The daemon''s socket')
+            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'The data directory (passed to a daemon aoctl starts)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The daemon''s configuration file (passed to a daemon aoctl starts)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'json')
+            [CompletionResult]::new('--no-autostart', '--no-autostart', [CompletionResultType]::ParameterName, 'Never start the daemon; fail with exit code 3 when it is not running')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print the cause chain of errors')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print the cause chain of errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'aoctl;trash;empty' {
+            [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Only entries trashed longer ago than this (e.g. 3d, 12h)')
+            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'The daemon''s socket')
+            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'The data directory (passed to a daemon aoctl starts)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The daemon''s configuration file (passed to a daemon aoctl starts)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'json')
+            [CompletionResult]::new('--no-autostart', '--no-autostart', [CompletionResultType]::ParameterName, 'Never start the daemon; fail with exit code 3 when it is not running')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print the cause chain of errors')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print the cause chain of errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'aoctl;trash;help' {
+            [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List the trash, oldest first')
+            [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Move an entry back to its original path, as a registered worktree on its branch')
+            [CompletionResult]::new('empty', 'empty', [CompletionResultType]::ParameterValue, 'Delete trash entries (all of them, or those older than --older-than)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'aoctl;trash;help;ls' {
+            break
+        }
+        'aoctl;trash;help;restore' {
+            break
+        }
+        'aoctl;trash;help;empty' {
+            break
+        }
+        'aoctl;trash;help;help' {
             break
         }
         'aoctl;attach' {
@@ -458,11 +542,12 @@ Register-ArgumentCompleter -Native -CommandName 'aoctl' -ScriptBlock {
             [CompletionResult]::new('spawn', 'spawn', [CompletionResultType]::ParameterValue, 'Start a new agent session in its own worktree and tmux session')
             [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List sessions')
             [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Show one session')
-            [CompletionResult]::new('kill', 'kill', [CompletionResultType]::ParameterValue, 'Stop a session''s agent and remove its worktree (a dirty worktree is kept)')
+            [CompletionResult]::new('kill', 'kill', [CompletionResultType]::ParameterValue, 'Stop a session''s agent and move its worktree to the trash (a dirty worktree stays)')
             [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Type a message into a session''s agent')
             [CompletionResult]::new('tail', 'tail', [CompletionResultType]::ParameterValue, 'Show a session''s output')
             [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Relaunch a killed session in its worktree (resuming the agent''s conversation when it can)')
-            [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Remove the worktrees of ended sessions (dirty ones are kept unless --preserve)')
+            [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Move the worktrees of ended sessions to the trash (dirty ones stay unless --preserve)')
+            [CompletionResult]::new('trash', 'trash', [CompletionResultType]::ParameterValue, 'The worktrees of ended sessions: list, restore, empty')
             [CompletionResult]::new('attach', 'attach', [CompletionResultType]::ParameterValue, 'Attach your terminal to a session''s tmux session')
             [CompletionResult]::new('events', 'events', [CompletionResultType]::ParameterValue, 'Show the change log (session transitions)')
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait until sessions reach a status')
@@ -496,6 +581,21 @@ Register-ArgumentCompleter -Native -CommandName 'aoctl' -ScriptBlock {
             break
         }
         'aoctl;help;cleanup' {
+            break
+        }
+        'aoctl;help;trash' {
+            [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List the trash, oldest first')
+            [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Move an entry back to its original path, as a registered worktree on its branch')
+            [CompletionResult]::new('empty', 'empty', [CompletionResultType]::ParameterValue, 'Delete trash entries (all of them, or those older than --older-than)')
+            break
+        }
+        'aoctl;help;trash;ls' {
+            break
+        }
+        'aoctl;help;trash;restore' {
+            break
+        }
+        'aoctl;help;trash;empty' {
             break
         }
         'aoctl;help;attach' {

@@ -64,6 +64,9 @@ _aoctl() {
             aoctl,tail)
                 cmd="aoctl__subcmd__tail"
                 ;;
+            aoctl,trash)
+                cmd="aoctl__subcmd__trash"
+                ;;
             aoctl,wait)
                 cmd="aoctl__subcmd__wait"
                 ;;
@@ -139,6 +142,9 @@ _aoctl() {
             aoctl__subcmd__help,tail)
                 cmd="aoctl__subcmd__help__subcmd__tail"
                 ;;
+            aoctl__subcmd__help,trash)
+                cmd="aoctl__subcmd__help__subcmd__trash"
+                ;;
             aoctl__subcmd__help,wait)
                 cmd="aoctl__subcmd__help__subcmd__wait"
                 ;;
@@ -159,6 +165,15 @@ _aoctl() {
                 ;;
             aoctl__subcmd__help__subcmd__project,rm)
                 cmd="aoctl__subcmd__help__subcmd__project__subcmd__rm"
+                ;;
+            aoctl__subcmd__help__subcmd__trash,empty)
+                cmd="aoctl__subcmd__help__subcmd__trash__subcmd__empty"
+                ;;
+            aoctl__subcmd__help__subcmd__trash,ls)
+                cmd="aoctl__subcmd__help__subcmd__trash__subcmd__ls"
+                ;;
+            aoctl__subcmd__help__subcmd__trash,restore)
+                cmd="aoctl__subcmd__help__subcmd__trash__subcmd__restore"
                 ;;
             aoctl__subcmd__project,add)
                 cmd="aoctl__subcmd__project__subcmd__add"
@@ -184,6 +199,30 @@ _aoctl() {
             aoctl__subcmd__project__subcmd__help,rm)
                 cmd="aoctl__subcmd__project__subcmd__help__subcmd__rm"
                 ;;
+            aoctl__subcmd__trash,empty)
+                cmd="aoctl__subcmd__trash__subcmd__empty"
+                ;;
+            aoctl__subcmd__trash,help)
+                cmd="aoctl__subcmd__trash__subcmd__help"
+                ;;
+            aoctl__subcmd__trash,ls)
+                cmd="aoctl__subcmd__trash__subcmd__ls"
+                ;;
+            aoctl__subcmd__trash,restore)
+                cmd="aoctl__subcmd__trash__subcmd__restore"
+                ;;
+            aoctl__subcmd__trash__subcmd__help,empty)
+                cmd="aoctl__subcmd__trash__subcmd__help__subcmd__empty"
+                ;;
+            aoctl__subcmd__trash__subcmd__help,help)
+                cmd="aoctl__subcmd__trash__subcmd__help__subcmd__help"
+                ;;
+            aoctl__subcmd__trash__subcmd__help,ls)
+                cmd="aoctl__subcmd__trash__subcmd__help__subcmd__ls"
+                ;;
+            aoctl__subcmd__trash__subcmd__help,restore)
+                cmd="aoctl__subcmd__trash__subcmd__help__subcmd__restore"
+                ;;
             *)
                 ;;
         esac
@@ -191,7 +230,7 @@ _aoctl() {
 
     case "${cmd}" in
         aoctl)
-            opts="-v -h -V --socket --data-dir --tmux-socket --config --no-autostart --verbose --help --version spawn ls get kill send tail restore cleanup attach events wait project daemon doctor completions hook help"
+            opts="-v -h -V --socket --data-dir --tmux-socket --config --no-autostart --verbose --help --version spawn ls get kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -607,7 +646,7 @@ _aoctl() {
             return 0
             ;;
         aoctl__subcmd__help)
-            opts="spawn ls get kill send tail restore cleanup attach events wait project daemon doctor completions hook help"
+            opts="spawn ls get kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -917,6 +956,62 @@ _aoctl() {
         aoctl__subcmd__help__subcmd__tail)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aoctl__subcmd__help__subcmd__trash)
+            opts="ls restore empty"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aoctl__subcmd__help__subcmd__trash__subcmd__empty)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aoctl__subcmd__help__subcmd__trash__subcmd__ls)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aoctl__subcmd__help__subcmd__trash__subcmd__restore)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1395,6 +1490,200 @@ _aoctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tmux-socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aoctl__subcmd__trash)
+            opts="-v -h -V --socket --data-dir --tmux-socket --config --no-autostart --verbose --help --version ls restore empty help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tmux-socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aoctl__subcmd__trash__subcmd__empty)
+            opts="-v -h -V --older-than --json --socket --data-dir --tmux-socket --config --no-autostart --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --older-than)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tmux-socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aoctl__subcmd__trash__subcmd__help)
+            opts="ls restore empty help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aoctl__subcmd__trash__subcmd__help__subcmd__empty)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aoctl__subcmd__trash__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aoctl__subcmd__trash__subcmd__help__subcmd__ls)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aoctl__subcmd__trash__subcmd__help__subcmd__restore)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aoctl__subcmd__trash__subcmd__ls)
+            opts="-v -h -V --json --socket --data-dir --tmux-socket --config --no-autostart --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tmux-socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aoctl__subcmd__trash__subcmd__restore)
+            opts="-v -h -V --json --socket --data-dir --tmux-socket --config --no-autostart --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -32,11 +32,12 @@ set edit:completion:arg-completer[aoctl] = {|@words|
             cand spawn 'Start a new agent session in its own worktree and tmux session'
             cand ls 'List sessions'
             cand get 'Show one session'
-            cand kill 'Stop a session''s agent and remove its worktree (a dirty worktree is kept)'
+            cand kill 'Stop a session''s agent and move its worktree to the trash (a dirty worktree stays)'
             cand send 'Type a message into a session''s agent'
             cand tail 'Show a session''s output'
             cand restore 'Relaunch a killed session in its worktree (resuming the agent''s conversation when it can)'
-            cand cleanup 'Remove the worktrees of ended sessions (dirty ones are kept unless --preserve)'
+            cand cleanup 'Move the worktrees of ended sessions to the trash (dirty ones stay unless --preserve)'
+            cand trash 'The worktrees of ended sessions: list, restore, empty'
             cand attach 'Attach your terminal to a session''s tmux session'
             cand events 'Show the change log (session transitions)'
             cand wait 'Wait until sessions reach a status'
@@ -106,7 +107,7 @@ set edit:completion:arg-completer[aoctl] = {|@words|
             cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
             cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'
             cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
-            cand --preserve 'Stash uncommitted work into refs/ao/preserved/<id>, then remove the worktree'
+            cand --preserve 'Stash uncommitted work into refs/ao/preserved/<id>, then move the worktree to the trash'
             cand --json 'json'
             cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
             cand -v 'Print the cause chain of errors'
@@ -171,8 +172,8 @@ set edit:completion:arg-completer[aoctl] = {|@words|
             cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
             cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'
             cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
-            cand --dry-run 'Show what would be removed; remove nothing'
-            cand --preserve 'Stash uncommitted work into refs/ao/preserved/<id> before removing'
+            cand --dry-run 'Show what would be moved; move nothing'
+            cand --preserve 'Stash uncommitted work into refs/ao/preserved/<id> before moving'
             cand --json 'json'
             cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
             cand -v 'Print the cause chain of errors'
@@ -181,6 +182,80 @@ set edit:completion:arg-completer[aoctl] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
+        }
+        &'aoctl;trash'= {
+            cand --socket 'The daemon''s socket'
+            cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
+            cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'
+            cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
+            cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
+            cand -v 'Print the cause chain of errors'
+            cand --verbose 'Print the cause chain of errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand ls 'List the trash, oldest first'
+            cand restore 'Move an entry back to its original path, as a registered worktree on its branch'
+            cand empty 'Delete trash entries (all of them, or those older than --older-than)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'aoctl;trash;ls'= {
+            cand --socket 'The daemon''s socket'
+            cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
+            cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'
+            cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
+            cand --json 'json'
+            cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
+            cand -v 'Print the cause chain of errors'
+            cand --verbose 'Print the cause chain of errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aoctl;trash;restore'= {
+            cand --socket 'The daemon''s socket'
+            cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
+            cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'
+            cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
+            cand --json 'json'
+            cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
+            cand -v 'Print the cause chain of errors'
+            cand --verbose 'Print the cause chain of errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aoctl;trash;empty'= {
+            cand --older-than 'Only entries trashed longer ago than this (e.g. 3d, 12h)'
+            cand --socket 'The daemon''s socket'
+            cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
+            cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'
+            cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
+            cand --json 'json'
+            cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
+            cand -v 'Print the cause chain of errors'
+            cand --verbose 'Print the cause chain of errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aoctl;trash;help'= {
+            cand ls 'List the trash, oldest first'
+            cand restore 'Move an entry back to its original path, as a registered worktree on its branch'
+            cand empty 'Delete trash entries (all of them, or those older than --older-than)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'aoctl;trash;help;ls'= {
+        }
+        &'aoctl;trash;help;restore'= {
+        }
+        &'aoctl;trash;help;empty'= {
+        }
+        &'aoctl;trash;help;help'= {
         }
         &'aoctl;attach'= {
             cand --socket 'The daemon''s socket'
@@ -422,11 +497,12 @@ set edit:completion:arg-completer[aoctl] = {|@words|
             cand spawn 'Start a new agent session in its own worktree and tmux session'
             cand ls 'List sessions'
             cand get 'Show one session'
-            cand kill 'Stop a session''s agent and remove its worktree (a dirty worktree is kept)'
+            cand kill 'Stop a session''s agent and move its worktree to the trash (a dirty worktree stays)'
             cand send 'Type a message into a session''s agent'
             cand tail 'Show a session''s output'
             cand restore 'Relaunch a killed session in its worktree (resuming the agent''s conversation when it can)'
-            cand cleanup 'Remove the worktrees of ended sessions (dirty ones are kept unless --preserve)'
+            cand cleanup 'Move the worktrees of ended sessions to the trash (dirty ones stay unless --preserve)'
+            cand trash 'The worktrees of ended sessions: list, restore, empty'
             cand attach 'Attach your terminal to a session''s tmux session'
             cand events 'Show the change log (session transitions)'
             cand wait 'Wait until sessions reach a status'
@@ -452,6 +528,17 @@ set edit:completion:arg-completer[aoctl] = {|@words|
         &'aoctl;help;restore'= {
         }
         &'aoctl;help;cleanup'= {
+        }
+        &'aoctl;help;trash'= {
+            cand ls 'List the trash, oldest first'
+            cand restore 'Move an entry back to its original path, as a registered worktree on its branch'
+            cand empty 'Delete trash entries (all of them, or those older than --older-than)'
+        }
+        &'aoctl;help;trash;ls'= {
+        }
+        &'aoctl;help;trash;restore'= {
+        }
+        &'aoctl;help;trash;empty'= {
         }
         &'aoctl;help;attach'= {
         }

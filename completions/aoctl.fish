@@ -35,11 +35,12 @@ complete -c aoctl -n "__fish_aoctl_needs_command" -s V -l version -d 'Print vers
 complete -c aoctl -n "__fish_aoctl_needs_command" -f -a "spawn" -d 'Start a new agent session in its own worktree and tmux session'
 complete -c aoctl -n "__fish_aoctl_needs_command" -f -a "ls" -d 'List sessions'
 complete -c aoctl -n "__fish_aoctl_needs_command" -f -a "get" -d 'Show one session'
-complete -c aoctl -n "__fish_aoctl_needs_command" -f -a "kill" -d 'Stop a session\'s agent and remove its worktree (a dirty worktree is kept)'
+complete -c aoctl -n "__fish_aoctl_needs_command" -f -a "kill" -d 'Stop a session\'s agent and move its worktree to the trash (a dirty worktree stays)'
 complete -c aoctl -n "__fish_aoctl_needs_command" -f -a "send" -d 'Type a message into a session\'s agent'
 complete -c aoctl -n "__fish_aoctl_needs_command" -f -a "tail" -d 'Show a session\'s output'
 complete -c aoctl -n "__fish_aoctl_needs_command" -f -a "restore" -d 'Relaunch a killed session in its worktree (resuming the agent\'s conversation when it can)'
-complete -c aoctl -n "__fish_aoctl_needs_command" -f -a "cleanup" -d 'Remove the worktrees of ended sessions (dirty ones are kept unless --preserve)'
+complete -c aoctl -n "__fish_aoctl_needs_command" -f -a "cleanup" -d 'Move the worktrees of ended sessions to the trash (dirty ones stay unless --preserve)'
+complete -c aoctl -n "__fish_aoctl_needs_command" -f -a "trash" -d 'The worktrees of ended sessions: list, restore, empty'
 complete -c aoctl -n "__fish_aoctl_needs_command" -f -a "attach" -d 'Attach your terminal to a session\'s tmux session'
 complete -c aoctl -n "__fish_aoctl_needs_command" -f -a "events" -d 'Show the change log (session transitions)'
 complete -c aoctl -n "__fish_aoctl_needs_command" -f -a "wait" -d 'Wait until sessions reach a status'
@@ -93,7 +94,7 @@ complete -c aoctl -n "__fish_aoctl_using_subcommand kill" -l socket -d 'The daem
 complete -c aoctl -n "__fish_aoctl_using_subcommand kill" -l data-dir -d 'The data directory (passed to a daemon aoctl starts)' -r -F
 complete -c aoctl -n "__fish_aoctl_using_subcommand kill" -l tmux-socket -d 'ao\'s tmux server label or socket path (passed to a daemon aoctl starts)' -r
 complete -c aoctl -n "__fish_aoctl_using_subcommand kill" -l config -d 'The daemon\'s configuration file (passed to a daemon aoctl starts)' -r -F
-complete -c aoctl -n "__fish_aoctl_using_subcommand kill" -l preserve -d 'Stash uncommitted work into refs/ao/preserved/<id>, then remove the worktree'
+complete -c aoctl -n "__fish_aoctl_using_subcommand kill" -l preserve -d 'Stash uncommitted work into refs/ao/preserved/<id>, then move the worktree to the trash'
 complete -c aoctl -n "__fish_aoctl_using_subcommand kill" -l json
 complete -c aoctl -n "__fish_aoctl_using_subcommand kill" -l no-autostart -d 'Never start the daemon; fail with exit code 3 when it is not running'
 complete -c aoctl -n "__fish_aoctl_using_subcommand kill" -s v -l verbose -d 'Print the cause chain of errors'
@@ -134,13 +135,57 @@ complete -c aoctl -n "__fish_aoctl_using_subcommand cleanup" -l socket -d 'The d
 complete -c aoctl -n "__fish_aoctl_using_subcommand cleanup" -l data-dir -d 'The data directory (passed to a daemon aoctl starts)' -r -F
 complete -c aoctl -n "__fish_aoctl_using_subcommand cleanup" -l tmux-socket -d 'ao\'s tmux server label or socket path (passed to a daemon aoctl starts)' -r
 complete -c aoctl -n "__fish_aoctl_using_subcommand cleanup" -l config -d 'The daemon\'s configuration file (passed to a daemon aoctl starts)' -r -F
-complete -c aoctl -n "__fish_aoctl_using_subcommand cleanup" -l dry-run -d 'Show what would be removed; remove nothing'
-complete -c aoctl -n "__fish_aoctl_using_subcommand cleanup" -l preserve -d 'Stash uncommitted work into refs/ao/preserved/<id> before removing'
+complete -c aoctl -n "__fish_aoctl_using_subcommand cleanup" -l dry-run -d 'Show what would be moved; move nothing'
+complete -c aoctl -n "__fish_aoctl_using_subcommand cleanup" -l preserve -d 'Stash uncommitted work into refs/ao/preserved/<id> before moving'
 complete -c aoctl -n "__fish_aoctl_using_subcommand cleanup" -l json
 complete -c aoctl -n "__fish_aoctl_using_subcommand cleanup" -l no-autostart -d 'Never start the daemon; fail with exit code 3 when it is not running'
 complete -c aoctl -n "__fish_aoctl_using_subcommand cleanup" -s v -l verbose -d 'Print the cause chain of errors'
 complete -c aoctl -n "__fish_aoctl_using_subcommand cleanup" -s h -l help -d 'Print help'
 complete -c aoctl -n "__fish_aoctl_using_subcommand cleanup" -s V -l version -d 'Print version'
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and not __fish_seen_subcommand_from ls restore empty help" -l socket -d 'The daemon\'s socket' -r -F
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and not __fish_seen_subcommand_from ls restore empty help" -l data-dir -d 'The data directory (passed to a daemon aoctl starts)' -r -F
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and not __fish_seen_subcommand_from ls restore empty help" -l tmux-socket -d 'ao\'s tmux server label or socket path (passed to a daemon aoctl starts)' -r
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and not __fish_seen_subcommand_from ls restore empty help" -l config -d 'The daemon\'s configuration file (passed to a daemon aoctl starts)' -r -F
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and not __fish_seen_subcommand_from ls restore empty help" -l no-autostart -d 'Never start the daemon; fail with exit code 3 when it is not running'
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and not __fish_seen_subcommand_from ls restore empty help" -s v -l verbose -d 'Print the cause chain of errors'
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and not __fish_seen_subcommand_from ls restore empty help" -s h -l help -d 'Print help'
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and not __fish_seen_subcommand_from ls restore empty help" -s V -l version -d 'Print version'
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and not __fish_seen_subcommand_from ls restore empty help" -f -a "ls" -d 'List the trash, oldest first'
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and not __fish_seen_subcommand_from ls restore empty help" -f -a "restore" -d 'Move an entry back to its original path, as a registered worktree on its branch'
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and not __fish_seen_subcommand_from ls restore empty help" -f -a "empty" -d 'Delete trash entries (all of them, or those older than --older-than)'
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and not __fish_seen_subcommand_from ls restore empty help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from ls" -l socket -d 'The daemon\'s socket' -r -F
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from ls" -l data-dir -d 'The data directory (passed to a daemon aoctl starts)' -r -F
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from ls" -l tmux-socket -d 'ao\'s tmux server label or socket path (passed to a daemon aoctl starts)' -r
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from ls" -l config -d 'The daemon\'s configuration file (passed to a daemon aoctl starts)' -r -F
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from ls" -l json
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from ls" -l no-autostart -d 'Never start the daemon; fail with exit code 3 when it is not running'
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from ls" -s v -l verbose -d 'Print the cause chain of errors'
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help'
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from ls" -s V -l version -d 'Print version'
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from restore" -l socket -d 'The daemon\'s socket' -r -F
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from restore" -l data-dir -d 'The data directory (passed to a daemon aoctl starts)' -r -F
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from restore" -l tmux-socket -d 'ao\'s tmux server label or socket path (passed to a daemon aoctl starts)' -r
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from restore" -l config -d 'The daemon\'s configuration file (passed to a daemon aoctl starts)' -r -F
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from restore" -l json
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from restore" -l no-autostart -d 'Never start the daemon; fail with exit code 3 when it is not running'
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from restore" -s v -l verbose -d 'Print the cause chain of errors'
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from restore" -s h -l help -d 'Print help'
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from restore" -s V -l version -d 'Print version'
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from empty" -l older-than -d 'Only entries trashed longer ago than this (e.g. 3d, 12h)' -r
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from empty" -l socket -d 'The daemon\'s socket' -r -F
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from empty" -l data-dir -d 'The data directory (passed to a daemon aoctl starts)' -r -F
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from empty" -l tmux-socket -d 'ao\'s tmux server label or socket path (passed to a daemon aoctl starts)' -r
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from empty" -l config -d 'The daemon\'s configuration file (passed to a daemon aoctl starts)' -r -F
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from empty" -l json
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from empty" -l no-autostart -d 'Never start the daemon; fail with exit code 3 when it is not running'
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from empty" -s v -l verbose -d 'Print the cause chain of errors'
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from empty" -s h -l help -d 'Print help'
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from empty" -s V -l version -d 'Print version'
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from help" -f -a "ls" -d 'List the trash, oldest first'
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from help" -f -a "restore" -d 'Move an entry back to its original path, as a registered worktree on its branch'
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from help" -f -a "empty" -d 'Delete trash entries (all of them, or those older than --older-than)'
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c aoctl -n "__fish_aoctl_using_subcommand attach" -l socket -d 'The daemon\'s socket' -r -F
 complete -c aoctl -n "__fish_aoctl_using_subcommand attach" -l data-dir -d 'The data directory (passed to a daemon aoctl starts)' -r -F
 complete -c aoctl -n "__fish_aoctl_using_subcommand attach" -l tmux-socket -d 'ao\'s tmux server label or socket path (passed to a daemon aoctl starts)' -r
@@ -286,23 +331,27 @@ complete -c aoctl -n "__fish_aoctl_using_subcommand hook" -l no-autostart -d 'Ne
 complete -c aoctl -n "__fish_aoctl_using_subcommand hook" -s v -l verbose -d 'Print the cause chain of errors'
 complete -c aoctl -n "__fish_aoctl_using_subcommand hook" -s h -l help -d 'Print help'
 complete -c aoctl -n "__fish_aoctl_using_subcommand hook" -s V -l version -d 'Print version'
-complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get kill send tail restore cleanup attach events wait project daemon doctor completions hook help" -f -a "spawn" -d 'Start a new agent session in its own worktree and tmux session'
-complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get kill send tail restore cleanup attach events wait project daemon doctor completions hook help" -f -a "ls" -d 'List sessions'
-complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get kill send tail restore cleanup attach events wait project daemon doctor completions hook help" -f -a "get" -d 'Show one session'
-complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get kill send tail restore cleanup attach events wait project daemon doctor completions hook help" -f -a "kill" -d 'Stop a session\'s agent and remove its worktree (a dirty worktree is kept)'
-complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get kill send tail restore cleanup attach events wait project daemon doctor completions hook help" -f -a "send" -d 'Type a message into a session\'s agent'
-complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get kill send tail restore cleanup attach events wait project daemon doctor completions hook help" -f -a "tail" -d 'Show a session\'s output'
-complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get kill send tail restore cleanup attach events wait project daemon doctor completions hook help" -f -a "restore" -d 'Relaunch a killed session in its worktree (resuming the agent\'s conversation when it can)'
-complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get kill send tail restore cleanup attach events wait project daemon doctor completions hook help" -f -a "cleanup" -d 'Remove the worktrees of ended sessions (dirty ones are kept unless --preserve)'
-complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get kill send tail restore cleanup attach events wait project daemon doctor completions hook help" -f -a "attach" -d 'Attach your terminal to a session\'s tmux session'
-complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get kill send tail restore cleanup attach events wait project daemon doctor completions hook help" -f -a "events" -d 'Show the change log (session transitions)'
-complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get kill send tail restore cleanup attach events wait project daemon doctor completions hook help" -f -a "wait" -d 'Wait until sessions reach a status'
-complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get kill send tail restore cleanup attach events wait project daemon doctor completions hook help" -f -a "project" -d 'Manage projects (git repositories sessions are spawned from)'
-complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get kill send tail restore cleanup attach events wait project daemon doctor completions hook help" -f -a "daemon" -d 'Start, stop or inspect the daemon'
-complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get kill send tail restore cleanup attach events wait project daemon doctor completions hook help" -f -a "doctor" -d 'Check tmux, git, the socket, the store and the agent CLIs'
-complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get kill send tail restore cleanup attach events wait project daemon doctor completions hook help" -f -a "completions" -d 'Print a shell completion script'
-complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get kill send tail restore cleanup attach events wait project daemon doctor completions hook help" -f -a "hook" -d 'The callback agent hooks run (never fails; see `hook.rs`)'
-complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get kill send tail restore cleanup attach events wait project daemon doctor completions hook help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help" -f -a "spawn" -d 'Start a new agent session in its own worktree and tmux session'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help" -f -a "ls" -d 'List sessions'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help" -f -a "get" -d 'Show one session'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help" -f -a "kill" -d 'Stop a session\'s agent and move its worktree to the trash (a dirty worktree stays)'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help" -f -a "send" -d 'Type a message into a session\'s agent'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help" -f -a "tail" -d 'Show a session\'s output'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help" -f -a "restore" -d 'Relaunch a killed session in its worktree (resuming the agent\'s conversation when it can)'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help" -f -a "cleanup" -d 'Move the worktrees of ended sessions to the trash (dirty ones stay unless --preserve)'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help" -f -a "trash" -d 'The worktrees of ended sessions: list, restore, empty'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help" -f -a "attach" -d 'Attach your terminal to a session\'s tmux session'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help" -f -a "events" -d 'Show the change log (session transitions)'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help" -f -a "wait" -d 'Wait until sessions reach a status'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help" -f -a "project" -d 'Manage projects (git repositories sessions are spawned from)'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help" -f -a "daemon" -d 'Start, stop or inspect the daemon'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help" -f -a "doctor" -d 'Check tmux, git, the socket, the store and the agent CLIs'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help" -f -a "completions" -d 'Print a shell completion script'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help" -f -a "hook" -d 'The callback agent hooks run (never fails; see `hook.rs`)'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and __fish_seen_subcommand_from trash" -f -a "ls" -d 'List the trash, oldest first'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and __fish_seen_subcommand_from trash" -f -a "restore" -d 'Move an entry back to its original path, as a registered worktree on its branch'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and __fish_seen_subcommand_from trash" -f -a "empty" -d 'Delete trash entries (all of them, or those older than --older-than)'
 complete -c aoctl -n "__fish_aoctl_using_subcommand help; and __fish_seen_subcommand_from project" -f -a "add" -d 'Register a repository'
 complete -c aoctl -n "__fish_aoctl_using_subcommand help; and __fish_seen_subcommand_from project" -f -a "ls" -d 'List projects'
 complete -c aoctl -n "__fish_aoctl_using_subcommand help; and __fish_seen_subcommand_from project" -f -a "rm" -d 'Unregister a project (refused while it has live sessions)'
