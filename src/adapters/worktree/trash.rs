@@ -540,7 +540,7 @@ impl GitWorktree {
             if entry.state == TrashState::Interrupted {
                 result.failed.push((
                     entry,
-                    "its last move was cut short; restart the daemon to finish it".to_owned(),
+                    "its last move has not finished (still running, or cut short: the daemon's next start finishes it)".to_owned(),
                 ));
                 continue;
             }
