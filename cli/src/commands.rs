@@ -580,8 +580,9 @@ async fn project(global: &Global, command: ProjectCommand) -> Result<u8> {
             let post_create = post_create
                 .iter()
                 .map(|c| {
-                    shell_words::split(c)
-                        .map_err(|e| CliError::usage(format!("--post-create {c:?}: {e}")))
+                    shell_words::split(c).map_err(|e| {
+                        CliError::usage(format!("--post-create {}: {e}", ao::domain::quote(c)))
+                    })
                 })
                 .collect::<Result<Vec<_>>>()?;
             let repo = std::path::absolute(&repo_path).unwrap_or(repo_path);

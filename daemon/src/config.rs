@@ -13,7 +13,7 @@ use ao::adapters::agents::command::CommandPromptDelivery;
 use ao::adapters::github::GitHubOptions;
 use ao::adapters::notify::SinkSpec;
 use ao::decide::reactions::{ReactionAction, ReactionPolicies};
-use ao::domain::{Priority, ReactionKey};
+use ao::domain::{Priority, ReactionKey, quote};
 use ao::ports::PermissionMode;
 use clap::Parser;
 use serde::Deserialize;
@@ -51,7 +51,9 @@ impl<'de> Deserialize<'de> for HumanDuration {
         let text = String::deserialize(d)?;
         humantime::parse_duration(&text)
             .map(HumanDuration)
-            .map_err(|e| serde::de::Error::custom(format!("invalid duration {text:?}: {e}")))
+            .map_err(|e| {
+                serde::de::Error::custom(format!("invalid duration {}: {e}", quote(&text)))
+            })
     }
 }
 
@@ -192,7 +194,8 @@ fn builtin_agent(name: &str, value: toml::Value, config_dir: &Path) -> Result<Bu
             PermissionMode::parse(m).ok_or_else(|| {
                 let known: Vec<&str> = PermissionMode::ALL.iter().map(|m| m.as_str()).collect();
                 anyhow::anyhow!(
-                    "[agents.{name}] permission_mode: unknown value {m:?} (use one of {})",
+                    "[agents.{name}] permission_mode: unknown value {} (use one of {})",
+                    quote(m),
                     known.join(", ")
                 )
             })
@@ -224,7 +227,7 @@ fn builtin_agent(name: &str, value: toml::Value, config_dir: &Path) -> Result<Bu
         bail!("[agents.{name}] config: only [agents.codex] takes `-c` overrides");
     }
     if let Some(key) = file.env.keys().find(|k| !valid_env_key(k)) {
-        bail!("[agents.{name}] env: invalid variable name {key:?}");
+        bail!("[agents.{name}] env: invalid variable name {}", quote(key));
     }
     Ok(BuiltinAgent {
         binary: file.binary,
@@ -270,8 +273,8 @@ fn agents_config(
                     .with_context(|| format!("invalid [agents.{name}]"))?;
                 if section.kind != "command" {
                     bail!(
-                        "[agents.{name}] kind {:?} is not supported (use \"command\"; claude-code and codex are configured under their own names)",
-                        section.kind
+                        "[agents.{name}] kind {} is not supported (use \"command\"; claude-code and codex are configured under their own names)",
+                        quote(&section.kind)
                     );
                 }
                 if section.argv.is_empty() {
@@ -480,7 +483,7 @@ fn base_url(setting: &str, url: &str) -> Result<String> {
         {
             Ok(trimmed.to_owned())
         }
-        _ => bail!("{setting} must be an http(s) URL, not {url:?}"),
+        _ => bail!("{setting} must be an http(s) URL, not {}", quote(url)),
     }
 }
 
@@ -500,7 +503,10 @@ fn github_options(section: &GitHubSection) -> Result<GitHubOptions> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
     {
-        bail!("scm.github.host must be a host name such as github.com, not {host:?}");
+        bail!(
+            "scm.github.host must be a host name such as github.com, not {}",
+            quote(&host)
+        );
     }
     let max_quota_share = section.max_quota_share.unwrap_or(defaults.max_quota_share);
     if !(max_quota_share > 0.0 && max_quota_share <= 1.0) {
@@ -523,7 +529,8 @@ fn sink_specs(sections: &[SinkSection]) -> Result<Vec<(SinkSpec, Priority)>> {
             let min_priority = match &s.min_priority {
                 Some(p) => p.parse::<Priority>().map_err(|_| {
                     anyhow::anyhow!(
-                        "{name}: min_priority {p:?} is not one of urgent, action, warning, info"
+                        "{name}: min_priority {} is not one of urgent, action, warning, info",
+                        quote(p)
                     )
                 })?,
                 None => Priority::Info,
@@ -559,7 +566,10 @@ fn sink_specs(sections: &[SinkSection]) -> Result<Vec<(SinkSpec, Priority)>> {
                     }
                 }
                 "log" => bail!("{name}: the log sink is always on and is not configured"),
-                other => bail!("{name}: unknown kind {other:?} (use desktop, webhook or command)"),
+                other => bail!(
+                    "{name}: unknown kind {} (use desktop, webhook or command)",
+                    quote(other)
+                ),
             };
             spec.validate()
                 .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
@@ -590,7 +600,7 @@ pub fn resolve(flags: Flags) -> Result<Config> {
     }
     let shutdown_timeout = match std::env::var("AO_SHUTDOWN_TIMEOUT") {
         Ok(text) => humantime::parse_duration(&text)
-            .with_context(|| format!("invalid AO_SHUTDOWN_TIMEOUT {text:?}"))?,
+            .with_context(|| format!("invalid AO_SHUTDOWN_TIMEOUT {}", quote(&text)))?,
         Err(_) => Duration::from_secs(10),
     };
     let tick = |section: &TickSection, default: Duration, name: &str| -> Result<Duration> {

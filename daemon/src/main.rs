@@ -66,7 +66,7 @@ fn init_logging(config: &Config) -> Result<()> {
         .or_else(|_| std::env::var("RUST_LOG"))
         .unwrap_or_else(|_| "info".to_owned());
     let filter = tracing_subscriber::EnvFilter::try_new(&filter)
-        .with_context(|| format!("invalid log filter {filter:?}"))?;
+        .with_context(|| format!("invalid log filter {}", ao::domain::quote(&filter)))?;
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     match &config.log_file {
         Some(path) => {

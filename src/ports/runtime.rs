@@ -14,7 +14,8 @@ pub enum RuntimeError {
     /// tmux is missing or older than 3.2.
     #[error("runtime prerequisite not met: {0}")]
     Prerequisite(String),
-    #[error("invalid runtime handle {0:?}")]
+    /// The rejected handle, already quoted (`crate::domain::quote`).
+    #[error("invalid runtime handle {0}")]
     InvalidHandle(String),
     #[error("invalid env key {0:?}")]
     InvalidEnvKey(String),

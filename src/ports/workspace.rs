@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use async_trait::async_trait;
 
-use crate::domain::{ProjectId, SessionId};
+use crate::domain::{ProjectId, SessionId, quote, quote_within};
 
 /// Errors of the workspace port. `Dirty`, `StillRegistered` and `Locked` never cause an
 /// automatic forced removal.
@@ -15,11 +15,11 @@ use crate::domain::{ProjectId, SessionId};
 pub enum WorkspaceError {
     #[error("unsafe path: {0}")]
     UnsafePath(String),
-    #[error("invalid branch name {branch:?}: {output}")]
+    #[error("invalid branch name {}: {}", quote(.branch), quote_within(.output, .branch))]
     BranchInvalid { branch: String, output: String },
-    #[error("no base ref for branch {0:?} (run git fetch, then retry)")]
+    #[error("no base ref for branch {} (run git fetch, then retry)", quote(.0))]
     BranchNotFetched(String),
-    #[error("branch {branch:?} is checked out in another worktree at {path}")]
+    #[error("branch {} is checked out in another worktree at {path}", quote(.branch))]
     BranchCheckedOutElsewhere { branch: String, path: String },
     #[error("worktree is locked")]
     Locked,
@@ -149,7 +149,7 @@ pub trait Workspace: Send + Sync {
 /// A project's setup of a new worktree failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SetupError {
-    #[error("invalid setup path {0:?}: must be relative and stay inside the repository")]
+    #[error("invalid setup path {}: must be relative and stay inside the repository", quote(.0))]
     UnsafePath(String),
     #[error("{path}: source missing in the repository")]
     MissingSource { path: String },
