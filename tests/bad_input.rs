@@ -192,7 +192,7 @@ fn a_message_over_the_limit_is_refused() {
         &format!("sh -c 'exec cat > {}'", received.display()),
     );
     let big = env.root().join("big.txt");
-    std::fs::write(&big, vec![b'a'; 8 * 1024 * 1024 + 1]).unwrap();
+    std::fs::write(&big, vec![b'a'; 1024 * 1024 + 1]).unwrap();
     let line = assert_error(&env.run(&["send", &id, "--file", big.to_str().unwrap()]), 2);
     assert!(line.contains("limit"), "{line}");
     assert_eq!(env.json(&["ls", "--all"]).as_array().map(Vec::len), Some(1));

@@ -18,6 +18,11 @@ use ao::ports::PermissionMode;
 use clap::Parser;
 use serde::Deserialize;
 
+/// Default `server.max_connections`.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+/// Default `server.idle_timeout`.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+
 /// The ao daemon: supervises agent sessions and serves `aoctl` on a Unix socket.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "aod", version)]
@@ -89,6 +94,16 @@ pub struct WorkspaceSection {
     /// Where worktrees live (default `<data dir>/worktrees`).
     pub root: Option<PathBuf>,
     pub post_create_timeout: Option<HumanDuration>,
+}
+
+/// `[server]`: how much of the daemon its clients may hold.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    /// Most connections open at once.
+    pub max_connections: Option<usize>,
+    /// A connection with no request in flight for this long is closed.
+    pub idle_timeout: Option<HumanDuration>,
 }
 
 /// `[agents.<name>]`: a configured `command` harness.
@@ -365,6 +380,8 @@ pub struct FileConfig {
     #[serde(default)]
     pub runtime: RuntimeSection,
     #[serde(default)]
+    pub server: ServerSection,
+    #[serde(default)]
     pub reaper: TickSection,
     #[serde(default)]
     pub observer: TickSection,
@@ -393,6 +410,8 @@ pub struct Config {
     pub load_user_tmux_config: bool,
     pub ephemeral: bool,
     pub log_file: Option<PathBuf>,
+    pub max_connections: usize,
+    pub idle_timeout: Duration,
     pub aoctl_path: Option<PathBuf>,
     pub worktree_root: PathBuf,
     pub post_create_timeout: Duration,
@@ -624,6 +643,20 @@ pub fn resolve(flags: Flags) -> Result<Config> {
     if scm_poll_interval.is_zero() {
         bail!("scm.poll_interval must be positive");
     }
+    let max_connections = file
+        .server
+        .max_connections
+        .unwrap_or(DEFAULT_MAX_CONNECTIONS);
+    if max_connections == 0 {
+        bail!("server.max_connections must be at least 1");
+    }
+    let idle_timeout = file
+        .server
+        .idle_timeout
+        .map_or(DEFAULT_IDLE_TIMEOUT, |d| d.0);
+    if idle_timeout.is_zero() {
+        bail!("server.idle_timeout must be positive");
+    }
     Ok(Config {
         scm_poll_interval,
         github: github_options(&file.scm.github)?,
@@ -653,6 +686,8 @@ pub fn resolve(flags: Flags) -> Result<Config> {
         tmux_socket,
         ephemeral: flags.ephemeral,
         log_file: flags.log_file,
+        max_connections,
+        idle_timeout,
         shutdown_timeout,
     })
 }
@@ -708,6 +743,9 @@ repo = "/src/web"
 default_agent = "aider"
 [scm]
 poll_interval = "5s"
+[server]
+max_connections = 64
+idle_timeout = "90s"
 [scm.github]
 api_url = "https://ghe.example.com/api/v3/"
 host = "ghe.example.com"
@@ -743,6 +781,8 @@ min_priority = "urgent"
             PathBuf::from("/tmp/ao-test-data/worktrees")
         );
         assert_eq!(config.scm_poll_interval, Duration::from_secs(5));
+        assert_eq!(config.max_connections, 64);
+        assert_eq!(config.idle_timeout, Duration::from_secs(90));
         assert_eq!(config.github.api_url, "https://ghe.example.com/api/v3");
         assert_eq!(
             config.github.graphql_url,
@@ -780,6 +820,8 @@ min_priority = "urgent"
         assert_eq!(config.github, GitHubOptions::default());
         assert_eq!(config.scm_poll_interval, Duration::from_secs(30));
         assert!(config.sinks.is_empty());
+        assert_eq!(config.max_connections, 512);
+        assert_eq!(config.idle_timeout, Duration::from_secs(300));
     }
 
     #[test]
@@ -824,6 +866,8 @@ min_priority = "urgent"
             ),
             ("surprise = 1", "unknown field"),
             ("[scm]\npoll_interval = \"0s\"", "scm.poll_interval"),
+            ("[server]\nmax_connections = 0", "server.max_connections"),
+            ("[server]\nidle_timeout = \"0s\"", "server.idle_timeout"),
             (
                 "[scm.github]\napi_url = \"api.github.com\"",
                 "scm.github.api_url",

@@ -31,6 +31,7 @@ const REPLY_GRACE: Duration = Duration::from_secs(2);
 const LOG_ROTATE_BYTES: u64 = 16 * 1024 * 1024;
 
 fn main() -> ExitCode {
+    return_large_allocations_to_the_system();
     let flags = Flags::parse();
     let config = match config::resolve(flags) {
         Ok(config) => config,
@@ -57,6 +58,17 @@ fn main() -> ExitCode {
             eprintln!("aod: {e:#}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// Large allocations (request frames, replies) go straight to the system and back when freed.
+/// glibc otherwise raises its mmap threshold to the largest block freed so far, and serves the
+/// next ones from heaps it keeps: memory a burst of large requests took would never come back.
+fn return_large_allocations_to_the_system() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator parameters; called before any other thread runs.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
     }
 }
 
@@ -100,6 +112,11 @@ async fn run(config: Config) -> Result<()> {
     // 5–8. tmux, store, adapters, boot reconcile.
     let socket = config.socket.clone();
     let shutdown_budget = config.shutdown_timeout;
+    let limits = server::ServeLimits {
+        max_connections: server::connection_cap(config.max_connections),
+        idle_timeout: config.idle_timeout,
+        frame_budget: ao_proto::FrameBudget::new(server::FRAME_BUDGET_BYTES),
+    };
     let app = App::build(config).await?;
     // 9. Background loops.
     let loops_cancel = CancellationToken::new();
@@ -111,7 +128,14 @@ async fn run(config: Config) -> Result<()> {
     let service = service::Service::new(app.clone(), mutations.clone());
     tokio::spawn(watch_signals(app.shutdown.clone()));
     let connections = TaskTracker::new();
-    server::serve(listener, service, app.shutdown.clone(), &connections).await;
+    server::serve(
+        listener,
+        service,
+        app.shutdown.clone(),
+        &connections,
+        limits,
+    )
+    .await;
 
     // Shutdown: stop accepting (done), cancel before waiting, then wait within the budget.
     info!("shutting down; sessions keep running");

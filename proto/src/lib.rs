@@ -3,24 +3,24 @@
 //! The tarpc service [`Ao`] and its wire types. Wire types are deliberately separate from the
 //! core library's domain types (the daemon converts at the edge), so the domain can change
 //! without breaking older clients: fields are snake_case, enums travel as their spec spellings
-//! (plain strings), and new optional fields may be added. Both sides build their transport with
-//! [`transport`], which fixes the framing (length-delimited JSON) and the maximum frame size.
+//! (plain strings), and new optional fields may be added. Both sides speak the framing of
+//! [`transport`] (length-delimited JSON with bounded frames).
 
 pub mod paths;
+pub mod transport;
 
 use std::path::Path;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use tarpc::serde_transport::Transport;
-use tarpc::tokio_serde::formats::Json;
-use tarpc::tokio_util::codec::{Framed, LengthDelimitedCodec};
 use tokio::net::UnixStream;
 
-/// Largest frame either side accepts or sends. Larger frames close the connection.
-pub const MAX_FRAME_BYTES: usize = 32 * 1024 * 1024;
-/// Largest message `send` accepts (the text typed into a pane).
-pub const MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
+pub use transport::{
+    FrameBudget, Limits, MAX_REPLY_FRAME_BYTES, MAX_REQUEST_FRAME_BYTES, Transport,
+};
+
+/// Largest message `send` accepts (the text typed into a pane), and largest spawn prompt.
+pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 /// Largest chunk one `tail` reply carries.
 pub const MAX_TAIL_BYTES: usize = 1024 * 1024;
 /// Longest server-side wait of `tail`, `events` and `wait_for_status`.
@@ -349,21 +349,6 @@ pub trait Ao {
     async fn shutdown() -> Result<(), WireError>;
 }
 
-/// The transport both sides use over a Unix socket: length-delimited frames of at most
-/// [`MAX_FRAME_BYTES`], JSON inside.
-pub fn transport<Item, SinkItem>(
-    stream: UnixStream,
-) -> Transport<UnixStream, Item, SinkItem, Json<Item, SinkItem>>
-where
-    Item: for<'de> Deserialize<'de>,
-    SinkItem: Serialize,
-{
-    let codec = LengthDelimitedCodec::builder()
-        .max_frame_length(MAX_FRAME_BYTES)
-        .new_codec();
-    tarpc::serde_transport::new(Framed::new(stream, codec), Json::default())
-}
-
 /// Connects to the daemon's socket within `timeout`.
 pub async fn connect(path: &Path, timeout: Duration) -> std::io::Result<AoClient> {
     let stream = tokio::time::timeout(timeout, UnixStream::connect(path))
@@ -374,7 +359,8 @@ pub async fn connect(path: &Path, timeout: Duration) -> std::io::Result<AoClient
                 format!("connecting to {} timed out", path.display()),
             )
         })??;
-    Ok(AoClient::new(tarpc::client::Config::default(), transport(stream)).spawn())
+    let transport = Transport::new(stream, Limits::client());
+    Ok(AoClient::new(tarpc::client::Config::default(), transport).spawn())
 }
 
 /// A request context whose deadline is `timeout` from now.

@@ -302,8 +302,16 @@ impl TestEnv {
 
     /// Starts `aod` for this env and waits until it answers.
     pub fn start_daemon(&mut self) {
+        self.start_daemon_with(|_| {});
+    }
+
+    /// Starts `aod` for this env, its command changed by `adjust` first, and waits until it
+    /// answers.
+    pub fn start_daemon_with(&mut self, adjust: impl FnOnce(&mut Command)) {
         assert!(self.daemon.is_none(), "daemon already started");
-        self.daemon = Some(self.aod().spawn().expect("start aod"));
+        let mut command = self.aod();
+        adjust(&mut command);
+        self.daemon = Some(command.spawn().expect("start aod"));
         wait_for("the daemon to answer", SLOW, || {
             if let Some(child) = self.daemon.as_mut()
                 && let Ok(Some(status)) = child.try_wait()
