@@ -176,9 +176,15 @@ fn send(request: HookRequest) -> Result<(), String> {
         .map_err(|e| format!("starting the async runtime: {e}"))?;
     runtime.block_on(async {
         let exchange = async {
-            let client = ao_proto::connect(&socket, DAEMON_DEADLINE)
-                .await
-                .map_err(|e| format!("daemon unreachable at {}: {e}", socket.display()))?;
+            let client =
+                ao_proto::connect(&socket, DAEMON_DEADLINE)
+                    .await
+                    .map_err(|e| match e {
+                        ao_proto::ConnectError::Untrusted(e) => {
+                            format!("not using the daemon socket: {e}")
+                        }
+                        e => format!("daemon unreachable at {}: {e}", socket.display()),
+                    })?;
             let reply = client
                 .ingest_hook(ao_proto::context_with_timeout(DAEMON_DEADLINE), request)
                 .await

@@ -1,7 +1,9 @@
 //! `aoctl`, the ao control CLI: parses, calls the daemon, prints. It decides nothing.
 //!
-//! Exit codes: 0 ok, 1 operation failed, 2 usage error, 3 daemon unreachable, 4 not found.
+//! Exit codes: 0 ok, 1 operation failed, 2 usage error, 3 daemon unreachable or not trusted,
+//! 4 not found.
 
+mod attach;
 mod client;
 mod commands;
 mod hook;

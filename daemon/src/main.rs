@@ -107,7 +107,9 @@ async fn run(config: Config) -> Result<()> {
     // 3. Data directory and the single-instance lock.
     server::private_dir(&config.data_dir)?;
     let _lock = server::lock_data_dir(&config.lock_path())?;
-    // 4. A live socket means another daemon; a stale one is replaced.
+    // 4. A private socket directory; a live socket means another daemon, a stale one is
+    //    replaced.
+    server::secure_socket_dir(&config.socket)?;
     server::claim_socket_path(&config.socket).await?;
     // 5–8. tmux, store, adapters, boot reconcile.
     let socket = config.socket.clone();

@@ -1,6 +1,6 @@
-//! The Unix-socket server: single-instance checks, binding with owner-only permissions, peer
-//! uid checks, and one tarpc channel per connection, within bounds no client can push the
-//! daemon past.
+//! The Unix-socket server: the private socket directory, single-instance checks,
+//! binding with owner-only permissions, peer uid checks, and one tarpc channel per connection,
+//! within bounds no client can push the daemon past.
 //!
 //! - **Connections.** At most `max_connections` are open, fewer when the open-file limit is
 //!   lower (`FD_RESERVE` descriptors stay free for the store, tmux and git). At the cap, the
@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use ao_proto::{Ao, FrameBudget, Limits, Transport};
+use ao_proto::{Ao, FrameBudget, Limits, Transport, VerifyError};
 use futures::StreamExt;
 use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
@@ -61,13 +61,29 @@ pub struct ServeLimits {
     pub frame_budget: FrameBudget,
 }
 
-/// Creates `dir` (and parents) with mode 0700 when missing.
+/// Creates `dir` (and missing parents) with mode 0700; an existing directory is left as it is.
 pub fn private_dir(dir: &Path) -> Result<()> {
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(dir)
         .with_context(|| format!("creating {}", dir.display()))
+}
+
+/// Makes sure the socket's directory exists and is private to us: created 0700 when missing;
+/// an existing one that another user owns or can reach is refused, never changed.
+pub fn secure_socket_dir(socket: &Path) -> Result<()> {
+    let dir = ao_proto::socket_dir(socket);
+    private_dir(dir)?;
+    match ao_proto::verify_socket_dir(dir) {
+        Ok(()) => Ok(()),
+        Err(VerifyError::Untrusted(e)) => {
+            Err(anyhow::Error::new(e).context(format!("refusing to serve on {}", socket.display())))
+        }
+        Err(VerifyError::Missing(e)) => {
+            Err(e).with_context(|| format!("checking {}", dir.display()))
+        }
+    }
 }
 
 /// Takes `<data dir>/aod.lock` without blocking; held for the daemon's lifetime.
@@ -111,13 +127,8 @@ pub async fn claim_socket_path(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Binds the socket: its directory 0700, the socket 0600.
+/// Binds the socket (0600) in its directory, which `secure_socket_dir` has checked.
 pub fn bind(path: &Path) -> Result<UnixListener> {
-    if let Some(dir) = path.parent() {
-        private_dir(dir)?;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-            .with_context(|| format!("securing {}", dir.display()))?;
-    }
     let listener =
         UnixListener::bind(path).with_context(|| format!("binding {}", path.display()))?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))

@@ -511,15 +511,11 @@ impl Ao for Service {
                 format!("session {id} has no runtime yet"),
             )
         })?;
-        let attach = self
-            .app
-            .runtime
-            .attach_command(&handle)
-            .map_err(|e| internal(e.to_string()))?;
+        let name =
+            ao::adapters::tmux::validate_handle(&handle).map_err(|e| internal(e.to_string()))?;
         Ok(AttachReply {
-            argv: attach.argv,
-            env_set: attach.env_set,
-            env_remove: attach.env_remove,
+            runtime_name: name.to_owned(),
+            tmux_socket: self.app.config.tmux_socket.clone(),
         })
     }
 

@@ -72,16 +72,6 @@ pub struct PaneProbe {
     pub pane_exit_status: Option<i32>,
 }
 
-/// How to attach a terminal to a session.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AttachCommand {
-    pub argv: Vec<String>,
-    /// Variables to set (replacing existing values).
-    pub env_set: Vec<(String, String)>,
-    /// Variables to remove.
-    pub env_remove: Vec<String>,
-}
-
 /// Output read from a session's output log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutputChunk {
@@ -147,6 +137,4 @@ pub trait Runtime: Send + Sync {
 
     /// Facts for every target from ONE listing plus process reads; same order as `targets`.
     async fn probe_all(&self, targets: &[ProbeTarget]) -> Vec<PaneProbe>;
-
-    fn attach_command(&self, handle: &RuntimeHandle) -> Result<AttachCommand, RuntimeError>;
 }

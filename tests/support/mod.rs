@@ -204,6 +204,9 @@ impl TestEnv {
             .tempdir_in("/tmp")
             .expect("temp dir");
         let base = dir.path().canonicalize().expect("canonical temp dir");
+        // The daemon's socket lives here: aod and aoctl use only a directory private to them.
+        std::fs::set_permissions(&base, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .expect("make the env's directory private");
         let config = base.join("config.toml");
         std::fs::write(&config, toml).expect("write config");
         Self {

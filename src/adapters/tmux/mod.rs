@@ -43,11 +43,13 @@ use async_trait::async_trait;
 use crate::adapters::process::CommandRunner;
 use crate::domain::RuntimeHandle;
 use crate::ports::{
-    AttachCommand, OutputChunk, PaneInfo, PaneProbe, ProbeTarget, Runtime, RuntimeConfig,
-    RuntimeError,
+    OutputChunk, PaneInfo, PaneProbe, ProbeTarget, Runtime, RuntimeConfig, RuntimeError,
 };
 
-pub use command::{TmuxSocket, check_version, is_missing_output, tmux_conf_text, write_tmux_conf};
+pub use command::{
+    AttachCommand, TmuxSocket, attach_command, check_version, is_missing_output, tmux_conf_text,
+    write_tmux_conf,
+};
 pub use names::{
     RUNTIME_NAME, pane_target, session_name, session_target, validate_handle, window_target,
 };
@@ -759,38 +761,6 @@ impl Runtime for TmuxRuntime {
         facts.unwrap_or_else(|e| {
             tracing::warn!(error = %e, "process probe failed");
             vec![probe::FAILED; targets.len()]
-        })
-    }
-
-    fn attach_command(&self, handle: &RuntimeHandle) -> Result<AttachCommand, RuntimeError> {
-        let name = validate_handle(handle)?;
-        let mut argv = vec!["tmux".to_owned()];
-        argv.extend(
-            self.inner
-                .tmux
-                .socket()
-                .args()
-                .iter()
-                .map(|a| a.to_string_lossy().into_owned()),
-        );
-        argv.extend(
-            [
-                "-u",
-                "-T",
-                "RGB",
-                "attach-session",
-                "-t",
-                &session_target(name),
-            ]
-            .map(str::to_owned),
-        );
-        Ok(AttachCommand {
-            argv,
-            env_set: vec![
-                ("TERM".to_owned(), "xterm-256color".to_owned()),
-                ("COLORTERM".to_owned(), "truecolor".to_owned()),
-            ],
-            env_remove: vec!["TMUX".to_owned()],
         })
     }
 }
