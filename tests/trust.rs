@@ -1,6 +1,7 @@
-//! End-to-end tests of trust between `aoctl` and its daemon: `aoctl` sends nothing to a socket
-//! another user could own or serve, `aod` never serves from (nor changes) a directory it cannot
-//! trust, and `attach` runs only the tmux command `aoctl` builds itself.
+//! End-to-end tests of trust between `aoctl` and its daemon, and of private data: `aoctl` sends
+//! nothing to a socket another user could own or serve, `aod` never serves from (nor changes) a
+//! directory it cannot trust, `attach` runs only the tmux command `aoctl` builds itself, and
+//! everything ao writes under its data directory is private to its user.
 //!
 //! The other user is `nobody`: as root, the tests chown directories to it and run a fake daemon
 //! under its uid (this test binary, re-run with `FAKE_SOCKET` set). Without root they print why
@@ -497,5 +498,84 @@ fn attach_runs_only_the_tmux_command_aoctl_builds() {
             target.as_str()
         ]
     );
+    env.stop_daemon();
+}
+
+/// Every file and directory ao writes under its data directory is for its user only: the
+/// database and its WAL, the logs, the output logs, the worktrees.
+#[test]
+fn data_written_by_ao_is_private() {
+    let repo = GitRepo::new();
+    let mut env = TestEnv::new();
+    env.start_daemon();
+    env.add_project("demo", &repo.path);
+    let id = env.spawn_cmd("demo", "sh");
+    env.ok(&["send", &id, "echo private-$((6*7))"]);
+    env.wait_tail(&id, "private-42");
+    // A hook callback that fails writes `hooks.log`.
+    let out = env
+        .aoctl()
+        .args(["hook", "claude-code", "stop"])
+        .env("AO_SESSION_ID", &id)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run aoctl hook");
+    assert!(out.status.success());
+
+    let data = &env.data_dir;
+    for name in [
+        "ao.db",
+        "ao.db-wal",
+        "hooks.log",
+        "aod.log",
+        "output",
+        "worktrees",
+    ] {
+        assert!(data.join(name).exists(), "{name} was written");
+    }
+    let mut open = vec![];
+    let mut seen = 0;
+    let mut todo = vec![data.clone()];
+    while let Some(path) = todo.pop() {
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        if meta.file_type().is_symlink() {
+            continue;
+        }
+        seen += 1;
+        if meta.permissions().mode() & 0o077 != 0 {
+            open.push(format!(
+                "{} {:o}",
+                path.display(),
+                meta.permissions().mode() & 0o7777
+            ));
+        }
+        if meta.is_dir() {
+            todo.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        }
+    }
+    assert!(seen > 10, "walked the data directory");
+    assert!(open.is_empty(), "readable by others:\n{}", open.join("\n"));
+    env.stop_daemon();
+}
+
+/// With the daemon down, the hook callback creates the data directory and `hooks.log`
+/// private; a daemon tightens an existing data directory that others can read, and says so.
+#[test]
+fn data_directories_are_created_or_made_private() {
+    let (_dir, base) = open_base();
+    let out = hook(&base, &base.join("absent.sock"));
+    assert!(out.status.success());
+    assert_eq!(mode(&base.join("data")), 0o700);
+    assert_eq!(mode(&base.join("data/hooks.log")) & 0o777, 0o600);
+
+    let mut env = TestEnv::new();
+    let data = env.root().join("loose/data");
+    env.data_dir = data.clone();
+    std::fs::create_dir_all(&data).unwrap();
+    chmod(&data, 0o755);
+    env.start_daemon();
+    assert_eq!(mode(&data), 0o700);
+    let log = std::fs::read_to_string(env.log_path()).unwrap();
+    assert!(log.contains("made it private"), "{log}");
     env.stop_daemon();
 }

@@ -294,6 +294,9 @@ pub enum DaemonCommand {
 }
 
 fn main() -> ExitCode {
+    // Whatever aoctl creates (the data directory and `hooks.log` when the daemon is down, a
+    // daemon it starts) is private to its user.
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
     // The hook callback skips clap and every setup below: it runs inside an agent's turn.
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if args.get(1).is_some_and(|a| a == "hook") {

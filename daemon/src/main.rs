@@ -31,6 +31,8 @@ const REPLY_GRACE: Duration = Duration::from_secs(2);
 const LOG_ROTATE_BYTES: u64 = 16 * 1024 * 1024;
 
 fn main() -> ExitCode {
+    // Everything the daemon creates (database, logs, worktrees, sockets) is private to its user.
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
     return_large_allocations_to_the_system();
     let flags = Flags::parse();
     let config = match config::resolve(flags) {
@@ -104,8 +106,14 @@ fn init_logging(config: &Config) -> Result<()> {
 }
 
 async fn run(config: Config) -> Result<()> {
-    // 3. Data directory and the single-instance lock.
-    server::private_dir(&config.data_dir)?;
+    // 3. Data directory (private) and the single-instance lock.
+    if let Some(mode) = server::secure_data_dir(&config.data_dir)? {
+        warn!(
+            data_dir = %config.data_dir.display(),
+            was = format!("{mode:04o}"),
+            "the data directory was open to other users; made it private (0700)"
+        );
+    }
     let _lock = server::lock_data_dir(&config.lock_path())?;
     // 4. A private socket directory; a live socket means another daemon, a stale one is
     //    replaced.

@@ -1,4 +1,4 @@
-//! The Unix-socket server: the private socket directory, single-instance checks,
+//! The Unix-socket server: the private data and socket directories, single-instance checks,
 //! binding with owner-only permissions, peer uid checks, and one tarpc channel per connection,
 //! within bounds no client can push the daemon past.
 //!
@@ -21,12 +21,13 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::os::unix::fs::{DirBuilderExt, FileTypeExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use ao_proto::trust::Owner;
 use ao_proto::{Ao, FrameBudget, Limits, Transport, VerifyError};
 use futures::StreamExt;
 use nix::errno::Errno;
@@ -59,6 +60,29 @@ pub struct ServeLimits {
     pub idle_timeout: Duration,
     /// Bytes of large request frames buffered at once, across every connection.
     pub frame_budget: FrameBudget,
+}
+
+/// Creates the data directory (0700) when missing; an existing one must be ours, and is made
+/// private when it is not. Returns whether it had to be tightened.
+pub fn secure_data_dir(dir: &Path) -> Result<Option<u32>> {
+    private_dir(dir)?;
+    let meta = std::fs::metadata(dir).with_context(|| format!("checking {}", dir.display()))?;
+    let me = ao_proto::paths::uid();
+    if meta.uid() != me {
+        bail!(
+            "the data directory {} is owned by {}, not by you ({}); use a data directory of your own (AO_DATA_DIR)",
+            dir.display(),
+            Owner(meta.uid()),
+            Owner(me)
+        );
+    }
+    let mode = meta.permissions().mode() & 0o7777;
+    if mode & 0o077 == 0 {
+        return Ok(None);
+    }
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("making {} private (chmod 700)", dir.display()))?;
+    Ok(Some(mode))
 }
 
 /// Creates `dir` (and missing parents) with mode 0700; an existing directory is left as it is.
