@@ -140,15 +140,20 @@ fn journal_of(socket: &Path) -> PathBuf {
     socket.with_extension("journal")
 }
 
-/// The fake daemon, run as `uid:gid`; killed on drop.
+/// The fake daemon, run as `uid:gid` from a copy of this binary in `base` (the target
+/// directory may be out of that user's reach); killed on drop.
 struct ForeignDaemon {
     child: Child,
     journal: PathBuf,
 }
 
 impl ForeignDaemon {
-    fn start(socket: &Path, (uid, gid): (u32, u32)) -> Self {
-        let child = Command::new(std::env::current_exe().expect("this test binary"))
+    fn start(base: &Path, socket: &Path, (uid, gid): (u32, u32)) -> Self {
+        let program = base.join("fake-daemon");
+        std::fs::copy(std::env::current_exe().expect("this test binary"), &program)
+            .expect("copy this test binary");
+        chmod(&program, 0o755);
+        let child = Command::new(&program)
             .args([
                 "fake_daemon_process",
                 "--exact",
@@ -285,7 +290,7 @@ fn aoctl_sends_nothing_to_a_daemon_of_another_user() {
     chmod(&squat, 0o777);
     std::os::unix::fs::chown(&squat, Some(nobody.0), Some(nobody.1)).unwrap();
     let foreign_socket = squat.join("aod.sock");
-    let fake = ForeignDaemon::start(&foreign_socket, nobody);
+    let fake = ForeignDaemon::start(&base, &foreign_socket, nobody);
     let owner = format!("uid {} (nobody)", nobody.0);
 
     // The directory belongs to someone else: nothing even connects.
