@@ -63,6 +63,12 @@ fn main() {
 
     // Daemon down.
     let dir = tempfile::tempdir().expect("temp dir");
+    // Private, as a socket directory must be: "down" means no socket, not an untrusted one.
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .expect("make the temp dir private");
     let down_env = [
         ("AO_SESSION_ID", "proj-1".to_owned()),
         ("AO_DATA_DIR", dir.path().display().to_string()),

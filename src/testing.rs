@@ -645,20 +645,4 @@ impl crate::ports::Runtime for FakeRuntime {
             })
             .collect()
     }
-
-    fn attach_command(
-        &self,
-        handle: &RuntimeHandle,
-    ) -> Result<crate::ports::AttachCommand, crate::ports::RuntimeError> {
-        Ok(crate::ports::AttachCommand {
-            argv: vec![
-                "tmux".into(),
-                "attach-session".into(),
-                "-t".into(),
-                format!("={}", handle.id),
-            ],
-            env_set: vec![],
-            env_remove: vec![],
-        })
-    }
 }

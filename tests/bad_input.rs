@@ -1,6 +1,7 @@
 //! End-to-end tests of bad input: garbage and oversized frames on the daemon's socket, invalid
-//! names and ids, unknown sessions and projects, and a message over the size limit. Each must be
-//! refused clearly and leave nothing behind.
+//! names and ids, unknown sessions and projects, a message over the size limit, and megabytes of
+//! bad input that errors echo only in part. Each must be refused clearly and leave nothing
+//! behind.
 
 mod support;
 
@@ -191,7 +192,7 @@ fn a_message_over_the_limit_is_refused() {
         &format!("sh -c 'exec cat > {}'", received.display()),
     );
     let big = env.root().join("big.txt");
-    std::fs::write(&big, vec![b'a'; 8 * 1024 * 1024 + 1]).unwrap();
+    std::fs::write(&big, vec![b'a'; 1024 * 1024 + 1]).unwrap();
     let line = assert_error(&env.run(&["send", &id, "--file", big.to_str().unwrap()]), 2);
     assert!(line.contains("limit"), "{line}");
     assert_eq!(env.json(&["ls", "--all"]).as_array().map(Vec::len), Some(1));
@@ -210,5 +211,177 @@ fn a_message_over_the_limit_is_refused() {
             ))
         }
     });
+    env.stop_daemon();
+}
+
+/// Sends one request framed as `aoctl` frames it and returns the method's result (`{"Ok": …}`
+/// or `{"Err": …}`) with the size of the whole reply frame.
+fn call(env: &TestEnv, method: &str, args: serde_json::Value) -> (serde_json::Value, usize) {
+    let request = serde_json::json!({"Request": {
+        "context": {
+            "deadline": {"secs": 30, "nanos": 0},
+            "trace_context": {"trace_id": vec![0u8; 16], "span_id": 1, "sampling_decision": "Unsampled"},
+        },
+        "id": 1,
+        "message": {method: args},
+    }});
+    let body = request.to_string();
+    let mut stream = UnixStream::connect(&env.socket).expect("connect to the daemon's socket");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("read timeout");
+    stream
+        .write_all(&(body.len() as u32).to_be_bytes())
+        .and_then(|()| stream.write_all(body.as_bytes()))
+        .expect("send the request");
+    let mut len = [0u8; 4];
+    stream.read_exact(&mut len).expect("a reply");
+    let mut reply = vec![0u8; u32::from_be_bytes(len) as usize];
+    stream.read_exact(&mut reply).expect("the whole reply");
+    let reply: serde_json::Value = serde_json::from_slice(&reply).expect("reply JSON");
+    (
+        reply["message"]["Ok"][method].clone(),
+        reply.to_string().len(),
+    )
+}
+
+/// A megabyte of bad input gets an error of a few hundred bytes: every echo of it shows at
+/// most 80 characters, with an ellipsis and its length.
+#[test]
+fn errors_quote_at_most_80_characters_of_the_input() {
+    let repo = GitRepo::new();
+    let mut env = TestEnv::new();
+    env.start_daemon();
+    env.add_project("demo", &repo.path);
+    let mib = 1 << 20;
+    let huge = |c: &str| c.repeat(mib);
+    let repo_path = repo.path.to_str().unwrap();
+    let project = |fields: serde_json::Value| {
+        let mut request = serde_json::json!({
+            "name": "other", "repo_path": repo_path, "base_branch": null,
+            "default_agent": null, "symlinks": [], "copies": [], "post_create": [], "env": [],
+        });
+        for (k, v) in fields.as_object().unwrap() {
+            request[k] = v.clone();
+        }
+        serde_json::json!({"request": request})
+    };
+    let spawn = |fields: serde_json::Value| {
+        let mut request = serde_json::json!({
+            "project": "demo", "agent": "command", "command": ["sleep", "1"], "branch": null,
+            "issue": null, "prompt": null, "model": null, "permission_mode": null,
+            "request_id": null,
+        });
+        for (k, v) in fields.as_object().unwrap() {
+            request[k] = v.clone();
+        }
+        serde_json::json!({"request": request})
+    };
+    let cases = [
+        (
+            "ProjectAdd",
+            project(serde_json::json!({"name": huge("x/")})),
+        ),
+        (
+            "ProjectAdd",
+            project(serde_json::json!({"repo_path": huge("/r")})),
+        ),
+        (
+            "ProjectAdd",
+            project(serde_json::json!({"base_branch": huge("b")})),
+        ),
+        (
+            "ProjectAdd",
+            project(serde_json::json!({"default_agent": huge("a")})),
+        ),
+        (
+            "ProjectAdd",
+            project(serde_json::json!({"symlinks": [huge("../")]})),
+        ),
+        (
+            "ProjectAdd",
+            project(serde_json::json!({"env": [[huge("K-"), "v"]]})),
+        ),
+        ("Get", serde_json::json!({"id": huge("i.")})),
+        (
+            "Kill",
+            serde_json::json!({"request": {"id": huge("k"), "preserve": false}}),
+        ),
+        ("Spawn", spawn(serde_json::json!({"project": huge("p")}))),
+        ("Spawn", spawn(serde_json::json!({"agent": huge("a")}))),
+        ("Spawn", spawn(serde_json::json!({"branch": huge("b..")}))),
+        ("Spawn", spawn(serde_json::json!({"issue": huge("i\n")}))),
+        (
+            "Spawn",
+            spawn(serde_json::json!({"permission_mode": huge("m")})),
+        ),
+        ("Spawn", spawn(serde_json::json!({"command": [huge("c")]}))),
+        (
+            "WaitForStatus",
+            serde_json::json!({"request": {"ids": ["demo-1"], "statuses": [huge("s")], "any": false, "wait_ms": 0}}),
+        ),
+        (
+            "IngestHook",
+            serde_json::json!({"request": {"session_id": huge("s."), "agent": "claude-code",
+                "event": "stop", "state": null, "tool_name": null, "tool_use_id": null,
+                "agent_session_id": "c", "launch_id": null, "prompt_hash": null}}),
+        ),
+    ];
+    for (method, args) in cases {
+        let (result, reply_bytes) = call(&env, method, args.clone());
+        let message = result["Err"]["message"].as_str().unwrap_or_else(|| {
+            panic!(
+                "{method} {}: not an error: {result}",
+                &args.to_string()[..200]
+            )
+        });
+        assert!(
+            reply_bytes < 1024 && message.contains("…") && message.contains(" bytes)"),
+            "{method}: a {reply_bytes}-byte reply: {}",
+            &message[..message.len().min(400)]
+        );
+    }
+
+    // Through aoctl (arguments up to 128 KiB): git's own echo of a branch is bounded too.
+    let long = format!("{}..x", "b".repeat(100_000));
+    for args in [
+        vec![
+            "spawn",
+            "-p",
+            "demo",
+            "--cmd",
+            "sleep 1",
+            "--branch",
+            long.as_str(),
+        ],
+        vec!["get", long.as_str()],
+        vec![
+            "wait",
+            "demo-1",
+            "--status",
+            long.as_str(),
+            "--timeout",
+            "1s",
+        ],
+    ] {
+        let line = assert_error(&env.run(&args), 2);
+        assert!(
+            line.len() < 400 && line.contains("…"),
+            "{}",
+            &line[..line.len().min(400)]
+        );
+    }
+    let invalid = format!("{}..x", "b".repeat(200));
+    let line = assert_error(
+        &env.run(&[
+            "spawn", "-p", "demo", "--cmd", "sleep 1", "--branch", &invalid,
+        ]),
+        2,
+    );
+    assert!(
+        line.len() < 400 && line.contains("not a valid branch name"),
+        "git's reason is kept: {line}"
+    );
+    assert_nothing_behind(&env);
     env.stop_daemon();
 }

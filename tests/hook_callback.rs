@@ -118,11 +118,21 @@ fn dirs() -> Dirs {
         .tempdir_in("/tmp")
         .expect("temp dir");
     let base = tmp.path().to_path_buf();
+    // A daemon's socket is only used in a directory private to its user.
+    std::fs::set_permissions(&base, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+        .expect("make the temp dir private");
     Dirs {
         data: base.join("data"),
         absent_socket: base.join("absent.sock").display().to_string(),
         _tmp: tmp,
     }
+}
+
+/// Creates `dir` with mode 0700, as the daemon does: only there is a socket trusted.
+fn private_dir(dir: &Path) {
+    std::os::unix::fs::DirBuilderExt::mode(&mut std::fs::DirBuilder::new(), 0o700)
+        .create(dir)
+        .expect("create a private directory");
 }
 
 /// X1: daemon down.
@@ -154,7 +164,7 @@ fn x1_daemon_down_logs_one_line() {
 #[test]
 fn x2_x12_silent_daemon_deadline_and_no_contact() {
     let d = dirs();
-    std::fs::create_dir_all(&d.data).unwrap();
+    private_dir(&d.data);
     let silent = SilentDaemon::start(&d.data);
     let data = d.data.display().to_string();
     let socket = silent.path.display().to_string();
@@ -185,7 +195,7 @@ fn x2_x12_silent_daemon_deadline_and_no_contact() {
 #[test]
 fn x3_missing_or_invalid_session_is_silent() {
     let d = dirs();
-    std::fs::create_dir_all(&d.data).unwrap();
+    private_dir(&d.data);
     let silent = SilentDaemon::start(&d.data);
     let data = d.data.display().to_string();
     let socket = silent.path.display().to_string();

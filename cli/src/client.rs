@@ -1,11 +1,15 @@
 //! Reaching the daemon: connect to its socket, start it in the background when nobody answers
 //! (unless `--no-autostart`), and turn every failure into a `CliError` with an exit code.
+//!
+//! Every connection goes through `ao_proto::connect`, which sends nothing to a socket whose
+//! directory is not private to this user or whose server runs as someone else; such a socket
+//! is an error (exit code 3), never a reason to start a daemon.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use ao_proto::{AoClient, ErrorCode, WireError};
+use ao_proto::{AoClient, ConnectError, ErrorCode, Untrusted, WireError};
 
 use crate::Global;
 
@@ -14,6 +18,7 @@ pub mod exit {
     pub const OK: u8 = 0;
     pub const FAILED: u8 = 1;
     pub const USAGE: u8 = 2;
+    /// The daemon is unreachable, or its socket is not trusted.
     pub const UNREACHABLE: u8 = 3;
     pub const NOT_FOUND: u8 = 4;
 }
@@ -90,18 +95,23 @@ pub async fn connect(global: &Global) -> Result<Daemon> {
     let socket = global.socket_path();
     match ao_proto::connect(&socket, CONNECT_TIMEOUT).await {
         Ok(client) => Ok(Daemon { client }),
+        Err(ConnectError::Untrusted(e)) => Err(untrusted(e)),
         Err(e) if global.no_autostart => Err(unreachable(&socket, e)),
         Err(_) => {
             start_daemon(global).await?;
-            let client = ao_proto::connect(&socket, CONNECT_TIMEOUT)
-                .await
-                .map_err(|e| unreachable(&socket, e))?;
+            let client =
+                ao_proto::connect(&socket, CONNECT_TIMEOUT)
+                    .await
+                    .map_err(|e| match e {
+                        ConnectError::Untrusted(e) => untrusted(e),
+                        e => unreachable(&socket, e),
+                    })?;
             Ok(Daemon { client })
         }
     }
 }
 
-fn unreachable(socket: &Path, e: std::io::Error) -> CliError {
+fn unreachable(socket: &Path, e: ConnectError) -> CliError {
     CliError::new(
         exit::UNREACHABLE,
         format!(
@@ -110,6 +120,14 @@ fn unreachable(socket: &Path, e: std::io::Error) -> CliError {
         ),
     )
     .because(e)
+}
+
+/// A socket that may belong to someone else: nothing was sent to it.
+pub fn untrusted(e: Untrusted) -> CliError {
+    CliError::new(
+        exit::UNREACHABLE,
+        format!("not using the daemon socket: {e}"),
+    )
 }
 
 /// `aod` next to this `aoctl`, else on PATH.
@@ -166,15 +184,20 @@ pub async fn start_daemon(global: &Global) -> Result<u32> {
     let socket = global.socket_path();
     let deadline = tokio::time::Instant::now() + START_TIMEOUT;
     loop {
-        if let Ok(client) = ao_proto::connect(&socket, CONNECT_TIMEOUT).await
-            && client
-                .ping(ao_proto::context_with_timeout(CONNECT_TIMEOUT))
-                .await
-                .is_ok()
-        {
-            // The daemon outlives us; its exit status is none of our business.
-            std::mem::forget(child);
-            return Ok(pid);
+        match ao_proto::connect(&socket, CONNECT_TIMEOUT).await {
+            Ok(client)
+                if client
+                    .ping(ao_proto::context_with_timeout(CONNECT_TIMEOUT))
+                    .await
+                    .is_ok() =>
+            {
+                // The daemon outlives us; its exit status is none of our business.
+                std::mem::forget(child);
+                return Ok(pid);
+            }
+            // The daemon we started refuses such a directory too, and exits.
+            Err(ConnectError::Untrusted(e)) => return Err(untrusted(e)),
+            _ => {}
         }
         if let Ok(Some(status)) = child.try_wait() {
             let tail = log_tail(&log, 5);

@@ -256,22 +256,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Attach { id } => {
             let daemon = client::connect(&global).await?;
             let reply = daemon.client.attach(ctx(QUICK), id).await??;
-            if !std::io::stdin().is_terminal() {
-                return Err(CliError::failed("attach needs a terminal"));
-            }
-            let Some((program, args)) = reply.argv.split_first() else {
-                return Err(CliError::failed("the daemon sent an empty attach command"));
-            };
-            let mut command = std::process::Command::new(program);
-            command.args(args);
-            for key in &reply.env_remove {
-                command.env_remove(key);
-            }
-            for (key, value) in &reply.env_set {
-                command.env(key, value);
-            }
-            let error = std::os::unix::process::CommandExt::exec(&mut command);
-            Err(CliError::failed(format!("running {program} failed")).because(error))
+            crate::attach::exec(&global, &reply)
         }
         Command::Events {
             follow,
@@ -624,8 +609,9 @@ async fn project(global: &Global, command: ProjectCommand) -> Result<u8> {
             let post_create = post_create
                 .iter()
                 .map(|c| {
-                    shell_words::split(c)
-                        .map_err(|e| CliError::usage(format!("--post-create {c:?}: {e}")))
+                    shell_words::split(c).map_err(|e| {
+                        CliError::usage(format!("--post-create {}: {e}", ao::domain::quote(c)))
+                    })
                 })
                 .collect::<Result<Vec<_>>>()?;
             let repo = std::path::absolute(&repo_path).unwrap_or(repo_path);
@@ -694,7 +680,8 @@ async fn daemon_command(global: &Global, command: DaemonCommand) -> Result<u8> {
     let socket = global.socket_path();
     let running = match ao_proto::connect(&socket, Duration::from_secs(2)).await {
         Ok(c) => c.ping(ctx(Duration::from_secs(5))).await.ok(),
-        Err(_) => None,
+        Err(ao_proto::ConnectError::Untrusted(e)) => return Err(client::untrusted(e)),
+        Err(ao_proto::ConnectError::Unreachable { .. }) => None,
     };
     match command {
         DaemonCommand::Start => match running {
@@ -711,7 +698,10 @@ async fn daemon_command(global: &Global, command: DaemonCommand) -> Result<u8> {
             };
             let client = ao_proto::connect(&socket, Duration::from_secs(2))
                 .await
-                .map_err(|e| CliError::new(exit::UNREACHABLE, "lost the daemon").because(e))?;
+                .map_err(|e| match e {
+                    ao_proto::ConnectError::Untrusted(e) => client::untrusted(e),
+                    e => CliError::new(exit::UNREACHABLE, "lost the daemon").because(e),
+                })?;
             match client.shutdown(ctx(QUICK)).await {
                 Ok(reply) => reply?,
                 // A daemon may exit before its reply is written; the socket's removal below is

@@ -3,6 +3,8 @@
 //! It runs inside the agent's turn, so it must never disturb the agent: it always exits 0 (a
 //! panic included), never prints to stdout (some runners feed hook stdout back to the model),
 //! never starts a daemon, never retries, and gives the whole exchange with the daemon 250 ms.
+//! Like every `aoctl` connection it goes through `ao_proto::connect`, so it sends nothing to a
+//! socket another user could own or serve.
 //! Failures are one line on stderr plus one line in `$AO_DATA_DIR/hooks.log`.
 //!
 //! `main` dispatches here before clap parses anything, and no async runtime exists until there
@@ -176,9 +178,15 @@ fn send(request: HookRequest) -> Result<(), String> {
         .map_err(|e| format!("starting the async runtime: {e}"))?;
     runtime.block_on(async {
         let exchange = async {
-            let client = ao_proto::connect(&socket, DAEMON_DEADLINE)
-                .await
-                .map_err(|e| format!("daemon unreachable at {}: {e}", socket.display()))?;
+            let client =
+                ao_proto::connect(&socket, DAEMON_DEADLINE)
+                    .await
+                    .map_err(|e| match e {
+                        ao_proto::ConnectError::Untrusted(e) => {
+                            format!("not using the daemon socket: {e}")
+                        }
+                        e => format!("daemon unreachable at {}: {e}", socket.display()),
+                    })?;
             let reply = client
                 .ingest_hook(ao_proto::context_with_timeout(DAEMON_DEADLINE), request)
                 .await

@@ -1,7 +1,9 @@
 //! `aoctl`, the ao control CLI: parses, calls the daemon, prints. It decides nothing.
 //!
-//! Exit codes: 0 ok, 1 operation failed, 2 usage error, 3 daemon unreachable, 4 not found.
+//! Exit codes: 0 ok, 1 operation failed, 2 usage error, 3 daemon unreachable or not trusted,
+//! 4 not found.
 
+mod attach;
 mod client;
 mod commands;
 mod hook;
@@ -323,6 +325,9 @@ pub enum DaemonCommand {
 }
 
 fn main() -> ExitCode {
+    // Whatever aoctl creates (the data directory and `hooks.log` when the daemon is down, a
+    // daemon it starts) is private to its user.
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
     // The hook callback skips clap and every setup below: it runs inside an agent's turn.
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if args.get(1).is_some_and(|a| a == "hook") {

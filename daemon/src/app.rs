@@ -173,7 +173,10 @@ impl App {
             .context("writing tmux.conf")?;
         let socket = TmuxSocket::parse(&config.tmux_socket).context("the tmux socket setting")?;
         let tmux = TmuxRuntime::new(
-            TmuxOptions::new(socket, conf, config.tmux_output_dir()),
+            TmuxOptions {
+                pane_umask: Some(config.pane_umask),
+                ..TmuxOptions::new(socket, conf, config.tmux_output_dir())
+            },
             runner.clone(),
         )
         .context("setting up the tmux runtime")?;

@@ -13,13 +13,18 @@ use ao::adapters::agents::command::CommandPromptDelivery;
 use ao::adapters::github::GitHubOptions;
 use ao::adapters::notify::SinkSpec;
 use ao::decide::reactions::{ReactionAction, ReactionPolicies};
-use ao::domain::{Priority, ReactionKey};
+use ao::domain::{Priority, ReactionKey, quote};
 use ao::ports::PermissionMode;
 use clap::Parser;
 use serde::Deserialize;
 
 /// How long a retired worktree stays in the trash by default.
 pub const TRASH_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// Default `server.max_connections`.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+/// Default `server.idle_timeout`.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
 /// The ao daemon: supervises agent sessions and serves `aoctl` on a Unix socket.
 #[derive(Debug, Clone, Parser)]
@@ -54,7 +59,9 @@ impl<'de> Deserialize<'de> for HumanDuration {
         let text = String::deserialize(d)?;
         humantime::parse_duration(&text)
             .map(HumanDuration)
-            .map_err(|e| serde::de::Error::custom(format!("invalid duration {text:?}: {e}")))
+            .map_err(|e| {
+                serde::de::Error::custom(format!("invalid duration {}: {e}", quote(&text)))
+            })
     }
 }
 
@@ -92,6 +99,16 @@ pub struct WorkspaceSection {
     pub post_create_timeout: Option<HumanDuration>,
     /// How long a retired worktree stays in the trash (default 7 days).
     pub trash_ttl: Option<HumanDuration>,
+}
+
+/// `[server]`: how much of the daemon its clients may hold.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    /// Most connections open at once.
+    pub max_connections: Option<usize>,
+    /// A connection with no request in flight for this long is closed.
+    pub idle_timeout: Option<HumanDuration>,
 }
 
 /// `[agents.<name>]`: a configured `command` harness.
@@ -197,7 +214,8 @@ fn builtin_agent(name: &str, value: toml::Value, config_dir: &Path) -> Result<Bu
             PermissionMode::parse(m).ok_or_else(|| {
                 let known: Vec<&str> = PermissionMode::ALL.iter().map(|m| m.as_str()).collect();
                 anyhow::anyhow!(
-                    "[agents.{name}] permission_mode: unknown value {m:?} (use one of {})",
+                    "[agents.{name}] permission_mode: unknown value {} (use one of {})",
+                    quote(m),
                     known.join(", ")
                 )
             })
@@ -229,7 +247,7 @@ fn builtin_agent(name: &str, value: toml::Value, config_dir: &Path) -> Result<Bu
         bail!("[agents.{name}] config: only [agents.codex] takes `-c` overrides");
     }
     if let Some(key) = file.env.keys().find(|k| !valid_env_key(k)) {
-        bail!("[agents.{name}] env: invalid variable name {key:?}");
+        bail!("[agents.{name}] env: invalid variable name {}", quote(key));
     }
     Ok(BuiltinAgent {
         binary: file.binary,
@@ -275,8 +293,8 @@ fn agents_config(
                     .with_context(|| format!("invalid [agents.{name}]"))?;
                 if section.kind != "command" {
                     bail!(
-                        "[agents.{name}] kind {:?} is not supported (use \"command\"; claude-code and codex are configured under their own names)",
-                        section.kind
+                        "[agents.{name}] kind {} is not supported (use \"command\"; claude-code and codex are configured under their own names)",
+                        quote(&section.kind)
                     );
                 }
                 if section.argv.is_empty() {
@@ -367,6 +385,8 @@ pub struct FileConfig {
     #[serde(default)]
     pub runtime: RuntimeSection,
     #[serde(default)]
+    pub server: ServerSection,
+    #[serde(default)]
     pub reaper: TickSection,
     #[serde(default)]
     pub observer: TickSection,
@@ -395,10 +415,14 @@ pub struct Config {
     pub load_user_tmux_config: bool,
     pub ephemeral: bool,
     pub log_file: Option<PathBuf>,
+    pub max_connections: usize,
+    pub idle_timeout: Duration,
     pub aoctl_path: Option<PathBuf>,
     pub worktree_root: PathBuf,
     pub post_create_timeout: Duration,
     pub trash_ttl: Duration,
+    /// The file mode mask agents run with: the one `aod` was started with.
+    pub pane_umask: u32,
     pub reaper_tick: Duration,
     pub observer_tick: Duration,
     pub change_log_retention: Duration,
@@ -486,7 +510,7 @@ fn base_url(setting: &str, url: &str) -> Result<String> {
         {
             Ok(trimmed.to_owned())
         }
-        _ => bail!("{setting} must be an http(s) URL, not {url:?}"),
+        _ => bail!("{setting} must be an http(s) URL, not {}", quote(url)),
     }
 }
 
@@ -506,7 +530,10 @@ fn github_options(section: &GitHubSection) -> Result<GitHubOptions> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
     {
-        bail!("scm.github.host must be a host name such as github.com, not {host:?}");
+        bail!(
+            "scm.github.host must be a host name such as github.com, not {}",
+            quote(&host)
+        );
     }
     let max_quota_share = section.max_quota_share.unwrap_or(defaults.max_quota_share);
     if !(max_quota_share > 0.0 && max_quota_share <= 1.0) {
@@ -529,7 +556,8 @@ fn sink_specs(sections: &[SinkSection]) -> Result<Vec<(SinkSpec, Priority)>> {
             let min_priority = match &s.min_priority {
                 Some(p) => p.parse::<Priority>().map_err(|_| {
                     anyhow::anyhow!(
-                        "{name}: min_priority {p:?} is not one of urgent, action, warning, info"
+                        "{name}: min_priority {} is not one of urgent, action, warning, info",
+                        quote(p)
                     )
                 })?,
                 None => Priority::Info,
@@ -565,7 +593,10 @@ fn sink_specs(sections: &[SinkSection]) -> Result<Vec<(SinkSpec, Priority)>> {
                     }
                 }
                 "log" => bail!("{name}: the log sink is always on and is not configured"),
-                other => bail!("{name}: unknown kind {other:?} (use desktop, webhook or command)"),
+                other => bail!(
+                    "{name}: unknown kind {} (use desktop, webhook or command)",
+                    quote(other)
+                ),
             };
             spec.validate()
                 .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
@@ -596,7 +627,7 @@ pub fn resolve(flags: Flags) -> Result<Config> {
     }
     let shutdown_timeout = match std::env::var("AO_SHUTDOWN_TIMEOUT") {
         Ok(text) => humantime::parse_duration(&text)
-            .with_context(|| format!("invalid AO_SHUTDOWN_TIMEOUT {text:?}"))?,
+            .with_context(|| format!("invalid AO_SHUTDOWN_TIMEOUT {}", quote(&text)))?,
         Err(_) => Duration::from_secs(10),
     };
     let tick = |section: &TickSection, default: Duration, name: &str| -> Result<Duration> {
@@ -624,6 +655,20 @@ pub fn resolve(flags: Flags) -> Result<Config> {
     if trash_ttl.is_zero() {
         bail!("workspace.trash_ttl must be positive (the trash is emptied after it)");
     }
+    let max_connections = file
+        .server
+        .max_connections
+        .unwrap_or(DEFAULT_MAX_CONNECTIONS);
+    if max_connections == 0 {
+        bail!("server.max_connections must be at least 1");
+    }
+    let idle_timeout = file
+        .server
+        .idle_timeout
+        .map_or(DEFAULT_IDLE_TIMEOUT, |d| d.0);
+    if idle_timeout.is_zero() {
+        bail!("server.idle_timeout must be positive");
+    }
     Ok(Config {
         scm_poll_interval,
         github: github_options(&file.scm.github)?,
@@ -638,6 +683,7 @@ pub fn resolve(flags: Flags) -> Result<Config> {
             .post_create_timeout
             .map_or(ao::adapters::setup::POST_CREATE_TIMEOUT, |d| d.0),
         trash_ttl,
+        pane_umask: 0o022,
         reaper_tick: tick(&file.reaper, ao::reaper::REAPER_TICK, "reaper")?,
         observer_tick: tick(&file.observer, ao::observer::OBSERVER_TICK, "observer")?,
         change_log_retention: file
@@ -654,6 +700,8 @@ pub fn resolve(flags: Flags) -> Result<Config> {
         tmux_socket,
         ephemeral: flags.ephemeral,
         log_file: flags.log_file,
+        max_connections,
+        idle_timeout,
         shutdown_timeout,
     })
 }
@@ -709,6 +757,9 @@ repo = "/src/web"
 default_agent = "aider"
 [scm]
 poll_interval = "5s"
+[server]
+max_connections = 64
+idle_timeout = "90s"
 [scm.github]
 api_url = "https://ghe.example.com/api/v3/"
 host = "ghe.example.com"
@@ -744,6 +795,8 @@ min_priority = "urgent"
             PathBuf::from("/tmp/ao-test-data/worktrees")
         );
         assert_eq!(config.scm_poll_interval, Duration::from_secs(5));
+        assert_eq!(config.max_connections, 64);
+        assert_eq!(config.idle_timeout, Duration::from_secs(90));
         assert_eq!(config.github.api_url, "https://ghe.example.com/api/v3");
         assert_eq!(
             config.github.graphql_url,
@@ -785,6 +838,8 @@ min_priority = "urgent"
         std::fs::write(&path, "[workspace]\ntrash_ttl = \"2d\"").unwrap();
         let config = resolve(flags(&path)).unwrap();
         assert_eq!(config.trash_ttl, Duration::from_secs(2 * 24 * 3600));
+        assert_eq!(config.max_connections, 512);
+        assert_eq!(config.idle_timeout, Duration::from_secs(300));
     }
 
     #[test]
@@ -833,6 +888,8 @@ min_priority = "urgent"
             ),
             ("surprise = 1", "unknown field"),
             ("[scm]\npoll_interval = \"0s\"", "scm.poll_interval"),
+            ("[server]\nmax_connections = 0", "server.max_connections"),
+            ("[server]\nidle_timeout = \"0s\"", "server.idle_timeout"),
             (
                 "[scm.github]\napi_url = \"api.github.com\"",
                 "scm.github.api_url",

@@ -31,9 +31,16 @@ const REPLY_GRACE: Duration = Duration::from_secs(2);
 const LOG_ROTATE_BYTES: u64 = 16 * 1024 * 1024;
 
 fn main() -> ExitCode {
+    // Everything the daemon creates (database, logs, worktrees, sockets) is private to its user.
+    let user_umask = nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077)).bits();
+    return_large_allocations_to_the_system();
     let flags = Flags::parse();
     let config = match config::resolve(flags) {
-        Ok(config) => config,
+        // Agents get the user's own mask back (their files are the user's work, not ao's data).
+        Ok(config) => Config {
+            pane_umask: user_umask,
+            ..config
+        },
         Err(e) => {
             eprintln!("aod: {e:#}");
             return ExitCode::from(2);
@@ -60,13 +67,24 @@ fn main() -> ExitCode {
     }
 }
 
+/// Large allocations (request frames, replies) go straight to the system and back when freed.
+/// glibc otherwise raises its mmap threshold to the largest block freed so far, and serves the
+/// next ones from heaps it keeps: memory a burst of large requests took would never come back.
+fn return_large_allocations_to_the_system() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator parameters; called before any other thread runs.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+    }
+}
+
 /// Logs go to stderr, or to `--log-file`; the level comes from `AO_LOG`, else `RUST_LOG`.
 fn init_logging(config: &Config) -> Result<()> {
     let filter = std::env::var("AO_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
         .unwrap_or_else(|_| "info".to_owned());
     let filter = tracing_subscriber::EnvFilter::try_new(&filter)
-        .with_context(|| format!("invalid log filter {filter:?}"))?;
+        .with_context(|| format!("invalid log filter {}", ao::domain::quote(&filter)))?;
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     match &config.log_file {
         Some(path) => {
@@ -92,14 +110,27 @@ fn init_logging(config: &Config) -> Result<()> {
 }
 
 async fn run(config: Config) -> Result<()> {
-    // 3. Data directory and the single-instance lock.
-    server::private_dir(&config.data_dir)?;
+    // 3. Data directory (private) and the single-instance lock.
+    if let Some(mode) = server::secure_data_dir(&config.data_dir)? {
+        warn!(
+            data_dir = %config.data_dir.display(),
+            was = format!("{mode:04o}"),
+            "the data directory was open to other users; made it private (0700)"
+        );
+    }
     let _lock = server::lock_data_dir(&config.lock_path())?;
-    // 4. A live socket means another daemon; a stale one is replaced.
+    // 4. A private socket directory; a live socket means another daemon, a stale one is
+    //    replaced.
+    server::secure_socket_dir(&config.socket)?;
     server::claim_socket_path(&config.socket).await?;
     // 5–8. tmux, store, adapters, boot reconcile.
     let socket = config.socket.clone();
     let shutdown_budget = config.shutdown_timeout;
+    let limits = server::ServeLimits {
+        max_connections: server::connection_cap(config.max_connections),
+        idle_timeout: config.idle_timeout,
+        frame_budget: ao_proto::FrameBudget::new(server::FRAME_BUDGET_BYTES),
+    };
     let app = App::build(config).await?;
     // 9. Background loops.
     let loops_cancel = CancellationToken::new();
@@ -111,7 +142,14 @@ async fn run(config: Config) -> Result<()> {
     let service = service::Service::new(app.clone(), mutations.clone());
     tokio::spawn(watch_signals(app.shutdown.clone()));
     let connections = TaskTracker::new();
-    server::serve(listener, service, app.shutdown.clone(), &connections).await;
+    server::serve(
+        listener,
+        service,
+        app.shutdown.clone(),
+        &connections,
+        limits,
+    )
+    .await;
 
     // Shutdown: stop accepting (done), cancel before waiting, then wait within the budget.
     info!("shutting down; sessions keep running");

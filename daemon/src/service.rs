@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ao::domain::{IssueId, ProjectId, SessionId, SessionKind, Status};
+use ao::domain::{IssueId, ProjectId, SessionId, SessionKind, Status, quote};
 use ao::ports::PermissionMode;
 use ao::session::{HookCall, KillOptions, LaunchOptions, ProjectSpec, SendOutcome, SpawnRequest};
 use ao_proto::{
@@ -38,6 +38,11 @@ const AGENT_VERSION_TIMEOUT: Duration = Duration::from_secs(20);
 const DEFAULT_TAIL_LINES: u32 = 50;
 /// Most pane lines `tail` shows without a cursor.
 const MAX_TAIL_LINES: u32 = 10_000;
+/// Longest branch name accepted: git keeps a branch as a file named after it, and file names
+/// longer than this fail on common filesystems.
+const MAX_BRANCH_BYTES: usize = 255;
+/// Longest repository path accepted (the system's `PATH_MAX`).
+const MAX_PATH_BYTES: usize = 4096;
 
 /// The service handed to every connection.
 #[derive(Clone)]
@@ -52,6 +57,20 @@ fn session_id(text: &str) -> Result<SessionId, WireError> {
 
 fn project_id(text: &str) -> Result<ProjectId, WireError> {
     ProjectId::parse(text).map_err(|e| invalid("InvalidProject", e.to_string()))
+}
+
+/// A branch name no longer than `MAX_BRANCH_BYTES`; git checks the rest.
+fn branch_length(branch: Option<&str>) -> Result<(), WireError> {
+    match branch {
+        Some(b) if b.len() > MAX_BRANCH_BYTES => Err(invalid(
+            "BranchInvalid",
+            format!(
+                "invalid branch name {}: longer than {MAX_BRANCH_BYTES} bytes",
+                quote(b)
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn bounded(ms: u64, max: Duration) -> Duration {
@@ -167,7 +186,7 @@ impl Ao for Service {
                 PermissionMode::parse(m).ok_or_else(|| {
                     invalid(
                         "InvalidAgentOptions",
-                        format!("unknown permission mode {m:?}"),
+                        format!("unknown permission mode {}", quote(m)),
                     )
                 })
             })
@@ -180,6 +199,7 @@ impl Ao for Service {
                 format!("the prompt is larger than {MAX_MESSAGE_BYTES} bytes"),
             ));
         }
+        branch_length(request.branch.as_deref())?;
         let spawn = SpawnRequest {
             project,
             issue,
@@ -411,7 +431,7 @@ impl Ao for Service {
             .iter()
             .map(|s| {
                 s.parse::<Status>()
-                    .map_err(|_| invalid("InvalidStatus", format!("unknown status {s:?}")))
+                    .map_err(|_| invalid("InvalidStatus", format!("unknown status {}", quote(s))))
             })
             .collect::<Result<BTreeSet<_>, _>>()?;
         if statuses.is_empty() {
@@ -439,6 +459,16 @@ impl Ao for Service {
         _: Context,
         request: ProjectAddRequest,
     ) -> Result<ProjectView, WireError> {
+        branch_length(request.base_branch.as_deref())?;
+        if request.repo_path.len() > MAX_PATH_BYTES {
+            return Err(invalid(
+                "InvalidProject",
+                format!(
+                    "invalid project: the repository path {} is longer than {MAX_PATH_BYTES} bytes",
+                    quote(&request.repo_path)
+                ),
+            ));
+        }
         let spec = ProjectSpec {
             name: request.name,
             repo_path: PathBuf::from(request.repo_path),
@@ -501,15 +531,11 @@ impl Ao for Service {
                 format!("session {id} has no runtime yet"),
             )
         })?;
-        let attach = self
-            .app
-            .runtime
-            .attach_command(&handle)
-            .map_err(|e| internal(e.to_string()))?;
+        let name =
+            ao::adapters::tmux::validate_handle(&handle).map_err(|e| internal(e.to_string()))?;
         Ok(AttachReply {
-            argv: attach.argv,
-            env_set: attach.env_set,
-            env_remove: attach.env_remove,
+            runtime_name: name.to_owned(),
+            tmux_socket: self.app.config.tmux_socket.clone(),
         })
     }
 

@@ -3,31 +3,35 @@
 //! The tarpc service [`Ao`] and its wire types. Wire types are deliberately separate from the
 //! core library's domain types (the daemon converts at the edge), so the domain can change
 //! without breaking older clients: fields are snake_case, enums travel as their spec spellings
-//! (plain strings), and new optional fields may be added. Both sides build their transport with
-//! [`transport`], which fixes the framing (length-delimited JSON) and the maximum frame size.
+//! (plain strings), and new optional fields may be added. Both sides speak the framing of
+//! [`transport`] (length-delimited JSON with bounded frames), and [`connect`] is the only way
+//! `aoctl` reaches the daemon: it sends nothing to a socket [`trust`] does not vouch for.
 
 pub mod paths;
+pub mod transport;
+pub mod trust;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use tarpc::serde_transport::Transport;
-use tarpc::tokio_serde::formats::Json;
-use tarpc::tokio_util::codec::{Framed, LengthDelimitedCodec};
 use tokio::net::UnixStream;
 
-/// Largest frame either side accepts or sends. Larger frames close the connection.
-pub const MAX_FRAME_BYTES: usize = 32 * 1024 * 1024;
-/// Largest message `send` accepts (the text typed into a pane).
-pub const MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
+pub use transport::{
+    FrameBudget, Limits, MAX_REPLY_FRAME_BYTES, MAX_REQUEST_FRAME_BYTES, Transport,
+};
+pub use trust::{Untrusted, VerifyError, socket_dir, verify_peer, verify_socket_dir};
+
+/// Largest message `send` accepts (the text typed into a pane), and largest spawn prompt.
+pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 /// Largest chunk one `tail` reply carries.
 pub const MAX_TAIL_BYTES: usize = 1024 * 1024;
 /// Longest server-side wait of `tail`, `events` and `wait_for_status`.
 pub const MAX_WAIT: Duration = Duration::from_secs(30);
 
-/// The protocol version; bumped on incompatible changes.
-pub const PROTOCOL_VERSION: u32 = 1;
+/// The protocol version; bumped on incompatible changes (2: `AttachReply` names the tmux
+/// session instead of carrying a command line).
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// A stable, serializable error.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -362,12 +366,14 @@ pub struct HookRequest {
     pub prompt_hash: Option<String>,
 }
 
-/// How to attach a terminal to a session.
+/// Which tmux session to attach to. `aoctl` builds the `tmux attach` command itself, from its
+/// own tmux socket setting and this name once validated; nothing in the reply is executed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttachReply {
-    pub argv: Vec<String>,
-    pub env_set: Vec<(String, String)>,
-    pub env_remove: Vec<String>,
+    /// The tmux session name.
+    pub runtime_name: String,
+    /// The daemon's tmux socket setting (a label, or a path when it contains `/`).
+    pub tmux_socket: String,
 }
 
 /// `ping`: who answered.
@@ -417,32 +423,45 @@ pub trait Ao {
     async fn shutdown() -> Result<(), WireError>;
 }
 
-/// The transport both sides use over a Unix socket: length-delimited frames of at most
-/// [`MAX_FRAME_BYTES`], JSON inside.
-pub fn transport<Item, SinkItem>(
-    stream: UnixStream,
-) -> Transport<UnixStream, Item, SinkItem, Json<Item, SinkItem>>
-where
-    Item: for<'de> Deserialize<'de>,
-    SinkItem: Serialize,
-{
-    let codec = LengthDelimitedCodec::builder()
-        .max_frame_length(MAX_FRAME_BYTES)
-        .new_codec();
-    tarpc::serde_transport::new(Framed::new(stream, codec), Json::default())
+/// Why [`connect`] did not produce a client.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// Nobody answers: no socket, no directory, refused, or too slow.
+    #[error("connecting to {}: {source}", socket.display())]
+    Unreachable {
+        socket: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Something is there that is not provably this user's daemon.
+    #[error(transparent)]
+    Untrusted(#[from] Untrusted),
 }
 
-/// Connects to the daemon's socket within `timeout`.
-pub async fn connect(path: &Path, timeout: Duration) -> std::io::Result<AoClient> {
-    let stream = tokio::time::timeout(timeout, UnixStream::connect(path))
+/// Connects to the daemon's socket within `timeout`, after checking that its directory is
+/// private to this user, and before sending anything, that the peer runs as this user.
+pub async fn connect(socket: &Path, timeout: Duration) -> Result<AoClient, ConnectError> {
+    let unreachable = |source| ConnectError::Unreachable {
+        socket: socket.to_path_buf(),
+        source,
+    };
+    match verify_socket_dir(socket_dir(socket)) {
+        Ok(()) => {}
+        Err(VerifyError::Missing(e)) => return Err(unreachable(e)),
+        Err(VerifyError::Untrusted(e)) => return Err(e.into()),
+    }
+    let stream = tokio::time::timeout(timeout, UnixStream::connect(socket))
         .await
         .map_err(|_| {
-            std::io::Error::new(
+            unreachable(std::io::Error::new(
                 std::io::ErrorKind::TimedOut,
-                format!("connecting to {} timed out", path.display()),
-            )
-        })??;
-    Ok(AoClient::new(tarpc::client::Config::default(), transport(stream)).spawn())
+                format!("no answer within {timeout:?}"),
+            ))
+        })?
+        .map_err(unreachable)?;
+    verify_peer(&stream, socket)?;
+    let transport = Transport::new(stream, Limits::client());
+    Ok(AoClient::new(tarpc::client::Config::default(), transport).spawn())
 }
 
 /// A request context whose deadline is `timeout` from now.

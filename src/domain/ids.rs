@@ -8,25 +8,28 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// Why an identifier was rejected.
+use super::quote;
+
+/// Why an identifier was rejected. `shown` is the rejected text as errors show it
+/// ([`quote`]: quoted and bounded).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdError {
     #[error("{kind} must not be empty")]
     Empty { kind: &'static str },
-    #[error("{kind} {value:?} is longer than {max} characters")]
+    #[error("{kind} {shown} is longer than {max} characters")]
     TooLong {
         kind: &'static str,
-        value: String,
+        shown: String,
         max: usize,
     },
-    #[error("{kind} {value:?} may only contain letters, digits, '_' and '-'{extra}")]
+    #[error("{kind} {shown} may only contain letters, digits, '_' and '-'{extra}")]
     BadCharacters {
         kind: &'static str,
-        value: String,
+        shown: String,
         extra: &'static str,
     },
-    #[error("issue id {value:?} must be one line without control characters")]
-    BadIssue { value: String },
+    #[error("issue id {shown} must be one line without control characters")]
+    BadIssue { shown: String },
 }
 
 /// Longest project id: long enough for any repository name, short enough that
@@ -60,7 +63,7 @@ impl ProjectId {
         if value.chars().count() > PROJECT_ID_MAX {
             return Err(IdError::TooLong {
                 kind: KIND,
-                value: value.to_owned(),
+                shown: quote(value),
                 max: PROJECT_ID_MAX,
             });
         }
@@ -71,7 +74,7 @@ impl ProjectId {
         if !starts_well || !value.chars().all(is_id_char) {
             return Err(IdError::BadCharacters {
                 kind: KIND,
-                value: value.to_owned(),
+                shown: quote(value),
                 extra: ", and must start with a letter or digit",
             });
         }
@@ -121,14 +124,14 @@ impl SessionId {
         if value.chars().count() > SESSION_ID_MAX {
             return Err(IdError::TooLong {
                 kind: KIND,
-                value: value.to_owned(),
+                shown: quote(value),
                 max: SESSION_ID_MAX,
             });
         }
         if !value.chars().all(is_id_char) {
             return Err(IdError::BadCharacters {
                 kind: KIND,
-                value: value.to_owned(),
+                shown: quote(value),
                 extra: "",
             });
         }
@@ -159,13 +162,13 @@ impl IssueId {
         if value.chars().count() > ISSUE_ID_MAX {
             return Err(IdError::TooLong {
                 kind: "issue id",
-                value: value.to_owned(),
+                shown: quote(value),
                 max: ISSUE_ID_MAX,
             });
         }
         if value.chars().any(char::is_control) {
             return Err(IdError::BadIssue {
-                value: value.to_owned(),
+                shown: quote(value),
             });
         }
         Ok(Self(value.to_owned()))

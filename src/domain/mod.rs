@@ -8,6 +8,7 @@ mod facts;
 mod ids;
 mod patch;
 mod project;
+mod quote;
 mod reaction;
 mod record;
 mod scm;
@@ -23,6 +24,7 @@ pub use facts::{
 pub use ids::{IdError, IssueId, PROJECT_ID_MAX, ProjectId, SESSION_ID_MAX, SessionId};
 pub use patch::LifecyclePatch;
 pub use project::{Project, ProjectSettings};
+pub use quote::{QUOTE_MAX_CHARS, quote, quote_within};
 pub use reaction::{
     ChangeEvent, EventType, Message, MessageMode, MessageState, NewMessage, NotifyEvent, Priority,
     QueuedReaction, ReactionKey, ReactionRowKind, Tracker, TrackerRollback,

@@ -6,12 +6,12 @@
 
 /// Error returned when a string is not one of an enum's wire spellings.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown {kind} value {value:?}")]
+#[error("unknown {kind} value {shown}")]
 pub struct UnknownValue {
     /// The enum's name, e.g. `SessionState`.
     pub kind: &'static str,
-    /// The rejected text.
-    pub value: String,
+    /// The rejected text as errors show it (`quote`: quoted and bounded).
+    pub shown: String,
 }
 
 /// Declares `pub enum $name { $variant => "spelling", … }` with `ALL`, `as_str`, `FromStr`,
@@ -49,7 +49,7 @@ macro_rules! wire_enum {
                     $( $text => Ok($name::$variant), )+
                     other => Err($crate::domain::UnknownValue {
                         kind: stringify!($name),
-                        value: other.to_owned(),
+                        shown: $crate::domain::quote(other),
                     }),
                 }
             }

@@ -23,8 +23,7 @@ pub use clock::Clock;
 pub use messenger::{AgentMessenger, MessengerError};
 pub use notifier::Notifier;
 pub use runtime::{
-    AttachCommand, OutputChunk, PaneInfo, PaneProbe, ProbeTarget, Runtime, RuntimeConfig,
-    RuntimeError,
+    OutputChunk, PaneInfo, PaneProbe, ProbeTarget, Runtime, RuntimeConfig, RuntimeError,
 };
 pub use scm::{Conditional, DetailRequest, OpenPrPage, Pacing, ScmError, ScmProvider};
 pub use store::{

@@ -14,7 +14,8 @@ pub enum RuntimeError {
     /// tmux is missing or older than 3.2.
     #[error("runtime prerequisite not met: {0}")]
     Prerequisite(String),
-    #[error("invalid runtime handle {0:?}")]
+    /// The rejected handle, already quoted (`crate::domain::quote`).
+    #[error("invalid runtime handle {0}")]
     InvalidHandle(String),
     #[error("invalid env key {0:?}")]
     InvalidEnvKey(String),
@@ -72,16 +73,6 @@ pub struct PaneProbe {
     pub runtime: ProbeResult,
     pub process: ProbeResult,
     pub pane_exit_status: Option<i32>,
-}
-
-/// How to attach a terminal to a session.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AttachCommand {
-    pub argv: Vec<String>,
-    /// Variables to set (replacing existing values).
-    pub env_set: Vec<(String, String)>,
-    /// Variables to remove.
-    pub env_remove: Vec<String>,
 }
 
 /// Output read from a session's output log.
@@ -150,6 +141,4 @@ pub trait Runtime: Send + Sync {
 
     /// Facts for every target from ONE listing plus process reads; same order as `targets`.
     async fn probe_all(&self, targets: &[ProbeTarget]) -> Vec<PaneProbe>;
-
-    fn attach_command(&self, handle: &RuntimeHandle) -> Result<AttachCommand, RuntimeError>;
 }

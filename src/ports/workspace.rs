@@ -10,18 +10,18 @@ use std::path::PathBuf;
 
 use async_trait::async_trait;
 
-use crate::domain::{ProjectId, SessionId, Timestamp};
+use crate::domain::{ProjectId, SessionId, Timestamp, quote, quote_within};
 
 /// Errors of the workspace port. `Dirty` and `Locked` leave the worktree exactly where it is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WorkspaceError {
     #[error("unsafe path: {0}")]
     UnsafePath(String),
-    #[error("invalid branch name {branch:?}: {output}")]
+    #[error("invalid branch name {}: {}", quote(.branch), quote_within(.output, .branch))]
     BranchInvalid { branch: String, output: String },
-    #[error("no base ref for branch {0:?} (run git fetch, then retry)")]
+    #[error("no base ref for branch {} (run git fetch, then retry)", quote(.0))]
     BranchNotFetched(String),
-    #[error("branch {branch:?} is checked out in another worktree at {path}")]
+    #[error("branch {} is checked out in another worktree at {path}", quote(.branch))]
     BranchCheckedOutElsewhere { branch: String, path: String },
     #[error("worktree is locked")]
     Locked,
@@ -31,7 +31,7 @@ pub enum WorkspaceError {
     Dirty,
     #[error("the worktree could not be moved to the trash, so it was kept in place: {0}")]
     TrashUnavailable(String),
-    #[error("no trash entry {0:?} (see `aoctl trash ls`)")]
+    #[error("no trash entry {} (see `aoctl trash ls`)", quote(.0))]
     NotInTrash(String),
     #[error("cannot restore to {path}: {why}")]
     RestoreBlocked { path: String, why: String },
@@ -253,7 +253,7 @@ pub trait Workspace: Send + Sync {
 /// A project's setup of a new worktree failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SetupError {
-    #[error("invalid setup path {0:?}: must be relative and stay inside the repository")]
+    #[error("invalid setup path {}: must be relative and stay inside the repository", quote(.0))]
     UnsafePath(String),
     #[error("{path}: source missing in the repository")]
     MissingSource { path: String },

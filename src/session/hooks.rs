@@ -7,7 +7,7 @@ use tracing::debug;
 use super::{SessionManager, SmError};
 use crate::domain::{
     ActivitySignal, ActivitySource, ActivityState, HookEvent, MessageState, SessionId,
-    SignalConfidence,
+    SignalConfidence, quote,
 };
 use crate::lifecycle::Applied;
 
@@ -31,11 +31,11 @@ pub struct HookCall {
 /// Why a hook callback was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HookError {
-    #[error("invalid activity state {0:?}")]
+    #[error("invalid activity state {}", quote(.0))]
     InvalidActivityState(String),
     #[error("a hook must carry an activity state or an agent session id")]
     ActivityOrSessionIdRequired,
-    #[error("invalid session id {0:?}")]
+    #[error("invalid session id {}", quote(.0))]
     InvalidSessionId(String),
     #[error("session {0} not found")]
     SessionNotFound(SessionId),

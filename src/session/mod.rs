@@ -21,7 +21,9 @@ mod trash;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::domain::{ProjectId, Session, SessionId, SessionRecord, Timestamp, derive_status};
+use crate::domain::{
+    ProjectId, Session, SessionId, SessionRecord, Timestamp, derive_status, quote, quote_within,
+};
 use crate::lifecycle::{Lcm, LcmError};
 use crate::ports::{
     AgentCatalog, AgentError, Clock, ProjectSetup, Runtime, RuntimeError, SetupError, Store,
@@ -83,7 +85,7 @@ pub enum SmError {
     ProjectNotFound(ProjectId),
     #[error("invalid project: {0}")]
     InvalidProject(String),
-    #[error("unknown agent {0:?}")]
+    #[error("unknown agent {}", quote(.0))]
     UnknownAgent(String),
     #[error("no agent given and project {0} has no default agent")]
     MissingAgent(ProjectId),
@@ -93,7 +95,7 @@ pub enum SmError {
     InvalidAgentOptions(String),
     #[error("runtime prerequisite not met: {0}")]
     RuntimePrerequisite(String),
-    #[error("invalid branch name {branch:?}: {reason}")]
+    #[error("invalid branch name {}: {}", quote(.branch), quote_within(.reason, .branch))]
     BranchInvalid { branch: String, reason: String },
     #[error("session {0} is not terminal; only a killed or finished session can be restored")]
     NotRestorable(SessionId),

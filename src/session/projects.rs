@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use super::{SessionManager, SmError};
 use crate::adapters::setup::relative_setup_path;
-use crate::domain::{Project, ProjectId, ProjectSettings};
+use crate::domain::{Project, ProjectId, ProjectSettings, quote, quote_within};
 use crate::ports::{AgentCatalog, WorkspaceError};
 
 /// A project to register.
@@ -43,13 +43,15 @@ impl SessionManager {
             .repo_root(&spec.repo_path)
             .await
             .map_err(|e| {
+                let path = spec.repo_path.to_string_lossy();
+                let why = match e {
+                    WorkspaceError::Git { output, .. } => output,
+                    other => other.to_string(),
+                };
                 invalid(format!(
                     "{} is not a git repository: {}",
-                    spec.repo_path.display(),
-                    match e {
-                        WorkspaceError::Git { output, .. } => output,
-                        other => other.to_string(),
-                    }
+                    quote(&path),
+                    quote_within(&why, &path)
                 ))
             })?;
         if let Some(base) = &spec.base_branch {
@@ -63,7 +65,8 @@ impl SessionManager {
         {
             let known: Vec<&str> = self.agents.names().collect();
             return Err(invalid(format!(
-                "unknown default agent {agent:?} (known: {})",
+                "unknown default agent {} (known: {})",
+                quote(agent),
                 known.join(", ")
             )));
         }
@@ -78,7 +81,7 @@ impl SessionManager {
             return Err(invalid("a post-create command is empty".to_owned()));
         }
         if let Some(key) = spec.env.keys().find(|k| !valid_env_key(k)) {
-            return Err(invalid(format!("invalid env key {key:?}")));
+            return Err(invalid(format!("invalid env key {}", quote(key))));
         }
         let project = Project {
             id,

@@ -20,8 +20,8 @@ impl SessionManager {
         let id = if entries.iter().any(|e| e.id == name) {
             name.to_owned()
         } else {
-            let session = SessionId::parse(name)
-                .map_err(|_| WorkspaceError::NotInTrash(name.chars().take(80).collect()))?;
+            let session =
+                SessionId::parse(name).map_err(|_| WorkspaceError::NotInTrash(name.to_owned()))?;
             entries
                 .into_iter()
                 .filter(|e| {

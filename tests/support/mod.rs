@@ -206,6 +206,9 @@ impl TestEnv {
             .tempdir_in("/tmp")
             .expect("temp dir");
         let base = dir.path().canonicalize().expect("canonical temp dir");
+        // The daemon's socket lives here: aod and aoctl use only a directory private to them.
+        std::fs::set_permissions(&base, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .expect("make the env's directory private");
         let config = base.join("config.toml");
         std::fs::write(&config, toml).expect("write config");
         Self {
@@ -304,8 +307,16 @@ impl TestEnv {
 
     /// Starts `aod` for this env and waits until it answers.
     pub fn start_daemon(&mut self) {
+        self.start_daemon_with(|_| {});
+    }
+
+    /// Starts `aod` for this env, its command changed by `adjust` first, and waits until it
+    /// answers.
+    pub fn start_daemon_with(&mut self, adjust: impl FnOnce(&mut Command)) {
         assert!(self.daemon.is_none(), "daemon already started");
-        self.daemon = Some(self.aod().spawn().expect("start aod"));
+        let mut command = self.aod();
+        adjust(&mut command);
+        self.daemon = Some(command.spawn().expect("start aod"));
         wait_for("the daemon to answer", SLOW, || {
             if let Some(child) = self.daemon.as_mut()
                 && let Ok(Some(status)) = child.try_wait()

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use async_trait::async_trait;
 
 use super::find_executable;
+use crate::domain::quote;
 use crate::ports::{AgentError, AgentHarness, LaunchConfig, PromptDelivery, RestoreConfig};
 
 /// How a command harness receives its initial prompt.
@@ -100,7 +101,7 @@ impl AgentHarness for CommandHarness {
     fn resolve_binary(&self, config: &LaunchConfig) -> Result<PathBuf, AgentError> {
         let argv = self.base_argv(config)?;
         find_executable(&argv[0], &self.config.search_path, &[])
-            .ok_or_else(|| AgentError::BinaryNotFound(format!("{} (not on PATH)", argv[0])))
+            .ok_or_else(|| AgentError::BinaryNotFound(format!("{} (not on PATH)", quote(&argv[0]))))
     }
 
     fn launch_argv(&self, config: &LaunchConfig) -> Result<Vec<String>, AgentError> {

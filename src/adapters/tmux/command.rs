@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::names;
 use crate::adapters::process::{CommandOutput, CommandRunner, CommandSpec, ProcessError};
 use crate::ports::RuntimeError;
 
@@ -77,6 +78,42 @@ impl TmuxSocket {
             TmuxSocket::Path(path) => ["-S".into(), path.into()],
         }
     }
+}
+
+/// How a user's terminal attaches to a session: `tmux <sock> -u -T RGB attach-session -t =name`
+/// with `TERM`/`COLORTERM` forced and `TMUX` removed (so it works from inside another tmux).
+/// No `-f <conf>`: attaching never starts a server, and the server read ao's configuration when
+/// the daemon started it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachCommand {
+    pub argv: Vec<OsString>,
+    /// Variables to set (replacing existing values).
+    pub env_set: Vec<(String, String)>,
+    /// Variables to remove.
+    pub env_remove: Vec<String>,
+}
+
+/// The attach command for session `name` on `socket`; `name` must be a valid session name.
+pub fn attach_command(socket: &TmuxSocket, name: &str) -> Result<AttachCommand, RuntimeError> {
+    if !names::is_valid_name(name) {
+        return Err(RuntimeError::InvalidHandle(crate::domain::quote(name)));
+    }
+    let mut argv: Vec<OsString> = vec!["tmux".into()];
+    argv.extend(socket.args());
+    argv.extend(
+        ["-u", "-T", "RGB", "attach-session", "-t"]
+            .into_iter()
+            .map(OsString::from),
+    );
+    argv.push(names::session_target(name).into());
+    Ok(AttachCommand {
+        argv,
+        env_set: vec![
+            ("TERM".to_owned(), "xterm-256color".to_owned()),
+            ("COLORTERM".to_owned(), "truecolor".to_owned()),
+        ],
+        env_remove: vec!["TMUX".to_owned()],
+    })
 }
 
 /// The content of `<data dir>/tmux.conf` (adapters.md 1.1): the user's configuration first
@@ -184,10 +221,6 @@ impl Tmux {
             timeout,
             cwd: stable_cwd(),
         }
-    }
-
-    pub fn socket(&self) -> &TmuxSocket {
-        &self.socket
     }
 
     /// The size in bytes tmux's client allows for a command's packed argv; see

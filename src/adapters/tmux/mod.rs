@@ -43,11 +43,13 @@ use async_trait::async_trait;
 use crate::adapters::process::CommandRunner;
 use crate::domain::RuntimeHandle;
 use crate::ports::{
-    AttachCommand, OutputChunk, PaneInfo, PaneProbe, ProbeTarget, Runtime, RuntimeConfig,
-    RuntimeError,
+    OutputChunk, PaneInfo, PaneProbe, ProbeTarget, Runtime, RuntimeConfig, RuntimeError,
 };
 
-pub use command::{TmuxSocket, check_version, is_missing_output, tmux_conf_text, write_tmux_conf};
+pub use command::{
+    AttachCommand, TmuxSocket, attach_command, check_version, is_missing_output, tmux_conf_text,
+    write_tmux_conf,
+};
 pub use names::{
     RUNTIME_NAME, pane_target, session_name, session_target, validate_handle, window_target,
 };
@@ -87,6 +89,8 @@ pub struct TmuxOptions {
     pub chunk_bytes: usize,
     /// Size at which an output log is trimmed to its newest half (4 MiB).
     pub output_log_cap: u64,
+    /// The file mode mask agents run with; `None` keeps the daemon's.
+    pub pane_umask: Option<u32>,
 }
 
 impl TmuxOptions {
@@ -101,6 +105,7 @@ impl TmuxOptions {
             enter_delay: Duration::from_millis(300),
             chunk_bytes: send::CHUNK_BYTES,
             output_log_cap: output_log::LOG_CAP,
+            pane_umask: None,
         }
     }
 }
@@ -189,7 +194,7 @@ impl TmuxRuntime {
     }
 
     /// `/bin/sh -c <launch script>` after checking the config; runs before any tmux call.
-    fn launch_command(config: &RuntimeConfig) -> Result<(String, String), RuntimeError> {
+    fn launch_command(&self, config: &RuntimeConfig) -> Result<(String, String), RuntimeError> {
         if config.argv.is_empty() {
             return Err(RuntimeError::InvalidConfig(
                 "argv must not be empty".to_owned(),
@@ -206,7 +211,13 @@ impl TmuxRuntime {
                 ))
             })?;
         let daemon_path = std::env::var("PATH").ok();
-        let script = launch_script(workspace, &config.argv, &config.env, daemon_path.as_deref())?;
+        let script = launch_script(
+            workspace,
+            &config.argv,
+            &config.env,
+            daemon_path.as_deref(),
+            self.inner.options.pane_umask,
+        )?;
         Ok((workspace.to_owned(), script))
     }
 
@@ -536,7 +547,7 @@ impl Runtime for TmuxRuntime {
     }
 
     async fn create(&self, config: &RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
-        let (workspace, script) = Self::launch_command(config)?;
+        let (workspace, script) = self.launch_command(config)?;
         let name = session_name(config.session_id.as_str());
         // One mkdir: not worth a blocking-pool round trip.
         self.inner.log.prepare()?;
@@ -714,7 +725,7 @@ impl Runtime for TmuxRuntime {
         config: &RuntimeConfig,
     ) -> Result<(), RuntimeError> {
         let name = validate_handle(handle)?;
-        let (_, script) = Self::launch_command(config)?;
+        let (_, script) = self.launch_command(config)?;
         let target = pane_target(name);
         let program = self.pane_program(name, &script, |program| {
             let mut args = vec!["respawn-pane", "-k", "-t", &target];
@@ -761,38 +772,6 @@ impl Runtime for TmuxRuntime {
         facts.unwrap_or_else(|e| {
             tracing::warn!(error = %e, "process probe failed");
             vec![probe::FAILED; targets.len()]
-        })
-    }
-
-    fn attach_command(&self, handle: &RuntimeHandle) -> Result<AttachCommand, RuntimeError> {
-        let name = validate_handle(handle)?;
-        let mut argv = vec!["tmux".to_owned()];
-        argv.extend(
-            self.inner
-                .tmux
-                .socket()
-                .args()
-                .iter()
-                .map(|a| a.to_string_lossy().into_owned()),
-        );
-        argv.extend(
-            [
-                "-u",
-                "-T",
-                "RGB",
-                "attach-session",
-                "-t",
-                &session_target(name),
-            ]
-            .map(str::to_owned),
-        );
-        Ok(AttachCommand {
-            argv,
-            env_set: vec![
-                ("TERM".to_owned(), "xterm-256color".to_owned()),
-                ("COLORTERM".to_owned(), "truecolor".to_owned()),
-            ],
-            env_remove: vec!["TMUX".to_owned()],
         })
     }
 }

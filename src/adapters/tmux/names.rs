@@ -58,10 +58,10 @@ pub fn session_name(id: &str) -> String {
 /// Checks a handle before any tmux call: ours (`tmux`) and a safe name.
 pub fn validate_handle(handle: &RuntimeHandle) -> Result<&str, RuntimeError> {
     if handle.runtime_name != RUNTIME_NAME || !is_valid_name(&handle.id) {
-        return Err(RuntimeError::InvalidHandle(format!(
+        return Err(RuntimeError::InvalidHandle(crate::domain::quote(&format!(
             "{}:{}",
             handle.runtime_name, handle.id
-        )));
+        ))));
     }
     Ok(&handle.id)
 }

@@ -31,16 +31,20 @@ pub fn validate_env(env: &BTreeMap<String, String>) -> Result<(), RuntimeError> 
     }
 }
 
-/// The script: `cd`, `NO_COLOR` handling, sorted exports, `COLORTERM`, `PATH`, the quoted argv,
-/// and the interactive shell that keeps the pane open after the agent exits.
+/// The script: the user's `umask`, `cd`, `NO_COLOR` handling, sorted exports, `COLORTERM`,
+/// `PATH`, the quoted argv, and the interactive shell that keeps the pane open after the agent
+/// exits.
 ///
-/// `daemon_path` is the daemon's own `PATH`, used when `env` has none. A NUL byte cannot pass
-/// through `sh -c`, so any is rejected.
+/// `daemon_path` is the daemon's own `PATH`, used when `env` has none. `umask` gives the agent
+/// the file mode mask of the user who started the daemon (whose own, stricter one would make
+/// every file the agent writes private). A NUL byte cannot pass through `sh -c`, so any is
+/// rejected.
 pub fn launch_script(
     workspace: &str,
     argv: &[String],
     env: &BTreeMap<String, String>,
     daemon_path: Option<&str>,
+    umask: Option<u32>,
 ) -> Result<String, RuntimeError> {
     validate_env(env)?;
     let has_nul = std::iter::once(workspace)
@@ -53,7 +57,11 @@ pub fn launch_script(
         ));
     }
 
-    let mut script = format!("cd {} || exit; ", shell_quote(workspace));
+    let mut script = match umask {
+        Some(mask) => format!("umask {:04o}; ", mask & 0o777),
+        None => String::new(),
+    };
+    script.push_str(&format!("cd {} || exit; ", shell_quote(workspace)));
     if !env.contains_key("NO_COLOR") {
         script.push_str("unset NO_COLOR; ");
     }
@@ -101,6 +109,7 @@ mod tests {
                 ("PATH", "/opt/ao/bin:/usr/bin"),
             ]),
             Some("/daemon/bin"),
+            None,
         )
         .unwrap();
         assert_eq!(
@@ -122,6 +131,7 @@ mod tests {
                 ("PATH", "/custom/bin:/usr/bin"),
             ]),
             None,
+            None,
         )
         .unwrap();
         assert!(script.starts_with("cd '/tmp/ws' || exit; "), "{script}");
@@ -139,31 +149,50 @@ mod tests {
     }
 
     #[test]
+    fn the_users_umask_comes_first() {
+        let script = launch_script("/w", &argv(&["a"]), &env(&[]), None, Some(0o022)).unwrap();
+        assert!(
+            script.starts_with("umask 0022; cd '/w' || exit; "),
+            "{script}"
+        );
+        let script = launch_script("/w", &argv(&["a"]), &env(&[]), None, Some(0o7027)).unwrap();
+        assert!(script.starts_with("umask 0027; "), "{script}");
+    }
+
+    #[test]
     fn o8_explicit_no_color_is_exported() {
-        let script =
-            launch_script("/tmp/ws", &argv(&["a"]), &env(&[("NO_COLOR", "1")]), None).unwrap();
+        let script = launch_script(
+            "/tmp/ws",
+            &argv(&["a"]),
+            &env(&[("NO_COLOR", "1")]),
+            None,
+            None,
+        )
+        .unwrap();
         assert!(!script.contains("unset NO_COLOR"));
         assert!(script.contains("export NO_COLOR='1';"));
     }
 
     #[test]
     fn path_falls_back_to_the_daemon_and_is_omitted_when_empty() {
-        let with = launch_script("/w", &argv(&["a"]), &env(&[]), Some("/d/bin")).unwrap();
+        let with = launch_script("/w", &argv(&["a"]), &env(&[]), Some("/d/bin"), None).unwrap();
         assert!(with.contains("export PATH='/d/bin'; 'a'"));
-        let without = launch_script("/w", &argv(&["a"]), &env(&[("PATH", "")]), None).unwrap();
+        let without =
+            launch_script("/w", &argv(&["a"]), &env(&[("PATH", "")]), None, None).unwrap();
         assert!(!without.contains("PATH"));
     }
 
     #[test]
     fn o5_bad_env_keys_and_nul_bytes_are_rejected() {
         for key in ["BAD KEY", "", "1X", "A-B", "A=B"] {
-            let err = launch_script("/w", &argv(&["a"]), &env(&[(key, "v")]), None).unwrap_err();
+            let err =
+                launch_script("/w", &argv(&["a"]), &env(&[(key, "v")]), None, None).unwrap_err();
             assert_eq!(err, RuntimeError::InvalidEnvKey(key.to_owned()));
         }
         for key in ["_", "A1", "a_b"] {
             assert!(is_valid_env_key(key), "{key}");
         }
-        let err = launch_script("/w", &argv(&["a\0b"]), &env(&[]), None).unwrap_err();
+        let err = launch_script("/w", &argv(&["a\0b"]), &env(&[]), None, None).unwrap_err();
         assert!(matches!(err, RuntimeError::InvalidConfig(_)));
     }
 

@@ -317,7 +317,6 @@ async fn o4_bad_handles_run_nothing() {
         assert!(f.runtime.output(&h, 1).await.is_err());
         assert!(f.runtime.read_output(&h, 0, 10).await.is_err());
         assert!(f.runtime.restart(&h, &config("sess-1")).await.is_err());
-        assert!(f.runtime.attach_command(&h).is_err());
     }
     let mut foreign = handle("sess-1");
     foreign.runtime_name = "docker".to_owned();
@@ -783,8 +782,7 @@ async fn o26_o27_interrupt_and_capture() {
 
 #[test]
 fn o28_attach_command() {
-    let f = Fixture::new(healthy);
-    let attach = f.runtime.attach_command(&handle("sess-1")).unwrap();
+    let attach = attach_command(&TmuxSocket::Path(SOCK.into()), "sess-1").unwrap();
     assert_eq!(
         attach.argv,
         [
@@ -807,16 +805,14 @@ fn o28_attach_command() {
         ]
     );
     assert_eq!(attach.env_remove, ["TMUX"]);
-    assert!(f.runtime.attach_command(&handle("")).is_err());
-
-    let dir = tempfile::tempdir().unwrap();
-    let labelled = TmuxRuntime::new(
-        TmuxOptions::new(TmuxSocket::default(), CONF.into(), dir.path().into()),
-        Arc::new(crate::adapters::process::SystemRunner),
-    )
-    .unwrap();
+    for bad in ["", "a;b", "s:0", "=s", "a\nb", "a b", "../x"] {
+        assert!(
+            attach_command(&TmuxSocket::default(), bad).is_err(),
+            "{bad:?}"
+        );
+    }
     assert_eq!(
-        labelled.attach_command(&handle("s")).unwrap().argv[..3],
+        attach_command(&TmuxSocket::default(), "s").unwrap().argv[..3],
         ["tmux", "-L", "ao"]
     );
 }

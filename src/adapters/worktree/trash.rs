@@ -423,7 +423,7 @@ impl GitWorktree {
             || id.ends_with(".json")
             || id.contains(['/', '\\', '\0'])
         {
-            return Err(WorkspaceError::NotInTrash(id.chars().take(80).collect()));
+            return Err(WorkspaceError::NotInTrash(id.to_owned()));
         }
         Ok(())
     }
