@@ -20,12 +20,14 @@
 //! (`AO_BENCH_ONLY=spawn` or `AO_BENCH_ONLY=list` runs one part)
 //! (the daemon and the CLI are built in release mode first, next to this bench).
 
+#[path = "support/report.rs"]
+mod report;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -37,6 +39,7 @@ use ao::adapters::worktree::{GitWorktree, GitWorktreeOptions};
 use ao::domain::{ProjectId, SessionId};
 use ao::ports::{Runtime, RuntimeConfig, Workspace, WorkspaceRequest};
 use async_trait::async_trait;
+use report::{Columns, Row, median, ms, print_table, timed};
 use support::{GitRepo, TestEnv};
 
 const SESSIONS: usize = 200;
@@ -55,27 +58,6 @@ const CONFIG: &str = r#"
 [runtime.tmux]
 load_user_config = false
 "#;
-
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-fn timed(command: &mut Command) -> (Duration, Output) {
-    let started = Instant::now();
-    let out = command.output().expect("run a command");
-    let took = started.elapsed();
-    assert!(
-        out.status.success(),
-        "{command:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (took, out)
-}
 
 /// A bench env: default ticks, info logging (debug logging would inflate the daemon's CPU).
 fn bench_env() -> TestEnv {
@@ -104,53 +86,6 @@ fn status_mib(pid: u32, field: &str) -> f64 {
         .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map_or(0.0, |kib| kib / 1024.0)
-}
-
-struct Row {
-    what: String,
-    ours: String,
-    baseline: String,
-    ratio: String,
-    goal: &'static str,
-    met: Option<bool>,
-}
-
-fn print_table(rows: &[Row]) {
-    let widths = [44, 14, 14, 8, 10];
-    println!(
-        "\n{:<w0$} {:>w1$} {:>w2$} {:>w3$} {:>w4$}  met",
-        "measure",
-        "ao",
-        "baseline",
-        "ratio",
-        "goal",
-        w0 = widths[0],
-        w1 = widths[1],
-        w2 = widths[2],
-        w3 = widths[3],
-        w4 = widths[4]
-    );
-    println!("{}", "-".repeat(widths.iter().sum::<usize>() + 10));
-    for r in rows {
-        println!(
-            "{:<w0$} {:>w1$} {:>w2$} {:>w3$} {:>w4$}  {}",
-            r.what,
-            r.ours,
-            r.baseline,
-            r.ratio,
-            r.goal,
-            match r.met {
-                Some(true) => "yes",
-                Some(false) => "NO",
-                None => "",
-            },
-            w0 = widths[0],
-            w1 = widths[1],
-            w2 = widths[2],
-            w3 = widths[3],
-            w4 = widths[4]
-        );
-    }
 }
 
 /// Measure 1 and 3 on one env with 200 sessions.
@@ -566,7 +501,13 @@ fn main() {
     if only.is_empty() || only == "list" {
         list_and_idle(&mut rows);
     }
-    print_table(&rows);
+    print_table(
+        &Columns {
+            titles: ["measure", "ao", "baseline", "ratio", "goal"],
+            widths: [44, 14, 14, 8, 10],
+        },
+        &rows,
+    );
 }
 
 fn modified_ago(path: &Path) -> Duration {

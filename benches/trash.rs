@@ -25,12 +25,14 @@
 //! to temp dirs under `/tmp` (the worktrees, the trash and the fill must share a filesystem) and
 //! is removed at the end; it needs about 2.5 GiB free there.
 
+#[path = "support/report.rs"]
+mod report;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -41,6 +43,7 @@ use ao::adapters::worktree::{GitWorktree, GitWorktreeOptions};
 use ao::domain::{ProjectId, SessionId, Timestamp};
 use ao::ports::{RetireMode, Workspace, WorkspaceInfo, WorkspaceRequest};
 use async_trait::async_trait;
+use report::{Columns, Row, median, ms, print_table, timed};
 use support::{GitRepo, TestEnv, git};
 
 /// The big worktree: 20,000 files of 53,688 bytes (just over 1 GiB) in 100 directories.
@@ -63,27 +66,6 @@ const CONFIG: &str = r#"
 [runtime.tmux]
 load_user_config = false
 "#;
-
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-fn timed(command: &mut Command) -> (Duration, Output) {
-    let started = Instant::now();
-    let out = command.output().expect("run a command");
-    let took = started.elapsed();
-    assert!(
-        out.status.success(),
-        "{command:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (took, out)
-}
 
 fn sync() {
     nix::unistd::sync();
@@ -184,66 +166,6 @@ impl CommandRunner for RecordingRunner {
         let sub = argv.get(3..5).map(|s| s.join(" ")).unwrap_or_default();
         self.0.calls.lock().unwrap().push((sub, started.elapsed()));
         out
-    }
-}
-
-struct Row {
-    what: String,
-    ours: String,
-    baseline: String,
-    ratio: String,
-    goal: &'static str,
-    met: Option<bool>,
-}
-
-impl Row {
-    fn info(what: impl Into<String>, ours: String, baseline: String, ratio: String) -> Self {
-        Row {
-            what: what.into(),
-            ours,
-            baseline,
-            ratio,
-            goal: "",
-            met: None,
-        }
-    }
-}
-
-fn print_table(rows: &[Row]) {
-    let widths = [52, 12, 24, 9, 10];
-    println!(
-        "\n{:<w0$} {:>w1$} {:>w2$} {:>w3$} {:>w4$}  met",
-        "measure",
-        "median",
-        "vs (floor)",
-        "ratio",
-        "goal",
-        w0 = widths[0],
-        w1 = widths[1],
-        w2 = widths[2],
-        w3 = widths[3],
-        w4 = widths[4]
-    );
-    println!("{}", "-".repeat(widths.iter().sum::<usize>() + 10));
-    for r in rows {
-        println!(
-            "{:<w0$} {:>w1$} {:>w2$} {:>w3$} {:>w4$}  {}",
-            r.what,
-            r.ours,
-            r.baseline,
-            r.ratio,
-            r.goal,
-            match r.met {
-                Some(true) => "yes",
-                Some(false) => "NO",
-                None => "",
-            },
-            w0 = widths[0],
-            w1 = widths[1],
-            w2 = widths[2],
-            w3 = widths[3],
-            w4 = widths[4]
-        );
     }
 }
 
@@ -704,7 +626,13 @@ fn main() {
     adapter(&base, &stage, &buf, &mut m);
     end_to_end(&stage, &buf, &mut m);
 
-    print_table(&table(&m));
+    print_table(
+        &Columns {
+            titles: ["measure", "median", "vs (floor)", "ratio", "goal"],
+            widths: [52, 12, 24, 9, 10],
+        },
+        &table(&m),
+    );
     println!(
         "\nThe old kill deletes every file (its cost grows with the worktree); retire renames the \
          directory into the trash and runs a fixed set of git calls, so the 1 GiB and the 1-file \
