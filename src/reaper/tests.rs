@@ -5,6 +5,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use tracing::Level;
+
 use super::*;
 use crate::adapters::memory_store::MemoryStore;
 use crate::decide::reactions::ReactionPolicies;
@@ -281,4 +283,58 @@ async fn steady_state_ticks_do_not_reload_records() {
     assert_eq!(s.records.commits.load(Ordering::SeqCst), 1);
     let r = s.store.load(&sid(7)).await.unwrap().unwrap();
     assert_eq!(r.lifecycle.session.state, SessionState::Detecting);
+}
+
+/// A store that cannot be read stretches the tick (1, 2, 4, … s, at most 30 s) and is logged
+/// once, not once per tick; the first good tick says so and restores the tick.
+#[tokio::test(start_paused = true)]
+async fn a_failing_store_stretches_the_tick_and_is_logged_once() {
+    let (logs, _guard) = crate::testing::LogCapture::install();
+    let s = setup(Duration::from_secs(1));
+    s.store.seed(working(1)).await.unwrap();
+    s.runtime
+        .set_probe("proj-1", ProbeResult::Alive, ProbeResult::Alive);
+    s.records.fail_reads.store(true, Ordering::SeqCst);
+    let start = tokio::time::Instant::now();
+    let ticks = Arc::new(std::sync::Mutex::new(vec![]));
+    let cancel = CancellationToken::new();
+    let task = tokio::spawn(s.reaper.clone().run(cancel.clone()));
+    let listed = || {
+        s.journal
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| *e == "list_running")
+            .count()
+    };
+    // Note when each tick listed the sessions, for 61.5 s of failures, then heal the store.
+    while start.elapsed() < Duration::from_millis(61_500) {
+        let before = listed();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if listed() > before {
+            ticks.lock().unwrap().push(start.elapsed().as_secs());
+        }
+    }
+    s.records.fail_reads.store(false, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    cancel.cancel();
+    task.await.unwrap();
+    assert_eq!(
+        *ticks.lock().unwrap(),
+        [1, 2, 4, 8, 16, 32],
+        "the waits double while the store fails"
+    );
+    assert_eq!(
+        listed(),
+        9,
+        "after the good tick at 62 s, ticks every second again"
+    );
+    let failed = logs.matching(Level::WARN, "reaper: listing running sessions failed");
+    assert_eq!(failed.len(), 1, "{:?}", logs.lines());
+    assert!(failed[0].contains("injected read failure"), "{}", failed[0]);
+    assert_eq!(
+        logs.matching(Level::INFO, "reaper: the store works again")
+            .len(),
+        1
+    );
 }
