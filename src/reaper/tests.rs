@@ -13,7 +13,7 @@ use crate::decide::reactions::ReactionPolicies;
 use crate::domain::{
     ProbeResult, ReactionKey, RuntimeState, SessionReason, SessionRecord, SessionState, Tracker,
 };
-use crate::fixtures::{detecting_lc, lc, mins, secs, t0, with_handle};
+use crate::fixtures::{detecting_lc, lc, mins, secs, stuck_lc, t0, with_handle};
 use crate::lifecycle::Wakeups;
 use crate::ports::Store;
 use crate::testing::{FakeRuntime, Journal, ManualClock, ScriptedRecords};
@@ -337,4 +337,49 @@ async fn a_failing_store_stretches_the_tick_and_is_logged_once() {
             .len(),
         1
     );
+}
+
+/// The whole tmux server gone (killed under the daemon): every session's runtime is lost in
+/// one tick, however recent its activity and whatever quarantine it was in; it shows
+/// `terminated` (nobody killed it) and can be restored.
+#[tokio::test]
+async fn a_gone_server_ends_every_session_in_one_tick() {
+    let s = setup(REAPER_TICK);
+    let mut active = working(1);
+    active.lifecycle.activity = crate::domain::ActivityAxis {
+        state: Some(crate::domain::ActivityState::Active),
+        last_activity_at: Some(t0()),
+        source: crate::domain::ActivitySource::Terminal,
+    };
+    let mut detecting = numbered(detecting_lc(), 2);
+    detecting.lifecycle.activity = active.lifecycle.activity;
+    let stuck = numbered(stuck_lc(SessionReason::ProbeFailure), 3);
+    let gone = crate::ports::PaneProbe {
+        runtime: ProbeResult::Dead,
+        process: ProbeResult::Indeterminate,
+        pane_exit_status: None,
+        server_gone: true,
+    };
+    for record in [active, detecting, stuck] {
+        let handle = record.id.to_string();
+        s.store.seed(record).await.unwrap();
+        s.runtime.set_pane_probe(&handle, gone);
+    }
+    let report = s.reaper.tick(t0()).await;
+    assert_eq!(report.probed, [sid(1), sid(2), sid(3)]);
+    for n in 1..=3 {
+        let r = s.store.load(&sid(n)).await.unwrap().unwrap();
+        assert_eq!(
+            (r.lifecycle.session.state, r.lifecycle.session.reason),
+            (SessionState::Terminated, SessionReason::RuntimeLost),
+            "proj-{n}"
+        );
+        assert_eq!(r.lifecycle.detecting, None);
+        assert!(r.is_terminal(), "restore takes terminal sessions");
+        assert_eq!(
+            crate::domain::derive_status_static(&r.lifecycle),
+            crate::domain::Status::Terminated,
+            "proj-{n} was not killed by anyone"
+        );
+    }
 }

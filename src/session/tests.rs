@@ -1912,7 +1912,7 @@ async fn r2_missing_pane_is_left_to_the_reaper() {
     for id in ["proj-1", "proj-2"] {
         let r = w.load(id).await;
         assert_eq!(r.lifecycle.session.reason, SessionReason::RuntimeLost);
-        assert_eq!(w.status(id).await, Status::Killed);
+        assert_eq!(w.status(id).await, Status::Terminated);
     }
 }
 
@@ -2080,7 +2080,7 @@ async fn w10_boot_never_touches_a_dirty_worktree() {
         REAPER_TICK,
     );
     reaper.tick(t0()).await;
-    assert_eq!(w.status("proj-1").await, Status::Killed);
+    assert_eq!(w.status("proj-1").await, Status::Terminated);
     let workspace_calls: Vec<String> = w
         .calls()
         .into_iter()
