@@ -16,6 +16,7 @@ mod restore;
 mod send;
 mod spawn;
 mod teardown;
+pub mod validate;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -92,6 +93,8 @@ pub enum SmError {
     InvalidAgentOptions(String),
     #[error("runtime prerequisite not met: {0}")]
     RuntimePrerequisite(String),
+    #[error(transparent)]
+    InvalidInput(#[from] validate::InvalidInput),
     #[error("invalid branch name {branch:?}: {reason}")]
     BranchInvalid { branch: String, reason: String },
     #[error("session {0} is not terminal; only a killed or finished session can be restored")]
