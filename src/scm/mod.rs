@@ -205,6 +205,13 @@ impl ScmObserver {
         }
     }
 
+    /// A failed fetch from the code host: logged through the throttle; the PR state stays.
+    fn fetch_failed(&self, what: &str, error: &dyn std::fmt::Display) {
+        if let Some(line) = self.lock_failures().failed(FailureKind::Other) {
+            warn!(error = %error, "SCM observer: {what} failed{line}; keeping the previous PR state");
+        }
+    }
+
     /// Polls until cancelled: the first poll at once, then every interval (2 minutes while the
     /// quota is low, until the pause ends while rate limited, 5 minutes while disabled; after a
     /// run of polls whose store work failed, a wait doubling up to 30 s or the interval).
@@ -434,9 +441,7 @@ impl ScmObserver {
                     if let Some(stop) = abort_on_rate_limit(&e) {
                         return Err(stop);
                     }
-                    let what =
-                        format!("listing the open PRs of {repo} (the previous PR state stays)");
-                    self.failed(FailureKind::Other, &what, &e);
+                    self.fetch_failed(&format!("listing the open PRs of {repo}"), &e);
                     lists.insert(repo, Err(e.to_string()));
                 }
             }
@@ -583,11 +588,8 @@ impl ScmObserver {
                     if let Some(stop) = abort_on_rate_limit(&e) {
                         return Err(stop);
                     }
-                    let what = format!(
-                        "fetching the details of {} PRs (the previous PR state stays)",
-                        batch.len()
-                    );
-                    self.failed(FailureKind::Other, &what, &e);
+                    let what = format!("fetching the details of {} PRs", batch.len());
+                    self.fetch_failed(&what, &e);
                     for req in batch {
                         details.insert((req.repo.clone(), req.number), Err(e.to_string()));
                     }
@@ -669,11 +671,7 @@ impl ScmObserver {
             let d = match details.get(key) {
                 Some(Ok(d)) => d,
                 Some(Err(e)) => {
-                    let what = format!(
-                        "refreshing PR #{} of {id} (the previous PR state stays)",
-                        key.1
-                    );
-                    self.failed(FailureKind::Other, &what, e);
+                    self.fetch_failed(&format!("refreshing PR #{} of {id}", key.1), e);
                     state.failed_last.insert(id.clone());
                     report.failed.push(id.clone());
                     continue;
