@@ -11,11 +11,13 @@
 //! - [`reactions`] and [`messages`]: ordered per-session reaction dispatch and guarded pane
 //!   writes;
 //! - [`scm`]: the SCM observer, polling the code host for each session's pull request;
-//! - [`adapters`]: the implementations of the ports (tmux, git, SQLite, GitHub, notifiers, …).
+//! - [`adapters`]: the implementations of the ports (tmux, git, SQLite, GitHub, notifiers, …);
+//! - [`backoff`]: how every background loop retries and logs a failure that repeats.
 //!
 //! See `ARCHITECTURE.md` at the repository root for the code map and the invariants.
 
 pub mod adapters;
+pub mod backoff;
 pub mod decide;
 pub mod domain;
 pub mod lifecycle;

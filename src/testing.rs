@@ -466,8 +466,14 @@ impl FakeRuntime {
                 runtime,
                 process,
                 pane_exit_status: None,
+                server_gone: false,
             },
         );
+    }
+
+    /// Sets every fact `probe_all` reports for a handle.
+    pub fn set_pane_probe(&self, handle: &str, probe: crate::ports::PaneProbe) {
+        self.probes.lock().unwrap().insert(handle.to_owned(), probe);
     }
 
     /// Makes every probe take this long and then fail (a hanging tmux).
@@ -627,6 +633,7 @@ impl crate::ports::Runtime for FakeRuntime {
                 runtime: ProbeResult::Failed,
                 process: ProbeResult::Failed,
                 pane_exit_status: None,
+                server_gone: false,
             };
             return vec![failed; targets.len()];
         }
@@ -641,6 +648,7 @@ impl crate::ports::Runtime for FakeRuntime {
                         runtime: ProbeResult::Dead,
                         process: ProbeResult::Dead,
                         pane_exit_status: None,
+                        server_gone: false,
                     })
             })
             .collect()

@@ -463,14 +463,21 @@ async fn v9_probe_follows_agents_and_the_server() {
     .await;
 
     // While the server shuts down a listing can fail ("server exited unexpectedly"): that is
-    // `failed`, never `dead`; once it is gone, every session is dead.
+    // `failed`, never `dead`; once it is gone (its socket file left behind, nothing listening on
+    // it), every session's pane is gone with it: `server_gone`, the agent not probed.
     assert!(server.tmux(&["kill-server"]).status.success());
-    let dead = all(probe(ProbeResult::Dead, ProbeResult::Dead));
+    let gone = all(probe(ProbeResult::Dead, ProbeResult::Indeterminate));
     let failed = all(probe(ProbeResult::Failed, ProbeResult::Failed));
-    wait_for("every session dead", String::new, || async {
-        let facts: Vec<_> = runtime.probe_all(&ts).await.iter().map(pair).collect();
-        assert!(facts == dead || facts == failed, "{facts:?}");
-        (facts == dead).then_some(())
+    wait_for("the server to be gone", String::new, || async {
+        let probes = runtime.probe_all(&ts).await;
+        let facts: Vec<_> = probes.iter().map(pair).collect();
+        assert!(facts == gone || facts == failed, "{facts:?}");
+        assert_eq!(
+            probes.iter().all(|p| p.server_gone),
+            facts == gone,
+            "{probes:?}"
+        );
+        (facts == gone).then_some(())
     })
     .await;
     assert_eq!(runtime.list_panes().await.unwrap(), vec![]);

@@ -20,6 +20,7 @@ use ao::adapters::setup::FsProjectSetup;
 use ao::adapters::sqlite::SqliteStore;
 use ao::adapters::tmux::{TmuxOptions, TmuxRuntime, TmuxSocket, write_tmux_conf};
 use ao::adapters::worktree::{GitWorktree, GitWorktreeOptions};
+use ao::backoff::{Backoff, RepeatedFailure};
 use ao::domain::Timestamp;
 use ao::lifecycle::{Lcm, Wakeups};
 use ao::messages::MessageDelivery;
@@ -371,33 +372,55 @@ impl App {
         ));
         loops.spawn(scm.run(cancel.clone()));
         loops.spawn(self.clone().sweep_trash(cancel.clone()));
-        let app = self.clone();
-        let cancel = cancel.clone();
-        loops.spawn(async move {
-            loop {
-                let cutoff = app.clock.now().minus(app.config.change_log_retention);
-                match app.store.prune_events(cutoff).await {
-                    Ok(0) => {}
-                    Ok(n) => info!(rows = n, "pruned old change-log rows"),
-                    Err(e) => warn!(error = %e, "pruning the change log failed"),
-                }
-                tokio::select! {
-                    _ = cancel.cancelled() => return,
-                    _ = tokio::time::sleep(PRUNE_EVERY) => {}
-                }
-            }
-        });
+        loops.spawn(self.clone().prune_change_log(cancel.clone()));
         loops
     }
 
+    /// Prunes change-log rows older than the retention, every hour (a failed prune waits the
+    /// same hour: its backoff cap is the tick) until cancelled; failures are logged once an
+    /// hour at most.
+    async fn prune_change_log(self: Arc<Self>, cancel: CancellationToken) {
+        let mut backoff = Backoff::ticks(PRUNE_EVERY);
+        let mut failures = RepeatedFailure::default();
+        loop {
+            let cutoff = self.clock.now().minus(self.config.change_log_retention);
+            let wait = match self.store.prune_events(cutoff).await {
+                Ok(n) => {
+                    if n > 0 {
+                        info!(rows = n, "pruned old change-log rows");
+                    }
+                    if let Some(n) = failures.succeeded() {
+                        info!(failures = n, "pruning the change log works again");
+                    }
+                    backoff.succeed()
+                }
+                Err(e) => {
+                    if let Some(line) = failures.failed() {
+                        warn!(error = %e, "pruning the change log failed{line}");
+                    }
+                    backoff.fail()
+                }
+            };
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
     /// Empties trash entries older than `trash_ttl`, at start and then every quarter of the TTL
-    /// (between a second and an hour).
+    /// (between a second and an hour); an entry that cannot go is named once per sweep, a
+    /// failing sweep is logged as repeated failures are.
     async fn sweep_trash(self: Arc<Self>, cancel: CancellationToken) {
         let ttl = self.config.trash_ttl;
         let every = (ttl / 4).clamp(Duration::from_secs(1), Duration::from_secs(3600));
+        let mut failures = RepeatedFailure::default();
         loop {
             match self.sm.trash_empty(Some(ttl)).await {
                 Ok(emptied) => {
+                    if let Some(n) = failures.succeeded() {
+                        info!(failures = n, "emptying the trash works again");
+                    }
                     for entry in &emptied.removed {
                         info!(entry = %entry.id, "emptied a trash entry past its time to live");
                     }
@@ -405,7 +428,11 @@ impl App {
                         warn!(entry = %entry.id, reason = %why, "a trash entry past its time to live was kept");
                     }
                 }
-                Err(e) => warn!(error = %e, "emptying the trash failed"),
+                Err(e) => {
+                    if let Some(line) = failures.failed() {
+                        warn!(error = %e, "emptying the trash failed{line}");
+                    }
+                }
             }
             tokio::select! {
                 _ = cancel.cancelled() => return,

@@ -135,6 +135,7 @@ pub fn sm_error(e: SmError) -> WireError {
         SmError::AgentBinaryNotFound(_) => (Failed, "AgentBinaryNotFound"),
         SmError::InvalidAgentOptions(_) => (InvalidArgument, "InvalidAgentOptions"),
         SmError::RuntimePrerequisite(_) => (Unavailable, "RuntimePrerequisite"),
+        SmError::InvalidInput(_) => (InvalidArgument, "InvalidInput"),
         SmError::BranchInvalid { .. } => (InvalidArgument, "BranchInvalid"),
         SmError::NotRestorable(_) => (Failed, "NotRestorable"),
         SmError::IncompleteHandle { .. } => (Failed, "IncompleteHandle"),

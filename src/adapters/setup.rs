@@ -34,6 +34,7 @@ impl FsProjectSetup {
 pub fn relative_setup_path(path: &str) -> Result<PathBuf, SetupError> {
     let p = Path::new(path);
     let normal = !path.is_empty()
+        && !path.contains('\0')
         && p.components()
             .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
     if normal {

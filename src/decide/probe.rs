@@ -1,8 +1,10 @@
 //! `ResolveProbeDecision` (lifecycle.md 6.2): what a runtime + process probe means.
 //!
-//! Properties the table guarantees: a failed probe is never read as death; only
-//! runtime-gone + process-dead + no recent activity infers death; an explicit kill wins over
-//! everything.
+//! Properties the table guarantees: a failed probe is never read as death; death is inferred
+//! only from runtime-gone + process-dead + no recent activity, or from the whole runtime server
+//! being gone (positive evidence for every pane at once, so no quarantine); an explicit kill
+//! wins over everything. An inferred death displays `terminated`, never `killed`: nobody killed
+//! the session.
 
 use std::fmt;
 
@@ -47,6 +49,8 @@ impl fmt::Display for ProcessState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProbeInput {
     pub kill_requested: bool,
+    /// The runtime's whole server is gone (not merely unreachable).
+    pub server_gone: bool,
     pub runtime: RuntimeState,
     pub runtime_failed: bool,
     pub process: ProcessState,
@@ -66,7 +70,8 @@ pub fn resolve_probe_decision(input: &ProbeInput) -> Decision {
     };
 
     if input.kill_requested {
-        return killed(
+        return ended(
+            Status::Killed,
             SessionReason::ManuallyKilled,
             "manual kill requested".to_owned(),
         );
@@ -78,6 +83,14 @@ pub fn resolve_probe_decision(input: &ProbeInput) -> Decision {
                 input.runtime_failed, input.process_failed
             ),
             SessionReason::ProbeFailure,
+        );
+    }
+    // The whole server is gone: every pane went with it, whatever activity was recent.
+    if input.server_gone {
+        return ended(
+            Status::Terminated,
+            SessionReason::RuntimeLost,
+            format!("server_gone runtime={rt} process={p}"),
         );
     }
     match (rt, p) {
@@ -102,7 +115,8 @@ pub fn resolve_probe_decision(input: &ProbeInput) -> Decision {
                 SessionReason::RuntimeLost,
             )
         }
-        (RuntimeState::Exited | RuntimeState::Missing, ProcessState::Dead) => killed(
+        (RuntimeState::Exited | RuntimeState::Missing, ProcessState::Dead) => ended(
+            Status::Terminated,
             SessionReason::RuntimeLost,
             format!("dead runtime={rt} process=dead recentActivity=false"),
         ),
@@ -118,9 +132,10 @@ pub fn resolve_probe_decision(input: &ProbeInput) -> Decision {
     }
 }
 
-fn killed(reason: SessionReason, evidence: String) -> Decision {
+/// A terminal verdict: session `terminated` with `reason`, no quarantine memory.
+fn ended(status: Status, reason: SessionReason, evidence: String) -> Decision {
     Decision {
-        status: Status::Killed,
+        status,
         evidence,
         detecting: None,
         session: Some(SessionAxis::new(SessionState::Terminated, reason)),

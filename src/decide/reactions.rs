@@ -175,6 +175,8 @@ pub fn reaction_key_for(record: &SessionRecord) -> Option<ReactionKey> {
         Status::Stuck => ReactionKey::AgentStuck,
         Status::NeedsInput => ReactionKey::AgentNeedsInput,
         Status::Killed => ReactionKey::AgentExited,
+        // An inferred death: the agent went away without anyone asking.
+        Status::Terminated if lc.session.reason.is_liveness() => ReactionKey::AgentExited,
         Status::Merged => ReactionKey::AllComplete,
         _ => return None,
     })

@@ -14,6 +14,7 @@ use crate::fixtures::{lc, mins, secs, t0};
 fn probe(runtime: RT, process: ProcessState) -> ProbeInput {
     ProbeInput {
         kill_requested: false,
+        server_gone: false,
         runtime,
         runtime_failed: false,
         process,
@@ -53,6 +54,10 @@ fn b_probe_table() {
     };
     let recent = |mut i: ProbeInput| {
         i.recent_activity = true;
+        i
+    };
+    let server_gone = |mut i: ProbeInput| {
+        i.server_gone = true;
         i
     };
     let cases = [
@@ -151,7 +156,7 @@ fn b_probe_table() {
         Case {
             name: "B12",
             input: probe(RT::Exited, P::Dead),
-            status: Status::Killed,
+            status: Status::Terminated,
             session: axis(S::Terminated, R::RuntimeLost),
             memory: false,
             evidence: Some("dead runtime=exited process=dead recentActivity=false"),
@@ -159,7 +164,7 @@ fn b_probe_table() {
         Case {
             name: "B13",
             input: probe(RT::Missing, P::Dead),
-            status: Status::Killed,
+            status: Status::Terminated,
             session: axis(S::Terminated, R::RuntimeLost),
             memory: false,
             evidence: Some("dead runtime=missing process=dead recentActivity=false"),
@@ -171,6 +176,38 @@ fn b_probe_table() {
             session: axis(S::Detecting, R::RuntimeLost),
             memory: true,
             evidence: Some("runtime_unknown runtime=unknown process=dead recentActivity=false"),
+        },
+        Case {
+            name: "server gone",
+            input: server_gone(probe(RT::Exited, P::Indeterminate)),
+            status: Status::Terminated,
+            session: axis(S::Terminated, R::RuntimeLost),
+            memory: false,
+            evidence: Some("server_gone runtime=exited process=indeterminate"),
+        },
+        Case {
+            name: "server gone, recent activity: no quarantine",
+            input: recent(server_gone(probe(RT::Exited, P::Indeterminate))),
+            status: Status::Terminated,
+            session: axis(S::Terminated, R::RuntimeLost),
+            memory: false,
+            evidence: Some("server_gone runtime=exited process=indeterminate"),
+        },
+        Case {
+            name: "server gone, yet a probe failed: never death",
+            input: runtime_failed(server_gone(probe(RT::Exited, P::Indeterminate))),
+            status: Status::Detecting,
+            session: axis(S::Detecting, R::ProbeFailure),
+            memory: true,
+            evidence: None,
+        },
+        Case {
+            name: "server gone, kill requested: the kill wins",
+            input: killed(server_gone(probe(RT::Exited, P::Indeterminate))),
+            status: Status::Killed,
+            session: axis(S::Terminated, R::ManuallyKilled),
+            memory: false,
+            evidence: Some("manual kill requested"),
         },
     ];
     for case in cases {
@@ -200,7 +237,8 @@ fn b_probe_table() {
 }
 
 /// Over the whole input space: a failed probe is never death; death needs runtime gone +
-/// process dead + no recent activity (or a kill); a kill always wins.
+/// process dead + no recent activity, or the whole server gone (or a kill); a kill always wins;
+/// only a kill displays `killed`.
 #[test]
 fn probe_properties_over_all_inputs() {
     let bools = [false, true];
@@ -211,40 +249,52 @@ fn probe_properties_over_all_inputs() {
                 for rf in bools {
                     for pf in bools {
                         for recent in bools {
-                            let input = ProbeInput {
-                                kill_requested: kill,
-                                runtime,
-                                runtime_failed: rf,
-                                process,
-                                process_failed: pf,
-                                recent_activity: recent,
-                                prior: None,
-                                now: t0(),
-                            };
-                            let d = resolve_probe_decision(&input);
-                            count += 1;
-                            let terminated = d.session.map(|s| s.state) == Some(S::Terminated);
-                            if kill {
-                                assert_eq!(d.session, axis(S::Terminated, R::ManuallyKilled));
-                                continue;
+                            for gone in bools {
+                                let input = ProbeInput {
+                                    kill_requested: kill,
+                                    server_gone: gone,
+                                    runtime,
+                                    runtime_failed: rf,
+                                    process,
+                                    process_failed: pf,
+                                    recent_activity: recent,
+                                    prior: None,
+                                    now: t0(),
+                                };
+                                let d = resolve_probe_decision(&input);
+                                count += 1;
+                                let terminated = d.session.map(|s| s.state) == Some(S::Terminated);
+                                assert_eq!(d.status == Status::Killed, kill, "{input:?}");
+                                if kill {
+                                    assert_eq!(d.session, axis(S::Terminated, R::ManuallyKilled));
+                                    continue;
+                                }
+                                let failed = rf || pf || runtime == RT::ProbeFailed;
+                                let dead_evidence = matches!(runtime, RT::Exited | RT::Missing)
+                                    && process == ProcessState::Dead
+                                    && !recent;
+                                assert_eq!(
+                                    terminated,
+                                    !failed && (gone || dead_evidence),
+                                    "{input:?}"
+                                );
+                                if terminated {
+                                    assert_eq!(d.session, axis(S::Terminated, R::RuntimeLost));
+                                    assert_eq!(d.status, Status::Terminated);
+                                }
+                                if failed {
+                                    assert_eq!(d.session, axis(S::Detecting, R::ProbeFailure));
+                                }
+                                // Memory exists exactly when the verdict is `detecting`.
+                                assert_eq!(d.detecting.is_some(), d.status == Status::Detecting);
                             }
-                            let failed = rf || pf || runtime == RT::ProbeFailed;
-                            let dead_evidence = matches!(runtime, RT::Exited | RT::Missing)
-                                && process == ProcessState::Dead
-                                && !recent;
-                            assert_eq!(terminated, !failed && dead_evidence, "{input:?}");
-                            if failed {
-                                assert_eq!(d.session, axis(S::Detecting, R::ProbeFailure));
-                            }
-                            // Memory exists exactly when the verdict is `detecting`.
-                            assert_eq!(d.detecting.is_some(), d.status == Status::Detecting);
                         }
                     }
                 }
             }
         }
     }
-    assert_eq!(count, 5 * 3 * 16);
+    assert_eq!(count, 5 * 3 * 32);
 }
 
 // ---------------------------------------------------------------- C: open-PR ladder

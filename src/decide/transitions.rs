@@ -104,6 +104,7 @@ pub fn plan_runtime_observation(
     };
     let decision = resolve_probe_decision(&ProbeInput {
         kill_requested: false,
+        server_gone: facts.server_gone,
         runtime,
         runtime_failed,
         process,

@@ -71,6 +71,7 @@ fn probe(runtime: Option<P>, process: Option<P>) -> RuntimeFacts {
         runtime,
         process,
         pane_exit_status: None,
+        server_gone: false,
     }
 }
 

@@ -26,6 +26,10 @@ pub struct RuntimeFacts {
     pub process: Option<ProbeResult>,
     /// Informational only (logged).
     pub pane_exit_status: Option<i32>,
+    /// The runtime's whole server is gone: positive evidence that every pane it held is gone,
+    /// so the session's runtime is lost at once. Never set by a probe that merely failed.
+    #[serde(default)]
+    pub server_gone: bool,
 }
 
 /// A failed check of a PR.

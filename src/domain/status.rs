@@ -106,11 +106,11 @@ fn derive(lc: &Lifecycle, no_signal: bool) -> Status {
     }
 }
 
+/// Only an explicit kill displays `killed`; an inferred death (`runtime_lost`,
+/// `agent_process_exited`) is `terminated`, since nobody killed the session.
 fn terminated_status(reason: SessionReason) -> Status {
     match reason {
-        SessionReason::ManuallyKilled
-        | SessionReason::RuntimeLost
-        | SessionReason::AgentProcessExited => Status::Killed,
+        SessionReason::ManuallyKilled => Status::Killed,
         SessionReason::AutoCleanup | SessionReason::PrMerged => Status::Cleanup,
         SessionReason::ErrorInProcess | SessionReason::ProbeFailure => Status::Errored,
         _ => Status::Terminated,

@@ -119,12 +119,12 @@ fn a1_to_a18_table() {
         (
             "A16 runtime_lost",
             lc(S::Terminated, R::RuntimeLost, RT::Exited),
-            Status::Killed,
+            Status::Terminated,
         ),
         (
             "A16 agent_process_exited",
             lc(S::Terminated, R::AgentProcessExited, RT::Exited),
-            Status::Killed,
+            Status::Terminated,
         ),
         (
             "A16 pr_merged",

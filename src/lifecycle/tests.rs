@@ -85,6 +85,7 @@ fn probe(runtime: ProbeResult, process: ProbeResult) -> RuntimeFacts {
         runtime: Some(runtime),
         process: Some(process),
         pane_exit_status: None,
+        server_gone: false,
     }
 }
 
@@ -304,7 +305,7 @@ async fn g4_dead_probe_kills_detecting(b: Backend) {
         RuntimeAxis::new(RuntimeState::Exited, RuntimeReason::TmuxMissing)
     );
     assert_eq!(r.lifecycle.detecting, None);
-    assert_eq!(status_of(&r), Status::Killed);
+    assert_eq!(status_of(&r), Status::Terminated, "nobody killed it");
 }
 
 async fn g5_unknown_id_creates_nothing(b: Backend) {
@@ -1627,7 +1628,7 @@ async fn l6_l7_l8_notifications(b: Backend) {
     h.runtime(&p1(), &probe(ProbeResult::Dead, ProbeResult::Dead))
         .await;
     h.wait_idle().await;
-    assert_eq!(status_of(&h.load(&p1()).await), Status::Killed);
+    assert_eq!(status_of(&h.load(&p1()).await), Status::Terminated);
     assert_eq!(h.notified("reaction.agent-exited"), 1, "L6");
 
     for (n, state, event) in [
@@ -2159,7 +2160,7 @@ async fn s3_to_s6(b: Backend) {
         SessionAxis::new(SessionState::Terminated, SessionReason::RuntimeLost),
         "S6"
     );
-    assert_eq!(status_of(&r), Status::Killed, "S6");
+    assert_eq!(status_of(&r), Status::Terminated, "S6");
     assert_eq!(h.notified("reaction.agent-exited"), 1, "S6");
 }
 

@@ -69,7 +69,6 @@ enum Pause {
     Empty,
     /// The agent is busy; the next activity change wakes the dispatcher.
     Busy,
-    Failed,
 }
 
 impl MessageDelivery {
@@ -95,19 +94,20 @@ impl MessageDelivery {
         run_queue(self, cancel, DELIVERY_POLL).await;
     }
 
-    async fn drain_messages(&self, id: &SessionId, cancel: &CancellationToken) -> Pause {
+    /// Delivers until the lane is empty or the agent is busy; a store error stops the lane with
+    /// its message still queued (the worker retries it after a backoff).
+    async fn drain_messages(
+        &self,
+        id: &SessionId,
+        cancel: &CancellationToken,
+    ) -> Result<(), StoreError> {
         while !cancel.is_cancelled() {
-            match self.deliver_next(id).await {
-                Ok(None) => return Pause::Empty,
-                Ok(Some(Pause::Busy)) => return Pause::Busy,
-                Ok(Some(_)) => {}
-                Err(e) => {
-                    warn!(session = %id, error = %e, "message delivery failed");
-                    return Pause::Failed;
-                }
+            match self.deliver_next(id).await? {
+                None | Some(Pause::Busy) => return Ok(()),
+                Some(Pause::Empty) => {}
             }
         }
-        Pause::Empty
+        Ok(())
     }
 
     /// Delivers (or refuses) the oldest queued message. `Ok(None)` when there is none.
@@ -265,7 +265,7 @@ pub fn runtime_handle(record: &SessionRecord) -> Option<RuntimeHandle> {
 
 #[async_trait]
 impl SessionQueue for MessageDelivery {
-    const NAME: &'static str = "messages";
+    const NAME: &'static str = "message delivery";
 
     fn wake(&self) -> &Notify {
         &self.wakeups.messages
@@ -279,10 +279,12 @@ impl SessionQueue for MessageDelivery {
         self.store.sessions_with_queued_messages().await
     }
 
-    async fn drain(self: Arc<Self>, id: SessionId, cancel: CancellationToken) {
-        if let Pause::Failed = self.drain_messages(&id, &cancel).await {
-            debug!(session = %id, "delivery paused after an error");
-        }
+    async fn drain(
+        self: Arc<Self>,
+        id: SessionId,
+        cancel: CancellationToken,
+    ) -> Result<(), StoreError> {
+        self.drain_messages(&id, &cancel).await
     }
 }
 

@@ -11,15 +11,18 @@
 //!   `idle`, applied only if the record did not change meanwhile (`only_if_revision`).
 //! - Others (claude-code): nothing; their hooks are authoritative.
 //!
-//! It runs in its own loop (10 s), never inside the reaper's tick.
+//! It runs in its own loop (10 s), never inside the reaper's tick. A tick whose store work
+//! failed stretches the next wait ([`Backoff::ticks`]); failures are logged through one
+//! throttle ([`TickFailures`]), not once per session per tick.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
-use tracing::warn;
+use tracing::{info, warn};
 
+use crate::backoff::{Backoff, FailureKind, TickFailures};
 use crate::domain::{
     ActivitySignal, ActivitySource, ActivityState, SessionId, SessionRecord, Timestamp,
 };
@@ -59,6 +62,7 @@ pub struct TerminalObserver {
     agents: Arc<AgentRegistry>,
     clock: Arc<dyn Clock>,
     seen: Mutex<HashMap<SessionId, Seen>>,
+    failures: Mutex<TickFailures>,
 }
 
 impl TerminalObserver {
@@ -74,28 +78,58 @@ impl TerminalObserver {
             agents,
             clock,
             seen: Mutex::default(),
+            failures: Mutex::default(),
         }
     }
 
+    /// Ticks until cancelled; consecutive ticks whose store work failed double the wait (up to
+    /// 30 s).
     pub async fn run(self: Arc<Self>, cancel: CancellationToken, tick: Duration) {
+        let mut backoff = Backoff::ticks(tick);
+        let mut wait = tick;
         loop {
             tokio::select! {
                 _ = cancel.cancelled() => return,
-                _ = tokio::time::sleep(tick) => {}
+                _ = tokio::time::sleep(wait) => {}
             }
-            tokio::select! {
+            let store_failures = tokio::select! {
                 _ = cancel.cancelled() => return,
-                _ = self.tick() => {}
-            }
+                failed = self.tick() => failed,
+            };
+            wait = if store_failures > 0 {
+                backoff.fail()
+            } else {
+                backoff.succeed()
+            };
         }
     }
 
-    /// One pass over the running sessions.
-    pub async fn tick(&self) {
+    /// One pass over the running sessions; returns how many store operations failed.
+    pub async fn tick(&self) -> usize {
+        self.observe_running().await;
+        let end = self.lock_failures().end_tick();
+        if let Some(n) = end.recovered {
+            info!(failures = n, "terminal observer works again");
+        }
+        end.store_failures
+    }
+
+    fn lock_failures(&self) -> std::sync::MutexGuard<'_, TickFailures> {
+        self.failures.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Counts a failure of the current tick and logs it through the throttle.
+    fn failed(&self, kind: FailureKind, what: &str, error: &dyn std::fmt::Display) {
+        if let Some(line) = self.lock_failures().failed(kind) {
+            warn!(error = %error, "terminal observer: {what} failed{line}");
+        }
+    }
+
+    async fn observe_running(&self) {
         let running = match self.lcm.running_sessions().await {
             Ok(r) => r,
             Err(e) => {
-                warn!(error = %e, "terminal observer: listing sessions failed");
+                self.failed(FailureKind::Store, "listing sessions", &e);
                 return;
             }
         };
@@ -129,7 +163,8 @@ impl TerminalObserver {
         let end = match self.runtime.read_output(&handle, u64::MAX, 0).await {
             Ok(chunk) => chunk.next,
             Err(e) => {
-                warn!(session = %record.id, error = %e, "terminal observer: reading output failed");
+                let what = format!("reading the output of {}", record.id);
+                self.failed(FailureKind::Other, &what, &e);
                 return;
             }
         };
@@ -218,7 +253,10 @@ impl TerminalObserver {
                     .await;
             }
             Ok(_) => {}
-            Err(e) => warn!(session = %record.id, error = %e, "terminal observer: capture failed"),
+            Err(e) => {
+                let what = format!("capturing the pane of {}", record.id);
+                self.failed(FailureKind::Other, &what, &e);
+            }
         }
     }
 
@@ -236,7 +274,8 @@ impl TerminalObserver {
             ..ActivitySignal::valid(state, ActivitySource::Terminal)
         };
         if let Err(e) = self.lcm.apply_activity_signal(&record.id, &signal).await {
-            warn!(session = %record.id, error = %e, "terminal observer: applying activity failed");
+            let what = format!("applying the activity of {}", record.id);
+            self.failed(FailureKind::Store, &what, &e);
         }
     }
 }

@@ -73,6 +73,9 @@ pub struct PaneProbe {
     pub runtime: ProbeResult,
     pub process: ProbeResult,
     pub pane_exit_status: Option<i32>,
+    /// The runtime's whole server is gone, and every pane with it. Positive evidence, never
+    /// the reading of a probe that failed.
+    pub server_gone: bool,
 }
 
 /// Output read from a session's output log.

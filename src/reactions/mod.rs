@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use tokio::sync::Notify;
 
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, warn};
+use tracing::debug;
 
 use crate::decide::reactions::{
     ReactionAction, ReactionPolicies, budget_exhausted, escalation_event, nudge_message,
@@ -64,27 +64,17 @@ impl Reactions {
         run_queue(self, cancel, DISPATCH_POLL).await;
     }
 
-    /// Processes one session's rows in order until none are left.
-    async fn drain_rows(&self, id: SessionId, cancel: CancellationToken) {
+    /// Processes one session's rows in order until none are left. A store error stops the lane
+    /// with its row still queued (the worker retries it after a backoff).
+    async fn drain_rows(&self, id: SessionId, cancel: CancellationToken) -> Result<(), StoreError> {
         while !cancel.is_cancelled() {
-            let row = match self.store.next_reaction(&id).await {
-                Ok(Some(row)) => row,
-                Ok(None) => return,
-                Err(e) => {
-                    warn!(session = %id, error = %e, "reading the reaction queue failed");
-                    return;
-                }
+            let Some(row) = self.store.next_reaction(&id).await? else {
+                return Ok(());
             };
-            if let Err(e) = self.process(&row).await {
-                // The row stays queued and is retried at the next dispatch.
-                warn!(session = %id, seq = row.seq, error = %e, "processing a reaction failed");
-                return;
-            }
-            if let Err(e) = self.store.delete_reaction(row.seq).await {
-                warn!(session = %id, seq = row.seq, error = %e, "deleting a reaction row failed");
-                return;
-            }
+            self.process(&row).await?;
+            self.store.delete_reaction(row.seq).await?;
         }
+        Ok(())
     }
 
     /// Handles one row against the freshly re-read record.
@@ -197,7 +187,7 @@ impl Reactions {
 
 #[async_trait]
 impl SessionQueue for Reactions {
-    const NAME: &'static str = "reactions";
+    const NAME: &'static str = "reaction dispatch";
 
     fn wake(&self) -> &Notify {
         &self.wakeups.reactions
@@ -211,7 +201,11 @@ impl SessionQueue for Reactions {
         self.store.sessions_with_reactions().await
     }
 
-    async fn drain(self: Arc<Self>, id: SessionId, cancel: CancellationToken) {
-        self.drain_rows(id, cancel).await;
+    async fn drain(
+        self: Arc<Self>,
+        id: SessionId,
+        cancel: CancellationToken,
+    ) -> Result<(), StoreError> {
+        self.drain_rows(id, cancel).await
     }
 }

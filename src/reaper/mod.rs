@@ -3,15 +3,18 @@
 //!
 //! It only reports facts; the LCM decides. A tick costs one runtime process whatever the number
 //! of sessions, one failing session never stops a tick, and the loop stops within one tick of
-//! cancellation.
+//! cancellation. A tick whose store work failed stretches the next wait ([`Backoff::ticks`]),
+//! and the failures are logged through one throttle ([`TickFailures`]), not once per session per
+//! tick.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
-use tracing::warn;
+use tracing::{info, warn};
 
+use crate::backoff::{Backoff, FailureKind, TickFailures};
 use crate::domain::{RuntimeFacts, SessionId, Timestamp, meta};
 use crate::lifecycle::Lcm;
 use crate::ports::{Clock, ProbeTarget, Runtime};
@@ -27,6 +30,8 @@ pub struct TickReport {
     pub probed: Vec<SessionId>,
     /// Sessions whose observation failed to apply.
     pub failed: Vec<SessionId>,
+    /// Store operations of the tick that failed (escalations, the listing, observations).
+    pub store_failures: usize,
 }
 
 /// The reaper loop.
@@ -37,6 +42,7 @@ pub struct Reaper {
     interval: Duration,
     /// `(session, launch)` pairs already warned about a missing handle.
     warned: Mutex<HashSet<(SessionId, String)>>,
+    failures: Mutex<TickFailures>,
 }
 
 impl Reaper {
@@ -52,36 +58,65 @@ impl Reaper {
             clock,
             interval,
             warned: Mutex::default(),
+            failures: Mutex::default(),
         }
     }
 
     /// Ticks every interval (the first one interval after start: boot reconcile just probed)
-    /// until cancelled.
+    /// until cancelled; consecutive ticks whose store work failed double the wait (up to 30 s).
     pub async fn run(self: Arc<Self>, cancel: CancellationToken) {
+        let mut backoff = Backoff::ticks(self.interval);
+        let mut wait = self.interval;
         loop {
             tokio::select! {
                 _ = cancel.cancelled() => return,
-                _ = tokio::time::sleep(self.interval) => {}
+                _ = tokio::time::sleep(wait) => {}
             }
             let now = self.clock.now();
-            tokio::select! {
+            let report = tokio::select! {
                 _ = cancel.cancelled() => return,
-                _ = self.tick(now) => {}
-            }
+                report = self.tick(now) => report,
+            };
+            wait = if report.store_failures > 0 {
+                backoff.fail()
+            } else {
+                backoff.succeed()
+            };
+        }
+    }
+
+    fn lock_failures(&self) -> std::sync::MutexGuard<'_, TickFailures> {
+        self.failures.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Logs a failed store operation of the tick through the throttle.
+    fn store_failed(&self, what: &str, error: &dyn std::fmt::Display) {
+        if let Some(line) = self.lock_failures().failed(FailureKind::Store) {
+            warn!(error = %error, "reaper: {what} failed{line}; backing off");
         }
     }
 
     /// One cycle: escalations, one batched probe, one observation per probed session.
     pub async fn tick(&self, now: Timestamp) -> TickReport {
+        let mut report = self.probe_and_report(now).await;
+        let end = self.lock_failures().end_tick();
+        if let Some(n) = end.recovered {
+            info!(failures = n, "reaper: the store works again");
+        }
+        report.store_failures = end.store_failures;
+        report
+    }
+
+    async fn probe_and_report(&self, now: Timestamp) -> TickReport {
         let mut report = TickReport::default();
         match self.lcm.tick_escalations(now).await {
             Ok(n) => report.escalated = n,
-            Err(e) => warn!(error = %e, "reaper: escalation tick failed"),
+            Err(e) => self.store_failed("the escalation tick", &e),
         }
         let running = match self.lcm.running_sessions().await {
             Ok(running) => running,
             Err(e) => {
-                warn!(error = %e, "reaper: listing running sessions failed; skipping this tick");
+                self.store_failed("listing running sessions", &e);
                 return report;
             }
         };
@@ -127,6 +162,7 @@ impl Reaper {
                 runtime: Some(probe.runtime),
                 process: Some(probe.process),
                 pane_exit_status: probe.pane_exit_status,
+                server_gone: probe.server_gone,
             };
             // Steady-state facts (the common case) are no-ops on the snapshot just listed:
             // no per-session store read.
@@ -137,7 +173,8 @@ impl Reaper {
             {
                 Ok(_) => report.probed.push(id),
                 Err(e) => {
-                    warn!(session = %id, error = %e, "reaper: applying a runtime observation failed");
+                    let what = format!("applying the runtime observation of {id}");
+                    self.store_failed(&what, &e);
                     report.failed.push(id);
                 }
             }

@@ -5,13 +5,15 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use tracing::Level;
+
 use super::*;
 use crate::adapters::memory_store::MemoryStore;
 use crate::decide::reactions::ReactionPolicies;
 use crate::domain::{
     ProbeResult, ReactionKey, RuntimeState, SessionReason, SessionRecord, SessionState, Tracker,
 };
-use crate::fixtures::{detecting_lc, lc, mins, secs, t0, with_handle};
+use crate::fixtures::{detecting_lc, lc, mins, secs, stuck_lc, t0, with_handle};
 use crate::lifecycle::Wakeups;
 use crate::ports::Store;
 use crate::testing::{FakeRuntime, Journal, ManualClock, ScriptedRecords};
@@ -281,4 +283,103 @@ async fn steady_state_ticks_do_not_reload_records() {
     assert_eq!(s.records.commits.load(Ordering::SeqCst), 1);
     let r = s.store.load(&sid(7)).await.unwrap().unwrap();
     assert_eq!(r.lifecycle.session.state, SessionState::Detecting);
+}
+
+/// A store that cannot be read stretches the tick (1, 2, 4, … s, at most 30 s) and is logged
+/// once, not once per tick; the first good tick says so and restores the tick.
+#[tokio::test(start_paused = true)]
+async fn a_failing_store_stretches_the_tick_and_is_logged_once() {
+    let (logs, _guard) = crate::testing::LogCapture::install();
+    let s = setup(Duration::from_secs(1));
+    s.store.seed(working(1)).await.unwrap();
+    s.runtime
+        .set_probe("proj-1", ProbeResult::Alive, ProbeResult::Alive);
+    s.records.fail_reads.store(true, Ordering::SeqCst);
+    let start = tokio::time::Instant::now();
+    let ticks = Arc::new(std::sync::Mutex::new(vec![]));
+    let cancel = CancellationToken::new();
+    let task = tokio::spawn(s.reaper.clone().run(cancel.clone()));
+    let listed = || {
+        s.journal
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| *e == "list_running")
+            .count()
+    };
+    // Note when each tick listed the sessions, for 61.5 s of failures, then heal the store.
+    while start.elapsed() < Duration::from_millis(61_500) {
+        let before = listed();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if listed() > before {
+            ticks.lock().unwrap().push(start.elapsed().as_secs());
+        }
+    }
+    s.records.fail_reads.store(false, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    cancel.cancel();
+    task.await.unwrap();
+    assert_eq!(
+        *ticks.lock().unwrap(),
+        [1, 2, 4, 8, 16, 32],
+        "the waits double while the store fails"
+    );
+    assert_eq!(
+        listed(),
+        9,
+        "after the good tick at 62 s, ticks every second again"
+    );
+    let failed = logs.matching(Level::WARN, "reaper: listing running sessions failed");
+    assert_eq!(failed.len(), 1, "{:?}", logs.lines());
+    assert!(failed[0].contains("injected read failure"), "{}", failed[0]);
+    assert_eq!(
+        logs.matching(Level::INFO, "reaper: the store works again")
+            .len(),
+        1
+    );
+}
+
+/// The whole tmux server gone (killed under the daemon): every session's runtime is lost in
+/// one tick, however recent its activity and whatever quarantine it was in; it shows
+/// `terminated` (nobody killed it) and can be restored.
+#[tokio::test]
+async fn a_gone_server_ends_every_session_in_one_tick() {
+    let s = setup(REAPER_TICK);
+    let mut active = working(1);
+    active.lifecycle.activity = crate::domain::ActivityAxis {
+        state: Some(crate::domain::ActivityState::Active),
+        last_activity_at: Some(t0()),
+        source: crate::domain::ActivitySource::Terminal,
+    };
+    let mut detecting = numbered(detecting_lc(), 2);
+    detecting.lifecycle.activity = active.lifecycle.activity;
+    let stuck = numbered(stuck_lc(SessionReason::ProbeFailure), 3);
+    let gone = crate::ports::PaneProbe {
+        runtime: ProbeResult::Dead,
+        process: ProbeResult::Indeterminate,
+        pane_exit_status: None,
+        server_gone: true,
+    };
+    for record in [active, detecting, stuck] {
+        let handle = record.id.to_string();
+        s.store.seed(record).await.unwrap();
+        s.runtime.set_pane_probe(&handle, gone);
+    }
+    let report = s.reaper.tick(t0()).await;
+    assert_eq!(report.probed, [sid(1), sid(2), sid(3)]);
+    for n in 1..=3 {
+        let r = s.store.load(&sid(n)).await.unwrap().unwrap();
+        assert_eq!(
+            (r.lifecycle.session.state, r.lifecycle.session.reason),
+            (SessionState::Terminated, SessionReason::RuntimeLost),
+            "proj-{n}"
+        );
+        assert_eq!(r.lifecycle.detecting, None);
+        assert!(r.is_terminal(), "restore takes terminal sessions");
+        assert_eq!(
+            crate::domain::derive_status_static(&r.lifecycle),
+            crate::domain::Status::Terminated,
+            "proj-{n} was not killed by anyone"
+        );
+    }
 }

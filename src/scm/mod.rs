@@ -12,6 +12,8 @@
 //! A failed fetch is never "no PR": the session gets no observation, its snapshot stays, and no
 //! cache entry of the failed scope is committed. While the provider is rate limited the observer
 //! emits nothing. Without a token it disables itself, says so once, and checks every 5 minutes.
+//! Failures are logged through one throttle ([`TickFailures`]); a poll whose store work failed
+//! stretches the next wait ([`Backoff::ticks`]).
 
 mod cache;
 
@@ -23,6 +25,7 @@ use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
+use crate::backoff::{Backoff, FailureKind, TickFailures};
 use crate::decide::scm::{
     Claim, LOG_TAIL_LINES, PrSeen, ThreadsSeen, attribute, failed_jobs, log_tail, needs_refresh,
     normalize, same_facts, threads_due,
@@ -72,6 +75,8 @@ pub struct PollReport {
     pub applied: Vec<SessionId>,
     /// Sessions whose refresh failed (no observation).
     pub failed: Vec<SessionId>,
+    /// Store operations of the poll that failed.
+    pub store_failures: usize,
 }
 
 /// A session the observer looks after.
@@ -160,6 +165,7 @@ pub struct ScmObserver {
     clock: Arc<dyn Clock>,
     interval: Duration,
     state: tokio::sync::Mutex<State>,
+    failures: std::sync::Mutex<TickFailures>,
 }
 
 fn abort_on_rate_limit(e: &ScmError) -> Option<RateLimited> {
@@ -184,18 +190,45 @@ impl ScmObserver {
             clock,
             interval,
             state: tokio::sync::Mutex::new(State::default()),
+            failures: std::sync::Mutex::default(),
+        }
+    }
+
+    fn lock_failures(&self) -> std::sync::MutexGuard<'_, TickFailures> {
+        self.failures.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Counts a failure of the current poll and logs it through the throttle.
+    fn failed(&self, kind: FailureKind, what: &str, error: &dyn std::fmt::Display) {
+        if let Some(line) = self.lock_failures().failed(kind) {
+            warn!(error = %error, "SCM observer: {what} failed{line}");
+        }
+    }
+
+    /// A failed fetch from the code host: logged through the throttle; the PR state stays.
+    fn fetch_failed(&self, what: &str, error: &dyn std::fmt::Display) {
+        if let Some(line) = self.lock_failures().failed(FailureKind::Other) {
+            warn!(error = %error, "SCM observer: {what} failed{line}; keeping the previous PR state");
         }
     }
 
     /// Polls until cancelled: the first poll at once, then every interval (2 minutes while the
-    /// quota is low, until the pause ends while rate limited, 5 minutes while disabled).
+    /// quota is low, until the pause ends while rate limited, 5 minutes while disabled; after a
+    /// run of polls whose store work failed, a wait doubling up to 30 s or the interval).
     pub async fn run(self: Arc<Self>, cancel: CancellationToken) {
+        let mut backoff = Backoff::ticks(self.interval);
         loop {
             let outcome = tokio::select! {
                 _ = cancel.cancelled() => return,
                 outcome = self.poll_once() => outcome,
             };
-            let wait = self.wait_after(&outcome);
+            let store_failed = matches!(&outcome, PollOutcome::Polled(r) if r.store_failures > 0);
+            let wait = if store_failed {
+                self.wait_after(&outcome).max(backoff.fail())
+            } else {
+                backoff.succeed();
+                self.wait_after(&outcome)
+            };
             tokio::select! {
                 _ = cancel.cancelled() => return,
                 _ = tokio::time::sleep(wait) => {}
@@ -242,9 +275,20 @@ impl ScmObserver {
             return PollOutcome::Paused(until);
         }
         let subjects = self.subjects().await;
-        match self.poll(&mut state, subjects).await {
+        let outcome = match self.poll(&mut state, subjects).await {
             Ok(report) => PollOutcome::Polled(report),
             Err(RateLimited(until)) => PollOutcome::Paused(until),
+        };
+        let end = self.lock_failures().end_tick();
+        if let Some(n) = end.recovered {
+            info!(failures = n, "SCM observer works again");
+        }
+        match outcome {
+            PollOutcome::Polled(report) => PollOutcome::Polled(PollReport {
+                store_failures: end.store_failures,
+                ..report
+            }),
+            other => other,
         }
     }
 
@@ -253,7 +297,7 @@ impl ScmObserver {
         let mut running = match self.lcm.running_sessions().await {
             Ok(r) => r,
             Err(e) => {
-                warn!(error = %e, "SCM observer: listing sessions failed");
+                self.failed(FailureKind::Store, "listing sessions", &e);
                 return vec![];
             }
         };
@@ -287,7 +331,11 @@ impl ScmObserver {
             Ok(Some(p)) => p,
             Ok(None) => return None,
             Err(e) => {
-                warn!(project = %project, error = %e, "SCM observer: reading the project failed");
+                self.failed(
+                    FailureKind::Store,
+                    &format!("reading project {project}"),
+                    &e,
+                );
                 return None;
             }
         };
@@ -300,7 +348,8 @@ impl ScmObserver {
             Ok(Some(base)) => base,
             Ok(None) => return None,
             Err(e) => {
-                warn!(project = %project.id, error = %e, "SCM observer: reading the origin remote failed");
+                let what = format!("reading the origin remote of {}", project.id);
+                self.failed(FailureKind::Other, &what, &e);
                 return None;
             }
         };
@@ -313,7 +362,8 @@ impl ScmObserver {
                     return None;
                 }
                 Err(e) => {
-                    warn!(project = %project.id, remote = %name, error = %e, "SCM observer: reading the push remote failed");
+                    let what = format!("reading the push remote {name} of {}", project.id);
+                    self.failed(FailureKind::Other, &what, &e);
                     return None;
                 }
             },
@@ -391,7 +441,7 @@ impl ScmObserver {
                     if let Some(stop) = abort_on_rate_limit(&e) {
                         return Err(stop);
                     }
-                    warn!(repo = %repo, error = %e, "SCM observer: listing open PRs failed; keeping the previous PR state");
+                    self.fetch_failed(&format!("listing the open PRs of {repo}"), &e);
                     lists.insert(repo, Err(e.to_string()));
                 }
             }
@@ -538,7 +588,8 @@ impl ScmObserver {
                     if let Some(stop) = abort_on_rate_limit(&e) {
                         return Err(stop);
                     }
-                    warn!(error = %e, prs = batch.len(), "SCM observer: fetching PR details failed; keeping the previous PR state");
+                    let what = format!("fetching the details of {} PRs", batch.len());
+                    self.fetch_failed(&what, &e);
                     for req in batch {
                         details.insert((req.repo.clone(), req.number), Err(e.to_string()));
                     }
@@ -620,7 +671,7 @@ impl ScmObserver {
             let d = match details.get(key) {
                 Some(Ok(d)) => d,
                 Some(Err(e)) => {
-                    warn!(session = %id, pr = key.1, error = %e, "SCM observer: PR refresh failed; keeping the previous PR state");
+                    self.fetch_failed(&format!("refreshing PR #{} of {id}", key.1), e);
                     state.failed_last.insert(id.clone());
                     report.failed.push(id.clone());
                     continue;
@@ -640,7 +691,11 @@ impl ScmObserver {
                 Ok(Some(previous)) => retry || !same_facts(&previous, &facts),
                 Ok(None) => true,
                 Err(e) => {
-                    warn!(session = %id, error = %e, "SCM observer: reading the snapshot failed");
+                    self.failed(
+                        FailureKind::Store,
+                        &format!("reading the snapshot of {id}"),
+                        &e,
+                    );
                     state.failed_last.insert(id.clone());
                     report.failed.push(id.clone());
                     continue;
@@ -648,13 +703,18 @@ impl ScmObserver {
             };
             if changed {
                 if let Err(e) = self.store.put_scm_snapshot(id, &facts).await {
-                    warn!(session = %id, error = %e, "SCM observer: storing the snapshot failed");
+                    self.failed(
+                        FailureKind::Store,
+                        &format!("storing the snapshot of {id}"),
+                        &e,
+                    );
                     state.failed_last.insert(id.clone());
                     report.failed.push(id.clone());
                     continue;
                 }
                 if let Err(e) = self.lcm.apply_scm_observation(id, &facts).await {
-                    warn!(session = %id, error = %e, "SCM observer: applying the observation failed");
+                    let what = format!("applying the PR observation of {id}");
+                    self.failed(FailureKind::Store, &what, &e);
                     state.failed_last.insert(id.clone());
                     report.failed.push(id.clone());
                     continue;

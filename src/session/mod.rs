@@ -17,6 +17,7 @@ mod send;
 mod spawn;
 mod teardown;
 mod trash;
+pub mod validate;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -95,6 +96,8 @@ pub enum SmError {
     InvalidAgentOptions(String),
     #[error("runtime prerequisite not met: {0}")]
     RuntimePrerequisite(String),
+    #[error(transparent)]
+    InvalidInput(#[from] validate::InvalidInput),
     #[error("invalid branch name {}: {}", quote(.branch), quote_within(.reason, .branch))]
     BranchInvalid { branch: String, reason: String },
     #[error("session {0} is not terminal; only a killed or finished session can be restored")]

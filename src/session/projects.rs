@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use super::{SessionManager, SmError};
+use super::{SessionManager, SmError, validate};
 use crate::adapters::setup::relative_setup_path;
 use crate::domain::{Project, ProjectId, ProjectSettings, quote, quote_within};
 use crate::ports::{AgentCatalog, WorkspaceError};
@@ -22,14 +22,6 @@ pub struct ProjectSpec {
     pub post_create: Vec<Vec<String>>,
     pub env: BTreeMap<String, String>,
     pub push_remote: Option<String>,
-}
-
-fn valid_env_key(key: &str) -> bool {
-    let mut chars = key.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 impl SessionManager {
@@ -73,16 +65,11 @@ impl SessionManager {
         for path in spec.symlinks.iter().chain(&spec.copies) {
             relative_setup_path(path).map_err(|e| invalid(e.to_string()))?;
         }
-        if spec
-            .post_create
-            .iter()
-            .any(|argv| argv.first().is_none_or(|p| p.trim().is_empty()))
-        {
-            return Err(invalid("a post-create command is empty".to_owned()));
+        for (i, argv) in spec.post_create.iter().enumerate() {
+            validate::program(&format!("post-create command {}", i + 1), argv)
+                .map_err(|e| invalid(e.to_string()))?;
         }
-        if let Some(key) = spec.env.keys().find(|k| !valid_env_key(k)) {
-            return Err(invalid(format!("invalid env key {}", quote(key))));
-        }
+        validate::env("env", &spec.env).map_err(|e| invalid(e.to_string()))?;
         let project = Project {
             id,
             repo_path: repo,
@@ -126,20 +113,5 @@ impl SessionManager {
     /// Whether `agent` is a configured harness that reports hooks.
     pub fn hook_capable(&self, agent: &str) -> bool {
         self.agents.capabilities(agent).hook_capable
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::valid_env_key;
-
-    #[test]
-    fn env_keys() {
-        for good in ["A", "_x", "PATH", "a1_B"] {
-            assert!(valid_env_key(good), "{good}");
-        }
-        for bad in ["", "1A", "BAD KEY", "A-B", "é"] {
-            assert!(!valid_env_key(bad), "{bad}");
-        }
     }
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use tracing::warn;
 
 use super::env::{IdentityEnv, pinned_path, runtime_env};
-use super::{META_LAUNCH_OPTIONS, SessionManager, SmError, Step};
+use super::{META_LAUNCH_OPTIONS, SessionManager, SmError, Step, validate};
 use crate::domain::{
     IssueId, KillKind, KillReason, MessageMode, NewMessage, Project, ProjectId, RuntimeHandle,
     Session, SessionId, SessionKind, SessionRecord, SpawnOutcome, meta,
@@ -150,8 +150,20 @@ impl SessionManager {
         self.get(&id).await
     }
 
-    /// Steps P1–P6: everything checkable before anything is created.
+    /// Steps P1–P6: everything checkable before anything is created, including every input a
+    /// later step would refuse (`validate`).
     async fn preflight(&self, request: &SpawnRequest) -> Result<Preflight, SmError> {
+        let prompt = full_prompt(request.prompt.as_deref(), request.agent_rules.as_deref());
+        validate::prompt(&prompt)?;
+        if let Some(argv) = &request.options.command {
+            validate::command(argv)?;
+        }
+        if let Some(model) = &request.options.model {
+            validate::model(model)?;
+        }
+        if let Some(branch) = &request.branch {
+            validate::branch(branch)?;
+        }
         let project = self
             .store
             .project(&request.project)
@@ -183,7 +195,15 @@ impl SessionManager {
                     other => SmError::Workspace(other),
                 })?;
         }
-        harness.launch_argv(&launch).map_err(agent_error)?;
+        // The launch command line and environment as step 4 builds them.
+        let in_command = harness.prompt_delivery() == PromptDelivery::InCommand;
+        if in_command {
+            validate::prompt_in_command(&prompt, harness.name())?;
+        }
+        let launch = self.launch_config(None, None, in_command.then_some(prompt), &request.options);
+        validate::launch_argv(&harness.launch_argv(&launch).map_err(agent_error)?)?;
+        validate::env("project env", &project.settings.env)?;
+        validate::env("agent env", &harness.environment(&launch))?;
         Ok(Preflight {
             project,
             harness,

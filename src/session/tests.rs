@@ -640,6 +640,93 @@ async fn m6_preflight() {
     assert_eq!(w.sm.spawn(req).await.unwrap().record.agent, "fake");
 }
 
+/// Spawn validates before it creates: input that a later step (the launch script, `exec`,
+/// git) would refuse is `InvalidInput` from preflight, before any call to the world.
+#[tokio::test]
+async fn input_a_later_step_would_refuse_is_refused_in_preflight() {
+    let w = World::new().await;
+    let with = |change: &dyn Fn(&mut SpawnRequest)| {
+        let mut req = request();
+        change(&mut req);
+        req
+    };
+    let huge = "x".repeat(super::validate::MAX_ARG_BYTES + 1);
+    let cases: Vec<(&str, SpawnRequest, PromptDelivery, &str)> = vec![
+        (
+            "NUL in the prompt",
+            with(&|r| r.prompt = Some("a\0".into())),
+            PromptDelivery::Send {
+                ready_patterns_configured: false,
+            },
+            "prompt",
+        ),
+        (
+            "NUL in the agent rules",
+            with(&|r| r.agent_rules = Some("\0".into())),
+            PromptDelivery::InCommand,
+            "prompt",
+        ),
+        (
+            "NUL in --cmd",
+            with(&|r| r.options.command = Some(vec!["x\0".into()])),
+            PromptDelivery::InCommand,
+            "--cmd word 1",
+        ),
+        (
+            "a model flag",
+            with(&|r| r.options.model = Some("-x".into())),
+            PromptDelivery::InCommand,
+            "model",
+        ),
+        (
+            "NUL in the branch",
+            with(&|r| r.branch = Some("a\0b".into())),
+            PromptDelivery::InCommand,
+            "branch",
+        ),
+        (
+            "a prompt over one argument",
+            with(&|r| r.prompt = Some(huge.clone())),
+            PromptDelivery::InCommand,
+            "prompt",
+        ),
+        (
+            "a long model",
+            with(&|r| r.options.model = Some(huge[..300].to_owned())),
+            PromptDelivery::InCommand,
+            "model",
+        ),
+    ];
+    for (case, req, delivery, field) in cases {
+        w.fake.set_prompt_delivery(delivery);
+        let err = w.sm.spawn(req).await.unwrap_err();
+        let SmError::InvalidInput(e) = &err else {
+            panic!("{case}: {err:?}");
+        };
+        assert_eq!(e.field, field, "{case}");
+        assert_nothing_created(&w).await;
+        // At most the read-only branch check ran.
+        assert!(
+            w.calls()
+                .iter()
+                .all(|c| c.starts_with("workspace.check_branch")),
+            "{case}: {:?}",
+            w.calls()
+        );
+    }
+    // A project stored with an environment the launch script cannot export.
+    w.fake.set_prompt_delivery(PromptDelivery::InCommand);
+    let mut p = project("proj", Some("fake"));
+    p.settings.env.insert("TOKEN".to_owned(), "a\0b".to_owned());
+    w.set_project(p).await;
+    let err = w.sm.spawn(request()).await.unwrap_err();
+    assert!(
+        matches!(&err, SmError::InvalidInput(e) if e.field == "project env TOKEN"),
+        "{err:?}"
+    );
+    assert_nothing_created(&w).await;
+}
+
 /// M7: the harness binary does not resolve → `AgentBinaryNotFound`, nothing created.
 #[tokio::test]
 async fn m7_binary_missing() {
@@ -1973,7 +2060,7 @@ async fn r2_missing_pane_is_left_to_the_reaper() {
     for id in ["proj-1", "proj-2"] {
         let r = w.load(id).await;
         assert_eq!(r.lifecycle.session.reason, SessionReason::RuntimeLost);
-        assert_eq!(w.status(id).await, Status::Killed);
+        assert_eq!(w.status(id).await, Status::Terminated);
     }
 }
 
@@ -2151,7 +2238,7 @@ async fn w10_boot_never_touches_a_dirty_worktree() {
         REAPER_TICK,
     );
     reaper.tick(t0()).await;
-    assert_eq!(w.status("proj-1").await, Status::Killed);
+    assert_eq!(w.status("proj-1").await, Status::Terminated);
     let workspace_calls: Vec<String> = w
         .calls()
         .into_iter()

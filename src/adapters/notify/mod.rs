@@ -6,7 +6,8 @@
 //! draining its queue in order, so events reach a sink in the order they were produced; on
 //! overflow the oldest queued event is dropped with a warning. A sink's failure is logged with
 //! its kind and goes no further, so a broken or slow sink never blocks the lifecycle manager or
-//! a reaction worker.
+//! a reaction worker. After a failure the worker waits before its next delivery (100 ms doubling
+//! to 30 s, reset by a success), and repeated failures and drops are logged once a minute.
 
 mod command;
 mod desktop;
@@ -21,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::adapters::process::CommandRunner;
+use crate::backoff::{Backoff, RepeatedFailure};
 use crate::domain::{NotifyEvent, Priority};
 use crate::ports::Notifier;
 
@@ -139,6 +141,8 @@ struct Route {
     min_priority: Priority,
     queue: Mutex<VecDeque<NotifyEvent>>,
     wake: Notify,
+    /// Throttles the "dropped its oldest queued event" line.
+    drops: Mutex<RepeatedFailure>,
 }
 
 impl Route {
@@ -155,32 +159,64 @@ impl Route {
             queue.push_back(event);
             dropped
         };
-        if let Some(old) = dropped {
-            warn!(
-                sink = self.sink.kind(),
-                dropped = %old.event_type,
-                session = %old.session_id,
-                "notification sink is behind: dropped its oldest queued event"
-            );
+        let mut drops = self.drops.lock().unwrap_or_else(|e| e.into_inner());
+        match dropped {
+            Some(old) => {
+                if let Some(line) = drops.failed() {
+                    warn!(
+                        sink = self.sink.kind(),
+                        dropped = %old.event_type,
+                        session = %old.session_id,
+                        "notification sink is behind: dropped its oldest queued event{line}"
+                    );
+                }
+            }
+            None => {
+                drops.succeeded();
+            }
         }
+        drop(drops);
         self.wake.notify_one();
     }
 
-    /// Delivers queued events in order until the queue is empty and `cancel` is cancelled.
+    /// Delivers queued events in order until the queue is empty and `cancel` is cancelled;
+    /// after a failed delivery, waits out the backoff first (not once cancelled: the events
+    /// still held are delivered at once).
     async fn drain(&self, cancel: CancellationToken) {
+        let mut backoff = Backoff::retry();
+        let mut failures = RepeatedFailure::default();
         loop {
             loop {
                 // Take the event first: the queue's lock must not be held while delivering.
                 let next = self.queue().pop_front();
                 let Some(event) = next else { break };
-                if let Err(e) = self.sink.deliver(&event).await {
-                    warn!(
-                        sink = self.sink.kind(),
-                        event = %event.event_type,
-                        session = %event.session_id,
-                        error = %e,
-                        "notification sink failed"
-                    );
+                match self.sink.deliver(&event).await {
+                    Ok(()) => {
+                        backoff.succeed();
+                        if let Some(n) = failures.succeeded() {
+                            info!(
+                                sink = self.sink.kind(),
+                                failures = n,
+                                "notification sink works again"
+                            );
+                        }
+                    }
+                    Err(e) => {
+                        if let Some(line) = failures.failed() {
+                            warn!(
+                                sink = self.sink.kind(),
+                                event = %event.event_type,
+                                session = %event.session_id,
+                                error = %e,
+                                "notification sink failed{line}; backing off"
+                            );
+                        }
+                        let wait = backoff.fail();
+                        tokio::select! {
+                            _ = cancel.cancelled() => {}
+                            _ = tokio::time::sleep(wait) => {}
+                        }
+                    }
                 }
             }
             if cancel.is_cancelled() {
@@ -210,6 +246,7 @@ impl Notifiers {
                         min_priority,
                         queue: Mutex::new(VecDeque::new()),
                         wake: Notify::new(),
+                        drops: Mutex::default(),
                     })
                 })
                 .collect(),

@@ -19,13 +19,15 @@ use crate::ports::RuntimeError;
 /// The oldest tmux this adapter supports.
 const MIN_VERSION: (u32, u32) = (3, 2);
 
-/// Substrings (lower case) of tmux output that mean "that session or server is gone".
-const MISSING_OUTPUTS: [&str; 4] = [
-    "can't find session",
-    "no server running",
-    "error connecting",
-    "session not found",
-];
+/// Substrings (lower case) of tmux output that mean "that session is gone".
+const SESSION_MISSING: [&str; 2] = ["can't find session", "session not found"];
+/// What tmux's client prints when its socket refuses the connection: the file exists but no
+/// server listens on it (the server was killed or crashed; tmux leaves the file behind).
+const NO_SERVER: &str = "no server running";
+/// What tmux's client prints when it cannot connect for another reason, followed by the reason.
+const ERROR_CONNECTING: &str = "error connecting";
+/// The one such reason that means "no server": the socket file does not exist.
+const NO_SOCKET_FILE: &str = "no such file or directory";
 
 /// What a tmux client prints when the server closed the connection without answering.
 const LOST_SERVER: &str = "server exited unexpectedly";
@@ -34,10 +36,33 @@ const LOST_SERVER_ATTEMPTS: u32 = 5;
 /// The pause before trying again.
 const LOST_SERVER_PAUSE: Duration = Duration::from_millis(50);
 
-/// True when tmux's output says the session or the whole server is gone: "gone", not "failed".
-pub fn is_missing_output(text: &str) -> bool {
+/// What a "missing" output says is gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    /// The target session.
+    Session,
+    /// The whole server: its socket refuses connections or does not exist.
+    Server,
+}
+
+/// What tmux's output says is gone, if anything: "gone", not "failed". A connection that
+/// failed for any reason but a refused or absent socket (permission denied, …) is a failure.
+pub fn missing_output(text: &str) -> Option<Missing> {
     let lower = text.to_lowercase();
-    MISSING_OUTPUTS.iter().any(|m| lower.contains(m))
+    let no_server = lower.contains(NO_SERVER)
+        || (lower.contains(ERROR_CONNECTING) && lower.contains(NO_SOCKET_FILE));
+    if no_server {
+        Some(Missing::Server)
+    } else if SESSION_MISSING.iter().any(|m| lower.contains(m)) {
+        Some(Missing::Session)
+    } else {
+        None
+    }
+}
+
+/// True when tmux's output says the session or the whole server is gone.
+pub fn is_missing_output(text: &str) -> bool {
+    missing_output(text).is_some()
 }
 
 /// Which tmux server ao talks to.
@@ -69,6 +94,20 @@ impl TmuxSocket {
         } else {
             TmuxSocket::Label(value.to_owned())
         })
+    }
+
+    /// The socket file tmux uses: the path itself, or for a label
+    /// `<TMUX_TMPDIR or /tmp>/tmux-<uid>/<label>`, the way tmux builds it.
+    pub fn path(&self, tmpdir: Option<&OsStr>, uid: u32) -> PathBuf {
+        match self {
+            TmuxSocket::Path(path) => path.clone(),
+            TmuxSocket::Label(label) => {
+                let base = tmpdir
+                    .filter(|d| !d.is_empty())
+                    .map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
+                base.join(format!("tmux-{uid}")).join(label)
+            }
+        }
     }
 
     /// `["-L", label]` or `["-S", path]`.
@@ -393,17 +432,47 @@ mod tests {
 
     #[test]
     fn missing_outputs() {
-        for text in [
-            "can't find session: sess-1",
-            "no server running on /tmp/tmux-1000/ao",
-            "error connecting to /tmp/x.sock (No such file or directory)",
-            "Session not found",
+        use Missing::{Server, Session};
+        for (text, missing) in [
+            ("can't find session: sess-1", Some(Session)),
+            ("Session not found", Some(Session)),
+            ("no server running on /tmp/tmux-1000/ao", Some(Server)),
+            (
+                "error connecting to /tmp/x.sock (No such file or directory)",
+                Some(Server),
+            ),
+            ("error connecting to /tmp/x.sock (Permission denied)", None),
+            (
+                "error connecting to /tmp/x.sock (Connection reset by peer)",
+                None,
+            ),
+            ("permission denied", None),
+            ("", None),
+            ("command too long", None),
+            ("server exited unexpectedly", None),
         ] {
-            assert!(is_missing_output(text), "{text}");
+            assert_eq!(missing_output(text), missing, "{text}");
+            assert_eq!(is_missing_output(text), missing.is_some(), "{text}");
         }
-        for text in ["permission denied", "", "command too long"] {
-            assert!(!is_missing_output(text), "{text}");
-        }
+    }
+
+    #[test]
+    fn socket_paths() {
+        let label = TmuxSocket::Label("ao".into());
+        assert_eq!(label.path(None, 1000), PathBuf::from("/tmp/tmux-1000/ao"));
+        assert_eq!(
+            label.path(Some(OsStr::new("")), 0),
+            PathBuf::from("/tmp/tmux-0/ao")
+        );
+        assert_eq!(
+            label.path(Some(OsStr::new("/run/t")), 7),
+            PathBuf::from("/run/t/tmux-7/ao")
+        );
+        let path = TmuxSocket::Path("/srv/ao/tmux.sock".into());
+        assert_eq!(
+            path.path(Some(OsStr::new("/run/t")), 7),
+            PathBuf::from("/srv/ao/tmux.sock")
+        );
     }
 
     #[test]

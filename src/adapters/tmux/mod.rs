@@ -7,6 +7,14 @@
 //! call; a reap of each pane's whole process session on destroy; a probe that is never `dead`
 //! when tmux itself failed; messages that are never left half-typed.
 //!
+//! "The server is gone" is positive evidence that every pane is gone, and the probe reports it
+//! as such ([`PaneProbe::server_gone`]) only when tmux says no server answers on the socket
+//! (the file refuses connections — tmux leaves it behind when its server is killed — or does
+//! not exist) and `/proc/net/unix` shows no process listening on that path. A listener there
+//! means a live server whose socket file was deleted or replaced (a `/tmp` cleaner): its panes
+//! are alive but unreachable, so the probe fails instead. Without `/proc/net/unix`, tmux's
+//! answer stands.
+//!
 //! Output for `tail` ([`Runtime::read_output`]) comes from `pipe-pane`, not `capture-pane`.
 //! `capture-pane` returns a snapshot of the screen and its history: output that scrolled past
 //! the history limit is gone, and two snapshots have no stable byte positions to resume from.
@@ -35,12 +43,13 @@ mod send;
 mod tests;
 
 use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
 
 use crate::adapters::process::CommandRunner;
+use crate::backoff::RepeatedFailure;
 use crate::domain::RuntimeHandle;
 use crate::ports::{
     OutputChunk, PaneInfo, PaneProbe, ProbeTarget, Runtime, RuntimeConfig, RuntimeError,
@@ -124,6 +133,10 @@ struct Inner {
     proc: ProcFs,
     processes: Arc<dyn ProcessControl>,
     log: OutputLog,
+    /// The server's socket file (for a label, where tmux puts it).
+    socket_path: PathBuf,
+    /// Throttles the log lines of a probe that keeps failing (one per reaper tick otherwise).
+    probe_failures: Mutex<RepeatedFailure>,
 }
 
 impl TmuxRuntime {
@@ -157,6 +170,10 @@ impl TmuxRuntime {
             options.config_file.clone(),
             options.command_timeout,
         );
+        let socket_path = options.socket.path(
+            std::env::var_os("TMUX_TMPDIR").as_deref(),
+            nix::unistd::getuid().as_raw(),
+        );
         Ok(Self {
             inner: Arc::new(Inner {
                 tmux,
@@ -164,8 +181,83 @@ impl TmuxRuntime {
                 options,
                 processes,
                 log,
+                socket_path,
+                probe_failures: Mutex::default(),
             }),
         })
+    }
+
+    /// The one `list-panes -a` listing of every pane; `None` when tmux says no server answers
+    /// on the socket (with `-a` no other "missing" output can come).
+    async fn listing(&self) -> Result<Option<Vec<PaneInfo>>, RuntimeError> {
+        let listed = self
+            .inner
+            .tmux
+            .run_unless_missing(["list-panes", "-a", "-F", probe::LIST_FORMAT])
+            .await?;
+        Ok(listed.map(|out| probe::parse_listing(&out.stdout_text())))
+    }
+
+    /// The facts when tmux says no server answers: every pane is gone with the server, unless
+    /// some process still listens on the socket's path (then the server lives, unreachable
+    /// through a deleted or replaced socket file, and the probe has failed).
+    async fn probe_without_server(&self, targets: usize) -> Vec<PaneProbe> {
+        let listening = self
+            .run_blocking("reading /proc/net/unix", |inner| {
+                let mut paths = vec![inner.socket_path.clone()];
+                if let (Some(dir), Some(name)) =
+                    (inner.socket_path.parent(), inner.socket_path.file_name())
+                    && let Ok(dir) = dir.canonicalize()
+                {
+                    paths.push(dir.join(name));
+                }
+                inner
+                    .proc
+                    .unix_listener(&paths)
+                    .map_err(|e| RuntimeError::Io(e.to_string()))
+            })
+            .await;
+        match listening {
+            Ok(true) => {
+                let path = self.inner.socket_path.display();
+                let e = format!(
+                    "no tmux server answers on {path}, but a process still listens on that path: \
+                     the socket file was deleted or replaced under a live server (send that tmux \
+                     server SIGUSR1 to make it recreate its socket)"
+                );
+                self.probe_failed("the batched probe", &e);
+                vec![probe::FAILED; targets]
+            }
+            Ok(false) => {
+                self.probe_worked();
+                vec![probe::SERVER_GONE; targets]
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "no listener table: tmux's word that its server is gone stands");
+                self.probe_worked();
+                vec![probe::SERVER_GONE; targets]
+            }
+        }
+    }
+
+    fn probe_failures(&self) -> std::sync::MutexGuard<'_, RepeatedFailure> {
+        self.inner
+            .probe_failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Logs a failed probe through the throttle: the reaper probes every tick.
+    fn probe_failed(&self, what: &str, error: &dyn std::fmt::Display) {
+        if let Some(line) = self.probe_failures().failed() {
+            tracing::warn!(error = %error, "{what} failed{line}");
+        }
+    }
+
+    fn probe_worked(&self) {
+        if let Some(n) = self.probe_failures().succeeded() {
+            tracing::info!(failures = n, "the tmux probe works again");
+        }
     }
 
     /// The path of a session's output log (for diagnostics and tests).
@@ -739,21 +831,15 @@ impl Runtime for TmuxRuntime {
     }
 
     async fn list_panes(&self) -> Result<Vec<PaneInfo>, RuntimeError> {
-        let listed = self
-            .inner
-            .tmux
-            .run_unless_missing(["list-panes", "-a", "-F", probe::LIST_FORMAT])
-            .await?;
-        Ok(listed
-            .map(|out| probe::parse_listing(&out.stdout_text()))
-            .unwrap_or_default())
+        Ok(self.listing().await?.unwrap_or_default())
     }
 
     async fn probe_all(&self, targets: &[ProbeTarget]) -> Vec<PaneProbe> {
-        let rows = match self.list_panes().await {
-            Ok(rows) => rows,
+        let rows = match self.listing().await {
+            Ok(Some(rows)) => rows,
+            Ok(None) => return self.probe_without_server(targets.len()).await,
             Err(e) => {
-                tracing::warn!(error = %e, "batched probe failed");
+                self.probe_failed("the batched probe", &e);
                 return vec![probe::FAILED; targets.len()];
             }
         };
@@ -769,9 +855,15 @@ impl Runtime for TmuxRuntime {
                 Ok(probe::combine(&owned, &rows, |pid| prober.probe(pid)))
             })
             .await;
-        facts.unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "process probe failed");
-            vec![probe::FAILED; targets.len()]
-        })
+        match facts {
+            Ok(facts) => {
+                self.probe_worked();
+                facts
+            }
+            Err(e) => {
+                self.probe_failed("the process probe", &e);
+                vec![probe::FAILED; targets.len()]
+            }
+        }
     }
 }

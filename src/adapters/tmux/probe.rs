@@ -1,5 +1,6 @@
 //! The batched probe (adapters.md 1.8): one `list-panes -a` listing for every session, turned
-//! into two separate facts per session (does the pane exist; is the agent alive under it).
+//! into two separate facts per session (does the pane exist; is the agent alive under it), or,
+//! when the whole server is gone, that one fact for every session.
 //!
 //! Pure apart from the process probe, which the caller passes in, so the table of outcomes is
 //! tested without tmux or `/proc`.
@@ -55,12 +56,23 @@ pub const FAILED: PaneProbe = PaneProbe {
     runtime: ProbeResult::Failed,
     process: ProbeResult::Failed,
     pane_exit_status: None,
+    server_gone: false,
+};
+
+/// The facts for every target when the server itself is gone: the pane is gone with it; the
+/// agent process was not probed (there is no pane pid to start from).
+pub const SERVER_GONE: PaneProbe = PaneProbe {
+    runtime: ProbeResult::Dead,
+    process: ProbeResult::Indeterminate,
+    pane_exit_status: None,
+    server_gone: true,
 };
 
 const GONE: PaneProbe = PaneProbe {
     runtime: ProbeResult::Dead,
     process: ProbeResult::Dead,
     pane_exit_status: None,
+    server_gone: false,
 };
 
 /// The agent pane of a target: the row with the recorded pane id, else the session's first
@@ -104,6 +116,7 @@ pub fn combine(
                     runtime: ProbeResult::Alive,
                     process: process(row.pane_pid),
                     pane_exit_status: None,
+                    server_gone: false,
                 },
             }
         })
@@ -126,6 +139,7 @@ mod tests {
             runtime,
             process,
             pane_exit_status: status,
+            server_gone: false,
         }
     }
 

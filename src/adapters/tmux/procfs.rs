@@ -1,5 +1,6 @@
-//! Reading `/proc` (adapters.md 1.7, 1.8): is the agent alive under a pane, and which processes
-//! belong to a pane's process session.
+//! Reading `/proc` (adapters.md 1.7, 1.8): is the agent alive under a pane, which processes
+//! belong to a pane's process session, and does any process still listen on a Unix socket path
+//! (`/proc/net/unix`: is a tmux server alive although its socket file is gone or stale).
 //!
 //! The root is configurable so tests can build a fake `/proc` in a temporary directory. All
 //! functions here block on file reads; async callers run them on `spawn_blocking`.
@@ -128,6 +129,18 @@ impl ProcFs {
             .collect())
     }
 
+    /// Whether some process listens on a Unix socket bound to one of `paths`, from
+    /// `/proc/net/unix`. A listening socket whose file was deleted (or replaced) still shows its
+    /// path there, so this tells a live server with a lost socket file from a dead one.
+    pub fn unix_listener(&self, paths: &[PathBuf]) -> io::Result<bool> {
+        let text = std::fs::read_to_string(self.root.join("net").join("unix"))?;
+        Ok(listening_unix_paths(&text).any(|listening| {
+            paths
+                .iter()
+                .any(|path| path.as_os_str() == std::ffi::OsStr::new(listening))
+        }))
+    }
+
     /// A process prober for one probe call: the fallback scan of `/proc/*/stat` runs at most
     /// once per prober, however many panes need it.
     pub fn prober(&self) -> ProcessProber<'_> {
@@ -200,6 +213,28 @@ impl ProcessProber<'_> {
     }
 }
 
+/// `SO_ACCEPTCON` in the flags column of `/proc/net/unix`: the socket listens.
+const LISTENING: u32 = 0x0001_0000;
+
+/// The paths of the listening sockets in a `/proc/net/unix` listing
+/// (`Num RefCount Protocol Flags Type St Inode Path`); unbound sockets have no path. A path
+/// is everything after the inode, so it may hold spaces.
+pub fn listening_unix_paths(text: &str) -> impl Iterator<Item = &str> {
+    text.lines().skip(1).filter_map(|line| {
+        let mut rest = line;
+        let mut fields = [""; 7];
+        for field in &mut fields {
+            rest = rest.trim_start_matches(' ');
+            let end = rest.find(' ').unwrap_or(rest.len());
+            *field = &rest[..end];
+            rest = &rest[end..];
+        }
+        let flags = u32::from_str_radix(fields[3], 16).ok()?;
+        let path = rest.strip_prefix(' ').filter(|p| !p.is_empty())?;
+        (flags & LISTENING != 0).then_some(path)
+    })
+}
+
 #[cfg(test)]
 pub(crate) mod fake {
     //! A fake `/proc` tree in a temporary directory.
@@ -215,6 +250,21 @@ pub(crate) mod fake {
             format!("{pid} ({comm}) {state} {ppid} {pid} {session} 0 -1 4194304 100 0 0\n"),
         )
         .unwrap();
+    }
+
+    /// Writes `<root>/net/unix` from `(listening, path)` rows, in the kernel's format.
+    pub fn unix_sockets(root: &Path, sockets: &[(bool, &str)]) {
+        let mut text = "Num       RefCount Protocol Flags    Type St Inode Path\n".to_owned();
+        for (i, (listening, path)) in sockets.iter().enumerate() {
+            let flags = if *listening { "00010000" } else { "00000000" };
+            let state = if *listening { "01" } else { "03" };
+            text.push_str(&format!(
+                "000000000000{i:04x}: 00000002 00000000 {flags} 0001 {state} {:5} {path}\n",
+                1000 + i
+            ));
+        }
+        std::fs::create_dir_all(root.join("net")).unwrap();
+        std::fs::write(root.join("net").join("unix"), text).unwrap();
     }
 
     /// Writes `<root>/<pid>/task/<pid>/children`.
@@ -376,5 +426,49 @@ mod tests {
         child.kill().unwrap();
         child.wait().unwrap();
         assert_eq!(result, ProbeResult::Alive);
+    }
+
+    #[test]
+    fn listening_unix_paths_from_a_listing() {
+        let listing = "\
+Num       RefCount Protocol Flags    Type St Inode Path
+000000007c70d3bb: 00000002 00000000 00010000 0001 01 138857 /tmp/tmux-0/ao
+00000000ba9618e9: 00000003 00000000 00000000 0001 03 136353
+00000000ba9618ea: 00000003 00000000 00000000 0001 03 136354 /run/connected.sock
+00000000ba9618eb: 00000002 00000000 00010000 0005 01   999 /tmp/with space/s.sock
+00000000ba9618ec: 00000002 00000000 00010000 0001 01  1000 @abstract
+00000000ba9618ed: garbage
+";
+        let paths: Vec<&str> = listening_unix_paths(listing).collect();
+        assert_eq!(
+            paths,
+            ["/tmp/tmux-0/ao", "/tmp/with space/s.sock", "@abstract"]
+        );
+        assert_eq!(listening_unix_paths("").count(), 0);
+    }
+
+    #[test]
+    fn unix_listener_matches_whole_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        super::fake::unix_sockets(
+            root,
+            &[(true, "/tmp/tmux-0/ao"), (false, "/tmp/tmux-0/idle")],
+        );
+        let proc = ProcFs::new(root);
+        let yes = |p: &str| proc.unix_listener(&[PathBuf::from(p)]).unwrap();
+        assert!(yes("/tmp/tmux-0/ao"));
+        assert!(!yes("/tmp/tmux-0/a"), "no prefix match");
+        assert!(!yes("/tmp/tmux-0/idle"), "bound but not listening");
+        assert!(
+            proc.unix_listener(&[PathBuf::from("/x"), PathBuf::from("/tmp/tmux-0/ao")])
+                .unwrap()
+        );
+        let missing = ProcFs::new(root.join("nothing"));
+        assert!(
+            missing
+                .unix_listener(&[PathBuf::from("/tmp/tmux-0/ao")])
+                .is_err()
+        );
     }
 }

@@ -900,6 +900,7 @@ fn facts(runtime: ProbeResult, process: ProbeResult, status: Option<i32>) -> Pan
         runtime,
         process,
         pane_exit_status: status,
+        server_gone: false,
     }
 }
 
@@ -940,16 +941,39 @@ async fn v1_v2_probe_all_is_one_listing_plus_proc() {
 #[tokio::test(start_paused = true)]
 async fn v3_v4_v5_listing_failures() {
     let ts = targets(&[("proj-1", "%1"), ("proj-2", "%2")]);
+    let gone = PaneProbe {
+        runtime: ProbeResult::Dead,
+        process: ProbeResult::Indeterminate,
+        pane_exit_status: None,
+        server_gone: true,
+    };
+    let failed = facts(ProbeResult::Failed, ProbeResult::Failed, None);
     for missing in [
         "no server running on /tmp/tmux-1000/ao",
         "error connecting to /tmp/tmux-1000/ao (No such file or directory)",
     ] {
         let f = Fixture::new(move |_: &[String], _| Reply::Exit(1, missing));
-        let dead = facts(ProbeResult::Dead, ProbeResult::Dead, None);
-        assert_eq!(f.runtime.probe_all(&ts).await, vec![dead; 2]);
+        // Without a listener table (no `/proc/net/unix`), tmux's word stands.
+        assert_eq!(f.runtime.probe_all(&ts).await, vec![gone; 2], "{missing}");
         assert_eq!(f.runtime.list_panes().await.unwrap(), vec![]);
+        // Nothing listens on the socket's path: the server is gone.
+        let proc = f.dir.path().join("proc");
+        procfs::fake::unix_sockets(&proc, &[(true, "/tmp/other.sock"), (false, SOCK)]);
+        assert_eq!(f.runtime.probe_all(&ts).await, vec![gone; 2], "{missing}");
+        // A server still listens on that path (its socket file was deleted or replaced): it
+        // lives, unreachable, so the probe failed.
+        procfs::fake::unix_sockets(&proc, &[(true, SOCK)]);
+        assert_eq!(f.runtime.probe_all(&ts).await, vec![failed; 2], "{missing}");
     }
-    let failed = facts(ProbeResult::Failed, ProbeResult::Failed, None);
+    // Any other connection error is a failure, never "gone".
+    let denied = Fixture::new(|_: &[String], _| {
+        Reply::Exit(
+            1,
+            "error connecting to /tmp/tmux-1000/ao (Permission denied)",
+        )
+    });
+    assert_eq!(denied.runtime.probe_all(&ts).await, vec![failed; 2]);
+    assert!(denied.runtime.list_panes().await.is_err());
     let hang = Fixture::new(|_: &[String], _| Reply::Hang);
     let started = Instant::now();
     assert_eq!(hang.runtime.probe_all(&ts).await, vec![failed; 2]);
