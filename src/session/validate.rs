@@ -123,7 +123,10 @@ pub fn env(source: &str, env: &BTreeMap<String, String>) -> Result<(), InvalidIn
         if !is_env_key(key) {
             return Err(invalid(
                 source,
-                format!("{key:?} is not a variable name ([A-Za-z_][A-Za-z0-9_]*)"),
+                format!(
+                    "{} is not a variable name ([A-Za-z_][A-Za-z0-9_]*)",
+                    crate::domain::quote(key)
+                ),
             ));
         }
         no_nul(|| format!("{source} {key}"), value)?;
