@@ -27,8 +27,6 @@ use std::time::{Duration, Instant};
 
 use tokio::runtime::Runtime;
 
-use ao::adapters::clock::SystemClock;
-use ao::adapters::sqlite::{PRAGMAS, SqliteStore};
 use ao::decide::reactions::ReactionPolicies;
 use ao::domain::{
     ActivityAxis, ActivitySignal, ActivitySource, ActivityState, EventType, Launch, LifecyclePatch,
@@ -37,6 +35,8 @@ use ao::domain::{
 };
 use ao::lifecycle::{Lcm, Wakeups};
 use ao::ports::{LifecycleStore, NewSession, RecordWrite};
+use ao_adapters::clock::SystemClock;
+use ao_adapters::sqlite::{PRAGMAS, SqliteStore};
 
 /// Rounds of interleaved measurement, and how long each operation runs per round. The disk
 /// is shared with whatever else the machine does, so its fsync latency drifts; measuring the

@@ -10,10 +10,10 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ao::adapters::process::{CommandRunner, CommandSpec, SystemRunner};
-use ao::adapters::tmux::{TmuxOptions, TmuxRuntime, TmuxSocket, write_tmux_conf};
 use ao::domain::{ProbeResult, RuntimeHandle};
 use ao::ports::{ProbeTarget, Runtime};
+use ao_adapters::process::{CommandRunner, CommandSpec, SystemRunner};
+use ao_adapters::tmux::{TmuxOptions, TmuxRuntime, TmuxSocket, write_tmux_conf};
 
 const SESSIONS: usize = 200;
 const ROUNDS: usize = 40;

@@ -36,12 +36,10 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ao::adapters::process::{
-    CommandOutput, CommandRunner, CommandSpec, ProcessError, SystemRunner,
-};
-use ao::adapters::worktree::{GitWorktree, GitWorktreeOptions};
 use ao::domain::{ProjectId, SessionId, Timestamp};
 use ao::ports::{RetireMode, Workspace, WorkspaceInfo, WorkspaceRequest};
+use ao_adapters::process::{CommandOutput, CommandRunner, CommandSpec, ProcessError, SystemRunner};
+use ao_adapters::worktree::{GitWorktree, GitWorktreeOptions};
 use async_trait::async_trait;
 use report::{Columns, Row, median, ms, print_table, timed};
 use support::{GitRepo, TestEnv, git};

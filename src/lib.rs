@@ -11,15 +11,11 @@
 //! - [`reactions`] and [`messages`]: ordered per-session reaction dispatch and guarded pane
 //!   writes;
 //! - [`scm`]: the SCM observer, polling the code host for each session's pull request;
-//! - [`adapters`]: the implementations of the ports (tmux, git, SQLite, GitHub, notifiers, …);
 //! - [`backoff`]: how every background loop retries and logs a failure that repeats.
 //!
 //! See `ARCHITECTURE.md` at the repository root for the code map and the invariants.
 
-pub mod adapters;
 pub mod backoff;
-pub mod decide;
-pub mod domain;
 pub mod lifecycle;
 pub mod messages;
 pub mod observer;
@@ -30,7 +26,9 @@ pub mod scm;
 pub mod session;
 mod workers;
 
-#[cfg(test)]
-pub(crate) mod fixtures;
-#[cfg(test)]
-pub(crate) mod testing;
+pub use ao_core::{decide, domain};
+
+#[cfg(any(test, feature = "testkit"))]
+pub use ao_core::fixtures;
+#[cfg(any(test, feature = "testkit"))]
+pub mod testing;

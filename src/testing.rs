@@ -6,9 +6,11 @@
 
 pub mod http;
 mod logs;
+mod memory_store;
 mod session;
 
 pub use logs::LogCapture;
+pub use memory_store::MemoryStore;
 pub use session::{FakeHarness, FakeSetup, FakeWorkspace, WorkspaceOp};
 
 use std::collections::HashMap;
@@ -19,8 +21,11 @@ use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
 use crate::decide::reactions::ReactionPolicies;
-use crate::domain::{NotifyEvent, RuntimeHandle, SessionId, SessionRecord, Timestamp};
-use crate::lifecycle::{Lcm, Wakeups};
+use crate::domain::{
+    ActivitySignal, NotifyEvent, ReactionKey, RuntimeFacts, RuntimeHandle, ScmFacts, SessionId,
+    SessionRecord, Timestamp, Tracker,
+};
+use crate::lifecycle::{Applied, Lcm, Wakeups};
 use crate::messages::MessageDelivery;
 use crate::ports::{
     AgentCapabilities, AgentCatalog, AgentMessenger, Clock, LifecycleStore, MessengerError, Store,
@@ -257,6 +262,44 @@ impl Harness {
 
     pub async fn load(&self, id: &SessionId) -> SessionRecord {
         self.store.load(id).await.unwrap().expect("record exists")
+    }
+
+    /// What the SCM observer does: snapshot the facts, then report them.
+    pub async fn observe_scm(&self, id: &SessionId, facts: &ScmFacts) -> Applied {
+        self.store.put_scm_snapshot(id, facts).await.unwrap();
+        self.lcm.apply_scm_observation(id, facts).await.unwrap()
+    }
+
+    pub async fn signal(&self, id: &SessionId, signal: &ActivitySignal) -> Applied {
+        self.lcm.apply_activity_signal(id, signal).await.unwrap()
+    }
+
+    pub async fn runtime(&self, id: &SessionId, facts: &RuntimeFacts) -> Applied {
+        self.lcm.apply_runtime_observation(id, facts).await.unwrap()
+    }
+
+    pub async fn tracker(&self, id: &SessionId, key: ReactionKey) -> Option<Tracker> {
+        self.store.tracker(id, key).await.unwrap()
+    }
+
+    pub fn sends_containing(&self, needle: &str) -> usize {
+        self.messenger
+            .texts()
+            .iter()
+            .filter(|t| t.contains(needle))
+            .count()
+    }
+
+    pub fn notified(&self, event_type: &str) -> usize {
+        self.notifier.of_type(event_type).len()
+    }
+
+    pub async fn wait_idle_reactions_only(&self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while !self.reactions.is_idle().await.unwrap() {
+            assert!(tokio::time::Instant::now() < deadline, "reactions not idle");
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
     }
 }
 

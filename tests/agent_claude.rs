@@ -216,9 +216,8 @@ DISABLE_ERROR_REPORTING = "1"
     assert_eq!(env.status("demo-1"), "killed");
     let restored = env.json(&["restore", "demo-1"]);
     assert_eq!(restored["status"], "spawning");
-    let conversation = ao::adapters::agents::claude::session_uuid(
-        &ao::domain::SessionId::parse("demo-1").unwrap(),
-    );
+    let conversation =
+        ao_adapters::agents::claude::session_uuid(&ao::domain::SessionId::parse("demo-1").unwrap());
     let handle = restored["runtime_handle"]
         .as_str()
         .unwrap_or("demo-1")

@@ -206,7 +206,7 @@ analytics.enabled = false
     // Wait for the resumed codex to be ready (its session-start hook captured the id again).
     wait_for("the resumed composer", SLOW, || {
         let pane = env.capture("demo-1");
-        if ao::adapters::agents::codex::terminal_activity(&pane).is_some() {
+        if ao_adapters::agents::codex::terminal_activity(&pane).is_some() {
             Ok(())
         } else {
             Err(pane)

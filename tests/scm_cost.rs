@@ -14,14 +14,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Instant;
 
-use ao::adapters::github::{GitHubClient, GitHubOptions, TokenSource};
-use ao::adapters::memory_store::MemoryStore;
-use ao::adapters::process::SystemRunner;
 use ao::decide::reactions::ReactionPolicies;
 use ao::domain::{Metadata, Project, ProjectId, ProjectSettings, SessionKind, Timestamp};
 use ao::lifecycle::{Lcm, NewSessionSpec, SpawnInitiation, Wakeups};
 use ao::ports::{Clock, Store};
 use ao::scm::{PollOutcome, SCM_POLL_INTERVAL, ScmObserver};
+use ao::testing::MemoryStore;
+use ao_adapters::github::{GitHubClient, GitHubOptions, TokenSource};
+use ao_adapters::process::SystemRunner;
 use github::{Check, FakeGitHub, now_ms};
 
 const SESSIONS: u64 = 50;

@@ -10,10 +10,10 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ao::adapters::process::SystemRunner;
-use ao::adapters::tmux::{TmuxOptions, TmuxRuntime, TmuxSocket, session_name, write_tmux_conf};
 use ao::domain::{ProbeResult, RuntimeHandle, SessionId};
 use ao::ports::{PaneProbe, ProbeTarget, Runtime, RuntimeConfig};
+use ao_adapters::process::SystemRunner;
+use ao_adapters::tmux::{TmuxOptions, TmuxRuntime, TmuxSocket, session_name, write_tmux_conf};
 
 /// Generous: a loaded 2-core CI machine can be slow to start processes.
 const DEADLINE: Duration = Duration::from_secs(20);

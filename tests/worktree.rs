@@ -13,14 +13,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use ao::adapters::process::{
-    CommandOutput, CommandRunner, CommandSpec, ProcessError, SystemRunner,
-};
-use ao::adapters::worktree::{GitWorktree, GitWorktreeOptions};
 use ao::domain::{ProjectId, SessionId, Timestamp};
 use ao::ports::{
     RetireMode, Retired, TrashState, Workspace, WorkspaceError, WorkspaceInfo, WorkspaceRequest,
 };
+use ao_adapters::process::{CommandOutput, CommandRunner, CommandSpec, ProcessError, SystemRunner};
+use ao_adapters::worktree::{GitWorktree, GitWorktreeOptions};
 use support::files::{Frozen, tree_digest};
 
 /// What the user would see in a worktree: used to prove the stash touched nothing.
@@ -875,6 +873,21 @@ async fn discard_deletes_only_an_unused_branch_ao_created() {
     let retired = env.retire(&kept, RetireMode::KeepDirty).await.unwrap();
     assert_eq!(retired.deleted_branch, None, "kill never deletes a branch");
     assert!(ref_exists(&env.repo, "refs/heads/ao/s4"));
+
+    // A spawn cut short inside `git worktree add`: its new branch and no worktree.
+    git(&env.repo, &["branch", "ao/s6", "main"]);
+    let orphan = WorkspaceInfo {
+        branch: "ao/s6".to_owned(),
+        path: env.root.join("proj/s6"),
+        session_id: SessionId::parse("s6").unwrap(),
+        ..unused.clone()
+    };
+    let retired = env.retire(&orphan, RetireMode::Discard).await.unwrap();
+    assert_eq!(retired.deleted_branch.as_deref(), Some("ao/s6"));
+    assert!(!ref_exists(&env.repo, "refs/heads/ao/s6"));
+    git(&env.repo, &["branch", "ao/s6", "main"]);
+    let retired = env.retire(&orphan, RetireMode::KeepDirty).await.unwrap();
+    assert_eq!(retired.deleted_branch, None, "only a failed spawn's");
 
     // The branch stays checked out in the trash, and a new spawn on it is told where.
     let err = env

@@ -10,8 +10,8 @@
 use std::io::IsTerminal;
 use std::os::unix::process::CommandExt;
 
-use ao::adapters::tmux::{TmuxSocket, attach_command};
-use ao::domain::quote;
+use ao_core::domain::quote;
+use ao_core::tmux::{TmuxSocket, attach_command};
 use ao_proto::AttachReply;
 
 use crate::Global;

@@ -396,7 +396,7 @@ async fn project_for_cwd(daemon: &Daemon, agent: Option<&str>) -> Result<String>
     }
     let base = top
         .file_name()
-        .and_then(|n| ao::domain::ProjectId::sanitize(&n.to_string_lossy()))
+        .and_then(|n| ao_core::domain::ProjectId::sanitize(&n.to_string_lossy()))
         .ok_or_else(|| {
             CliError::usage("cannot derive a project name from this repository; use -p")
         })?;
@@ -610,7 +610,7 @@ async fn project(global: &Global, command: ProjectCommand) -> Result<u8> {
                 .iter()
                 .map(|c| {
                     shell_words::split(c).map_err(|e| {
-                        CliError::usage(format!("--post-create {}: {e}", ao::domain::quote(c)))
+                        CliError::usage(format!("--post-create {}: {e}", ao_core::domain::quote(c)))
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;

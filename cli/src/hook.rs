@@ -17,7 +17,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ao::domain::HookEvent;
+use ao_core::domain::HookEvent;
 use ao_proto::HookRequest;
 use serde_json::Value;
 
@@ -30,7 +30,7 @@ const DAEMON_DEADLINE: Duration = Duration::from_millis(250);
 /// A `hooks.log` larger than this is emptied before the next line.
 const LOG_LIMIT: u64 = 1024 * 1024;
 /// Longest correlation string sent; longer ones are dropped.
-const FIELD_MAX: usize = ao::session::HOOK_FIELD_MAX;
+const FIELD_MAX: usize = ao_core::decide::hooks::HOOK_FIELD_MAX;
 /// Where the conversation id may be, first match wins.
 const CONVERSATION_KEYS: [&str; 4] = [
     "session_id",
@@ -85,7 +85,7 @@ fn callback(agent: &str, event: &str) -> Result<(), Failure> {
     }
     let payload: Value =
         serde_json::from_slice(&payload).map_err(|e| fail(format!("invalid JSON payload: {e}")))?;
-    let state = ao::adapters::agents::hook_activity(agent, event, &payload)
+    let state = ao_core::decide::hooks::hook_activity(agent, event, &payload)
         .map_err(|e| fail(e.to_string()))?;
     let agent_session_id = CONVERSATION_KEYS
         .iter()
@@ -96,7 +96,7 @@ fn callback(agent: &str, event: &str) -> Result<(), Failure> {
     let prompt_hash = (event == HookEvent::UserPromptSubmit.as_str())
         .then(|| payload.get("prompt").and_then(Value::as_str))
         .flatten()
-        .map(ao::session::prompt_hash);
+        .map(ao_core::decide::hooks::prompt_hash);
     let request = HookRequest {
         session_id: session.clone(),
         agent: agent.to_owned(),

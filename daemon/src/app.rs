@@ -6,20 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use ao::adapters::agents::HookProgram;
-use ao::adapters::agents::claude::{ClaudeConfig, ClaudeHarness};
-use ao::adapters::agents::codex::{CodexConfig, CodexHarness};
-use ao::adapters::agents::command::{CommandHarness, CommandHarnessConfig, CommandPromptDelivery};
-use ao::adapters::clock::SystemClock;
-use ao::adapters::github::{GitHubClient, TokenSource};
-use ao::adapters::memory_store::MemoryStore;
-use ao::adapters::messenger::RuntimeMessenger;
-use ao::adapters::notify::{Notifiers, build_sinks};
-use ao::adapters::process::SystemRunner;
-use ao::adapters::setup::FsProjectSetup;
-use ao::adapters::sqlite::SqliteStore;
-use ao::adapters::tmux::{TmuxOptions, TmuxRuntime, TmuxSocket, write_tmux_conf};
-use ao::adapters::worktree::{GitWorktree, GitWorktreeOptions};
 use ao::backoff::{Backoff, RepeatedFailure};
 use ao::domain::Timestamp;
 use ao::lifecycle::{Lcm, Wakeups};
@@ -30,6 +16,19 @@ use ao::reactions::Reactions;
 use ao::reaper::Reaper;
 use ao::scm::ScmObserver;
 use ao::session::{AgentRegistry, ProjectSpec, SessionManager, SessionManagerConfig};
+use ao_adapters::agents::HookProgram;
+use ao_adapters::agents::claude::{ClaudeConfig, ClaudeHarness};
+use ao_adapters::agents::codex::{CodexConfig, CodexHarness};
+use ao_adapters::agents::command::{CommandHarness, CommandHarnessConfig, CommandPromptDelivery};
+use ao_adapters::clock::SystemClock;
+use ao_adapters::github::{GitHubClient, TokenSource};
+use ao_adapters::messenger::RuntimeMessenger;
+use ao_adapters::notify::{Notifiers, build_sinks};
+use ao_adapters::process::SystemRunner;
+use ao_adapters::setup::FsProjectSetup;
+use ao_adapters::sqlite::SqliteStore;
+use ao_adapters::tmux::{TmuxOptions, TmuxRuntime, TmuxSocket, write_tmux_conf};
+use ao_adapters::worktree::{GitWorktree, GitWorktreeOptions};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
@@ -57,6 +56,8 @@ pub struct App {
     pub started_at: Timestamp,
     /// Cancelled to stop the daemon.
     pub shutdown: CancellationToken,
+    /// The store's directory in ephemeral mode, removed with the daemon.
+    _ephemeral_dir: Option<tempfile::TempDir>,
 }
 
 /// The directory of `aoctl` to pin on pane PATHs: next to this `aod`, else the configured path.
@@ -147,8 +148,8 @@ fn registry(
 
 /// `<program> --version`, first line, within `timeout`.
 pub(crate) async fn tool_version(program: &str, timeout: Duration) -> Result<String, String> {
-    let spec = ao::adapters::process::CommandSpec::new(program, timeout).arg("--version");
-    use ao::adapters::process::CommandRunner;
+    let spec = ao_adapters::process::CommandSpec::new(program, timeout).arg("--version");
+    use ao_adapters::process::CommandRunner;
     match SystemRunner.run(&spec).await {
         Ok(out) if out.success() => Ok(out
             .stdout_text()
@@ -194,16 +195,25 @@ impl App {
         }
         let git_version = tool_version("git", Duration::from_secs(5)).await;
 
-        let store: Arc<dyn Store> = if config.ephemeral {
-            warn!("ephemeral mode: nothing survives this daemon");
-            Arc::new(MemoryStore::new())
+        // Ephemeral: the same store, in a directory removed when the daemon stops.
+        let ephemeral_dir = if config.ephemeral {
+            let dir = tempfile::Builder::new()
+                .prefix("aod-ephemeral-")
+                .tempdir()
+                .context("creating the ephemeral store's directory")?;
+            warn!(dir = %dir.path().display(), "ephemeral mode: nothing survives this daemon");
+            Some(dir)
         } else {
-            let path = config.db_path();
-            let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path))
-                .await
-                .context("opening the store")??;
-            Arc::new(store)
+            None
         };
+        let path = ephemeral_dir
+            .as_ref()
+            .map_or_else(|| config.db_path(), |dir| dir.path().join("ao.db"));
+        let store: Arc<dyn Store> = Arc::new(
+            tokio::task::spawn_blocking(move || SqliteStore::open(&path))
+                .await
+                .context("opening the store")??,
+        );
 
         let wakeups = Arc::new(Wakeups::default());
         let lcm = Arc::new(Lcm::new(
@@ -289,6 +299,7 @@ impl App {
             runtime_version,
             git_version,
             shutdown: CancellationToken::new(),
+            _ephemeral_dir: ephemeral_dir,
         });
         app.register_configured_projects().await;
         let report = app.sm.reconcile_at_boot().await;

@@ -7,14 +7,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use ao::adapters::agents::AgentOptions;
-use ao::adapters::agents::codex::toml_string;
-use ao::adapters::agents::command::CommandPromptDelivery;
-use ao::adapters::github::GitHubOptions;
-use ao::adapters::notify::SinkSpec;
 use ao::decide::reactions::{ReactionAction, ReactionPolicies};
 use ao::domain::{Priority, ReactionKey, quote};
 use ao::ports::PermissionMode;
+use ao_adapters::agents::AgentOptions;
+use ao_adapters::agents::codex::toml_string;
+use ao_adapters::agents::command::CommandPromptDelivery;
+use ao_adapters::github::GitHubOptions;
+use ao_adapters::notify::SinkSpec;
 use clap::Parser;
 use serde::Deserialize;
 
@@ -681,7 +681,7 @@ pub fn resolve(flags: Flags) -> Result<Config> {
         post_create_timeout: file
             .workspace
             .post_create_timeout
-            .map_or(ao::adapters::setup::POST_CREATE_TIMEOUT, |d| d.0),
+            .map_or(ao_adapters::setup::POST_CREATE_TIMEOUT, |d| d.0),
         trash_ttl,
         pane_umask: 0o022,
         reaper_tick: tick(&file.reaper, ao::reaper::REAPER_TICK, "reaper")?,

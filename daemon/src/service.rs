@@ -532,7 +532,7 @@ impl Ao for Service {
             )
         })?;
         let name =
-            ao::adapters::tmux::validate_handle(&handle).map_err(|e| internal(e.to_string()))?;
+            ao_adapters::tmux::validate_handle(&handle).map_err(|e| internal(e.to_string()))?;
         Ok(AttachReply {
             runtime_name: name.to_owned(),
             tmux_socket: self.app.config.tmux_socket.clone(),
@@ -555,7 +555,7 @@ impl Ao for Service {
                 name: "store".into(),
                 ok: app.store.list_running().await.is_ok(),
                 detail: if app.config.ephemeral {
-                    "in memory (ephemeral)".into()
+                    "in a temporary directory (ephemeral)".into()
                 } else {
                     app.config.db_path().display().to_string()
                 },

@@ -497,6 +497,3 @@ async fn backoff(attempt: u32) {
 pub fn new_launch_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
-
-#[cfg(test)]
-mod tests;

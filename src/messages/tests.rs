@@ -6,11 +6,11 @@ use std::sync::Arc;
 use tracing::Level;
 
 use super::*;
-use crate::adapters::memory_store::MemoryStore;
 use crate::domain::{
     ActivitySignal, ActivitySource, NewMessage, RuntimeState, SessionReason, SessionState,
 };
 use crate::fixtures::{lc, t0, with_handle};
+use crate::testing::MemoryStore;
 use crate::testing::{Harness, LogCapture};
 
 fn p1() -> SessionId {

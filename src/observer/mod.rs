@@ -279,6 +279,3 @@ impl TerminalObserver {
         }
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -11,8 +11,8 @@ mod notifier;
 mod runtime;
 mod scm;
 mod store;
-#[cfg(test)]
-pub(crate) mod store_contract;
+#[cfg(any(test, feature = "testkit"))]
+pub mod store_contract;
 mod workspace;
 
 pub use agent::{

@@ -40,11 +40,20 @@ pub struct Reactions {
     wakeups: Arc<Wakeups>,
     workers: Arc<SessionWorkers>,
     /// Every executed reaction row: (session, seq, key, revision of the re-read record).
-    #[cfg(test)]
-    pub(crate) dispatched: std::sync::Mutex<Vec<(SessionId, i64, ReactionKey, u64)>>,
+    #[cfg(any(test, feature = "testkit"))]
+    dispatched: std::sync::Mutex<Vec<(SessionId, i64, ReactionKey, u64)>>,
 }
 
 impl Reactions {
+    /// Every reaction row executed so far: (session, seq, key, revision of the re-read record).
+    #[cfg(any(test, feature = "testkit"))]
+    pub fn dispatched(&self) -> Vec<(SessionId, i64, ReactionKey, u64)> {
+        self.dispatched
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     pub fn new(lcm: &Lcm, store: Arc<dyn Store>, notifier: Arc<dyn Notifier>) -> Arc<Self> {
         Arc::new(Self {
             store,
@@ -53,7 +62,7 @@ impl Reactions {
             policies: lcm.policies().clone(),
             wakeups: lcm.wakeups().clone(),
             workers: Arc::default(),
-            #[cfg(test)]
+            #[cfg(any(test, feature = "testkit"))]
             dispatched: Default::default(),
         })
     }
@@ -104,7 +113,7 @@ impl Reactions {
                     debug!(session = %row.session_id, key = %row.key, "dropping superseded reaction");
                     return Ok(());
                 }
-                #[cfg(test)]
+                #[cfg(any(test, feature = "testkit"))]
                 self.dispatched.lock().unwrap().push((
                     row.session_id.clone(),
                     row.seq,

@@ -8,7 +8,6 @@ use std::time::Duration;
 use tracing::Level;
 
 use super::*;
-use crate::adapters::memory_store::MemoryStore;
 use crate::decide::reactions::ReactionPolicies;
 use crate::domain::{
     ProbeResult, ReactionKey, RuntimeState, SessionReason, SessionRecord, SessionState, Tracker,
@@ -16,6 +15,7 @@ use crate::domain::{
 use crate::fixtures::{detecting_lc, lc, mins, secs, stuck_lc, t0, with_handle};
 use crate::lifecycle::Wakeups;
 use crate::ports::Store;
+use crate::testing::MemoryStore;
 use crate::testing::{FakeRuntime, Journal, ManualClock, ScriptedRecords};
 
 struct Setup {

@@ -11,13 +11,13 @@ use async_trait::async_trait;
 use tracing::Level;
 
 use super::*;
-use crate::adapters::memory_store::MemoryStore;
 use crate::domain::{
     CheckContext, GITHUB_ACTIONS_APP, Project, ProjectSettings, RuntimeState, SessionReason,
     SessionState, Status, ThreadComment, derive_status_static,
 };
 use crate::fixtures::{lc, mins, secs, t0};
 use crate::ports::Pacing;
+use crate::testing::MemoryStore;
 use crate::testing::{Harness, LogCapture};
 
 /// One PR of the fake host.

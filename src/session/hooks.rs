@@ -1,18 +1,15 @@
 //! Hook ingest (adapters.md 3.5, daemon side): an agent's hook callback becomes an activity
 //! signal for the LCM, and a submitted prompt acknowledges the message it proves delivered.
 
-use sha2::{Digest, Sha256};
 use tracing::debug;
 
 use super::{SessionManager, SmError};
+use crate::decide::hooks::{HOOK_FIELD_MAX, prompt_hash};
 use crate::domain::{
     ActivitySignal, ActivitySource, ActivityState, HookEvent, MessageState, SessionId,
     SignalConfidence, quote,
 };
 use crate::lifecycle::Applied;
-
-/// Longest correlation string kept (ids, tool names); longer ones are dropped.
-pub const HOOK_FIELD_MAX: usize = 256;
 
 /// A hook callback as received on the socket.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -45,11 +42,6 @@ pub enum HookError {
 fn clean(field: Option<String>) -> Option<String> {
     let text: String = field?.chars().filter(|c| !c.is_control()).collect();
     (!text.is_empty() && text.chars().count() <= HOOK_FIELD_MAX).then_some(text)
-}
-
-/// SHA-256 hex of a prompt with surrounding whitespace trimmed (what `aoctl hook` sends).
-pub fn prompt_hash(text: &str) -> String {
-    hex::encode(Sha256::digest(text.trim().as_bytes()))
 }
 
 impl SessionManager {

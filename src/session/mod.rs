@@ -32,7 +32,7 @@ use crate::ports::{
 };
 
 pub use env::{IdentityEnv, pinned_path, runtime_env};
-pub use hooks::{HOOK_FIELD_MAX, HookCall, HookError, prompt_hash};
+pub use hooks::{HookCall, HookError};
 pub use observe::TailChunk;
 pub use projects::ProjectSpec;
 pub use reconcile::BootReport;

@@ -6,9 +6,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::{SessionManager, SmError, validate};
-use crate::adapters::setup::relative_setup_path;
 use crate::domain::{Project, ProjectId, ProjectSettings, quote, quote_within};
-use crate::ports::{AgentCatalog, WorkspaceError};
+use crate::ports::{AgentCatalog, SetupError, WorkspaceError};
 
 /// A project to register.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -63,7 +62,9 @@ impl SessionManager {
             )));
         }
         for path in spec.symlinks.iter().chain(&spec.copies) {
-            relative_setup_path(path).map_err(|e| invalid(e.to_string()))?;
+            if crate::domain::relative_setup_path(path).is_none() {
+                return Err(invalid(SetupError::UnsafePath(path.to_owned()).to_string()));
+            }
         }
         for (i, argv) in spec.post_create.iter().enumerate() {
             validate::program(&format!("post-create command {}", i + 1), argv)

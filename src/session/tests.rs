@@ -10,7 +10,6 @@ use std::time::Duration;
 use tracing::Level;
 
 use super::*;
-use crate::adapters::memory_store::MemoryStore;
 use crate::decide::reactions::ReactionPolicies;
 use crate::domain::{
     ActivityAxis, ActivitySignal, ActivitySource, ActivityState, EventType, IssueId,
@@ -23,6 +22,7 @@ use crate::ports::{
     RuntimeError, SetupError,
 };
 use crate::reaper::{REAPER_TICK, Reaper};
+use crate::testing::MemoryStore;
 use crate::testing::{
     FakeHarness, FakeRuntime, FakeSetup, FakeWorkspace, Harness, Journal, LogCapture, ManualClock,
     ScriptedRecords, WorkspaceOp,

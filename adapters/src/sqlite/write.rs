@@ -1,0 +1,608 @@
+//! Write transactions; each runs on the write connection as one `BEGIN IMMEDIATE` transaction,
+//! so it holds the database's write lock (across processes) from its first read to its commit,
+//! and an error anywhere rolls all of it back (the `Transaction` is dropped uncommitted).
+
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use serde::Serialize;
+
+use super::codec::{LifecycleColumns, i64_of, json, path_bytes, to_json, tracker_from_row};
+use super::read::{self, TRACKER_COLUMNS};
+use super::threads::Fail;
+use ao::ports::{Created, NewSession, RecordWrite, StoreError};
+use ao_core::domain::{
+    EventType, LIFECYCLE_VERSION, Message, MessageState, Metadata, NewMessage, Project, ProjectId,
+    QueuedReaction, ReactionKey, ReactionRowKind, ScmFacts, SessionId, SessionRecord, Timestamp,
+    Tracker, TrackerRollback,
+};
+
+fn immediate(conn: &mut Connection) -> Result<Transaction<'_>, Fail> {
+    Ok(conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
+}
+
+pub(super) fn seed(conn: &mut Connection, record: &SessionRecord) -> Result<(), Fail> {
+    let tx = immediate(conn)?;
+    if session_exists(&tx, record.id.as_str())? {
+        return Err(StoreError::AlreadyExists(record.id.clone()).into());
+    }
+    insert_session(&tx, record, None)?;
+    // The counter holds the next number to allocate; it only ever moves forward.
+    tx.prepare_cached(
+        "INSERT INTO project_counters (project_id, next_num) VALUES (?1, ?2) \
+         ON CONFLICT (project_id) DO UPDATE SET next_num = max(next_num, excluded.next_num)",
+    )?
+    .execute(params![
+        record.project_id.as_str(),
+        i64_of(record.num.saturating_add(1), "session number")?
+    ])?;
+    log(&tx, record, EventType::SessionCreated, record.updated_at)?;
+    Ok(tx.commit()?)
+}
+
+pub(super) fn create(conn: &mut Connection, new: NewSession) -> Result<Created, Fail> {
+    let tx = immediate(conn)?;
+    if let Some(request) = &new.spawn_request_id {
+        let known: Option<String> = tx
+            .prepare_cached("SELECT id FROM sessions WHERE spawn_request_id = ?1")?
+            .query_row([request], |row| row.get(0))
+            .optional()?;
+        if let Some(id) = known {
+            let record = read::record(&tx, &id)?.ok_or_else(|| {
+                Fail::Data(format!(
+                    "spawn request {request} names missing session {id}"
+                ))
+            })?;
+            return Ok(Created {
+                record,
+                existing: true,
+            });
+        }
+    }
+    let request = new.spawn_request_id.clone();
+    let num = allocate(&tx, &new.project_id)?;
+    let record = new.into_record(num);
+    insert_session(&tx, &record, request.as_deref())?;
+    log(&tx, &record, EventType::SessionCreated, record.created_at)?;
+    tx.commit()?;
+    Ok(Created {
+        record,
+        existing: false,
+    })
+}
+
+/// Takes the project's next number, skipping numbers a seeded record already uses. Runs inside
+/// the inserting transaction, so two processes never get the same number and a number is
+/// never handed out twice (a rolled-back insert rolls the counter back with it).
+fn allocate(tx: &Transaction<'_>, project: &ProjectId) -> Result<u64, Fail> {
+    loop {
+        let num: i64 = tx
+            .prepare_cached(
+                "INSERT INTO project_counters (project_id, next_num) VALUES (?1, 2) \
+                 ON CONFLICT (project_id) DO UPDATE SET next_num = next_num + 1 \
+                 RETURNING next_num - 1",
+            )?
+            .query_row([project.as_str()], |row| row.get(0))?;
+        let num = u64::try_from(num)
+            .map_err(|_| Fail::Data(format!("project_counters row {project}: negative {num}")))?;
+        let taken: bool = tx
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM sessions \
+                 WHERE id = ?1 OR (project_id = ?2 AND num = ?3))",
+            )?
+            .query_row(
+                params![
+                    SessionId::allocated(project, num).as_str(),
+                    project.as_str(),
+                    i64_of(num, "session number")?
+                ],
+                |row| row.get(0),
+            )?;
+        if !taken {
+            return Ok(num);
+        }
+    }
+}
+
+fn session_exists(tx: &Transaction<'_>, id: &str) -> Result<bool, Fail> {
+    Ok(tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM sessions WHERE id = ?1)")?
+        .query_row([id], |row| row.get(0))?)
+}
+
+fn insert_session(
+    tx: &Transaction<'_>,
+    r: &SessionRecord,
+    spawn_request_id: Option<&str>,
+) -> Result<(), Fail> {
+    let c = LifecycleColumns::of(r)?;
+    tx.prepare_cached(
+        "INSERT INTO sessions (id, project_id, num, issue_id, kind, agent, revision, \
+         session_state, session_reason, pr_state, pr_reason, pr_number, pr_url, \
+         runtime_state, runtime_reason, activity_state, activity_last_at, activity_source, \
+         detecting_attempts, detecting_started_at, detecting_evidence_hash, \
+         launch_id, launch_started_at, first_signal_at, spawn_request_id, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
+         ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)",
+    )?
+    .execute(params![
+        r.id.as_str(),
+        r.project_id.as_str(),
+        i64_of(r.num, "session number")?,
+        r.issue_id.as_ref().map(|i| i.as_str()),
+        r.kind.as_str(),
+        r.agent,
+        i64_of(r.revision, "revision")?,
+        c.session_state,
+        c.session_reason,
+        c.pr_state,
+        c.pr_reason,
+        c.pr_number,
+        c.pr_url,
+        c.runtime_state,
+        c.runtime_reason,
+        c.activity_state,
+        c.activity_last_at,
+        c.activity_source,
+        c.detecting_attempts,
+        c.detecting_started_at,
+        c.detecting_evidence_hash,
+        c.launch_id,
+        c.launch_started_at,
+        c.first_signal_at,
+        spawn_request_id,
+        r.created_at.as_millis(),
+        r.updated_at.as_millis(),
+    ])?;
+    write_metadata(tx, r.id.as_str(), &Metadata::new(), &r.metadata)
+}
+
+/// The revision compare-and-swap (lifecycle.md 8.2). The check is the `UPDATE`'s own `WHERE`
+/// clause, so it holds whoever else writes the file; the row read before it only supplies the
+/// base the patch is applied to (and tells `NotFound` from `Conflict`).
+pub(super) fn commit(conn: &mut Connection, write: RecordWrite) -> Result<SessionRecord, Fail> {
+    let tx = immediate(conn)?;
+    let Some(current) = read::record(&tx, write.id.as_str())? else {
+        return Err(StoreError::NotFound(write.id).into());
+    };
+    let mut next = write.patch.applied(&current);
+    next.updated_at = write.updated_at;
+    let c = LifecycleColumns::of(&next)?;
+    let revision: Option<i64> = tx
+        .prepare_cached(
+            "UPDATE sessions SET session_state = ?1, session_reason = ?2, pr_state = ?3, \
+             pr_reason = ?4, pr_number = ?5, pr_url = ?6, runtime_state = ?7, \
+             runtime_reason = ?8, activity_state = ?9, activity_last_at = ?10, \
+             activity_source = ?11, detecting_attempts = ?12, detecting_started_at = ?13, \
+             detecting_evidence_hash = ?14, launch_id = ?15, launch_started_at = ?16, \
+             first_signal_at = ?17, updated_at = ?18, revision = revision + 1 \
+             WHERE id = ?19 AND revision = ?20 RETURNING revision",
+        )?
+        .query_row(
+            params![
+                c.session_state,
+                c.session_reason,
+                c.pr_state,
+                c.pr_reason,
+                c.pr_number,
+                c.pr_url,
+                c.runtime_state,
+                c.runtime_reason,
+                c.activity_state,
+                c.activity_last_at,
+                c.activity_source,
+                c.detecting_attempts,
+                c.detecting_started_at,
+                c.detecting_evidence_hash,
+                c.launch_id,
+                c.launch_started_at,
+                c.first_signal_at,
+                write.updated_at.as_millis(),
+                write.id.as_str(),
+                i64_of(write.expected_revision, "expected revision")?,
+            ],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let Some(revision) = revision else {
+        // Dropping `tx` rolls back; nothing of this write remains.
+        return Err(StoreError::Conflict {
+            id: write.id,
+            expected: write.expected_revision,
+        }
+        .into());
+    };
+    next.revision = u64::try_from(revision)
+        .map_err(|_| Fail::Data(format!("sessions row {}: negative revision", write.id)))?;
+    write_metadata(&tx, next.id.as_str(), &current.metadata, &next.metadata)?;
+    log(&tx, &next, write.event, write.updated_at)?;
+    delete_trackers(&tx, next.id.as_str(), &write.end_incidents)?;
+    if let Some(key) = write.enqueue {
+        queue_reaction(
+            &tx,
+            &QueuedReaction {
+                seq: 0,
+                session_id: next.id.clone(),
+                kind: ReactionRowKind::Reaction,
+                key,
+                trigger_revision: Some(next.revision),
+                project_id: next.project_id.clone(),
+                enqueued_at: write.updated_at,
+            },
+        )?;
+    }
+    tx.commit()?;
+    Ok(next)
+}
+
+/// Writes only the keys that differ between `before` and `after`.
+fn write_metadata(
+    tx: &Transaction<'_>,
+    id: &str,
+    before: &Metadata,
+    after: &Metadata,
+) -> Result<(), Fail> {
+    for (key, value) in after {
+        if before.get(key) != Some(value) {
+            tx.prepare_cached(
+                "INSERT INTO session_metadata (session_id, key, value) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (session_id, key) DO UPDATE SET value = excluded.value",
+            )?
+            .execute(params![id, key, value])?;
+        }
+    }
+    for key in before.keys().filter(|k| !after.contains_key(*k)) {
+        tx.prepare_cached("DELETE FROM session_metadata WHERE session_id = ?1 AND key = ?2")?
+            .execute(params![id, key])?;
+    }
+    Ok(())
+}
+
+/// The `change_log` payload: the lifecycle shape version and the record after the write.
+#[derive(Serialize)]
+struct Payload<'a> {
+    version: u32,
+    record: &'a SessionRecord,
+}
+
+fn log(
+    tx: &Transaction<'_>,
+    record: &SessionRecord,
+    event: EventType,
+    at: Timestamp,
+) -> Result<(), Fail> {
+    let payload = to_json(
+        &Payload {
+            version: LIFECYCLE_VERSION,
+            record,
+        },
+        "the change_log payload",
+    )?;
+    tx.prepare_cached(
+        "INSERT INTO change_log (session_id, project_id, event_type, payload_json, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        record.id.as_str(),
+        record.project_id.as_str(),
+        event.as_str(),
+        payload,
+        at.as_millis()
+    ])?;
+    Ok(())
+}
+
+fn delete_trackers(tx: &Transaction<'_>, session: &str, keys: &[ReactionKey]) -> Result<(), Fail> {
+    for key in keys {
+        tx.prepare_cached(
+            "DELETE FROM reaction_trackers WHERE session_id = ?1 AND reaction_key = ?2",
+        )?
+        .execute([session, key.as_str()])?;
+    }
+    Ok(())
+}
+
+fn queue_reaction(tx: &Transaction<'_>, row: &QueuedReaction) -> Result<(), Fail> {
+    tx.prepare_cached(
+        "INSERT INTO reaction_queue (session_id, kind, reaction_key, trigger_revision, \
+         project_id, enqueued_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        row.session_id.as_str(),
+        row.kind.as_str(),
+        row.key.as_str(),
+        row.trigger_revision
+            .map(|r| i64_of(r, "trigger revision"))
+            .transpose()?,
+        row.project_id.as_str(),
+        row.enqueued_at.as_millis(),
+    ])?;
+    Ok(())
+}
+
+pub(super) fn delete_reaction(conn: &mut Connection, seq: i64) -> Result<(), Fail> {
+    conn.prepare_cached("DELETE FROM reaction_queue WHERE seq = ?1")?
+        .execute([seq])?;
+    Ok(())
+}
+
+fn put_tracker(tx: &Transaction<'_>, t: &Tracker) -> Result<(), Fail> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO reaction_trackers (session_id, reaction_key, attempts, \
+         first_attempt_at, escalated, last_signature, project_id) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        t.session_id.as_str(),
+        t.key.as_str(),
+        t.attempts,
+        t.first_attempt_at.map(Timestamp::as_millis),
+        t.escalated,
+        t.last_signature,
+        t.project_id.as_str(),
+    ])?;
+    Ok(())
+}
+
+pub(super) fn save_tracker(conn: &mut Connection, tracker: &Tracker) -> Result<(), Fail> {
+    let tx = immediate(conn)?;
+    put_tracker(&tx, tracker)?;
+    Ok(tx.commit()?)
+}
+
+pub(super) fn commit_nudge(
+    conn: &mut Connection,
+    tracker: &Tracker,
+    nudge: NewMessage,
+    now: Timestamp,
+) -> Result<Message, Fail> {
+    let tx = immediate(conn)?;
+    put_tracker(&tx, tracker)?;
+    let message = insert_message(&tx, nudge, now)?;
+    tx.commit()?;
+    Ok(message)
+}
+
+pub(super) fn escalate_due(
+    conn: &mut Connection,
+    now: Timestamp,
+    budgets: &[(ReactionKey, Duration)],
+) -> Result<Vec<Tracker>, Fail> {
+    let tx = immediate(conn)?;
+    let mut due = vec![];
+    {
+        let mut stmt = tx.prepare_cached(&format!(
+            "SELECT {TRACKER_COLUMNS} FROM reaction_trackers \
+             WHERE escalated = 0 AND first_attempt_at IS NOT NULL"
+        ))?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let tracker = tracker_from_row(row)?;
+            let Some(&(_, budget)) = budgets.iter().find(|(k, _)| *k == tracker.key) else {
+                continue;
+            };
+            let expired = tracker
+                .first_attempt_at
+                .is_some_and(|first| now.at_least_after(first, budget));
+            if !budget.is_zero() && expired {
+                due.push(tracker);
+            }
+        }
+    }
+    due.sort_by(|a, b| (&a.session_id, a.key).cmp(&(&b.session_id, b.key)));
+    for tracker in &mut due {
+        tracker.escalated = true;
+        tx.prepare_cached(
+            "UPDATE reaction_trackers SET escalated = 1 WHERE session_id = ?1 AND reaction_key = ?2",
+        )?
+        .execute([tracker.session_id.as_str(), tracker.key.as_str()])?;
+        queue_reaction(
+            &tx,
+            &QueuedReaction {
+                seq: 0,
+                session_id: tracker.session_id.clone(),
+                kind: ReactionRowKind::Escalation,
+                key: tracker.key,
+                trigger_revision: None,
+                project_id: tracker.project_id.clone(),
+                enqueued_at: now,
+            },
+        )?;
+    }
+    tx.commit()?;
+    Ok(due)
+}
+
+fn insert_message(tx: &Transaction<'_>, new: NewMessage, now: Timestamp) -> Result<Message, Fail> {
+    let rollback_json = new
+        .rollback
+        .as_ref()
+        .map(|r| to_json(r, "a tracker rollback"))
+        .transpose()?;
+    let id: i64 = tx
+        .prepare_cached(
+            "INSERT INTO messages (session_id, mode, body, state, reason, attempts, \
+             reaction_key, tracker_before_json, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, NULL, 0, ?5, ?6, ?7, ?7) RETURNING id",
+        )?
+        .query_row(
+            params![
+                new.session_id.as_str(),
+                new.mode.as_str(),
+                new.body,
+                MessageState::Queued.as_str(),
+                new.rollback.as_ref().map(|r| r.key.as_str()),
+                rollback_json,
+                now.as_millis(),
+            ],
+            |row| row.get(0),
+        )?;
+    Ok(Message {
+        id,
+        session_id: new.session_id,
+        mode: new.mode,
+        body: new.body,
+        state: MessageState::Queued,
+        reason: None,
+        attempts: 0,
+        rollback: new.rollback,
+        created_at: now,
+        updated_at: now,
+    })
+}
+
+pub(super) fn enqueue_message(
+    conn: &mut Connection,
+    new: NewMessage,
+    now: Timestamp,
+) -> Result<Message, Fail> {
+    let tx = immediate(conn)?;
+    let message = insert_message(&tx, new, now)?;
+    tx.commit()?;
+    Ok(message)
+}
+
+fn missing_message(id: i64) -> Fail {
+    Fail::Data(format!("message {id} not found"))
+}
+
+pub(super) fn mark_injected(
+    conn: &mut Connection,
+    id: i64,
+    now: Timestamp,
+    end_incidents: &[ReactionKey],
+) -> Result<(), Fail> {
+    let tx = immediate(conn)?;
+    let session: Option<String> = tx
+        .prepare_cached(
+            "UPDATE messages SET state = ?2, attempts = attempts + 1, updated_at = ?3 \
+             WHERE id = ?1 RETURNING session_id",
+        )?
+        .query_row(
+            params![id, MessageState::Injected.as_str(), now.as_millis()],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let session = session.ok_or_else(|| missing_message(id))?;
+    delete_trackers(&tx, &session, end_incidents)?;
+    Ok(tx.commit()?)
+}
+
+pub(super) fn mark_acknowledged(
+    conn: &mut Connection,
+    id: i64,
+    now: Timestamp,
+) -> Result<(), Fail> {
+    let changed = conn
+        .prepare_cached("UPDATE messages SET state = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(params![
+            id,
+            MessageState::Acknowledged.as_str(),
+            now.as_millis()
+        ])?;
+    if changed == 0 {
+        return Err(missing_message(id));
+    }
+    Ok(())
+}
+
+/// Marks the message refused and gives a nudge's attempt back to its tracker, if the tracker
+/// still exists (lifecycle.md 9.5 step 7), in one transaction.
+pub(super) fn refuse_message(
+    conn: &mut Connection,
+    id: i64,
+    reason: &str,
+    now: Timestamp,
+) -> Result<(), Fail> {
+    let tx = immediate(conn)?;
+    let row: Option<(String, Option<String>)> = tx
+        .prepare_cached(
+            "UPDATE messages SET state = ?2, reason = ?3, updated_at = ?4 WHERE id = ?1 \
+             RETURNING session_id, tracker_before_json",
+        )?
+        .query_row(
+            params![id, MessageState::Refused.as_str(), reason, now.as_millis()],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    let (session, rollback) = row.ok_or_else(|| missing_message(id))?;
+    if let Some(text) = rollback {
+        let rollback: TrackerRollback = json(&text, "messages.tracker_before_json")?;
+        if let Some(mut tracker) = read::tracker(&tx, &session, rollback.key)? {
+            tracker.attempts = tracker.attempts.saturating_sub(1);
+            if rollback.set_first_attempt {
+                tracker.first_attempt_at = None;
+            }
+            if tracker.last_signature.as_deref() == Some(rollback.signature.as_str()) {
+                tracker.last_signature = rollback.previous_signature;
+            }
+            put_tracker(&tx, &tracker)?;
+        }
+    }
+    Ok(tx.commit()?)
+}
+
+pub(super) fn put_scm_snapshot(
+    conn: &mut Connection,
+    session: &SessionId,
+    facts: &ScmFacts,
+) -> Result<(), Fail> {
+    let facts_json = to_json(facts, "SCM facts")?;
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO scm_snapshots (session_id, observed_at, facts_json) \
+         VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![
+        session.as_str(),
+        facts.observed_at.as_millis(),
+        facts_json
+    ])?;
+    Ok(())
+}
+
+/// Deletes change-log rows older than `before` and raises the pruned high-water mark that
+/// `events_after` reports as `truncated`.
+pub(super) fn prune_events(conn: &mut Connection, before: Timestamp) -> Result<u64, Fail> {
+    let tx = immediate(conn)?;
+    let (count, max_seq): (i64, Option<i64>) = tx
+        .prepare_cached("SELECT count(*), max(seq) FROM change_log WHERE created_at < ?1")?
+        .query_row([before.as_millis()], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    if let Some(max_seq) = max_seq {
+        tx.prepare_cached("DELETE FROM change_log WHERE created_at < ?1")?
+            .execute([before.as_millis()])?;
+        tx.prepare_cached(
+            "UPDATE meta SET value = max(value, ?1) WHERE key = 'change_log_pruned_through'",
+        )?
+        .execute([max_seq])?;
+    }
+    tx.commit()?;
+    Ok(u64::try_from(count).unwrap_or(0))
+}
+
+pub(super) fn add_project(conn: &mut Connection, project: &Project) -> Result<(), Fail> {
+    let tx = immediate(conn)?;
+    if read::project(&tx, project.id.as_str())?.is_some() {
+        return Err(StoreError::ProjectExists(project.id.clone()).into());
+    }
+    let settings = to_json(&project.settings, "project settings")?;
+    tx.prepare_cached(
+        "INSERT INTO projects (id, repo_path, default_agent, base_branch, settings_json, \
+         created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        project.id.as_str(),
+        path_bytes(&project.repo_path),
+        project.default_agent,
+        project.base_branch,
+        settings,
+        project.created_at.as_millis(),
+    ])?;
+    Ok(tx.commit()?)
+}
+
+pub(super) fn remove_project(conn: &mut Connection, id: &ProjectId) -> Result<bool, Fail> {
+    let changed = conn
+        .prepare_cached("DELETE FROM projects WHERE id = ?1")?
+        .execute([id.as_str()])?;
+    Ok(changed > 0)
+}

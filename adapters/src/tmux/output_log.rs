@@ -1,0 +1,407 @@
+//! Each session's output log: what `pipe-pane` copies from the pane, bounded on disk, read with
+//! byte cursors that survive daemon restarts and trimming.
+//!
+//! Files, per tmux session name `N` under the output directory:
+//! - `N.log`: the newest pane output. tmux runs `exec cat >> 'N.log'` (an ao-made, single-quoted
+//!   path: no user text) and that `cat` writes with `O_APPEND`.
+//! - `N.log.offset`: the logical offset of `N.log`'s first byte (decimal; absent = 0).
+//!
+//! Trimming: when `N.log` exceeds the cap, the newest half (from a line start when one is near)
+//! is kept by truncating the file in place and writing the kept bytes back. Because `cat`'s
+//! descriptor has `O_APPEND`, its next write lands at the new end of the same file: the pipe is
+//! never lost and tmux is not involved. Bytes written by `cat` in the microseconds between
+//! reading the tail and truncating can be lost (or land just before the rewritten tail): an
+//! accepted cost for a display log, since a tmux-side swap of the pipe would open a wider
+//! window. The offset file is then advanced by the number of bytes dropped, so a reader's
+//! cursor keeps meaning the same byte, and a reader behind the trim gets `start > cursor`.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use ao::ports::{OutputChunk, RuntimeError};
+
+use super::command::escape_format;
+use super::script::shell_quote;
+
+/// The default cap on one log file.
+pub const LOG_CAP: u64 = 4 * 1024 * 1024;
+
+/// How far into the kept half a trim looks for a line start.
+const LINE_SEARCH: usize = 64 * 1024;
+
+/// The output logs of one runtime.
+#[derive(Debug)]
+pub struct OutputLog {
+    dir: PathBuf,
+    cap: u64,
+    /// Serialises trims and reads, so a read never sees a file and an offset from different
+    /// moments of a trim.
+    lock: Mutex<()>,
+}
+
+impl OutputLog {
+    /// The directory must be a UTF-8 path: it is written into the `pipe-pane` shell command.
+    pub fn new(dir: PathBuf, cap: u64) -> Result<Self, RuntimeError> {
+        let text = dir.to_str().ok_or_else(|| {
+            RuntimeError::InvalidConfig(format!("output dir {dir:?} is not UTF-8"))
+        })?;
+        if text.is_empty() || text.chars().any(char::is_control) {
+            return Err(RuntimeError::InvalidConfig(format!(
+                "output dir {text:?} must be non-empty without control characters"
+            )));
+        }
+        if cap < 2 {
+            return Err(RuntimeError::InvalidConfig(
+                "output log cap must be at least 2 bytes".to_owned(),
+            ));
+        }
+        Ok(Self {
+            dir,
+            cap,
+            lock: Mutex::new(()),
+        })
+    }
+
+    pub fn log_path(&self, name: &str) -> PathBuf {
+        self.dir.join(format!("{name}.log"))
+    }
+
+    /// Where a launch script too long for tmux's command line is written.
+    pub fn script_path(&self, name: &str) -> PathBuf {
+        self.dir.join(format!("{name}.launch.sh"))
+    }
+
+    fn offset_path(&self, name: &str) -> PathBuf {
+        self.dir.join(format!("{name}.log.offset"))
+    }
+
+    /// Creates the output directory (mode 0700: pane output can hold secrets).
+    pub fn prepare(&self) -> Result<(), RuntimeError> {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.dir)
+            .map_err(|e| io_error(&self.dir, e))
+    }
+
+    /// The `pipe-pane` command for session `name`: only ao-made text, the path single-quoted
+    /// for `sh` and `#` doubled because tmux expands formats in this argument.
+    pub fn pipe_command(&self, name: &str) -> String {
+        let path = self.log_path(name);
+        // `new` checked the directory is UTF-8 and `name` is a validated session name.
+        let quoted = shell_quote(&path.to_string_lossy());
+        escape_format(&format!("exec cat >> {quoted}"))
+    }
+
+    /// Deletes the session's log, offset and launch-script files (missing files are fine).
+    pub fn remove(&self, name: &str) -> Result<(), RuntimeError> {
+        let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        for path in [
+            self.log_path(name),
+            self.offset_path(name),
+            self.script_path(name),
+        ] {
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_error(&path, e)),
+            }
+        }
+        Ok(())
+    }
+
+    fn read_offset(&self, name: &str) -> Result<u64, RuntimeError> {
+        let path = self.offset_path(name);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => text.trim().parse().map_err(|_| {
+                RuntimeError::Io(format!("{}: not a byte offset: {text:?}", path.display()))
+            }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(0),
+            Err(e) => Err(io_error(&path, e)),
+        }
+    }
+
+    fn write_offset(&self, name: &str, offset: u64) -> Result<(), RuntimeError> {
+        let path = self.offset_path(name);
+        let tmp = self.dir.join(format!("{name}.log.offset.tmp"));
+        std::fs::write(&tmp, format!("{offset}\n")).map_err(|e| io_error(&tmp, e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| io_error(&path, e))
+    }
+
+    /// Keeps the newest half of the log once it exceeds the cap; returns whether it trimmed.
+    pub fn enforce_cap(&self, name: &str) -> Result<bool, RuntimeError> {
+        let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        let path = self.log_path(name);
+        let err = |e| io_error(&path, e);
+        let mut file = match OpenOptions::new().read(true).append(true).open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(err(e)),
+        };
+        let len = file.metadata().map_err(err)?.len();
+        if len <= self.cap {
+            return Ok(false);
+        }
+        let base = self.read_offset(name)?;
+        let mut cut = len - self.cap / 2;
+        file.seek(SeekFrom::Start(cut)).map_err(err)?;
+        let mut kept = vec![];
+        file.read_to_end(&mut kept).map_err(err)?;
+        let skip = kept_start(&kept);
+        kept.drain(..skip);
+        cut += skip as u64;
+        file.set_len(0).map_err(err)?;
+        file.write_all(&kept).map_err(err)?;
+        self.write_offset(name, base + cut)?;
+        Ok(true)
+    }
+
+    /// Up to `max_bytes` of output from `cursor`. `start` is the offset of the first byte
+    /// returned: larger than `cursor` when older output was trimmed, and the oldest kept
+    /// byte when `cursor` lies beyond the end (the log was reset). A character split by the
+    /// end of the read is left for the next call.
+    pub fn read(
+        &self,
+        name: &str,
+        cursor: u64,
+        max_bytes: usize,
+    ) -> Result<OutputChunk, RuntimeError> {
+        let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        let path = self.log_path(name);
+        let err = |e| io_error(&path, e);
+        let base = self.read_offset(name)?;
+        let mut file = match File::open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                // No output yet: "the end" is where the log will start.
+                let at = if cursor == u64::MAX { base } else { cursor };
+                return Ok(OutputChunk {
+                    text: String::new(),
+                    start: at,
+                    next: at,
+                });
+            }
+            Err(e) => return Err(err(e)),
+        };
+        let end = base + file.metadata().map_err(err)?.len();
+        if cursor == u64::MAX {
+            return Ok(OutputChunk {
+                text: String::new(),
+                start: end,
+                next: end,
+            });
+        }
+        let start = if cursor > end { base } else { cursor.max(base) };
+        let want = (end - start).min(max_bytes as u64);
+        file.seek(SeekFrom::Start(start - base)).map_err(err)?;
+        let mut bytes = Vec::with_capacity(usize::try_from(want).unwrap_or(0));
+        file.take(want).read_to_end(&mut bytes).map_err(err)?;
+        bytes.truncate(complete_utf8_len(&bytes));
+        Ok(OutputChunk {
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+            start,
+            next: start + bytes.len() as u64,
+        })
+    }
+}
+
+fn io_error(path: &Path, e: io::Error) -> RuntimeError {
+    RuntimeError::Io(format!("{}: {e}", path.display()))
+}
+
+/// Where the kept half of a trimmed log should begin: after the first newline near its
+/// start, else at the first character start.
+fn kept_start(kept: &[u8]) -> usize {
+    let window = &kept[..kept.len().min(LINE_SEARCH)];
+    if let Some(newline) = window.iter().position(|b| *b == b'\n') {
+        return newline + 1;
+    }
+    kept.iter()
+        .take(4)
+        .position(|b| !is_continuation(*b))
+        .unwrap_or(0)
+}
+
+fn is_continuation(byte: u8) -> bool {
+    byte & 0b1100_0000 == 0b1000_0000
+}
+
+/// The length of `bytes` without a trailing, incomplete UTF-8 sequence. Never empties a
+/// non-empty buffer, so a reader with a tiny `max_bytes` still makes progress.
+fn complete_utf8_len(bytes: &[u8]) -> usize {
+    let len = bytes.len();
+    let Some(lead) = (1..=len.min(4))
+        .map(|back| len - back)
+        .find(|i| !is_continuation(bytes[*i]))
+    else {
+        return len;
+    };
+    let need = match bytes[lead] {
+        b if b < 0x80 => 1,
+        b if b >> 5 == 0b110 => 2,
+        b if b >> 4 == 0b1110 => 3,
+        b if b >> 3 == 0b11110 => 4,
+        _ => 1,
+    };
+    if lead + need > len && lead > 0 {
+        lead
+    } else {
+        len
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn log(dir: &Path, cap: u64) -> OutputLog {
+        let log = OutputLog::new(dir.to_path_buf(), cap).unwrap();
+        log.prepare().unwrap();
+        log
+    }
+
+    fn append(log: &OutputLog, name: &str, bytes: &[u8]) {
+        let mut file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log.log_path(name))
+            .unwrap();
+        file.write_all(bytes).unwrap();
+    }
+
+    #[test]
+    fn reads_continue_from_the_cursor() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = log(dir.path(), 1024);
+        let empty = log.read("s", 0, 100).unwrap();
+        assert_eq!((empty.text.as_str(), empty.start, empty.next), ("", 0, 0));
+        append(&log, "s", b"hello\nworld\n");
+        let first = log.read("s", 0, 6).unwrap();
+        assert_eq!(
+            (first.text.as_str(), first.start, first.next),
+            ("hello\n", 0, 6)
+        );
+        let second = log.read("s", first.next, 100).unwrap();
+        assert_eq!(second.text, "world\n");
+        assert_eq!(second.next, 12);
+        let idle = log.read("s", second.next, 100).unwrap();
+        assert_eq!((idle.text.as_str(), idle.start, idle.next), ("", 12, 12));
+    }
+
+    #[test]
+    fn the_end_cursor_follows_from_now() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = log(dir.path(), 1024);
+        let before = log.read("s", u64::MAX, 100).unwrap();
+        assert_eq!(
+            (before.text.as_str(), before.next),
+            ("", 0),
+            "no log yet: the end is 0"
+        );
+        append(&log, "s", b"old\n");
+        let end = log.read("s", u64::MAX, 100).unwrap();
+        assert_eq!((end.text.as_str(), end.start, end.next), ("", 4, 4));
+        append(&log, "s", b"new\n");
+        assert_eq!(log.read("s", end.next, 100).unwrap().text, "new\n");
+    }
+
+    #[test]
+    fn a_split_character_waits_for_the_next_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = log(dir.path(), 1024);
+        append(&log, "s", "a世".as_bytes());
+        let chunk = log.read("s", 0, 3).unwrap();
+        assert_eq!((chunk.text.as_str(), chunk.next), ("a", 1));
+        let chunk = log.read("s", chunk.next, 3).unwrap();
+        assert_eq!((chunk.text.as_str(), chunk.next), ("世", 4));
+        // A tiny max still makes progress (lossily).
+        assert_eq!(log.read("s", 1, 1).unwrap().next, 2);
+    }
+
+    #[test]
+    fn trimming_keeps_the_newest_half_and_cursors_stay_meaningful() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = log(dir.path(), 100);
+        let lines: Vec<String> = (0..20).map(|i| format!("line {i:02}\n")).collect();
+        let all = lines.concat();
+        assert_eq!(all.len(), 160);
+        append(&log, "s", all.as_bytes());
+        assert!(log.enforce_cap("s").unwrap());
+        let on_disk = std::fs::read(log.log_path("s")).unwrap();
+        assert!(on_disk.len() <= 50, "{}", on_disk.len());
+        assert!(on_disk.starts_with(b"line "), "trim starts at a line");
+        assert!(!log.enforce_cap("s").unwrap(), "already small");
+
+        // A cursor inside the kept part reads the same bytes as before the trim.
+        let chunk = log.read("s", 150, 100).unwrap();
+        assert_eq!((chunk.start, chunk.text.as_str()), (150, &all[150..]));
+        // A cursor before the trim learns that output was dropped.
+        let behind = log.read("s", 0, 1000).unwrap();
+        assert!(behind.start > 0);
+        assert_eq!(behind.text, &all[behind.start as usize..]);
+        assert_eq!(behind.next, 160);
+
+        // Appends after a trim continue the logical stream, also for a fresh reader
+        // (a daemon restart keeps the offset file).
+        append(&log, "s", b"more\n");
+        let fresh = OutputLog::new(dir.path().to_path_buf(), 100).unwrap();
+        assert_eq!(fresh.read("s", 160, 100).unwrap().text, "more\n");
+        // A cursor beyond the end (the log was reset) restarts at the oldest kept byte.
+        let reset = fresh.read("s", 10_000, 1000).unwrap();
+        assert_eq!(reset.start, behind.start);
+    }
+
+    #[test]
+    fn trimming_a_file_held_open_with_append_keeps_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = log(dir.path(), 64);
+        let mut writer = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log.log_path("s"))
+            .unwrap();
+        writer.write_all(&[b'x'; 100]).unwrap();
+        assert!(log.enforce_cap("s").unwrap());
+        writer.write_all(b"after\n").unwrap();
+        let on_disk = std::fs::read(log.log_path("s")).unwrap();
+        assert_eq!(on_disk.len(), 32 + 6, "no hole, no loss");
+        assert!(on_disk.ends_with(b"after\n"));
+        let chunk = log.read("s", 100, 100).unwrap();
+        assert_eq!((chunk.start, chunk.text.as_str()), (100, "after\n"));
+    }
+
+    #[test]
+    fn remove_and_pipe_command() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("it's #out");
+        let log = log(&out, 1024);
+        append(&log, "s", b"x");
+        log.enforce_cap("s").unwrap();
+        log.write_offset("s", 7).unwrap();
+        log.remove("s").unwrap();
+        log.remove("s").unwrap();
+        assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0);
+        assert_eq!(
+            log.pipe_command("s"),
+            format!(
+                "exec cat >> '{}/it'\\''s ##out/s.log'",
+                dir.path().display()
+            )
+        );
+        assert!(OutputLog::new(PathBuf::from("a\nb"), 10).is_err());
+    }
+
+    #[test]
+    fn utf8_completion() {
+        assert_eq!(complete_utf8_len(b"abc"), 3);
+        assert_eq!(complete_utf8_len("a世".as_bytes()), 4);
+        assert_eq!(complete_utf8_len(&"a世".as_bytes()[..3]), 1);
+        assert_eq!(complete_utf8_len(&"世".as_bytes()[..2]), 2);
+        assert_eq!(complete_utf8_len(b""), 0);
+        assert_eq!(kept_start("世x".as_bytes().get(1..).unwrap()), 2);
+        assert_eq!(kept_start(b"ab\ncd"), 3);
+    }
+}

@@ -1,0 +1,18 @@
+//! `ao-core`: the pure core of the agent orchestrator.
+//!
+//! - [`domain`]: identities, the lifecycle's enumerations with their one wire spelling, the
+//!   session record, and the display status derived from it;
+//! - [`decide`]: the decision functions of the lifecycle (probe verdicts, the PR ladder, the
+//!   `detecting` quarantine, the reaction table, the hook gate, SCM normalisation);
+//! - [`tmux`]: ao's tmux session names, exact targets, socket setting and attach command.
+//!
+//! Nothing here does I/O, reads a clock, spawns, logs or needs an async runtime: time and facts
+//! come in as arguments, so every function is total, deterministic and table-tested. The crate's
+//! dependencies (serde, chrono, regex, sha2) keep it that way: breaking the rule does not compile.
+
+pub mod decide;
+pub mod domain;
+pub mod tmux;
+
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures;
