@@ -34,7 +34,7 @@ use ao::domain::{
     Timestamp,
 };
 use ao::lifecycle::{Lcm, Wakeups};
-use ao::ports::{LifecycleStore, NewSession, RecordWrite};
+use ao::ports::{NewSession, RecordReader, RecordWrite, RecordWriter};
 use ao_adapters::clock::SystemClock;
 use ao_adapters::sqlite::{PRAGMAS, SqliteStore};
 

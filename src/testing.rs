@@ -28,7 +28,8 @@ use crate::domain::{
 use crate::lifecycle::{Applied, Lcm, Wakeups};
 use crate::messages::MessageDelivery;
 use crate::ports::{
-    AgentCapabilities, AgentCatalog, AgentMessenger, Clock, LifecycleStore, MessengerError, Store,
+    AgentCapabilities, AgentCatalog, AgentMessenger, Backend, Clock, MessengerError, RecordReader,
+    RecordWriter,
 };
 use crate::reactions::Reactions;
 
@@ -156,7 +157,7 @@ impl AgentCatalog for TestCatalog {
 
 /// The LCM with reactions and delivery over one store, a pinned clock and recording doubles.
 pub struct Harness {
-    pub store: Arc<dyn Store>,
+    pub store: Arc<dyn Backend>,
     pub clock: Arc<ManualClock>,
     pub lcm: Arc<Lcm>,
     pub notifier: Arc<RecordingNotifier>,
@@ -169,11 +170,15 @@ pub struct Harness {
 }
 
 impl Harness {
-    pub fn new(store: Arc<dyn Store>, at: Timestamp) -> Self {
+    pub fn new(store: Arc<dyn Backend>, at: Timestamp) -> Self {
         Self::with_policies(store, at, ReactionPolicies::default())
     }
 
-    pub fn with_policies(store: Arc<dyn Store>, at: Timestamp, policies: ReactionPolicies) -> Self {
+    pub fn with_policies(
+        store: Arc<dyn Backend>,
+        at: Timestamp,
+        policies: ReactionPolicies,
+    ) -> Self {
         let clock = ManualClock::new(at);
         Self::assemble(store.clone(), store, clock, policies)
     }
@@ -181,8 +186,8 @@ impl Harness {
     /// Like `with_policies`, with the LCM writing records through `records` (a wrapper that
     /// injects failures, say) while everything else uses `store`.
     pub fn assemble(
-        records: Arc<dyn LifecycleStore>,
-        store: Arc<dyn Store>,
+        records: Arc<dyn RecordWriter>,
+        store: Arc<dyn Backend>,
         clock: Arc<ManualClock>,
         policies: ReactionPolicies,
     ) -> Self {
@@ -313,13 +318,13 @@ impl Drop for Harness {
 type CommitFilter = Box<dyn Fn(&crate::ports::RecordWrite) -> bool + Send>;
 
 type Interleave = Box<
-    dyn FnOnce(Arc<dyn Store>) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
+    dyn FnOnce(Arc<dyn Backend>) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
         + Send,
 >;
 
 /// A record store wrapper that counts calls and injects failures and interleaved writes.
 pub struct ScriptedRecords {
-    inner: Arc<dyn Store>,
+    inner: Arc<dyn Backend>,
     pub loads: std::sync::atomic::AtomicUsize,
     pub commits: std::sync::atomic::AtomicUsize,
     pub always_conflict: std::sync::atomic::AtomicBool,
@@ -333,7 +338,7 @@ pub struct ScriptedRecords {
 }
 
 impl ScriptedRecords {
-    pub fn new(inner: Arc<dyn Store>) -> Arc<Self> {
+    pub fn new(inner: Arc<dyn Backend>) -> Arc<Self> {
         Arc::new(Self {
             inner,
             loads: Default::default(),
@@ -351,7 +356,7 @@ impl ScriptedRecords {
     /// writer racing in between the LCM's load and its write.
     pub fn interleave_before_next_commit<F, Fut>(&self, write: F)
     where
-        F: FnOnce(Arc<dyn Store>) -> Fut + Send + 'static,
+        F: FnOnce(Arc<dyn Backend>) -> Fut + Send + 'static,
         Fut: std::future::Future<Output = ()> + Send + 'static,
     {
         *self.before_commit.lock().unwrap() = Some(Box::new(move |s| Box::pin(write(s))));
@@ -380,7 +385,36 @@ impl ScriptedRecords {
 }
 
 #[async_trait]
-impl LifecycleStore for ScriptedRecords {
+impl RecordReader for ScriptedRecords {
+    async fn load(
+        &self,
+        id: &SessionId,
+    ) -> Result<Option<SessionRecord>, crate::ports::StoreError> {
+        self.loads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if let Some(e) = self.read_error() {
+            return Err(e);
+        }
+        self.inner.load(id).await
+    }
+
+    async fn list(
+        &self,
+        project: Option<&crate::domain::ProjectId>,
+    ) -> Result<Vec<SessionRecord>, crate::ports::StoreError> {
+        self.inner.list(project).await
+    }
+
+    async fn list_running(&self) -> Result<Vec<SessionRecord>, crate::ports::StoreError> {
+        self.note("list_running".to_owned());
+        if let Some(e) = self.read_error() {
+            return Err(e);
+        }
+        self.inner.list_running().await
+    }
+}
+
+#[async_trait]
+impl RecordWriter for ScriptedRecords {
     async fn seed(&self, record: SessionRecord) -> Result<(), crate::ports::StoreError> {
         self.inner.seed(record).await
     }
@@ -392,17 +426,6 @@ impl LifecycleStore for ScriptedRecords {
         let created = self.inner.create(new).await?;
         self.note(format!("create {}", created.record.id));
         Ok(created)
-    }
-
-    async fn load(
-        &self,
-        id: &SessionId,
-    ) -> Result<Option<SessionRecord>, crate::ports::StoreError> {
-        self.loads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        if let Some(e) = self.read_error() {
-            return Err(e);
-        }
-        self.inner.load(id).await
     }
 
     async fn commit(
@@ -445,21 +468,6 @@ impl LifecycleStore for ScriptedRecords {
             interleave(self.inner.clone()).await;
         }
         self.inner.commit(write).await
-    }
-
-    async fn list(
-        &self,
-        project: Option<&crate::domain::ProjectId>,
-    ) -> Result<Vec<SessionRecord>, crate::ports::StoreError> {
-        self.inner.list(project).await
-    }
-
-    async fn list_running(&self) -> Result<Vec<SessionRecord>, crate::ports::StoreError> {
-        self.note("list_running".to_owned());
-        if let Some(e) = self.read_error() {
-            return Err(e);
-        }
-        self.inner.list_running().await
     }
 }
 

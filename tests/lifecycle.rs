@@ -16,7 +16,6 @@ use ao::domain::{
 };
 use ao::fixtures::{detecting_lc, lc, mins, open_pr, secs, stuck_lc, t0, with_handle};
 use ao::lifecycle::*;
-use ao::ports::Store;
 use ao::ports::*;
 use ao::testing::MemoryStore;
 use ao::testing::{Harness, ScriptedRecords};
@@ -25,22 +24,22 @@ use ao::testing::{Harness, ScriptedRecords};
 // Backends and helpers
 
 /// A store under test, kept alive (with its directory) for the test's duration.
-pub struct Backend {
-    pub store: Arc<dyn Store>,
+pub struct Subject {
+    pub store: Arc<dyn ao::ports::Backend>,
     _dir: Option<tempfile::TempDir>,
 }
 
-pub fn memory() -> Backend {
-    Backend {
+pub fn memory() -> Subject {
+    Subject {
         store: Arc::new(MemoryStore::new()),
         _dir: None,
     }
 }
 
-pub fn sqlite() -> Backend {
+pub fn sqlite() -> Subject {
     let dir = tempfile::tempdir().unwrap();
     let store = ao_adapters::sqlite::SqliteStore::open(dir.path().join("ao.db")).unwrap();
-    Backend {
+    Subject {
         store: Arc::new(store),
         _dir: Some(dir),
     }
@@ -76,7 +75,7 @@ fn p1() -> SessionId {
     sid("proj-1")
 }
 
-fn harness(b: &Backend) -> Harness {
+fn harness(b: &Subject) -> Harness {
     Harness::new(b.store.clone(), t0())
 }
 
@@ -134,7 +133,7 @@ fn tool(
     }
 }
 
-async fn events(store: &Arc<dyn Store>, id: &SessionId) -> Vec<ChangeEvent> {
+async fn events(store: &Arc<dyn ao::ports::Backend>, id: &SessionId) -> Vec<ChangeEvent> {
     store
         .events_after(0, 512, Duration::ZERO, Some(id))
         .await
@@ -199,7 +198,7 @@ fn comment(id: &str, is_bot: bool, body: &str) -> PendingComment {
 // ------------------------------------------------------------------------------------------
 // G. Runtime observations
 
-async fn g1_healthy_probe_never_overwrites_needs_input(b: Backend) {
+async fn g1_healthy_probe_never_overwrites_needs_input(b: Subject) {
     let h = harness(&b);
     h.seed(lc(
         SessionState::NeedsInput,
@@ -217,7 +216,7 @@ async fn g1_healthy_probe_never_overwrites_needs_input(b: Backend) {
     assert_eq!(events(&h.store, &p1()).await.len(), 1, "only the seed row");
 }
 
-async fn g2_healthy_probe_recovers_detecting(b: Backend) {
+async fn g2_healthy_probe_recovers_detecting(b: Subject) {
     let h = harness(&b);
     h.seed(detecting_lc()).await;
     h.runtime(&p1(), &probe(ProbeResult::Alive, ProbeResult::Alive))
@@ -236,7 +235,7 @@ async fn g2_healthy_probe_recovers_detecting(b: Backend) {
     assert_eq!(r.revision, 2);
 }
 
-async fn g3_failed_probe_starts_quarantine(b: Backend) {
+async fn g3_failed_probe_starts_quarantine(b: Subject) {
     let h = harness(&b);
     h.seed(lc(
         SessionState::Working,
@@ -260,7 +259,7 @@ async fn g3_failed_probe_starts_quarantine(b: Backend) {
     assert_eq!(status_of(&r), Status::Detecting);
 }
 
-async fn g4_dead_probe_kills_detecting(b: Backend) {
+async fn g4_dead_probe_kills_detecting(b: Subject) {
     let h = harness(&b);
     h.seed(detecting_lc()).await;
     h.runtime(&p1(), &probe(ProbeResult::Dead, ProbeResult::Dead))
@@ -278,7 +277,7 @@ async fn g4_dead_probe_kills_detecting(b: Backend) {
     assert_eq!(status_of(&r), Status::Terminated, "nobody killed it");
 }
 
-async fn g5_unknown_id_creates_nothing(b: Backend) {
+async fn g5_unknown_id_creates_nothing(b: Subject) {
     let h = harness(&b);
     let out = h
         .runtime(
@@ -290,7 +289,7 @@ async fn g5_unknown_id_creates_nothing(b: Backend) {
     assert!(h.store.load(&sid("nope-1")).await.unwrap().is_none());
 }
 
-async fn g6_terminal_session_only_gets_runtime_axis(b: Backend) {
+async fn g6_terminal_session_only_gets_runtime_axis(b: Subject) {
     let h = harness(&b);
     h.seed(lc(
         SessionState::Terminated,
@@ -313,7 +312,7 @@ async fn g6_terminal_session_only_gets_runtime_axis(b: Backend) {
     assert_eq!(r.revision, 2);
 }
 
-async fn g7_running_sessions_excludes_terminal(b: Backend) {
+async fn g7_running_sessions_excludes_terminal(b: Subject) {
     let h = harness(&b);
     let states = [
         (
@@ -374,7 +373,7 @@ async fn g7_running_sessions_excludes_terminal(b: Backend) {
     assert!(ids.iter().all(|&n| n <= 7), "{ids:?}");
 }
 
-async fn g8_running_sessions_returns_store_errors(b: Backend) {
+async fn g8_running_sessions_returns_store_errors(b: Subject) {
     let scripted = ScriptedRecords::new(b.store.clone());
     let h = Harness::assemble(
         scripted.clone(),
@@ -389,7 +388,7 @@ async fn g8_running_sessions_returns_store_errors(b: Backend) {
     ));
 }
 
-async fn g9_stale_launch_probe_is_ignored(b: Backend) {
+async fn g9_stale_launch_probe_is_ignored(b: Subject) {
     let h = harness(&b);
     h.seed(lc(
         SessionState::Working,
@@ -403,7 +402,7 @@ async fn g9_stale_launch_probe_is_ignored(b: Backend) {
     assert_eq!(h.load(&p1()).await.revision, 1);
 }
 
-async fn g10_recent_activity_window(b: Backend) {
+async fn g10_recent_activity_window(b: Subject) {
     let cases = [
         (
             Some(ActivityState::WaitingInput),
@@ -458,7 +457,7 @@ async fn g10_recent_activity_window(b: Backend) {
     }
 }
 
-async fn g11_spawning_ends_only_with_activity(b: Backend) {
+async fn g11_spawning_ends_only_with_activity(b: Subject) {
     let h = harness(&b);
     h.seed(lc(
         SessionState::NotStarted,
@@ -484,7 +483,7 @@ fn working() -> SessionRecord {
     )
 }
 
-async fn h1_to_h5_activity_mapping(b: Backend) {
+async fn h1_to_h5_activity_mapping(b: Subject) {
     let h = harness(&b);
     type Case = (
         SessionRecord,
@@ -559,7 +558,7 @@ async fn h1_to_h5_activity_mapping(b: Backend) {
     }
 }
 
-async fn h6_concurrent_signals_all_land(b: Backend) {
+async fn h6_concurrent_signals_all_land(b: Subject) {
     let h = Arc::new(harness(&b));
     h.seed(working()).await;
     let mut tasks = vec![];
@@ -582,7 +581,7 @@ async fn h6_concurrent_signals_all_land(b: Backend) {
     assert_eq!(events(&h.store, &p1()).await.len(), 51);
 }
 
-async fn h7_ready_blocked_exited(b: Backend) {
+async fn h7_ready_blocked_exited(b: Subject) {
     let h = harness(&b);
     let cases = [
         (
@@ -611,7 +610,7 @@ async fn h7_ready_blocked_exited(b: Backend) {
     }
 }
 
-async fn h8_null_signal_without_agent_id_is_noop(b: Backend) {
+async fn h8_null_signal_without_agent_id_is_noop(b: Subject) {
     let h = harness(&b);
     h.seed(working()).await;
     let signal = ActivitySignal {
@@ -623,7 +622,7 @@ async fn h8_null_signal_without_agent_id_is_noop(b: Backend) {
     assert_eq!(h.load(&p1()).await.revision, 1);
 }
 
-async fn h9_metadata_only_hook(b: Backend) {
+async fn h9_metadata_only_hook(b: Subject) {
     let h = harness(&b);
     h.seed(lc(
         SessionState::NotStarted,
@@ -648,7 +647,7 @@ async fn h9_metadata_only_hook(b: Backend) {
     );
 }
 
-async fn h10_agent_session_id_updates_but_never_blanks(b: Backend) {
+async fn h10_agent_session_id_updates_but_never_blanks(b: Subject) {
     let h = harness(&b);
     h.seed(working()).await;
     let with_id = |id: &str| ActivitySignal {
@@ -668,7 +667,7 @@ async fn h10_agent_session_id_updates_but_never_blanks(b: Backend) {
     assert_eq!(r.revision, before);
 }
 
-async fn h11_h12_launch_generations(b: Backend) {
+async fn h11_h12_launch_generations(b: Subject) {
     let h = harness(&b);
     h.seed(working()).await;
     let stale = ActivitySignal {
@@ -703,7 +702,7 @@ async fn h11_h12_launch_generations(b: Backend) {
     );
 }
 
-async fn h13_only_if_revision(b: Backend) {
+async fn h13_only_if_revision(b: Subject) {
     let h = harness(&b);
     h.seed(working()).await;
     let r = h.load(&p1()).await.revision;
@@ -725,7 +724,7 @@ async fn h13_only_if_revision(b: Backend) {
     );
 }
 
-async fn h14_unknown_session(b: Backend) {
+async fn h14_unknown_session(b: Subject) {
     let h = harness(&b);
     assert_eq!(
         h.signal(&sid("ghost-1"), &valid(ActivityState::Active))
@@ -735,7 +734,7 @@ async fn h14_unknown_session(b: Backend) {
     assert!(h.store.load(&sid("ghost-1")).await.unwrap().is_none());
 }
 
-async fn h15_first_signal_is_stamped_once(b: Backend) {
+async fn h15_first_signal_is_stamped_once(b: Subject) {
     let h = harness(&b);
     let mut rec = working();
     rec.lifecycle.activity = ao::domain::ActivityAxis {
@@ -761,7 +760,7 @@ async fn h15_first_signal_is_stamped_once(b: Backend) {
     assert_eq!(h.load(&p1()).await.launch.first_signal_at, Some(t0()));
 }
 
-async fn h16_terminal_session_takes_activity_only(b: Backend) {
+async fn h16_terminal_session_takes_activity_only(b: Subject) {
     let h = harness(&b);
     h.seed(lc(
         SessionState::Terminated,
@@ -792,7 +791,7 @@ async fn run_hooks(
     h.load(id).await.lifecycle.activity.state
 }
 
-async fn i1_to_i9_gate(b: Backend) {
+async fn i1_to_i9_gate(b: Subject) {
     use ActivityState::{Active, Blocked, Exited, Idle, WaitingInput};
     use HookEvent::*;
     let h = harness(&b);
@@ -951,7 +950,7 @@ async fn i1_to_i9_gate(b: Backend) {
     );
 }
 
-async fn i10_suppressed_signal_still_does_bookkeeping(b: Backend) {
+async fn i10_suppressed_signal_still_does_bookkeeping(b: Subject) {
     let mut h = harness(&b);
     h.start();
     let mut rec = working();
@@ -987,7 +986,7 @@ async fn i10_suppressed_signal_still_does_bookkeeping(b: Backend) {
 // ------------------------------------------------------------------------------------------
 // J. SCM observations
 
-async fn j1_to_j6_open_and_draft(b: Backend) {
+async fn j1_to_j6_open_and_draft(b: Subject) {
     let h = harness(&b);
     let mut n = 0;
     let mut check =
@@ -1060,7 +1059,7 @@ async fn j1_to_j6_open_and_draft(b: Backend) {
     .await;
 }
 
-async fn j7_merged(b: Backend) {
+async fn j7_merged(b: Subject) {
     let h = harness(&b);
     let mut rec = working();
     rec.lifecycle.pr = PrAxis {
@@ -1083,7 +1082,7 @@ async fn j7_merged(b: Backend) {
     assert_eq!(status_of(&r), Status::Merged);
 }
 
-async fn j8_review_and_mergeability(b: Backend) {
+async fn j8_review_and_mergeability(b: Subject) {
     let h = harness(&b);
     let mut changes = scm(PrState::Open, 3);
     changes.review_decision = ReviewDecision::ChangesRequested;
@@ -1137,7 +1136,7 @@ async fn j8_review_and_mergeability(b: Backend) {
     }
 }
 
-async fn j9_to_j11(b: Backend) {
+async fn j9_to_j11(b: Subject) {
     let h = harness(&b);
     h.seed(working()).await;
     assert_eq!(
@@ -1213,7 +1212,7 @@ fn outcome(id: &SessionId) -> SpawnOutcome {
     }
 }
 
-async fn k1_create_then_complete(b: Backend) {
+async fn k1_create_then_complete(b: Subject) {
     let mut h = harness(&b);
     h.start();
     let created = h
@@ -1266,7 +1265,7 @@ async fn k1_create_then_complete(b: Backend) {
     assert!(h.notifier.events().is_empty(), "no reaction");
 }
 
-async fn k2_complete_unknown(b: Backend) {
+async fn k2_complete_unknown(b: Subject) {
     let h = harness(&b);
     let err = h
         .lcm
@@ -1277,7 +1276,7 @@ async fn k2_complete_unknown(b: Backend) {
     assert!(h.store.load(&p1()).await.unwrap().is_none());
 }
 
-async fn k3_kill_kinds(b: Backend) {
+async fn k3_kill_kinds(b: Subject) {
     let h = harness(&b);
     let cases = [
         (
@@ -1323,7 +1322,7 @@ async fn k3_kill_kinds(b: Backend) {
     }
 }
 
-async fn k4_k5_kill_unknown_and_terminal(b: Backend) {
+async fn k4_k5_kill_unknown_and_terminal(b: Subject) {
     let h = harness(&b);
     let out = h
         .lcm
@@ -1350,7 +1349,7 @@ async fn k4_k5_kill_unknown_and_terminal(b: Backend) {
     );
 }
 
-async fn k7_reopen_of_active_session(b: Backend) {
+async fn k7_reopen_of_active_session(b: Subject) {
     let h = harness(&b);
     h.seed(working()).await;
     let err = h
@@ -1362,7 +1361,7 @@ async fn k7_reopen_of_active_session(b: Backend) {
     assert_eq!(h.load(&p1()).await.revision, 1);
 }
 
-async fn k8_reopen(b: Backend) {
+async fn k8_reopen(b: Subject) {
     let h = harness(&b);
     let mut rec = lc(
         SessionState::Terminated,
@@ -1403,7 +1402,7 @@ async fn k8_reopen(b: Backend) {
     );
 }
 
-async fn k9_k10_event_types_and_payloads(b: Backend) {
+async fn k9_k10_event_types_and_payloads(b: Subject) {
     let h = harness(&b);
     let created = h
         .lcm
@@ -1473,14 +1472,14 @@ async fn k9_k10_event_types_and_payloads(b: Backend) {
 // L. Reactions
 
 /// `openPR(review_pending)` with a routable pane, the dispatchers running.
-async fn reaction_harness(b: &Backend, policies: ReactionPolicies) -> Harness {
+async fn reaction_harness(b: &Subject, policies: ReactionPolicies) -> Harness {
     let mut h = Harness::with_policies(b.store.clone(), t0(), policies);
     h.start();
     h.seed(with_handle(open_pr(PrReason::ReviewPending))).await;
     h
 }
 
-async fn l1_ci_failure_sends_log_tail(b: Backend) {
+async fn l1_ci_failure_sends_log_tail(b: Subject) {
     let h = reaction_harness(&b, ReactionPolicies::default()).await;
     h.observe_scm(
         &p1(),
@@ -1513,7 +1512,7 @@ async fn l1_ci_failure_sends_log_tail(b: Backend) {
     );
 }
 
-async fn l2_comments(b: Backend) {
+async fn l2_comments(b: Subject) {
     let h = reaction_harness(&b, ReactionPolicies::default()).await;
     let mut bot = review_pending(scm(PrState::Open, 7));
     bot.pending_comments = vec![comment("b1", true, "unused import")];
@@ -1540,7 +1539,7 @@ async fn l2_comments(b: Backend) {
     );
 }
 
-async fn l3_l4_conflicts_and_approval(b: Backend) {
+async fn l3_l4_conflicts_and_approval(b: Subject) {
     let h = reaction_harness(&b, ReactionPolicies::default()).await;
     let mut conflicts = scm(PrState::Open, 7);
     conflicts.mergeability = ao::domain::Mergeability {
@@ -1563,7 +1562,7 @@ async fn l3_l4_conflicts_and_approval(b: Backend) {
     assert!(events[0].message.contains("ready for a human to merge"));
 }
 
-async fn l5_needs_input_notifies(b: Backend) {
+async fn l5_needs_input_notifies(b: Subject) {
     let mut h = harness(&b);
     h.start();
     h.seed(with_handle(working())).await;
@@ -1591,7 +1590,7 @@ async fn l5_needs_input_notifies(b: Backend) {
     assert!(h.messenger.writes().is_empty());
 }
 
-async fn l6_l7_l8_notifications(b: Backend) {
+async fn l6_l7_l8_notifications(b: Subject) {
     let mut h = harness(&b);
     h.start();
     h.seed(detecting_lc()).await;
@@ -1642,7 +1641,7 @@ async fn ci_round(h: &Harness, tail: &str) {
     h.wait_idle().await;
 }
 
-async fn l9_ci_budget_escalates_once(b: Backend) {
+async fn l9_ci_budget_escalates_once(b: Subject) {
     let h = reaction_harness(&b, ReactionPolicies::default()).await;
     for i in 1..=4 {
         ci_round(&h, &format!("fail round {i}")).await;
@@ -1657,7 +1656,7 @@ async fn l9_ci_budget_escalates_once(b: Backend) {
     assert_eq!(escalations[0].priority, ao::domain::Priority::Urgent);
 }
 
-async fn l10_same_signature_sends_once(b: Backend) {
+async fn l10_same_signature_sends_once(b: Subject) {
     let h = reaction_harness(&b, ReactionPolicies::default()).await;
     for _ in 0..4 {
         ci_round(&h, "same failure").await;
@@ -1673,7 +1672,7 @@ async fn l10_same_signature_sends_once(b: Backend) {
     );
 }
 
-async fn l11_draft_flap_keeps_ci_tracker(b: Backend) {
+async fn l11_draft_flap_keeps_ci_tracker(b: Subject) {
     let mut h = harness(&b);
     h.start();
     let mut rec = with_handle(working());
@@ -1701,7 +1700,7 @@ fn changes_requested_with(comments: Vec<PendingComment>) -> ScmFacts {
     f
 }
 
-async fn l12_l13_time_escalation(b: Backend) {
+async fn l12_l13_time_escalation(b: Subject) {
     let h = reaction_harness(&b, ReactionPolicies::default()).await;
     h.observe_scm(
         &p1(),
@@ -1758,7 +1757,7 @@ async fn l12_l13_time_escalation(b: Backend) {
     );
 }
 
-async fn l14_failed_sends_consume_no_budget(b: Backend) {
+async fn l14_failed_sends_consume_no_budget(b: Subject) {
     let h = reaction_harness(&b, ReactionPolicies::default()).await;
     h.messenger.set_failing(true);
     for i in 1..=5 {
@@ -1800,7 +1799,7 @@ async fn idle_rounds(h: &Harness, rounds: u64) {
     }
 }
 
-async fn l15_agent_idle_default_and_nudging(b: Backend) {
+async fn l15_agent_idle_default_and_nudging(b: Subject) {
     let mut h = harness(&b);
     h.start();
     h.seed(with_handle(working())).await;
@@ -1812,7 +1811,7 @@ async fn l15_agent_idle_default_and_nudging(b: Backend) {
     ));
     assert!(h.messenger.writes().is_empty());
 
-    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let store: Arc<dyn ao::ports::Backend> = Arc::new(MemoryStore::new());
     let mut policies = ReactionPolicies::default();
     policies.set_action(ReactionKey::AgentIdle, ReactionAction::SendToAgent);
     let mut h = Harness::with_policies(store, t0(), policies);
@@ -1828,7 +1827,7 @@ async fn l15_agent_idle_default_and_nudging(b: Backend) {
     );
 }
 
-async fn l16_recovery_resets_budget(b: Backend) {
+async fn l16_recovery_resets_budget(b: Subject) {
     let h = reaction_harness(&b, ReactionPolicies::default()).await;
     for i in 1..=3 {
         ci_round(&h, &format!("fail round {i}")).await;
@@ -1847,7 +1846,7 @@ async fn l16_recovery_resets_budget(b: Backend) {
     assert_eq!(h.sends_containing("CI is failing"), 3);
 }
 
-async fn l17_l18_merge_ends_incidents_and_empty_tick(b: Backend) {
+async fn l17_l18_merge_ends_incidents_and_empty_tick(b: Subject) {
     let h = reaction_harness(&b, ReactionPolicies::default()).await;
     assert_eq!(h.lcm.tick_escalations(t0()).await.unwrap(), 0, "L18");
     assert_eq!(h.load(&p1()).await.revision, 1, "L18: no record write");
@@ -1861,7 +1860,7 @@ async fn l17_l18_merge_ends_incidents_and_empty_tick(b: Backend) {
     assert!(h.store.trackers(&p1()).await.unwrap().is_empty(), "L17");
 }
 
-async fn l19_events_carry_the_project(b: Backend) {
+async fn l19_events_carry_the_project(b: Subject) {
     let mut h = harness(&b);
     h.start();
     let mut rec = with_handle(open_pr(PrReason::ReviewPending));
@@ -1902,7 +1901,7 @@ async fn l19_events_carry_the_project(b: Backend) {
     assert!(escalations.iter().all(|e| e.project_id.as_str() == "acme"));
 }
 
-async fn l20_exited_agent_gets_no_nudge(b: Backend) {
+async fn l20_exited_agent_gets_no_nudge(b: Subject) {
     let h = reaction_harness(&b, ReactionPolicies::default()).await;
     h.signal(&p1(), &valid(ActivityState::Exited)).await;
     h.observe_scm(&p1(), &ci_failing(scm(PrState::Open, 7), "x"))
@@ -1918,7 +1917,7 @@ async fn l20_exited_agent_gets_no_nudge(b: Backend) {
     );
 }
 
-async fn l21_guard_sees_blocked(b: Backend) {
+async fn l21_guard_sees_blocked(b: Subject) {
     let mut h = Harness::new(b.store.clone(), t0());
     h.start_reactions();
     h.seed(with_handle(open_pr(PrReason::ReviewPending))).await;
@@ -1955,7 +1954,7 @@ async fn l21_guard_sees_blocked(b: Backend) {
     assert_eq!(h.notified("reaction.agent-needs-input"), 1);
 }
 
-async fn l22_provider_text_is_sanitised(b: Backend) {
+async fn l22_provider_text_is_sanitised(b: Subject) {
     let h = reaction_harness(&b, ReactionPolicies::default()).await;
     let tail = "\u{1b}[31merror\u{1b}[0m\u{7} in ````` block";
     h.observe_scm(&p1(), &ci_failing(scm(PrState::Open, 7), tail))
@@ -1973,7 +1972,7 @@ async fn l22_provider_text_is_sanitised(b: Backend) {
 // ------------------------------------------------------------------------------------------
 // S. A liveness-stuck session stays stuck
 
-async fn s1_failed_probe_on_stuck(b: Backend) {
+async fn s1_failed_probe_on_stuck(b: Subject) {
     let mut h = harness(&b);
     h.start();
     h.seed(stuck_lc(SessionReason::ProbeFailure)).await;
@@ -1998,7 +1997,7 @@ async fn s1_failed_probe_on_stuck(b: Backend) {
     assert_eq!(h.notified("reaction.agent-stuck"), 0);
 }
 
-async fn s2_stuck_fires_once(b: Backend) {
+async fn s2_stuck_fires_once(b: Subject) {
     let mut h = harness(&b);
     h.start();
     h.seed(working()).await;
@@ -2052,7 +2051,7 @@ async fn s2_stuck_fires_once(b: Backend) {
     }
 }
 
-async fn s3_to_s6(b: Backend) {
+async fn s3_to_s6(b: Subject) {
     let mut h = harness(&b);
     h.start();
     let seed = |n: u64, mut rec: SessionRecord| {
@@ -2122,7 +2121,7 @@ async fn s3_to_s6(b: Backend) {
     assert_eq!(h.notified("reaction.agent-exited"), 1, "S6");
 }
 
-async fn s7_s8_kill_and_restore_stuck(b: Backend) {
+async fn s7_s8_kill_and_restore_stuck(b: Subject) {
     let mut h = harness(&b);
     h.start();
     h.seed(stuck_lc(SessionReason::ProbeFailure)).await;
@@ -2142,7 +2141,7 @@ async fn s7_s8_kill_and_restore_stuck(b: Backend) {
     assert_eq!(status_of(&r), Status::Spawning, "S8");
 }
 
-async fn s9_merge_while_stuck(b: Backend) {
+async fn s9_merge_while_stuck(b: Subject) {
     let mut h = harness(&b);
     h.start();
     let mut rec = stuck_lc(SessionReason::ProbeFailure);
@@ -2175,7 +2174,7 @@ async fn s9_merge_while_stuck(b: Backend) {
     assert_eq!(h.notified("reaction.all-complete"), 1);
 }
 
-async fn s10_quarantine_overrides_permission_dialog(b: Backend) {
+async fn s10_quarantine_overrides_permission_dialog(b: Subject) {
     let h = harness(&b);
     let mut rec = lc(
         SessionState::NeedsInput,
@@ -2193,7 +2192,7 @@ async fn s10_quarantine_overrides_permission_dialog(b: Backend) {
     );
 }
 
-async fn s11_send_to_exited_agent_is_refused(b: Backend) {
+async fn s11_send_to_exited_agent_is_refused(b: Subject) {
     let mut h = harness(&b);
     h.start();
     h.seed(with_handle(stuck_lc(SessionReason::AgentProcessExited)))
@@ -2228,7 +2227,7 @@ fn idle_nudging() -> ReactionPolicies {
     p
 }
 
-async fn t1_idle_tracker_spans_the_task(b: Backend) {
+async fn t1_idle_tracker_spans_the_task(b: Subject) {
     let mut h = Harness::with_policies(b.store.clone(), t0(), idle_nudging());
     h.start();
     h.seed(with_handle(working())).await;
@@ -2271,7 +2270,7 @@ async fn t1_idle_tracker_spans_the_task(b: Backend) {
     assert_eq!(e[0].data, serde_json::json!({"reaction": "agent-idle"}));
 }
 
-async fn t2_changes_tracker_survives_ci_detour(b: Backend) {
+async fn t2_changes_tracker_survives_ci_detour(b: Subject) {
     let h = reaction_harness(&b, ReactionPolicies::default()).await;
     let c1 = || changes_requested_with(vec![comment("c1", false, "fix")]);
     h.observe_scm(&p1(), &c1()).await;
@@ -2302,7 +2301,7 @@ async fn t2_changes_tracker_survives_ci_detour(b: Backend) {
     );
 }
 
-async fn t3_review_pending_ends_changes_incident(b: Backend) {
+async fn t3_review_pending_ends_changes_incident(b: Subject) {
     let h = reaction_harness(&b, ReactionPolicies::default()).await;
     h.observe_scm(
         &p1(),
@@ -2324,7 +2323,7 @@ async fn t3_review_pending_ends_changes_incident(b: Backend) {
     );
 }
 
-async fn t4_pr_appearing_ends_idle_incident(b: Backend) {
+async fn t4_pr_appearing_ends_idle_incident(b: Subject) {
     let mut h = Harness::with_policies(b.store.clone(), t0(), idle_nudging());
     h.start();
     h.seed(with_handle(working())).await;
@@ -2348,7 +2347,7 @@ async fn t4_pr_appearing_ends_idle_incident(b: Backend) {
     );
 }
 
-async fn t5_t6_t7_tracker_lifetimes(b: Backend) {
+async fn t5_t6_t7_tracker_lifetimes(b: Subject) {
     let h = reaction_harness(&b, ReactionPolicies::default()).await;
     h.observe_scm(
         &p1(),
@@ -2398,7 +2397,7 @@ async fn t5_t6_t7_tracker_lifetimes(b: Backend) {
 // ------------------------------------------------------------------------------------------
 // U. Ordered dispatch and revision CAS
 
-async fn u1_stale_reaction_is_dropped(b: Backend) {
+async fn u1_stale_reaction_is_dropped(b: Subject) {
     let mut h = Harness::new(b.store.clone(), t0());
     h.seed(with_handle(open_pr(PrReason::ReviewPending))).await;
     h.observe_scm(&p1(), &ci_failing(scm(PrState::Open, 7), "x"))
@@ -2411,7 +2410,7 @@ async fn u1_stale_reaction_is_dropped(b: Backend) {
     assert_eq!(h.notified("reaction.approved-and-green"), 1);
 }
 
-async fn u2_superseded_reaction_is_dropped(b: Backend) {
+async fn u2_superseded_reaction_is_dropped(b: Subject) {
     let mut h = Harness::new(b.store.clone(), t0());
     h.seed(with_handle(open_pr(PrReason::ReviewPending))).await;
     h.observe_scm(&p1(), &ci_failing(scm(PrState::Open, 7), "tail A"))
@@ -2427,7 +2426,7 @@ async fn u2_superseded_reaction_is_dropped(b: Backend) {
     assert!(texts[0].contains("tail B") && !texts[0].contains("tail A"));
 }
 
-async fn u3_order_property(b: Backend) {
+async fn u3_order_property(b: Subject) {
     let mut h = harness(&b);
     h.start();
     h.seed(with_handle(open_pr(PrReason::ReviewPending))).await;
@@ -2559,7 +2558,7 @@ async fn u3_order_property(b: Backend) {
     h.wait_idle().await;
 }
 
-async fn u4_committed_reaction_survives_restart(b: Backend) {
+async fn u4_committed_reaction_survives_restart(b: Subject) {
     {
         let h = harness(&b);
         h.seed(with_handle(working())).await;
@@ -2572,7 +2571,7 @@ async fn u4_committed_reaction_survives_restart(b: Backend) {
     assert_eq!(h.notified("reaction.agent-needs-input"), 1);
 }
 
-async fn u5_nudge_is_never_typed_twice(b: Backend) {
+async fn u5_nudge_is_never_typed_twice(b: Subject) {
     // The state a crash leaves between committing a nudge and deleting its reaction row: the
     // tracker with the signature, the queued nudge, and the reaction row still queued.
     {
@@ -2622,7 +2621,7 @@ async fn u5_nudge_is_never_typed_twice(b: Backend) {
     );
 }
 
-async fn u6_lost_cas_is_retried(b: Backend) {
+async fn u6_lost_cas_is_retried(b: Subject) {
     let scripted = ScriptedRecords::new(b.store.clone());
     let h = Harness::assemble(
         scripted.clone(),
@@ -2665,7 +2664,7 @@ async fn u6_lost_cas_is_retried(b: Backend) {
     assert_eq!(scripted.commits.load(Ordering::SeqCst), 2);
 }
 
-async fn u7_always_conflicting_store(b: Backend) {
+async fn u7_always_conflicting_store(b: Subject) {
     let scripted = ScriptedRecords::new(b.store.clone());
     let h = Harness::assemble(
         scripted.clone(),
@@ -2690,7 +2689,7 @@ async fn u7_always_conflicting_store(b: Backend) {
     assert_eq!(events(&h.store, &p1()).await.len(), 1);
 }
 
-async fn u10_lost_cas_leaves_nothing(b: Backend) {
+async fn u10_lost_cas_leaves_nothing(b: Subject) {
     let h = harness(&b);
     h.seed(with_handle(open_pr(PrReason::ReviewPending))).await;
     let tracker = Tracker {
@@ -2734,7 +2733,7 @@ async fn u10_lost_cas_leaves_nothing(b: Backend) {
     assert!(h.reactions.is_idle().await.unwrap(), "no queue row");
 }
 
-async fn u11_concurrent_signals_in_one_process(b: Backend) {
+async fn u11_concurrent_signals_in_one_process(b: Subject) {
     // Also the issue's check: 64 concurrent signals → revision == number of effective writes.
     let h = Arc::new(harness(&b));
     let mut rec = working();
@@ -2776,7 +2775,7 @@ async fn u11_concurrent_signals_in_one_process(b: Backend) {
     assert!(effective >= 32, "at least one write per distinct timestamp");
 }
 
-async fn two_lcms_share_one_store(b: Backend) {
+async fn two_lcms_share_one_store(b: Subject) {
     let h = harness(&b);
     h.seed(working()).await;
     let mut wrappers = vec![];

@@ -17,7 +17,7 @@ use std::time::Instant;
 use ao::decide::reactions::ReactionPolicies;
 use ao::domain::{Metadata, Project, ProjectId, ProjectSettings, SessionKind, Timestamp};
 use ao::lifecycle::{Lcm, NewSessionSpec, SpawnInitiation, Wakeups};
-use ao::ports::{Clock, Store};
+use ao::ports::{Backend, Clock};
 use ao::scm::{PollOutcome, SCM_POLL_INTERVAL, ScmObserver};
 use ao::testing::MemoryStore;
 use ao_adapters::github::{GitHubClient, GitHubOptions, TokenSource};
@@ -86,7 +86,7 @@ fn github_requests_per_hour_for_50_unchanged_prs() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let clock = Arc::new(SteppedClock(AtomicI64::new(now_ms())));
-        let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+        let store: Arc<dyn Backend> = Arc::new(MemoryStore::new());
         let lcm = Arc::new(Lcm::new(
             store.clone(),
             store.clone(),

@@ -11,7 +11,7 @@ use ao::fixtures::{lc, secs, t0, with_handle};
 use ao::lifecycle::Lcm;
 use ao::lifecycle::Wakeups;
 use ao::observer::*;
-use ao::ports::Store;
+use ao::ports::Backend;
 use ao::session::AgentRegistry;
 use ao::testing::MemoryStore;
 use ao::testing::{FakeRuntime, ManualClock, ScriptedRecords};
@@ -45,7 +45,7 @@ const CODEX_DIALOG: &str = "\
 ";
 
 struct Setup {
-    store: Arc<dyn Store>,
+    store: Arc<dyn Backend>,
     records: Arc<ScriptedRecords>,
     clock: Arc<ManualClock>,
     runtime: Arc<FakeRuntime>,
@@ -53,7 +53,7 @@ struct Setup {
 }
 
 fn setup() -> Setup {
-    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let store: Arc<dyn Backend> = Arc::new(MemoryStore::new());
     let records = ScriptedRecords::new(store.clone());
     let clock = ManualClock::new(t0());
     let lcm = Arc::new(Lcm::new(

@@ -15,7 +15,9 @@ use ao::ports::{Clock, Notifier, Runtime, Store};
 use ao::reactions::Reactions;
 use ao::reaper::Reaper;
 use ao::scm::ScmObserver;
-use ao::session::{AgentRegistry, ProjectSpec, SessionManager, SessionManagerConfig};
+use ao::session::{
+    AgentRegistry, ProjectSpec, SessionManager, SessionManagerConfig, SessionManagerDeps,
+};
 use ao_adapters::agents::HookProgram;
 use ao_adapters::agents::claude::{ClaudeConfig, ClaudeHarness};
 use ao_adapters::agents::codex::{CodexConfig, CodexHarness};
@@ -209,15 +211,17 @@ impl App {
         let path = ephemeral_dir
             .as_ref()
             .map_or_else(|| config.db_path(), |dir| dir.path().join("ao.db"));
-        let store: Arc<dyn Store> = Arc::new(
+        let backend = Arc::new(
             tokio::task::spawn_blocking(move || SqliteStore::open(&path))
                 .await
                 .context("opening the store")??,
         );
+        // Only the LCM gets the store as a record writer; everything else reads records.
+        let store: Arc<dyn Store> = backend.clone();
 
         let wakeups = Arc::new(Wakeups::default());
         let lcm = Arc::new(Lcm::new(
-            store.clone(),
+            backend,
             store.clone(),
             clock.clone(),
             config.policies.clone(),
@@ -246,16 +250,18 @@ impl App {
             );
         }
         let sm = Arc::new(SessionManager::new(
-            lcm.clone(),
-            store.clone(),
-            workspace,
-            Arc::new(FsProjectSetup::new(
-                runner.clone(),
-                config.post_create_timeout,
-            )),
-            runtime.clone(),
-            agents.clone(),
-            clock.clone(),
+            SessionManagerDeps {
+                lcm: lcm.clone(),
+                store: store.clone(),
+                workspace,
+                setup: Arc::new(FsProjectSetup::new(
+                    runner.clone(),
+                    config.post_create_timeout,
+                )),
+                runtime: runtime.clone(),
+                agents: agents.clone(),
+                clock: clock.clone(),
+            },
             SessionManagerConfig {
                 data_dir: config.data_dir.clone(),
                 socket_path: config.socket.clone(),

@@ -27,7 +27,7 @@ use crate::domain::{
     RuntimeFacts, ScmFacts, SessionId, SessionKind, SessionRecord, SpawnOutcome, Timestamp, meta,
 };
 use crate::ports::{
-    Clock, Created, LifecycleStore, NewSession, ReactionStore, RecordWrite, StoreError,
+    Clock, Created, NewSession, ReactionStore, RecordWrite, RecordWriter, StoreError,
 };
 
 use locks::KeyedLocks;
@@ -153,7 +153,7 @@ impl Wakeups {
 
 /// The Lifecycle Manager.
 pub struct Lcm {
-    records: Arc<dyn LifecycleStore>,
+    records: Arc<dyn RecordWriter>,
     trackers: Arc<dyn ReactionStore>,
     clock: Arc<dyn Clock>,
     policies: ReactionPolicies,
@@ -173,7 +173,7 @@ impl Lcm {
     /// `records` holds the session records; `trackers` the incident trackers escalated by
     /// `tick_escalations`. One backend usually serves both.
     pub fn new(
-        records: Arc<dyn LifecycleStore>,
+        records: Arc<dyn RecordWriter>,
         trackers: Arc<dyn ReactionStore>,
         clock: Arc<dyn Clock>,
         policies: ReactionPolicies,

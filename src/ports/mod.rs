@@ -27,8 +27,9 @@ pub use runtime::{
 };
 pub use scm::{Conditional, DetailRequest, OpenPrPage, Pacing, ScmError, ScmProvider};
 pub use store::{
-    Created, EVENTS_PAGE_MAX, EVENTS_WAIT_MAX, EventLog, EventPage, LifecycleStore, MessageStore,
-    NewSession, ProjectStore, ReactionStore, RecordWrite, ScmSnapshotStore, Store, StoreError,
+    Backend, Created, EVENTS_PAGE_MAX, EVENTS_WAIT_MAX, EventLog, EventPage, MessageStore,
+    NewSession, ProjectStore, ReactionStore, RecordReader, RecordWrite, RecordWriter,
+    ScmSnapshotStore, Store, StoreError,
 };
 pub use workspace::{
     ProjectSetup, RetireMode, Retired, SetupError, TrashEmptied, TrashEntry, TrashRepair,

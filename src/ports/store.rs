@@ -67,7 +67,7 @@ impl NewSession {
     }
 }
 
-/// The result of [`LifecycleStore::create`].
+/// The result of [`RecordWriter::create`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Created {
     pub record: SessionRecord,
@@ -90,9 +90,21 @@ pub struct RecordWrite {
     pub enqueue: Option<ReactionKey>,
 }
 
-/// Session records.
+/// Reading session records. Everything but the LCM holds a store that can only read them.
 #[async_trait]
-pub trait LifecycleStore: Send + Sync {
+pub trait RecordReader: Send + Sync {
+    async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError>;
+
+    /// All records (of one project), ordered by project, then number.
+    async fn list(&self, project: Option<&ProjectId>) -> Result<Vec<SessionRecord>, StoreError>;
+
+    /// Records whose session state is not terminal, ordered by id.
+    async fn list_running(&self) -> Result<Vec<SessionRecord>, StoreError>;
+}
+
+/// Writing session records: the LCM is the only holder (and tests that seed a store).
+#[async_trait]
+pub trait RecordWriter: RecordReader {
     /// Inserts a complete record as-is (tests, imports); rejects an existing id. The project's
     /// id counter moves past `record.num`, so allocation never reuses it.
     async fn seed(&self, record: SessionRecord) -> Result<(), StoreError>;
@@ -101,18 +113,10 @@ pub trait LifecycleStore: Send + Sync {
     /// id, returns that request's record instead (`existing = true`).
     async fn create(&self, new: NewSession) -> Result<Created, StoreError>;
 
-    async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError>;
-
     /// Applies the patch iff the stored revision equals `expected_revision`; bumps the revision
     /// by one and writes the change-log row, tracker deletions and queue row in the same
     /// transaction. Mismatch → `Conflict`; missing → `NotFound`. Returns the record after.
     async fn commit(&self, write: RecordWrite) -> Result<SessionRecord, StoreError>;
-
-    /// All records (of one project), ordered by project, then number.
-    async fn list(&self, project: Option<&ProjectId>) -> Result<Vec<SessionRecord>, StoreError>;
-
-    /// Records whose session state is not terminal, ordered by id.
-    async fn list_running(&self) -> Result<Vec<SessionRecord>, StoreError>;
 }
 
 /// Incident trackers and the durable per-session reaction queue.
@@ -260,13 +264,20 @@ pub trait ProjectStore: Send + Sync {
     async fn remove_project(&self, id: &ProjectId) -> Result<bool, StoreError>;
 }
 
-/// Everything a daemon needs from its store.
+/// What everything but the LCM needs from the store: records to read, and the queues,
+/// trackers, snapshots, change log and projects. Writing a record does not compile with it.
 pub trait Store:
-    LifecycleStore + ReactionStore + MessageStore + ScmSnapshotStore + EventLog + ProjectStore
+    RecordReader + ReactionStore + MessageStore + ScmSnapshotStore + EventLog + ProjectStore
 {
 }
 
 impl<T> Store for T where
-    T: LifecycleStore + ReactionStore + MessageStore + ScmSnapshotStore + EventLog + ProjectStore
+    T: RecordReader + ReactionStore + MessageStore + ScmSnapshotStore + EventLog + ProjectStore
 {
 }
+
+/// A whole store backend, records writable: what the daemon opens, hands the LCM as its
+/// [`RecordWriter`], and everyone else as a [`Store`].
+pub trait Backend: Store + RecordWriter {}
+
+impl<T> Backend for T where T: Store + RecordWriter {}

@@ -15,7 +15,7 @@ use crate::domain::{
     SessionRecord, SessionState, Timestamp, Tracker, TrackerRollback, meta,
 };
 use crate::fixtures::{lc, mins, secs, t0};
-use crate::ports::{EventPage, NewSession, RecordWrite, Store, StoreError};
+use crate::ports::{Backend, EventPage, NewSession, RecordWrite, StoreError};
 
 /// Instantiates every contract case for one backend, on both runtime flavours. `$make` names an `async fn() -> (S, G)`
 /// returning a fresh, empty store and a guard kept alive for the test (a temp dir, say).
@@ -159,7 +159,7 @@ fn session_patch(state: SessionState, reason: SessionReason) -> LifecyclePatch {
     }
 }
 
-async fn all_events(store: &dyn Store) -> Vec<ChangeEvent> {
+async fn all_events(store: &dyn Backend) -> Vec<ChangeEvent> {
     let page = store
         .events_after(0, 512, Duration::ZERO, None)
         .await
@@ -205,7 +205,7 @@ fn has_status_key(value: &serde_json::Value) -> bool {
 
 /// K6: a stale expected revision is `Conflict` (not `NotFound`, not `Backend`) and writes
 /// nothing; the right one bumps the revision by one; a missing id is `NotFound`.
-pub async fn k6_cas(store: &dyn Store) {
+pub async fn k6_cas(store: &dyn Backend) {
     store.seed(record("proj-1", "proj", 1)).await.unwrap();
     let id = sid("proj-1");
     let before = store.load(&id).await.unwrap().unwrap();
@@ -241,7 +241,7 @@ pub async fn k6_cas(store: &dyn Store) {
 }
 
 /// Ids are `<project>-<n>` from 1 per project; records start at revision 1.
-pub async fn create_allocates_ids(store: &dyn Store) {
+pub async fn create_allocates_ids(store: &dyn Backend) {
     let a = store.create(new_session("p", None)).await.unwrap();
     assert!(!a.existing);
     assert_eq!(a.record.id, sid("p-1"));
@@ -266,7 +266,7 @@ pub async fn create_allocates_ids(store: &dyn Store) {
 
 /// Seeding moves the project's counter past the seeded number (never back), and an id that a
 /// seeded record already holds is skipped.
-pub async fn seeded_ids_are_never_allocated(store: &dyn Store) {
+pub async fn seeded_ids_are_never_allocated(store: &dyn Backend) {
     store.create(new_session("p", None)).await.unwrap();
     let seeded = record("p-5", "p", 5);
     store.seed(seeded.clone()).await.unwrap();
@@ -293,7 +293,7 @@ pub async fn seeded_ids_are_never_allocated(store: &dyn Store) {
 }
 
 /// A known spawn request id returns that request's current record and inserts nothing.
-pub async fn spawn_request_id_is_idempotent(store: &dyn Store) {
+pub async fn spawn_request_id_is_idempotent(store: &dyn Backend) {
     let first = store.create(new_session("p", Some("req-1"))).await.unwrap();
     assert!(!first.existing);
     assert_eq!(first.record.id, sid("p-1"));
@@ -316,7 +316,7 @@ pub async fn spawn_request_id_is_idempotent(store: &dyn Store) {
 
 /// Patches merge (metadata key by key, empty values ignored, `replace_metadata` first), every
 /// axis round-trips, the revision moves by one and each write logs one row of the record after.
-pub async fn commit_merges_and_logs(store: &dyn Store) {
+pub async fn commit_merges_and_logs(store: &dyn Backend) {
     let created = store
         .create(new_session("proj", None))
         .await
@@ -417,7 +417,7 @@ pub async fn commit_merges_and_logs(store: &dyn Store) {
 }
 
 /// The change log keeps each write's event type as given (K9's store side).
-pub async fn change_log_keeps_every_event_type(store: &dyn Store) {
+pub async fn change_log_keeps_every_event_type(store: &dyn Backend) {
     store.seed(record("proj-1", "proj", 1)).await.unwrap();
     let id = sid("proj-1");
     for (i, event) in EventType::ALL.iter().enumerate() {
@@ -436,7 +436,7 @@ pub async fn change_log_keeps_every_event_type(store: &dyn Store) {
 
 /// U10: a write that loses the CAS leaves no change-log, tracker or queue row; the same write
 /// with the right revision deletes the ended trackers and queues its reaction.
-pub async fn u10_lost_cas_leaves_nothing(store: &dyn Store) {
+pub async fn u10_lost_cas_leaves_nothing(store: &dyn Backend) {
     store.seed(record("proj-1", "proj", 1)).await.unwrap();
     let id = sid("proj-1");
     store
@@ -485,7 +485,7 @@ pub async fn u10_lost_cas_leaves_nothing(store: &dyn Store) {
 
 /// `list` orders by project, then number; `list_running` leaves terminal records out and
 /// orders by id.
-pub async fn list_orders(store: &dyn Store) {
+pub async fn list_orders(store: &dyn Backend) {
     for _ in 0..10 {
         store.create(new_session("p", None)).await.unwrap();
     }
@@ -534,7 +534,7 @@ pub async fn list_orders(store: &dyn Store) {
 }
 
 /// The reaction queue: per-session FIFO, supersession check, deletion, sessions listing.
-pub async fn reaction_queue(store: &dyn Store) {
+pub async fn reaction_queue(store: &dyn Backend) {
     store.seed(record("proj-1", "proj", 1)).await.unwrap();
     store.seed(record("proj-2", "proj", 2)).await.unwrap();
     let (one, two) = (sid("proj-1"), sid("proj-2"));
@@ -603,7 +603,7 @@ pub async fn reaction_queue(store: &dyn Store) {
 }
 
 /// Trackers are keyed by (session, key), replaced on save and listed in key order.
-pub async fn trackers(store: &dyn Store) {
+pub async fn trackers(store: &dyn Backend) {
     let one = sid("proj-1");
     store
         .save_tracker(&tracker("proj-1", ReactionKey::AgentIdle))
@@ -646,7 +646,7 @@ pub async fn trackers(store: &dyn Store) {
 
 /// 9.8: exactly the unescalated trackers whose time budget has run out (inclusive) escalate,
 /// once, each with one `escalation` row; nothing touches the change log.
-pub async fn escalate_due(store: &dyn Store) {
+pub async fn escalate_due(store: &dyn Backend) {
     let at = |session: &str, key, first: Option<Timestamp>, escalated| Tracker {
         first_attempt_at: first,
         escalated,
@@ -750,7 +750,7 @@ pub async fn escalate_due(store: &dyn Store) {
 }
 
 /// The message queue: queued → injected (deleting ended trackers) → acknowledged, or refused.
-pub async fn message_lifecycle(store: &dyn Store) {
+pub async fn message_lifecycle(store: &dyn Backend) {
     let one = sid("proj-1");
     let m1 = store
         .enqueue_message(deliver("proj-1", "hello"), t0())
@@ -863,7 +863,7 @@ fn nudge(rollback: TrackerRollback) -> NewMessage {
 
 /// 9.5 steps 5 and 7: the nudge is queued with its tracker in one transaction; refusing it
 /// gives the attempt, the first-attempt time and the previous signature back.
-pub async fn refused_nudge_gives_the_attempt_back(store: &dyn Store) {
+pub async fn refused_nudge_gives_the_attempt_back(store: &dyn Backend) {
     let one = sid("proj-1");
     let after_step_3 = Tracker {
         attempts: 1,
@@ -920,7 +920,7 @@ pub async fn refused_nudge_gives_the_attempt_back(store: &dyn Store) {
 
 /// A refused nudge does not overwrite a signature a later nudge set, nor clear a first-attempt
 /// time it did not set.
-pub async fn refused_nudge_keeps_a_newer_signature(store: &dyn Store) {
+pub async fn refused_nudge_keeps_a_newer_signature(store: &dyn Backend) {
     let one = sid("proj-1");
     let first = store
         .commit_nudge(
@@ -957,7 +957,7 @@ pub async fn refused_nudge_keeps_a_newer_signature(store: &dyn Store) {
 
 /// A nudge refused after its incident ended (tracker deleted) is just marked refused; the
 /// tracker is not brought back.
-pub async fn refused_nudge_after_incident_ended(store: &dyn Store) {
+pub async fn refused_nudge_after_incident_ended(store: &dyn Backend) {
     store.seed(record("proj-1", "proj", 1)).await.unwrap();
     let one = sid("proj-1");
     let queued = store
@@ -993,7 +993,7 @@ pub async fn refused_nudge_after_incident_ended(store: &dyn Store) {
 }
 
 /// The latest SCM facts per session, replaced on put.
-pub async fn snapshots(store: &dyn Store) {
+pub async fn snapshots(store: &dyn Backend) {
     let one = sid("proj-1");
     assert_eq!(store.scm_snapshot(&one).await.unwrap(), None);
     let mut facts = ScmFacts::fetched(t0(), PrState::Open);
@@ -1044,7 +1044,7 @@ fn project(id: &str, repo: std::path::PathBuf) -> Project {
 }
 
 /// Registered projects: unique ids, ordered listing, removal.
-pub async fn projects(store: &dyn Store) {
+pub async fn projects(store: &dyn Backend) {
     use std::os::unix::ffi::OsStrExt;
     let q = project("q", "/repos/q".into());
     // Paths need not be UTF-8.
@@ -1069,7 +1069,7 @@ fn revision_of(event: &ChangeEvent) -> u64 {
 
 /// R11: three writes are three events in `seq` order; `next` is the last seq; paging and the
 /// session filter work; an empty page comes back at once without a wait.
-pub async fn r11_events_in_order(store: &dyn Store) {
+pub async fn r11_events_in_order(store: &dyn Backend) {
     let id = store
         .create(new_session("p", None))
         .await
@@ -1140,7 +1140,7 @@ pub async fn r11_events_in_order(store: &dyn Store) {
 }
 
 /// R11: a reader waiting after `next` gets a row committed 200 ms later, within its 1 s wait.
-pub async fn r11_waiting_reader_wakes_on_commit(store: &dyn Store) {
+pub async fn r11_waiting_reader_wakes_on_commit(store: &dyn Backend) {
     store.seed(record("proj-1", "proj", 1)).await.unwrap();
     let id = sid("proj-1");
     let next = store
@@ -1164,7 +1164,7 @@ pub async fn r11_waiting_reader_wakes_on_commit(store: &dyn Store) {
 }
 
 /// R11: after pruning, a cursor before the pruned range reads `truncated`.
-pub async fn r11_truncated_after_prune(store: &dyn Store) {
+pub async fn r11_truncated_after_prune(store: &dyn Backend) {
     let old = |id: &str, num| SessionRecord {
         updated_at: t0().minus(mins(120)),
         ..record(id, "proj", num)

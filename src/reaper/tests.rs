@@ -14,12 +14,12 @@ use crate::domain::{
 };
 use crate::fixtures::{detecting_lc, lc, mins, secs, stuck_lc, t0, with_handle};
 use crate::lifecycle::Wakeups;
-use crate::ports::Store;
+use crate::ports::Backend;
 use crate::testing::MemoryStore;
 use crate::testing::{FakeRuntime, Journal, ManualClock, ScriptedRecords};
 
 struct Setup {
-    store: Arc<dyn Store>,
+    store: Arc<dyn Backend>,
     records: Arc<ScriptedRecords>,
     runtime: Arc<FakeRuntime>,
     journal: Journal,
@@ -27,7 +27,7 @@ struct Setup {
 }
 
 fn setup(interval: Duration) -> Setup {
-    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let store: Arc<dyn Backend> = Arc::new(MemoryStore::new());
     let journal = Journal::default();
     let records = ScriptedRecords::new(store.clone());
     *records.journal.lock().unwrap() = Some(journal.clone());

@@ -299,7 +299,7 @@ impl Setup {
     }
 
     async fn with_push_remote(push_remote: Option<&str>) -> Self {
-        let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+        let store: Arc<dyn crate::ports::Backend> = Arc::new(MemoryStore::new());
         let h = Harness::new(store, t0());
         h.store
             .add_project(&Project {

@@ -157,6 +157,18 @@ pub struct SessionManagerConfig {
     pub runtime_ready: Result<(), String>,
 }
 
+/// What the Session Manager drives: the LCM it reports every outcome to, and the ports it acts
+/// through. Its store reads records only; writing one goes through the LCM.
+pub struct SessionManagerDeps {
+    pub lcm: Arc<Lcm>,
+    pub store: Arc<dyn Store>,
+    pub workspace: Arc<dyn Workspace>,
+    pub setup: Arc<dyn ProjectSetup>,
+    pub runtime: Arc<dyn Runtime>,
+    pub agents: Arc<AgentRegistry>,
+    pub clock: Arc<dyn Clock>,
+}
+
 /// The Session Manager.
 pub struct SessionManager {
     lcm: Arc<Lcm>,
@@ -170,17 +182,16 @@ pub struct SessionManager {
 }
 
 impl SessionManager {
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        lcm: Arc<Lcm>,
-        store: Arc<dyn Store>,
-        workspace: Arc<dyn Workspace>,
-        setup: Arc<dyn ProjectSetup>,
-        runtime: Arc<dyn Runtime>,
-        agents: Arc<AgentRegistry>,
-        clock: Arc<dyn Clock>,
-        config: SessionManagerConfig,
-    ) -> Self {
+    pub fn new(deps: SessionManagerDeps, config: SessionManagerConfig) -> Self {
+        let SessionManagerDeps {
+            lcm,
+            store,
+            workspace,
+            setup,
+            runtime,
+            agents,
+            clock,
+        } = deps;
         Self {
             lcm,
             store,

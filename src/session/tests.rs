@@ -175,7 +175,7 @@ impl World {
         config: SessionManagerConfig,
         extra: impl FnOnce(&Journal) -> Vec<Arc<dyn AgentHarness>>,
     ) -> Self {
-        let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+        let store: Arc<dyn crate::ports::Backend> = Arc::new(MemoryStore::new());
         let journal = Journal::default();
         let records = ScriptedRecords::new(store.clone());
         *records.journal.lock().unwrap() = Some(journal.clone());
@@ -199,13 +199,15 @@ impl World {
             .await
             .unwrap();
         let sm = SessionManager::new(
-            h.lcm.clone(),
-            store,
-            workspace.clone(),
-            setup.clone(),
-            runtime.clone(),
-            Arc::new(agents),
-            h.clock.clone(),
+            SessionManagerDeps {
+                lcm: h.lcm.clone(),
+                store,
+                workspace: workspace.clone(),
+                setup: setup.clone(),
+                runtime: runtime.clone(),
+                agents: Arc::new(agents),
+                clock: h.clock.clone(),
+            },
             config,
         );
         Self {

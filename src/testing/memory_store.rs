@@ -18,8 +18,9 @@ use crate::domain::{
     Timestamp, Tracker,
 };
 use crate::ports::{
-    Created, EVENTS_PAGE_MAX, EVENTS_WAIT_MAX, EventLog, EventPage, LifecycleStore, MessageStore,
-    NewSession, ProjectStore, ReactionStore, RecordWrite, ScmSnapshotStore, StoreError,
+    Created, EVENTS_PAGE_MAX, EVENTS_WAIT_MAX, EventLog, EventPage, MessageStore, NewSession,
+    ProjectStore, ReactionStore, RecordReader, RecordWrite, RecordWriter, ScmSnapshotStore,
+    StoreError,
 };
 
 #[derive(Default)]
@@ -116,7 +117,36 @@ impl MemoryStore {
 }
 
 #[async_trait]
-impl LifecycleStore for MemoryStore {
+impl RecordReader for MemoryStore {
+    async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+        Ok(self.lock().records.get(id).cloned())
+    }
+
+    async fn list(&self, project: Option<&ProjectId>) -> Result<Vec<SessionRecord>, StoreError> {
+        let st = self.lock();
+        let mut out: Vec<_> = st
+            .records
+            .values()
+            .filter(|r| project.is_none_or(|p| &r.project_id == p))
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| (&a.project_id, a.num).cmp(&(&b.project_id, b.num)));
+        Ok(out)
+    }
+
+    async fn list_running(&self) -> Result<Vec<SessionRecord>, StoreError> {
+        let st = self.lock();
+        Ok(st
+            .records
+            .values()
+            .filter(|r| !r.is_terminal())
+            .cloned()
+            .collect())
+    }
+}
+
+#[async_trait]
+impl RecordWriter for MemoryStore {
     async fn seed(&self, record: SessionRecord) -> Result<(), StoreError> {
         let mut st = self.lock();
         if st.records.contains_key(&record.id) {
@@ -169,10 +199,6 @@ impl LifecycleStore for MemoryStore {
         })
     }
 
-    async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
-        Ok(self.lock().records.get(id).cloned())
-    }
-
     async fn commit(&self, write: RecordWrite) -> Result<SessionRecord, StoreError> {
         let mut st = self.lock();
         let current = st
@@ -205,28 +231,6 @@ impl LifecycleStore for MemoryStore {
         drop(st);
         self.committed.notify_waiters();
         Ok(next)
-    }
-
-    async fn list(&self, project: Option<&ProjectId>) -> Result<Vec<SessionRecord>, StoreError> {
-        let st = self.lock();
-        let mut out: Vec<_> = st
-            .records
-            .values()
-            .filter(|r| project.is_none_or(|p| &r.project_id == p))
-            .cloned()
-            .collect();
-        out.sort_by(|a, b| (&a.project_id, a.num).cmp(&(&b.project_id, b.num)));
-        Ok(out)
-    }
-
-    async fn list_running(&self) -> Result<Vec<SessionRecord>, StoreError> {
-        let st = self.lock();
-        Ok(st
-            .records
-            .values()
-            .filter(|r| !r.is_terminal())
-            .cloned()
-            .collect())
     }
 }
 

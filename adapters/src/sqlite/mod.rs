@@ -56,8 +56,9 @@ use tokio::time::Instant;
 pub use schema::{PRAGMAS, SCHEMA_VERSION};
 
 use ao::ports::{
-    Created, EVENTS_PAGE_MAX, EVENTS_WAIT_MAX, EventLog, EventPage, LifecycleStore, MessageStore,
-    NewSession, ProjectStore, ReactionStore, RecordWrite, ScmSnapshotStore, StoreError,
+    Created, EVENTS_PAGE_MAX, EVENTS_WAIT_MAX, EventLog, EventPage, MessageStore, NewSession,
+    ProjectStore, ReactionStore, RecordReader, RecordWrite, RecordWriter, ScmSnapshotStore,
+    StoreError,
 };
 use ao_core::domain::{
     Message, MessageState, NewMessage, Project, ProjectId, QueuedReaction, ReactionKey, ScmFacts,
@@ -167,25 +168,10 @@ impl std::fmt::Debug for SqliteStore {
 }
 
 #[async_trait]
-impl LifecycleStore for SqliteStore {
-    async fn seed(&self, record: SessionRecord) -> Result<(), StoreError> {
-        self.write_logged("seed", move |c| write::seed(c, &record))
-            .await
-    }
-
-    async fn create(&self, new: NewSession) -> Result<Created, StoreError> {
-        self.write_logged("create", move |c| write::create(c, new))
-            .await
-    }
-
+impl RecordReader for SqliteStore {
     async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
         let id = id.clone();
         self.read("load", move |c| read::record(c, id.as_str()))
-            .await
-    }
-
-    async fn commit(&self, write: RecordWrite) -> Result<SessionRecord, StoreError> {
-        self.write_logged("commit", move |c| write::commit(c, write))
             .await
     }
 
@@ -199,6 +185,24 @@ impl LifecycleStore for SqliteStore {
 
     async fn list_running(&self) -> Result<Vec<SessionRecord>, StoreError> {
         self.read("list_running", |c| read::list_running(c)).await
+    }
+}
+
+#[async_trait]
+impl RecordWriter for SqliteStore {
+    async fn seed(&self, record: SessionRecord) -> Result<(), StoreError> {
+        self.write_logged("seed", move |c| write::seed(c, &record))
+            .await
+    }
+
+    async fn create(&self, new: NewSession) -> Result<Created, StoreError> {
+        self.write_logged("create", move |c| write::create(c, new))
+            .await
+    }
+
+    async fn commit(&self, write: RecordWrite) -> Result<SessionRecord, StoreError> {
+        self.write_logged("commit", move |c| write::commit(c, write))
+            .await
     }
 }
 

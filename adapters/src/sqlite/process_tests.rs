@@ -15,7 +15,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::SqliteStore;
 use super::tests::{activity_write, new_session, open, sid};
-use ao::ports::{EventLog, LifecycleStore, StoreError};
+use ao::ports::{EventLog, RecordReader, RecordWriter, StoreError};
 use ao_core::domain::{SessionId, SessionRecord, Timestamp};
 use ao_core::fixtures::{lc, t0};
 

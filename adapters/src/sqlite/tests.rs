@@ -8,8 +8,8 @@ use rusqlite::types::Value;
 
 use super::{PRAGMAS, SCHEMA_VERSION, SqliteStore, read, schema};
 use ao::ports::{
-    EventLog, LifecycleStore, MessageStore, NewSession, ProjectStore, ReactionStore, RecordWrite,
-    ScmSnapshotStore, StoreError,
+    EventLog, MessageStore, NewSession, ProjectStore, ReactionStore, RecordReader, RecordWrite,
+    RecordWriter, ScmSnapshotStore, StoreError,
 };
 use ao_core::domain::{
     ActivityAxis, ActivitySource, ActivityState, EventType, Launch, LifecyclePatch, MessageMode,
