@@ -41,7 +41,7 @@ fn invalid_agent_settings_stop_the_daemon_at_start() {
     for (toml, setting) in [
         (
             "[agents.claude-code]\npermission_mode = \"yolo\"\n",
-            "[agents.claude-code] permission_mode",
+            "permission_mode = \"yolo\"",
         ),
         (
             "[agents.codex]\nsystem_prompt_file = \"missing.md\"\n",

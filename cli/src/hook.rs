@@ -1,4 +1,4 @@
-//! `aoctl hook <agent> <event>` (adapters.md 3.5): the callback an agent's hook runner executes.
+//! `aoctl hook <agent> <event>`: the callback an agent's hook runner executes.
 //!
 //! It runs inside the agent's turn, so it must never disturb the agent: it always exits 0 (a
 //! panic included), never prints to stdout (some runners feed hook stdout back to the model),

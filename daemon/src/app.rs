@@ -15,13 +15,11 @@ use ao::ports::{Clock, Notifier, Runtime, Store};
 use ao::reactions::Reactions;
 use ao::reaper::Reaper;
 use ao::scm::ScmObserver;
-use ao::session::{
-    AgentRegistry, ProjectSpec, SessionManager, SessionManagerConfig, SessionManagerDeps,
-};
+use ao::session::{AgentRegistry, SessionManager, SessionManagerConfig, SessionManagerDeps};
 use ao_adapters::agents::HookProgram;
 use ao_adapters::agents::claude::{ClaudeConfig, ClaudeHarness};
 use ao_adapters::agents::codex::{CodexConfig, CodexHarness};
-use ao_adapters::agents::command::{CommandHarness, CommandHarnessConfig, CommandPromptDelivery};
+use ao_adapters::agents::command::{CommandHarness, CommandHarnessConfig};
 use ao_adapters::clock::SystemClock;
 use ao_adapters::github::{GitHubClient, TokenSource};
 use ao_adapters::messenger::RuntimeMessenger;
@@ -135,9 +133,7 @@ fn registry(
         agents.register(Arc::new(CommandHarness::new(CommandHarnessConfig {
             name: name.clone(),
             argv: Some(section.argv.clone()),
-            prompt_delivery: section
-                .prompt_delivery
-                .unwrap_or(CommandPromptDelivery::Argv),
+            prompt_delivery: section.prompt_delivery,
             prompt_flag: section.prompt_flag.clone(),
             ready_patterns: section.ready_patterns.clone(),
             restore_argv: section.restore_argv.clone(),
@@ -322,32 +318,21 @@ impl App {
 
     /// Projects listed in the configuration file are registered on first start.
     async fn register_configured_projects(&self) {
-        for p in &self.config.projects {
-            let known = match ao::domain::ProjectId::parse(&p.id) {
+        for spec in &self.config.projects {
+            let known = match ao::domain::ProjectId::parse(&spec.name) {
                 Ok(id) => self.store.project(&id).await.ok().flatten().is_some(),
                 Err(e) => {
-                    warn!(project = %p.id, error = %e, "configuration: invalid project id; skipped");
+                    warn!(project = %spec.name, error = %e, "configuration: invalid project id; skipped");
                     continue;
                 }
             };
             if known {
                 continue;
             }
-            let spec = ProjectSpec {
-                name: p.id.clone(),
-                repo_path: p.repo.clone(),
-                base_branch: p.base_branch.clone(),
-                default_agent: p.default_agent.clone(),
-                symlinks: p.symlinks.clone(),
-                copies: p.copies.clone(),
-                post_create: p.post_create.clone(),
-                env: p.env.clone(),
-                push_remote: p.push_remote.clone(),
-            };
-            match self.sm.add_project(spec).await {
-                Ok(_) => info!(project = %p.id, "registered project from the configuration"),
+            match self.sm.add_project(spec.clone()).await {
+                Ok(_) => info!(project = %spec.name, "registered project from the configuration"),
                 Err(e) => {
-                    warn!(project = %p.id, error = %e, "configuration: project not registered")
+                    warn!(project = %spec.name, error = %e, "configuration: project not registered")
                 }
             }
         }

@@ -1,72 +1,14 @@
-//! Presentation: tables for people, one JSON document for machines. No colour is ever emitted,
-//! so `NO_COLOR` and non-TTY output need no special handling.
+//! Sessions as people read them: the session table, one session in detail, change-log lines, and
+//! a pane's output stripped of terminal control sequences.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
-use ao_proto::SessionView;
-use serde::Serialize;
-use tabled::Table;
-use tabled::settings::Style;
+use ao_proto::{EventView, SessionView};
 
-/// Prints one JSON document (pretty when stdout is a terminal).
-pub fn json<T: Serialize>(value: &T) {
-    let text = if std::io::stdout().is_terminal() {
-        serde_json::to_string_pretty(value)
-    } else {
-        serde_json::to_string(value)
-    };
-    println!(
-        "{}",
-        text.unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
-    );
-}
-
-/// Prints rows under a header with blank separators.
-pub fn table(header: &[&str], rows: Vec<Vec<String>>) {
-    let mut builder = tabled::builder::Builder::default();
-    builder.push_record(header.iter().map(|h| h.to_string()));
-    for row in rows {
-        builder.push_record(row);
-    }
-    let mut table: Table = builder.build();
-    table.with(Style::blank());
-    let mut out = std::io::stdout().lock();
-    for line in table.to_string().lines() {
-        let _ = writeln!(out, "{}", line.trim_end());
-    }
-}
-
-/// Key/value pairs, one per line.
-pub fn pairs(pairs: &[(&str, String)]) {
-    let width = pairs.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-    let mut out = std::io::stdout().lock();
-    for (key, value) in pairs {
-        let _ = writeln!(out, "{key:<width$}  {value}");
-    }
-}
-
-/// `5s`, `3m`, `2h`, `4d` since an RFC 3339 time (`-` when unknown).
-pub fn age(since: Option<&str>) -> String {
-    let Some(since) = since.and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok()) else {
-        return "-".to_owned();
-    };
-    let secs = (chrono::Utc::now() - since.with_timezone(&chrono::Utc))
-        .num_seconds()
-        .max(0);
-    match secs {
-        s if s < 60 => format!("{s}s"),
-        s if s < 3600 => format!("{}m", s / 60),
-        s if s < 86_400 => format!("{}h", s / 3600),
-        s => format!("{}d", s / 86_400),
-    }
-}
-
-fn or_dash(value: Option<&str>) -> String {
-    value.filter(|v| !v.is_empty()).unwrap_or("-").to_owned()
-}
+use super::{age, or_dash, pairs, table};
 
 /// `#12 open` for a session's PR.
-pub fn pr_cell(s: &SessionView) -> String {
+fn pr_cell(s: &SessionView) -> String {
     match &s.pr {
         Some(pr) => match pr.number {
             Some(n) => format!("#{n} {}", pr.state),
@@ -76,7 +18,7 @@ pub fn pr_cell(s: &SessionView) -> String {
     }
 }
 
-pub const SESSION_HEADER: [&str; 9] = [
+const SESSION_HEADER: [&str; 9] = [
     "ID",
     "PROJECT",
     "AGENT",
@@ -88,7 +30,7 @@ pub const SESSION_HEADER: [&str; 9] = [
     "LAST ACTIVITY",
 ];
 
-pub fn session_row(s: &SessionView) -> Vec<String> {
+fn session_row(s: &SessionView) -> Vec<String> {
     vec![
         s.id.clone(),
         s.project.clone(),
@@ -105,6 +47,29 @@ pub fn session_row(s: &SessionView) -> Vec<String> {
 /// Sessions as a table.
 pub fn sessions(list: &[SessionView]) {
     table(&SESSION_HEADER, list.iter().map(session_row).collect());
+}
+
+/// One session as a one-row table.
+pub fn session(s: &SessionView) {
+    sessions(std::slice::from_ref(s));
+}
+
+/// `aoctl ls`: the table, or a line saying there is none (and that `--all` shows ended ones
+/// when it was not given).
+pub fn session_list(list: &[SessionView], all: bool) {
+    if list.is_empty() {
+        println!(
+            "no sessions{}",
+            if all { "" } else { " (--all shows ended ones)" }
+        );
+    } else {
+        sessions(list);
+    }
+}
+
+/// Clears the terminal before `ls --watch` redraws.
+pub fn clear_screen() {
+    print!("\u{1b}[2J\u{1b}[H");
 }
 
 /// One session in detail.
@@ -152,9 +117,60 @@ pub fn session_detail(s: &SessionView) {
     pairs(&rows);
 }
 
+/// One change-log row: a JSON object, or a line with the state of each lifecycle axis.
+pub fn event(e: &EventView, json: bool) {
+    if json {
+        println!("{}", serde_json::to_string(e).unwrap_or_default());
+        return;
+    }
+    let state = |axis: &str| {
+        e.payload["record"]["lifecycle"][axis]["state"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    };
+    println!(
+        "{:>6}  {}  {:<12} {:<26} session={} pr={} runtime={}",
+        e.seq,
+        e.created_at,
+        e.session_id,
+        e.event_type,
+        state("session"),
+        state("pr"),
+        state("runtime")
+    );
+}
+
+/// The change log no longer holds the events asked for.
+pub fn events_pruned() {
+    eprintln!("aoctl: events before the oldest kept one were pruned");
+}
+
+/// Pane output, stripped of terminal control sequences (a TUI's redraws would scramble the
+/// reader's terminal).
+pub fn output(text: &str) {
+    let clean = strip_terminal_codes(text);
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(clean.as_bytes());
+    let _ = out.flush();
+}
+
+/// The first page of `tail`: its output, its last line ended.
+pub fn tail_start(text: &str) {
+    output(text);
+    if !text.is_empty() && !text.ends_with('\n') {
+        println!();
+    }
+}
+
+/// Output was trimmed from the log before `tail -f` read it.
+pub fn output_trimmed(bytes: u64) {
+    eprintln!("aoctl: [{bytes} bytes of older output were trimmed]");
+}
+
 /// Removes terminal control sequences (CSI, OSC, other escapes) and carriage returns, for
 /// output that is not going to a terminal.
-pub fn strip_terminal_codes(text: &str) -> String {
+fn strip_terminal_codes(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
@@ -198,13 +214,5 @@ mod tests {
         let raw =
             "\u{1b}[1;31mred\u{1b}[0m \u{1b}]0;title\u{7}done\r\n\u{1b}]8;;x\u{1b}\\link\u{7}";
         assert_eq!(strip_terminal_codes(raw), "red done\nlink");
-    }
-
-    #[test]
-    fn ages() {
-        assert_eq!(age(None), "-");
-        assert_eq!(age(Some("not a time")), "-");
-        let old = (chrono::Utc::now() - chrono::Duration::hours(3)).to_rfc3339();
-        assert_eq!(age(Some(&old)), "3h");
     }
 }

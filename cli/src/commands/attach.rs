@@ -13,12 +13,26 @@ use std::os::unix::process::CommandExt;
 use ao_core::domain::quote;
 use ao_core::tmux::{TmuxSocket, attach_command};
 use ao_proto::AttachReply;
+use clap::Args;
 
+use super::QUICK;
 use crate::Global;
-use crate::client::{CliError, Result};
+use crate::client::{self, CliError, Result, ctx};
+
+#[derive(Debug, Args)]
+pub struct AttachArgs {
+    id: String,
+}
+
+/// Asks the daemon for the session's tmux session, then hands the terminal to tmux.
+pub async fn run(global: &Global, args: AttachArgs) -> Result<u8> {
+    let daemon = client::connect(global).await?;
+    let reply = daemon.client.attach(ctx(QUICK), args.id).await??;
+    exec(global, &reply)
+}
 
 /// Replaces this process with `tmux … attach-session -t =<name>`; returns only on failure.
-pub fn exec(global: &Global, reply: &AttachReply) -> Result<u8> {
+fn exec(global: &Global, reply: &AttachReply) -> Result<u8> {
     let daemons = TmuxSocket::parse(&reply.tmux_socket).map_err(|e| {
         CliError::failed(format!(
             "the daemon reported the tmux socket {}: {e}",

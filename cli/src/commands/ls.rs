@@ -1,0 +1,50 @@
+//! `aoctl ls`: the sessions (ended ones with `--all`), once or redrawn every 2 seconds.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use ao_proto::ListRequest;
+use clap::Args;
+
+use super::QUICK;
+use crate::Global;
+use crate::client::{self, Result, ctx, exit};
+use crate::render;
+
+/// How often `--watch` redraws.
+const WATCH_EVERY: Duration = Duration::from_secs(2);
+
+#[derive(Debug, Args)]
+pub struct LsArgs {
+    #[arg(short, long)]
+    project: Option<String>,
+    /// Include killed, errored and cleaned-up sessions.
+    #[arg(long)]
+    all: bool,
+    #[arg(long)]
+    json: bool,
+    /// Redraw every 2 seconds until interrupted.
+    #[arg(long)]
+    watch: bool,
+}
+
+pub async fn run(global: &Global, args: LsArgs) -> Result<u8> {
+    let daemon = client::connect(global).await?;
+    let request = ListRequest {
+        project: args.project,
+        all: args.all,
+    };
+    loop {
+        let sessions = daemon.client.list(ctx(QUICK), request.clone()).await??;
+        render::json_or(args.json, sessions.as_slice(), |sessions| {
+            if args.watch && std::io::stdout().is_terminal() {
+                render::clear_screen();
+            }
+            render::session_list(sessions, args.all);
+        });
+        if !args.watch {
+            return Ok(exit::OK);
+        }
+        tokio::time::sleep(WATCH_EVERY).await;
+    }
+}

@@ -1,0 +1,151 @@
+//! `aoctl spawn`: a new session. Without `-p`, the project is the git repository around the
+//! current directory, registered on first use. `--cmd` is split like a shell would, but no
+//! shell runs.
+
+use std::path::PathBuf;
+
+use ao_proto::{ProjectAddRequest, SessionView, SpawnRequest};
+use clap::{Args, ValueEnum};
+
+use super::{QUICK, SLOW};
+use crate::Global;
+use crate::client::{self, CliError, Daemon, Result, ctx, exit};
+use crate::render;
+
+#[derive(Debug, Args)]
+pub struct SpawnArgs {
+    /// The project (default: the git repository you are in, registered on first use).
+    #[arg(short, long)]
+    project: Option<String>,
+    /// The agent harness (`command`, `claude-code`, `codex`, or a configured name).
+    #[arg(long)]
+    agent: Option<String>,
+    /// For the `command` agent: the program and its arguments, split like a shell would
+    /// (no shell runs).
+    #[arg(long = "cmd", value_name = "PROGRAM ARGS…")]
+    command: Option<String>,
+    /// The branch to work on (default `ao/<session id>`).
+    #[arg(long)]
+    branch: Option<String>,
+    /// An issue reference, exported as AO_ISSUE_ID.
+    #[arg(long)]
+    issue: Option<String>,
+    /// The agent's model.
+    #[arg(long)]
+    model: Option<String>,
+    /// The agent's permission mode.
+    #[arg(long, value_enum)]
+    permission_mode: Option<PermissionMode>,
+    /// Print the session as JSON.
+    #[arg(long)]
+    json: bool,
+    /// The task for the agent.
+    prompt: Vec<String>,
+}
+
+/// The permission modes a spawn may ask for; the daemon takes clap's spelling of each
+/// (`accept-edits`).
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum PermissionMode {
+    Default,
+    AcceptEdits,
+    Auto,
+    BypassPermissions,
+}
+
+pub async fn run(global: &Global, args: SpawnArgs) -> Result<u8> {
+    let command = args.command.as_deref().map(split_command).transpose()?;
+    let agent = args
+        .agent
+        .or_else(|| command.as_ref().map(|_| "command".to_owned()));
+    let daemon = client::connect(global).await?;
+    let project = match args.project {
+        Some(p) => p,
+        None => project_for_cwd(&daemon, agent.as_deref()).await?,
+    };
+    let prompt = (!args.prompt.is_empty()).then(|| args.prompt.join(" "));
+    let request = SpawnRequest {
+        project,
+        agent,
+        command,
+        branch: args.branch,
+        issue: args.issue,
+        prompt,
+        model: args.model,
+        permission_mode: args
+            .permission_mode
+            .and_then(|m| m.to_possible_value())
+            .map(|v| v.get_name().to_owned()),
+        request_id: Some(uuid::Uuid::new_v4().to_string()),
+    };
+    let session = spawn_with_retry(&daemon, request).await?;
+    render::json_or(args.json, &session, render::session);
+    Ok(exit::OK)
+}
+
+/// `--cmd`'s text as argv.
+fn split_command(text: &str) -> Result<Vec<String>> {
+    let argv = shell_words::split(text).map_err(|e| CliError::usage(format!("--cmd: {e}")))?;
+    if argv.is_empty() {
+        return Err(CliError::usage("--cmd is empty"));
+    }
+    Ok(argv)
+}
+
+/// A spawn whose call timed out is retried once with the same request id: the daemon returns
+/// the session the first call made, never a second one.
+async fn spawn_with_retry(daemon: &Daemon, request: SpawnRequest) -> Result<SessionView> {
+    match daemon.client.spawn(ctx(SLOW), request.clone()).await {
+        Err(tarpc::client::RpcError::DeadlineExceeded) => {
+            Ok(daemon.client.spawn(ctx(SLOW), request).await??)
+        }
+        other => Ok(other??),
+    }
+}
+
+/// The project of the git repository around the current directory, registered on first use.
+async fn project_for_cwd(daemon: &Daemon, agent: Option<&str>) -> Result<String> {
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "--show-toplevel"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .map_err(|e| CliError::usage("no -p given and git could not be run").because(e))?;
+    if !out.status.success() {
+        return Err(CliError::usage(
+            "no -p given and the current directory is not inside a git repository",
+        ));
+    }
+    let top = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    let top = top.canonicalize().unwrap_or(top);
+    let projects = daemon.client.project_list(ctx(QUICK)).await??;
+    if let Some(p) = projects.iter().find(|p| {
+        let repo = PathBuf::from(&p.repo_path);
+        repo.canonicalize().unwrap_or(repo) == top
+    }) {
+        return Ok(p.id.clone());
+    }
+    let base = top
+        .file_name()
+        .and_then(|n| ao_core::domain::ProjectId::sanitize(&n.to_string_lossy()))
+        .ok_or_else(|| {
+            CliError::usage("cannot derive a project name from this repository; use -p")
+        })?;
+    let taken: Vec<&str> = projects.iter().map(|p| p.id.as_str()).collect();
+    let name = std::iter::once(base.to_string())
+        .chain((2..).map(|n| format!("{base}-{n}")))
+        .find(|candidate| !taken.contains(&candidate.as_str()))
+        .expect("an unbounded sequence has a free name");
+    let request = ProjectAddRequest {
+        name,
+        repo_path: top.display().to_string(),
+        base_branch: None,
+        default_agent: agent.map(str::to_owned),
+        symlinks: vec![],
+        copies: vec![],
+        post_create: vec![],
+        env: vec![],
+    };
+    let project = daemon.client.project_add(ctx(QUICK), request).await??;
+    render::project_registered(&project);
+    Ok(project.id)
+}

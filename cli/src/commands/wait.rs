@@ -1,0 +1,65 @@
+//! `aoctl wait`: blocks until the sessions reach one of the statuses (all of them, or any with
+//! `--any`), in long-polls of at most 25 s; a timeout is exit code 1.
+
+use std::time::Duration;
+
+use ao_proto::WaitRequest;
+use clap::Args;
+
+use super::{POLL_WAIT, QUICK};
+use crate::Global;
+use crate::client::{self, CliError, Result, ctx, exit};
+use crate::render;
+
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    #[arg(required = true)]
+    ids: Vec<String>,
+    /// Statuses to wait for, comma separated (e.g. idle,needs_input).
+    #[arg(long, value_delimiter = ',', required = true)]
+    status: Vec<String>,
+    /// Return when any session matches (default: all).
+    #[arg(long)]
+    any: bool,
+    /// Give up after this long (e.g. 30s, 5m); exit code 1.
+    #[arg(long)]
+    timeout: Option<humantime::Duration>,
+    #[arg(long)]
+    json: bool,
+}
+
+pub async fn run(global: &Global, args: WaitArgs) -> Result<u8> {
+    let daemon = client::connect(global).await?;
+    let deadline = args
+        .timeout
+        .map(|t| tokio::time::Instant::now() + Duration::from(t));
+    loop {
+        let remaining = deadline.map_or(POLL_WAIT, |d| {
+            d.saturating_duration_since(tokio::time::Instant::now())
+                .min(POLL_WAIT)
+        });
+        let reply = daemon
+            .client
+            .wait_for_status(
+                ctx(remaining + QUICK),
+                WaitRequest {
+                    ids: args.ids.clone(),
+                    statuses: args.status.clone(),
+                    any: args.any,
+                    wait_ms: remaining.as_millis() as u64,
+                },
+            )
+            .await??;
+        let timed_out = deadline.is_some_and(|d| tokio::time::Instant::now() >= d);
+        if reply.reached || timed_out {
+            render::json_or(args.json, &reply, |reply| render::sessions(&reply.sessions));
+            if reply.reached {
+                return Ok(exit::OK);
+            }
+            return Err(CliError::failed(format!(
+                "timed out waiting for {}",
+                args.status.join(",")
+            )));
+        }
+    }
+}

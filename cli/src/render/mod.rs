@@ -1,0 +1,105 @@
+//! Presentation: tables and sentences for people, one JSON document for machines. Every word
+//! `aoctl` prints about a result is written here; the commands only call. No colour is ever
+//! emitted, so `NO_COLOR` and non-TTY output need no special handling.
+//!
+//! `session` shows sessions, their change log and their pane output; `reply` says what a
+//! command did (kill, cleanup, send, the trash, projects, the daemon, doctor).
+
+mod reply;
+mod session;
+
+use std::io::{IsTerminal, Write};
+
+use serde::Serialize;
+use tabled::Table;
+use tabled::settings::Style;
+
+pub use reply::{
+    cleanup_reply, daemon_already_running, daemon_not_running, daemon_started, daemon_status,
+    daemon_stopped, doctor_checks, kill_reply, project_added, project_registered, project_removed,
+    projects, send_reply, trash_emptied, trash_entries, trash_restored,
+};
+pub use session::{
+    clear_screen, event, events_pruned, output, output_trimmed, session, session_detail,
+    session_list, sessions, tail_start,
+};
+
+/// Prints `value` as one JSON document with `--json`, else as `human` shows it.
+pub fn json_or<T: Serialize + ?Sized>(json: bool, value: &T, human: impl FnOnce(&T)) {
+    if json {
+        self::json(value);
+    } else {
+        human(value);
+    }
+}
+
+/// Prints one JSON document (pretty when stdout is a terminal).
+pub fn json<T: Serialize + ?Sized>(value: &T) {
+    let text = if std::io::stdout().is_terminal() {
+        serde_json::to_string_pretty(value)
+    } else {
+        serde_json::to_string(value)
+    };
+    println!(
+        "{}",
+        text.unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    );
+}
+
+/// Prints rows under a header with blank separators.
+fn table(header: &[&str], rows: Vec<Vec<String>>) {
+    let mut builder = tabled::builder::Builder::default();
+    builder.push_record(header.iter().map(|h| h.to_string()));
+    for row in rows {
+        builder.push_record(row);
+    }
+    let mut table: Table = builder.build();
+    table.with(Style::blank());
+    let mut out = std::io::stdout().lock();
+    for line in table.to_string().lines() {
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+}
+
+/// Key/value pairs, one per line.
+fn pairs(pairs: &[(&str, String)]) {
+    let width = pairs.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    let mut out = std::io::stdout().lock();
+    for (key, value) in pairs {
+        let _ = writeln!(out, "{key:<width$}  {value}");
+    }
+}
+
+/// `5s`, `3m`, `2h`, `4d` since an RFC 3339 time (`-` when unknown).
+fn age(since: Option<&str>) -> String {
+    let Some(since) = since.and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok()) else {
+        return "-".to_owned();
+    };
+    let secs = (chrono::Utc::now() - since.with_timezone(&chrono::Utc))
+        .num_seconds()
+        .max(0);
+    match secs {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m", s / 60),
+        s if s < 86_400 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86_400),
+    }
+}
+
+/// The value, or `-` when it is missing or empty.
+fn or_dash(value: Option<&str>) -> String {
+    value.filter(|v| !v.is_empty()).unwrap_or("-").to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages() {
+        assert_eq!(age(None), "-");
+        assert_eq!(age(Some("not a time")), "-");
+        let old = (chrono::Utc::now() - chrono::Duration::hours(3)).to_rfc3339();
+        assert_eq!(age(Some(&old)), "3h");
+    }
+}

@@ -1,0 +1,278 @@
+//! What a command did, in sentences and tables: where a killed or cleaned session's worktree
+//! went and what keeps its work, a message's delivery, the trash, projects, the daemon, and
+//! doctor's checks.
+
+use std::path::Path;
+
+use ao_proto::{
+    Check, CleanupReply, KillReply, Pong, ProjectView, RetiredView, SendReply, TrashEmptyReply,
+    TrashEntryView,
+};
+
+use super::{age, pairs, table};
+
+/// What a kill did: where the worktree went and what keeps the work.
+pub fn kill_reply(reply: &KillReply) {
+    let id = &reply.id;
+    match (
+        &reply.trash_path,
+        reply.workspace_freed,
+        &reply.workspace_error,
+    ) {
+        (Some(trash), true, _) => {
+            println!("killed {id}; worktree moved to the trash: {trash}");
+            println!(
+                "  `aoctl trash restore {id}` puts it back; `aoctl restore {id}` relaunches the agent there"
+            );
+        }
+        (None, true, _) => println!("killed {id}; its worktree was already gone"),
+        (_, false, Some(why)) => {
+            println!(
+                "killed {id}; worktree kept at {}: {}",
+                reply.workspace_path.as_deref().unwrap_or("(unknown path)"),
+                why.message
+            );
+            if why.kind == "Dirty" {
+                println!(
+                    "  `aoctl kill {id} --preserve` stashes tracked and untracked changes into \
+                     refs/ao/preserved/{id} and moves the worktree to the trash"
+                );
+            }
+        }
+        (_, false, None) => println!("{id} was not found; nothing to do"),
+    }
+    if let Some(reference) = &reply.preserved_ref {
+        println!("  uncommitted work saved in {reference}");
+    }
+    if let Some(reference) = &reply.detached_ref {
+        println!("  commits on its detached HEAD kept in {reference}");
+    }
+    if !reply.nested_repos.is_empty() {
+        println!(
+            "  nested repositories (not in the preserved ref; their files are in the trash): {}",
+            reply.nested_repos.join(", ")
+        );
+    }
+    for leftover in &reply.leftovers {
+        println!("  note: {leftover}");
+    }
+}
+
+/// What a cleanup moved (or, in a dry run, would move) and what it skipped, one row a session.
+pub fn cleanup_reply(reply: &CleanupReply, dry_run: bool) {
+    let verb = if dry_run {
+        "would move to trash"
+    } else {
+        "moved to trash"
+    };
+    let mut rows: Vec<Vec<String>> = reply
+        .cleaned
+        .iter()
+        .map(|id| {
+            let detail = reply
+                .retired
+                .iter()
+                .find(|r| &r.id == id)
+                .map(retired_detail)
+                .unwrap_or_default();
+            vec![id.clone(), verb.to_owned(), detail]
+        })
+        .collect();
+    rows.extend(
+        reply
+            .skipped
+            .iter()
+            .map(|s| vec![s.id.clone(), "skipped".to_owned(), s.reason.clone()]),
+    );
+    if rows.is_empty() {
+        println!("nothing to clean up");
+    } else {
+        table(&["ID", "RESULT", "DETAIL"], rows);
+    }
+}
+
+/// The DETAIL cell of a cleaned session: where its worktree went and what keeps its work.
+fn retired_detail(retired: &RetiredView) -> String {
+    let mut parts = vec![];
+    if let Some(path) = &retired.trash_path {
+        parts.push(path.clone());
+    }
+    if let Some(reference) = &retired.preserved_ref {
+        parts.push(format!("work saved in {reference}"));
+    }
+    if let Some(reference) = &retired.detached_ref {
+        parts.push(format!("commits kept in {reference}"));
+    }
+    if !retired.nested_repos.is_empty() {
+        parts.push(format!("nested repos: {}", retired.nested_repos.join(",")));
+    }
+    parts.join("; ")
+}
+
+/// How far a sent message got.
+pub fn send_reply(reply: &SendReply) {
+    match reply.state.as_str() {
+        "acknowledged" => {
+            println!("delivered to {} (the agent confirmed it)", reply.id)
+        }
+        "injected" => println!("typed into {}", reply.id),
+        _ => println!(
+            "queued for {} (it will be typed once the agent is not busy)",
+            reply.id
+        ),
+    }
+}
+
+/// `trash ls`: the entries, oldest first.
+pub fn trash_entries(entries: &[TrashEntryView]) {
+    if entries.is_empty() {
+        println!("the trash is empty");
+    } else {
+        let rows = entries.iter().map(trash_row).collect();
+        table(
+            &["ID", "SESSION", "BRANCH", "TRASHED", "KEPT", "PATH"],
+            rows,
+        );
+    }
+}
+
+/// One `trash ls` row; KEPT names the refs that keep its commits and work, and its state when
+/// it is not simply trashed.
+fn trash_row(entry: &TrashEntryView) -> Vec<String> {
+    let mut kept: Vec<String> = [&entry.detached_ref, &entry.preserved_ref]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+    if !entry.nested_repos.is_empty() {
+        kept.push(format!("nested: {}", entry.nested_repos.join(",")));
+    }
+    if entry.state != "trashed" {
+        kept.push(entry.state.clone());
+    }
+    vec![
+        entry.id.clone(),
+        entry.session.clone().unwrap_or_else(|| "-".to_owned()),
+        entry.branch.clone().unwrap_or_else(|| "-".to_owned()),
+        age(Some(&entry.trashed_at)),
+        if kept.is_empty() {
+            "-".to_owned()
+        } else {
+            kept.join(" ")
+        },
+        entry.path.clone(),
+    ]
+}
+
+/// Where a trash entry went back to, and how to relaunch its agent.
+pub fn trash_restored(entry: &TrashEntryView) {
+    println!(
+        "restored {} to {}{}",
+        entry.id,
+        entry
+            .original_path
+            .as_deref()
+            .unwrap_or("its original path"),
+        entry
+            .branch
+            .as_deref()
+            .map(|b| format!(" (branch {b})"))
+            .unwrap_or_default()
+    );
+    if let Some(session) = &entry.session {
+        println!("  `aoctl restore {session}` relaunches its agent there");
+    }
+}
+
+/// What emptying the trash deleted and what it kept.
+pub fn trash_emptied(reply: &TrashEmptyReply) {
+    for entry in &reply.removed {
+        println!("deleted {}", entry.id);
+    }
+    for kept in &reply.failed {
+        println!("kept {}: {}", kept.id, kept.reason);
+    }
+    if reply.removed.is_empty() && reply.failed.is_empty() {
+        println!("nothing to delete");
+    }
+}
+
+/// A project `spawn` registered for the repository it runs in (on stderr: stdout is the
+/// session).
+pub fn project_registered(project: &ProjectView) {
+    eprintln!(
+        "registered project {} for {}",
+        project.id, project.repo_path
+    );
+}
+
+pub fn project_added(project: &ProjectView) {
+    println!("added project {} ({})", project.id, project.repo_path);
+}
+
+/// `project ls`.
+pub fn projects(projects: &[ProjectView]) {
+    if projects.is_empty() {
+        println!("no projects (add one with `aoctl project add NAME REPO_PATH`)");
+    } else {
+        let rows = projects
+            .iter()
+            .map(|p| {
+                vec![
+                    p.id.clone(),
+                    p.repo_path.clone(),
+                    p.default_agent.clone().unwrap_or_else(|| "-".into()),
+                    p.base_branch.clone().unwrap_or_else(|| "-".into()),
+                ]
+            })
+            .collect();
+        table(&["NAME", "REPOSITORY", "AGENT", "BASE"], rows);
+    }
+}
+
+pub fn project_removed(name: &str) {
+    println!("removed project {name}");
+}
+
+pub fn daemon_already_running(pong: &Pong) {
+    println!("aod already running (pid {}) on {}", pong.pid, pong.socket);
+}
+
+pub fn daemon_started(pid: u32, socket: &Path) {
+    println!("aod started (pid {pid}) on {}", socket.display());
+}
+
+pub fn daemon_not_running() {
+    println!("aod is not running");
+}
+
+pub fn daemon_stopped(pid: u32) {
+    println!("aod stopped (pid {pid}); sessions keep running");
+}
+
+/// `daemon status` of a running daemon.
+pub fn daemon_status(pong: &Pong) {
+    pairs(&[
+        ("status", "running".into()),
+        ("pid", pong.pid.to_string()),
+        ("version", pong.version.clone()),
+        ("socket", pong.socket.clone()),
+        ("data dir", pong.data_dir.clone()),
+        ("since", pong.started_at.clone()),
+    ]);
+}
+
+/// Doctor's checks, one row each.
+pub fn doctor_checks(checks: &[Check]) {
+    let rows = checks
+        .iter()
+        .map(|c| {
+            vec![
+                if c.ok { "ok" } else { "FAIL" }.to_owned(),
+                c.name.clone(),
+                c.detail.clone(),
+            ]
+        })
+        .collect();
+    table(&["", "CHECK", "DETAIL"], rows);
+}

@@ -1,0 +1,30 @@
+//! `aod`'s command line: where its data, socket, tmux server and configuration file are. Each
+//! flag has an environment variable, and both beat the configuration file.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// The ao daemon: supervises agent sessions and serves `aoctl` on a Unix socket.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "aod", version)]
+pub struct Flags {
+    /// Data directory: database, logs, tmux.conf, default worktree root.
+    #[arg(long, env = "AO_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// The Unix socket to serve on.
+    #[arg(long, env = "AO_SOCKET")]
+    pub socket: Option<PathBuf>,
+    /// ao's own tmux server: a label (`-L`) or, when it contains `/`, a socket path (`-S`).
+    #[arg(long, env = "AO_TMUX_SOCKET")]
+    pub tmux_socket: Option<String>,
+    /// The TOML configuration file.
+    #[arg(long, env = "AO_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Keep everything in memory (nothing survives the daemon; for tests and trials).
+    #[arg(long)]
+    pub ephemeral: bool,
+    /// Log to this file instead of stderr (used when `aoctl` starts the daemon).
+    #[arg(long)]
+    pub log_file: Option<PathBuf>,
+}
