@@ -3,6 +3,7 @@
 //! `fetched = false` guard, rate-limit pauses and the no-token state.
 
 use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -12,11 +13,11 @@ use tracing::Level;
 
 use super::*;
 use crate::domain::{
-    CheckContext, GITHUB_ACTIONS_APP, Project, ProjectSettings, RuntimeState, SessionReason,
-    SessionState, Status, ThreadComment, derive_status_static,
+    CheckContext, GITHUB_ACTIONS_APP, OpenPr, PrDetails, PrState, Project, ProjectSettings,
+    RuntimeState, SessionReason, SessionState, Status, ThreadComment, derive_status_static,
 };
 use crate::fixtures::{lc, mins, secs, t0};
-use crate::ports::Pacing;
+use crate::ports::{Conditional, DetailRequest, Pacing, ScmError};
 use crate::testing::MemoryStore;
 use crate::testing::{Harness, LogCapture};
 
@@ -300,7 +301,10 @@ impl Setup {
 
     async fn with_push_remote(push_remote: Option<&str>) -> Self {
         let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
-        let h = Harness::new(store, t0());
+        Self::over(Harness::new(store, t0()), push_remote).await
+    }
+
+    async fn over(h: Harness, push_remote: Option<&str>) -> Self {
         h.store
             .add_project(&Project {
                 id: ProjectId::parse("proj").unwrap(),
@@ -842,3 +846,5 @@ async fn the_loop_polls_at_once_and_stops_when_cancelled() {
         .expect("the loop stops")
         .unwrap();
 }
+
+mod round;
