@@ -62,90 +62,94 @@ mod tests {
     use super::*;
     use crate::domain::{EventType, ProjectId, SessionId, Timestamp};
 
-    fn event(seq: i64) -> ChangeEvent {
-        ChangeEvent {
-            seq,
-            session_id: SessionId::parse("proj-1").unwrap(),
-            project_id: ProjectId::parse("proj").unwrap(),
-            event_type: EventType::SessionCreated,
-            payload: serde_json::json!({}),
-            created_at: Timestamp::from_millis(0),
+    /// A change log that is empty for its first `empty_looks` looks and then holds row 5; it
+    /// counts the looks.
+    struct Log {
+        empty_looks: usize,
+        pruned_through: i64,
+        looks: AtomicUsize,
+    }
+
+    impl Log {
+        fn new(empty_looks: usize, pruned_through: i64) -> Self {
+            Log {
+                empty_looks,
+                pruned_through,
+                looks: AtomicUsize::new(0),
+            }
+        }
+
+        fn look(&self) -> impl Future<Output = Result<(Vec<ChangeEvent>, i64), StoreError>> {
+            let looked = self.looks.fetch_add(1, Ordering::SeqCst);
+            let rows = if looked < self.empty_looks {
+                vec![]
+            } else {
+                vec![ChangeEvent {
+                    seq: 5,
+                    session_id: SessionId::parse("proj-1").unwrap(),
+                    project_id: ProjectId::parse("proj").unwrap(),
+                    event_type: EventType::SessionCreated,
+                    payload: serde_json::json!({}),
+                    created_at: Timestamp::from_millis(0),
+                }]
+            };
+            std::future::ready(Ok((rows, self.pruned_through)))
+        }
+
+        fn looks(&self) -> usize {
+            self.looks.load(Ordering::SeqCst)
         }
     }
 
     #[tokio::test(start_paused = true)]
     async fn without_a_wake_up_it_looks_again_every_recheck() {
-        let committed = Notify::new();
-        let looks = AtomicUsize::new(0);
+        // Another process commits row 5 between the second and the third look.
+        let log = Log::new(2, 0);
         let start = Instant::now();
-        let page = long_poll_events(
-            &committed,
-            Some(Duration::from_secs(1)),
-            4,
-            10,
-            Duration::from_secs(10),
-            |_| {
-                // Another process commits row 5 between the second and the third look.
-                let rows = match looks.fetch_add(1, Ordering::SeqCst) {
-                    0 | 1 => vec![],
-                    _ => vec![event(5)],
-                };
-                async move { Ok((rows, 0)) }
-            },
-        )
-        .await
-        .unwrap();
-        assert_eq!(looks.load(Ordering::SeqCst), 3);
+        let recheck = Some(Duration::from_secs(1));
+        let wait = Duration::from_secs(10);
+        let page = long_poll_events(&Notify::new(), recheck, 4, 10, wait, |_| log.look())
+            .await
+            .unwrap();
+        assert_eq!(log.looks(), 3);
         assert_eq!(start.elapsed(), Duration::from_secs(2));
         assert_eq!((page.next, page.truncated), (5, false));
     }
 
     #[tokio::test(start_paused = true)]
     async fn with_nothing_to_find_it_answers_at_the_deadline() {
-        let committed = Notify::new();
-        let looks = AtomicUsize::new(0);
+        let log = Log::new(usize::MAX, 7);
         let start = Instant::now();
-        let page = long_poll_events(&committed, None, 4, 0, Duration::from_secs(5), |limit| {
+        let wait = Duration::from_secs(5);
+        let page = long_poll_events(&Notify::new(), None, 4, 0, wait, |limit| {
             assert_eq!(limit, 1, "the limit is at least one row");
-            looks.fetch_add(1, Ordering::SeqCst);
-            async { Ok((vec![], 7)) }
+            log.look()
         })
         .await
         .unwrap();
-        assert_eq!(
-            looks.load(Ordering::SeqCst),
-            2,
-            "at once and at the deadline"
-        );
-        assert_eq!(start.elapsed(), Duration::from_secs(5));
-        assert_eq!(
-            page,
-            EventPage {
-                events: vec![],
-                next: 4,
-                truncated: true,
-            }
-        );
+        assert_eq!(log.looks(), 2, "at once and at the deadline");
+        assert_eq!(start.elapsed(), wait);
+        let truncated = EventPage {
+            events: vec![],
+            next: 4,
+            truncated: true,
+        };
+        assert_eq!(page, truncated);
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_commit_wakes_the_wait() {
         let committed = Notify::new();
-        let looks = AtomicUsize::new(0);
+        let log = Log::new(1, 0);
         let start = Instant::now();
-        let wait = long_poll_events(&committed, None, 0, 10, Duration::from_secs(30), |_| {
-            let rows = match looks.fetch_add(1, Ordering::SeqCst) {
-                0 => vec![],
-                _ => vec![event(1)],
-            };
-            async move { Ok((rows, 0)) }
-        });
+        let wait = Duration::from_secs(30);
+        let page = long_poll_events(&committed, None, 0, 10, wait, |_| log.look());
         let commit = async {
             tokio::time::sleep(Duration::from_secs(3)).await;
             committed.notify_waiters();
         };
-        let (page, ()) = tokio::join!(wait, commit);
-        assert_eq!(page.unwrap().next, 1);
+        let (page, ()) = tokio::join!(page, commit);
+        assert_eq!(page.unwrap().next, 5);
         assert_eq!(start.elapsed(), Duration::from_secs(3));
     }
 }

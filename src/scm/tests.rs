@@ -294,6 +294,18 @@ fn sid(n: u64) -> SessionId {
     SessionId::parse(&format!("proj-{n}")).unwrap()
 }
 
+/// The record of session `proj-<n>`, working.
+fn working(n: u64) -> SessionRecord {
+    let mut r = lc(
+        SessionState::Working,
+        SessionReason::TaskInProgress,
+        RuntimeState::Alive,
+    );
+    r.id = sid(n);
+    r.num = n;
+    r
+}
+
 impl Setup {
     async fn new() -> Self {
         Self::with_push_remote(None).await
@@ -335,13 +347,7 @@ impl Setup {
 
     /// Seeds session `proj-<n>` working on `branch`.
     async fn session(&self, n: u64, branch: &str) -> SessionId {
-        let mut r = lc(
-            SessionState::Working,
-            SessionReason::TaskInProgress,
-            RuntimeState::Alive,
-        );
-        r.id = sid(n);
-        r.num = n;
+        let mut r = working(n);
         r.metadata.insert(meta::BRANCH.into(), branch.into());
         r.metadata
             .insert(meta::RUNTIME_HANDLE_ID.into(), format!("proj-{n}"));

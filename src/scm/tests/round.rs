@@ -14,15 +14,8 @@ use crate::testing::{ManualClock, ScriptedRecords};
 
 /// Session `proj-<n>` working on `branch`, its PRs opened in `base` (not in the store).
 fn subject(n: u64, branch: &str, base: &RepoRef) -> Subject {
-    let mut record = lc(
-        SessionState::Working,
-        SessionReason::TaskInProgress,
-        RuntimeState::Alive,
-    );
-    record.id = sid(n);
-    record.num = n;
     Subject {
-        record,
+        record: working(n),
         branch: branch.to_owned(),
         base: base.clone(),
         push: base.clone(),
