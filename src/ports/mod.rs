@@ -6,6 +6,7 @@
 
 mod agent;
 mod clock;
+mod long_poll;
 mod messenger;
 mod notifier;
 mod runtime;
@@ -20,6 +21,7 @@ pub use agent::{
     PermissionMode, PromptDelivery, RestoreConfig,
 };
 pub use clock::Clock;
+pub use long_poll::long_poll_events;
 pub use messenger::{AgentMessenger, MessengerError};
 pub use notifier::Notifier;
 pub use runtime::{

@@ -1,10 +1,10 @@
-//! The SCM observer (scm-and-notify.md sections 2–5): polls the code host for the pull request
-//! of every running session and reports what it learns to the LCM.
+//! The SCM observer: polls the code host for the pull request of every running session and
+//! reports what it learns to the LCM.
 //!
-//! One poll: the sessions with a branch whose project has a GitHub origin; each repository's
-//! open-PR list (conditional, paged); attribution by head ref and head repository; one
-//! conditional check-runs request per attributed PR; details (GraphQL, 25 PRs per request) only
-//! for PRs that changed, are new, went missing from the list, or were not refreshed for 5
+//! One poll ([`round`]): the sessions with a branch whose project has a GitHub origin; each
+//! repository's open-PR list (conditional, paged); attribution by head ref and head repository;
+//! one conditional check-runs request per attributed PR; details (GraphQL, 25 PRs per request)
+//! only for PRs that changed, are new, went missing from the list, or were not refreshed for 5
 //! minutes; log tails of failed GitHub Actions jobs; normalisation (`decide::scm`); and, only
 //! when the facts differ from the stored snapshot (or the previous attempt failed), the snapshot
 //! write followed by `Lcm::apply_scm_observation`, in session id order.
@@ -16,28 +16,25 @@
 //! stretches the next wait ([`Backoff::ticks`]).
 
 mod cache;
+mod round;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use crate::backoff::{Backoff, FailureKind, TickFailures};
-use crate::decide::scm::{
-    Claim, LOG_TAIL_LINES, PrSeen, ThreadsSeen, attribute, failed_jobs, log_tail, needs_refresh,
-    normalize, same_facts, threads_due,
-};
+use crate::decide::scm::{PrSeen, ThreadsSeen};
 use crate::domain::{
-    CheckRunDigest, LogTail, OpenPr, PrDetails, PrState, ProjectId, RepoRef, ReviewThread,
-    SessionId, SessionRecord, Timestamp, meta,
+    CheckRunDigest, ProjectId, RepoRef, ReviewThread, SessionId, SessionRecord, Timestamp, meta,
 };
 use crate::lifecycle::Lcm;
-use crate::ports::{Clock, Conditional, DetailRequest, OpenPrPage, ScmError, ScmProvider, Store};
+use crate::ports::{Clock, OpenPrPage, ScmProvider, Store};
 
 use cache::Fifo;
+use round::{RateLimited, Round};
 
 /// The default poll interval.
 pub const SCM_POLL_INTERVAL: Duration = Duration::from_secs(30);
@@ -142,21 +139,6 @@ impl Default for State {
     }
 }
 
-/// How a subject's PR is found this poll.
-#[derive(Debug, Clone)]
-enum Target {
-    /// No open PR and none the record shows as active: nothing to report.
-    Nothing,
-    /// Its open PR from the list.
-    Open(OpenPr),
-    /// The record shows an active PR that is not in the open list: fetch it by number.
-    ByNumber(u64),
-    Failed(String),
-}
-
-/// Why a poll stopped early.
-struct RateLimited(Timestamp);
-
 /// The SCM observer.
 pub struct ScmObserver {
     lcm: Arc<Lcm>,
@@ -166,13 +148,6 @@ pub struct ScmObserver {
     interval: Duration,
     state: tokio::sync::Mutex<State>,
     failures: std::sync::Mutex<TickFailures>,
-}
-
-fn abort_on_rate_limit(e: &ScmError) -> Option<RateLimited> {
-    match e {
-        ScmError::RateLimited { until, .. } => Some(RateLimited(*until)),
-        _ => None,
-    }
 }
 
 impl ScmObserver {
@@ -250,7 +225,7 @@ impl ScmObserver {
         }
     }
 
-    /// One poll (section 3).
+    /// One poll: the token and the pause are checked first, then a [`Round`] over the subjects.
     pub async fn poll_once(&self) -> PollOutcome {
         let mut state = self.state.lock().await;
         match self.provider.credentials().await {
@@ -275,7 +250,7 @@ impl ScmObserver {
             return PollOutcome::Paused(until);
         }
         let subjects = self.subjects().await;
-        let outcome = match self.poll(&mut state, subjects).await {
+        let outcome = match Round::new(self, &mut state, subjects).run().await {
             Ok(report) => PollOutcome::Polled(report),
             Err(RateLimited(until)) => PollOutcome::Paused(until),
         };
@@ -369,404 +344,6 @@ impl ScmObserver {
             },
         };
         Some((base, push))
-    }
-
-    /// Every page of `repo`'s open PRs, with the pages that changed (to cache on success).
-    async fn list_open(
-        &self,
-        state: &State,
-        repo: &RepoRef,
-    ) -> Result<(Vec<OpenPr>, Vec<(usize, CachedPage)>), ScmError> {
-        let mut prs = vec![];
-        let mut fresh = vec![];
-        let mut url: Option<String> = None;
-        for page in 0..MAX_PAGES {
-            let cached = state
-                .pages
-                .get(&(repo.clone(), page))
-                .filter(|c| c.url == url);
-            let etag = cached.and_then(|c| c.etag.as_deref());
-            let got = match self.provider.open_prs(repo, url.as_deref(), etag).await? {
-                Conditional::NotModified => match cached {
-                    Some(c) => c.page.clone(),
-                    None => {
-                        return Err(ScmError::Failed(format!(
-                            "open PRs of {repo}: 304 for a page ao has not cached"
-                        )));
-                    }
-                },
-                Conditional::Modified { etag, value } => {
-                    fresh.push((
-                        page,
-                        CachedPage {
-                            url: url.clone(),
-                            etag,
-                            page: value.clone(),
-                        },
-                    ));
-                    value
-                }
-            };
-            prs.extend(got.prs);
-            match got.next {
-                Some(next) => url = Some(next),
-                None => break,
-            }
-        }
-        Ok((prs, fresh))
-    }
-
-    async fn poll(
-        &self,
-        state: &mut State,
-        subjects: Vec<Subject>,
-    ) -> Result<PollReport, RateLimited> {
-        let now = self.clock.now();
-        let mut report = PollReport {
-            subjects: subjects.iter().map(|s| s.record.id.clone()).collect(),
-            ..PollReport::default()
-        };
-
-        // Open-PR lists, one per repository.
-        let repos: BTreeSet<RepoRef> = subjects.iter().map(|s| s.base.clone()).collect();
-        let mut lists: BTreeMap<RepoRef, Result<Vec<OpenPr>, String>> = BTreeMap::new();
-        let mut page_commits = vec![];
-        for repo in repos {
-            match self.list_open(state, &repo).await {
-                Ok((prs, fresh)) => {
-                    page_commits.extend(fresh.into_iter().map(|(i, p)| ((repo.clone(), i), p)));
-                    lists.insert(repo, Ok(prs));
-                }
-                Err(e) => {
-                    if let Some(stop) = abort_on_rate_limit(&e) {
-                        return Err(stop);
-                    }
-                    self.fetch_failed(&format!("listing the open PRs of {repo}"), &e);
-                    lists.insert(repo, Err(e.to_string()));
-                }
-            }
-        }
-
-        // Attribution, per repository, in session id order.
-        let mut targets: Vec<Target> = vec![];
-        let mut assigned: HashMap<SessionId, OpenPr> = HashMap::new();
-        for (repo, list) in &lists {
-            let Ok(prs) = list else { continue };
-            let claims: Vec<Claim> = subjects
-                .iter()
-                .filter(|s| &s.base == repo)
-                .map(|s| Claim {
-                    session: s.record.id.clone(),
-                    branch: s.branch.clone(),
-                    push_repo: s.push.clone(),
-                })
-                .collect();
-            let attribution = attribute(&claims, prs);
-            for (loser, number, keeper) in &attribution.contested {
-                warn!(session = %loser, pr = number, kept_by = %keeper, repo = %repo, "two sessions claim one PR; the first in id order keeps it");
-            }
-            for (session, number) in attribution.assigned {
-                if let Some(pr) = prs.iter().find(|p| p.number == number) {
-                    assigned.insert(session, pr.clone());
-                }
-            }
-        }
-        for s in &subjects {
-            let pr = &s.record.lifecycle.pr;
-            targets.push(match (&lists[&s.base], assigned.get(&s.record.id)) {
-                (Err(e), _) => Target::Failed(e.clone()),
-                (Ok(_), Some(open)) => Target::Open(open.clone()),
-                (Ok(_), None) => match (pr.state, pr.number) {
-                    (PrState::Open | PrState::Draft, Some(n)) => Target::ByNumber(n),
-                    _ => Target::Nothing,
-                },
-            });
-        }
-
-        // Check runs of every attributed PR, conditional on the cached ETag.
-        let wanted: Vec<(usize, PrKey, String, Option<String>)> = targets
-            .iter()
-            .enumerate()
-            .filter_map(|(i, t)| match t {
-                Target::Open(pr) => {
-                    let key = (subjects[i].base.clone(), pr.number);
-                    let etag = state
-                        .checks
-                        .get(&key)
-                        .filter(|c| c.sha == pr.head_sha)
-                        .and_then(|c| c.etag.clone());
-                    Some((i, key, pr.head_sha.clone(), etag))
-                }
-                _ => None,
-            })
-            .collect();
-        let provider = &self.provider;
-        let answers: Vec<_> = futures::stream::iter(wanted)
-            .map(|(i, key, sha, etag)| async move {
-                let answer = provider.check_runs(&key.0, &sha, etag.as_deref()).await;
-                (i, key, sha, answer)
-            })
-            .buffered(CONCURRENCY)
-            .collect()
-            .await;
-        let mut checks: HashMap<usize, (PrKey, CachedChecks)> = HashMap::new();
-        for (i, key, sha, answer) in answers {
-            let runs = match answer {
-                Ok(Conditional::NotModified) => match state.checks.get(&key) {
-                    Some(c) => c.clone(),
-                    None => {
-                        targets[i] = Target::Failed("304 for uncached check runs".to_owned());
-                        continue;
-                    }
-                },
-                Ok(Conditional::Modified { etag, value }) => CachedChecks {
-                    sha,
-                    etag,
-                    runs: value,
-                },
-                Err(e) => {
-                    if let Some(stop) = abort_on_rate_limit(&e) {
-                        return Err(stop);
-                    }
-                    targets[i] = Target::Failed(e.to_string());
-                    continue;
-                }
-            };
-            checks.insert(i, (key, runs));
-        }
-
-        // Refresh candidates and the detail requests for them.
-        let mut requests: Vec<DetailRequest> = vec![];
-        let mut request_of: HashMap<usize, PrKey> = HashMap::new();
-        for (i, target) in targets.iter().enumerate() {
-            let base = &subjects[i].base;
-            let (number, updated_at) = match target {
-                Target::Open(pr) => {
-                    let key = (base.clone(), pr.number);
-                    let runs = checks
-                        .get(&i)
-                        .map(|(_, c)| c.runs.as_slice())
-                        .unwrap_or(&[]);
-                    let seen = state.prs.get(&key).map(|m| &m.seen);
-                    if !needs_refresh(seen, pr, runs, now) {
-                        continue;
-                    }
-                    (pr.number, Some(pr.updated_at.as_str()))
-                }
-                Target::ByNumber(n) => (*n, None),
-                Target::Nothing | Target::Failed(_) => continue,
-            };
-            let key = (base.clone(), number);
-            let memo = state.prs.get(&key);
-            let with_threads = threads_due(memo.map(|m| &m.threads_seen), updated_at, now);
-            if let Some(existing) = requests
-                .iter_mut()
-                .find(|r| r.repo == key.0 && r.number == key.1)
-            {
-                existing.with_threads |= with_threads;
-            } else {
-                requests.push(DetailRequest {
-                    repo: key.0.clone(),
-                    number,
-                    with_threads,
-                });
-            }
-            request_of.insert(i, key);
-        }
-
-        // Details, 25 PRs per GraphQL request.
-        let mut details: HashMap<PrKey, Result<PrDetails, String>> = HashMap::new();
-        for batch in requests.chunks(DETAILS_BATCH) {
-            match self.provider.pr_details(batch).await {
-                Ok(results) => {
-                    for (req, result) in batch.iter().zip(results) {
-                        let key = (req.repo.clone(), req.number);
-                        details.insert(key, result.map_err(|e| e.to_string()));
-                    }
-                }
-                Err(e) => {
-                    if let Some(stop) = abort_on_rate_limit(&e) {
-                        return Err(stop);
-                    }
-                    let what = format!("fetching the details of {} PRs", batch.len());
-                    self.fetch_failed(&what, &e);
-                    for req in batch {
-                        details.insert((req.repo.clone(), req.number), Err(e.to_string()));
-                    }
-                }
-            }
-        }
-
-        // Log tails of failed GitHub Actions jobs.
-        let mut tails: HashMap<PrKey, BTreeMap<u64, LogTail>> = HashMap::new();
-        let mut log_fetches: Vec<(RepoRef, u64)> = vec![];
-        for (key, d) in &details {
-            let Ok(d) = d else { continue };
-            let entry = tails.entry(key.clone()).or_default();
-            for job in failed_jobs(&d.contexts) {
-                match state.logs.get(&(key.0.clone(), job)) {
-                    Some(lines) => {
-                        entry.insert(job, LogTail::Lines(lines.clone()));
-                    }
-                    None => log_fetches.push((key.0.clone(), job)),
-                }
-            }
-        }
-        log_fetches.sort();
-        log_fetches.dedup();
-        let logs: Vec<_> = futures::stream::iter(log_fetches)
-            .map(|(repo, job)| async move {
-                let log = provider.job_log(&repo, job).await;
-                (repo, job, log)
-            })
-            .buffered(CONCURRENCY)
-            .collect()
-            .await;
-        let mut log_commits = vec![];
-        let mut fetched_logs: HashMap<(RepoRef, u64), LogTail> = HashMap::new();
-        for (repo, job, log) in logs {
-            let tail = match log {
-                Ok(text) => {
-                    let lines = log_tail(&text, LOG_TAIL_LINES);
-                    log_commits.push(((repo.clone(), job), lines.clone()));
-                    LogTail::Lines(lines)
-                }
-                Err(e) => {
-                    if let Some(stop) = abort_on_rate_limit(&e) {
-                        return Err(stop);
-                    }
-                    LogTail::Failed(e.to_string())
-                }
-            };
-            fetched_logs.insert((repo, job), tail);
-        }
-        for (key, d) in &details {
-            let Ok(d) = d else { continue };
-            let entry = tails.entry(key.clone()).or_default();
-            for job in failed_jobs(&d.contexts) {
-                if let Some(tail) = fetched_logs.get(&(key.0.clone(), job)) {
-                    entry.insert(job, tail.clone());
-                }
-            }
-        }
-
-        // Normalise and emit, in session id order.
-        let mut pr_commits: Vec<(PrKey, PrMemo)> = vec![];
-        let mut check_commits: Vec<(PrKey, CachedChecks)> = vec![];
-        for (i, subject) in subjects.iter().enumerate() {
-            let id = &subject.record.id;
-            if let Target::Failed(why) = &targets[i] {
-                debug!(session = %id, reason = %why, "SCM refresh failed");
-                state.failed_last.insert(id.clone());
-                report.failed.push(id.clone());
-                continue;
-            }
-            let Some(key) = request_of.get(&i) else {
-                // Nothing to report, or unchanged: the cached check runs are still current.
-                if let Some(c) = checks.remove(&i) {
-                    check_commits.push(c);
-                }
-                continue;
-            };
-            let d = match details.get(key) {
-                Some(Ok(d)) => d,
-                Some(Err(e)) => {
-                    self.fetch_failed(&format!("refreshing PR #{} of {id}", key.1), e);
-                    state.failed_last.insert(id.clone());
-                    report.failed.push(id.clone());
-                    continue;
-                }
-                None => continue,
-            };
-            report.refreshed.push(id.clone());
-            let memo = state.prs.get(key);
-            let threads: Vec<ReviewThread> = match &d.threads {
-                Some(t) => t.clone(),
-                None => memo.map(|m| m.threads.clone()).unwrap_or_default(),
-            };
-            let empty = BTreeMap::new();
-            let facts = normalize(d, &threads, tails.get(key).unwrap_or(&empty), now);
-            let retry = state.failed_last.contains(id);
-            let changed = match self.store.scm_snapshot(id).await {
-                Ok(Some(previous)) => retry || !same_facts(&previous, &facts),
-                Ok(None) => true,
-                Err(e) => {
-                    self.failed(
-                        FailureKind::Store,
-                        &format!("reading the snapshot of {id}"),
-                        &e,
-                    );
-                    state.failed_last.insert(id.clone());
-                    report.failed.push(id.clone());
-                    continue;
-                }
-            };
-            if changed {
-                if let Err(e) = self.store.put_scm_snapshot(id, &facts).await {
-                    self.failed(
-                        FailureKind::Store,
-                        &format!("storing the snapshot of {id}"),
-                        &e,
-                    );
-                    state.failed_last.insert(id.clone());
-                    report.failed.push(id.clone());
-                    continue;
-                }
-                if let Err(e) = self.lcm.apply_scm_observation(id, &facts).await {
-                    let what = format!("applying the PR observation of {id}");
-                    self.failed(FailureKind::Store, &what, &e);
-                    state.failed_last.insert(id.clone());
-                    report.failed.push(id.clone());
-                    continue;
-                }
-                report.applied.push(id.clone());
-            }
-            state.failed_last.remove(id);
-            let (updated_at, head_sha) = match &targets[i] {
-                Target::Open(pr) => (pr.updated_at.clone(), pr.head_sha.clone()),
-                _ => (String::new(), d.head_sha.clone()),
-            };
-            let threads_seen = match (&d.threads, memo) {
-                (None, Some(m)) => m.threads_seen.clone(),
-                _ => ThreadsSeen {
-                    fetched_at: now,
-                    updated_at: updated_at.clone(),
-                },
-            };
-            let runs = checks.remove(&i);
-            pr_commits.push((
-                key.clone(),
-                PrMemo {
-                    seen: PrSeen {
-                        updated_at,
-                        head_sha,
-                        checks: runs
-                            .as_ref()
-                            .map(|(_, c)| c.runs.clone())
-                            .unwrap_or_default(),
-                        refreshed_at: now,
-                    },
-                    threads,
-                    threads_seen,
-                },
-            ));
-            check_commits.extend(runs);
-        }
-
-        // Commit what succeeded.
-        for (key, page) in page_commits {
-            state.pages.insert(key, page);
-        }
-        for (key, checks) in check_commits {
-            state.checks.insert(key, checks);
-        }
-        for (key, memo) in pr_commits {
-            state.prs.insert(key, memo);
-        }
-        for (key, lines) in log_commits {
-            state.logs.insert(key, lines);
-        }
-        Ok(report)
     }
 }
 

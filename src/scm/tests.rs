@@ -3,6 +3,7 @@
 //! `fetched = false` guard, rate-limit pauses and the no-token state.
 
 use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -12,11 +13,11 @@ use tracing::Level;
 
 use super::*;
 use crate::domain::{
-    CheckContext, GITHUB_ACTIONS_APP, Project, ProjectSettings, RuntimeState, SessionReason,
-    SessionState, Status, ThreadComment, derive_status_static,
+    CheckContext, GITHUB_ACTIONS_APP, OpenPr, PrDetails, PrState, Project, ProjectSettings,
+    RuntimeState, SessionReason, SessionState, Status, ThreadComment, derive_status_static,
 };
 use crate::fixtures::{lc, mins, secs, t0};
-use crate::ports::Pacing;
+use crate::ports::{Conditional, DetailRequest, Pacing, ScmError};
 use crate::testing::MemoryStore;
 use crate::testing::{Harness, LogCapture};
 
@@ -293,6 +294,18 @@ fn sid(n: u64) -> SessionId {
     SessionId::parse(&format!("proj-{n}")).unwrap()
 }
 
+/// The record of session `proj-<n>`, working.
+fn working(n: u64) -> SessionRecord {
+    let mut r = lc(
+        SessionState::Working,
+        SessionReason::TaskInProgress,
+        RuntimeState::Alive,
+    );
+    r.id = sid(n);
+    r.num = n;
+    r
+}
+
 impl Setup {
     async fn new() -> Self {
         Self::with_push_remote(None).await
@@ -300,7 +313,10 @@ impl Setup {
 
     async fn with_push_remote(push_remote: Option<&str>) -> Self {
         let store: Arc<dyn crate::ports::Backend> = Arc::new(MemoryStore::new());
-        let h = Harness::new(store, t0());
+        Self::over(Harness::new(store, t0()), push_remote).await
+    }
+
+    async fn over(h: Harness, push_remote: Option<&str>) -> Self {
         h.store
             .add_project(&Project {
                 id: ProjectId::parse("proj").unwrap(),
@@ -331,13 +347,7 @@ impl Setup {
 
     /// Seeds session `proj-<n>` working on `branch`.
     async fn session(&self, n: u64, branch: &str) -> SessionId {
-        let mut r = lc(
-            SessionState::Working,
-            SessionReason::TaskInProgress,
-            RuntimeState::Alive,
-        );
-        r.id = sid(n);
-        r.num = n;
+        let mut r = working(n);
         r.metadata.insert(meta::BRANCH.into(), branch.into());
         r.metadata
             .insert(meta::RUNTIME_HANDLE_ID.into(), format!("proj-{n}"));
@@ -842,3 +852,5 @@ async fn the_loop_polls_at_once_and_stops_when_cancelled() {
         .expect("the loop stops")
         .unwrap();
 }
+
+mod round;

@@ -18,9 +18,8 @@ use crate::domain::{
     Timestamp, Tracker,
 };
 use crate::ports::{
-    Created, EVENTS_PAGE_MAX, EVENTS_WAIT_MAX, EventLog, EventPage, MessageStore, NewSession,
-    ProjectStore, ReactionStore, RecordReader, RecordWrite, RecordWriter, ScmSnapshotStore,
-    StoreError,
+    Created, EventLog, EventPage, MessageStore, NewSession, ProjectStore, ReactionStore,
+    RecordReader, RecordWrite, RecordWriter, ScmSnapshotStore, StoreError, long_poll_events,
 };
 
 #[derive(Default)]
@@ -475,36 +474,20 @@ impl EventLog for MemoryStore {
         wait: Duration,
         session: Option<&SessionId>,
     ) -> Result<EventPage, StoreError> {
-        let limit = limit.clamp(1, EVENTS_PAGE_MAX);
-        let deadline = tokio::time::Instant::now() + wait.min(EVENTS_WAIT_MAX);
-        loop {
-            // Register for the wake-up before looking, so a commit in between is not missed.
-            let committed = self.committed.notified();
-            tokio::pin!(committed);
-            committed.as_mut().enable();
-            {
-                let st = self.lock();
-                let events: Vec<ChangeEvent> = st
-                    .change_log
-                    .range(after + 1..)
-                    .map(|(_, e)| e)
-                    .filter(|e| session.is_none_or(|s| &e.session_id == s))
-                    .take(limit)
-                    .cloned()
-                    .collect();
-                if !events.is_empty() || tokio::time::Instant::now() >= deadline {
-                    return Ok(EventPage {
-                        next: events.last().map_or(after, |e| e.seq),
-                        truncated: after < st.pruned_through,
-                        events,
-                    });
-                }
-            }
-            if tokio::time::timeout_at(deadline, committed).await.is_err() {
-                // Deadline: one last look happens at the top of the loop.
-                continue;
-            }
-        }
+        // Every commit wakes `committed`: no need to look without a wake-up.
+        long_poll_events(&self.committed, None, after, limit, wait, |limit| {
+            let st = self.lock();
+            let events: Vec<ChangeEvent> = st
+                .change_log
+                .range(after + 1..)
+                .map(|(_, e)| e)
+                .filter(|e| session.is_none_or(|s| &e.session_id == s))
+                .take(limit)
+                .cloned()
+                .collect();
+            std::future::ready(Ok((events, st.pruned_through)))
+        })
+        .await
     }
 
     async fn prune_events(&self, before: Timestamp) -> Result<u64, StoreError> {

@@ -9,7 +9,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use rusqlite::Row;
+use rusqlite::{Row, ToSql};
 
 use super::threads::Fail;
 use ao_core::domain::{
@@ -159,25 +159,49 @@ fn session_fields(row: &Row<'_>, id: &str) -> Result<SessionRecord, Fail> {
     })
 }
 
-/// The lifecycle and launch columns of a record, ready to bind (in `UPDATE` order).
-pub(super) struct LifecycleColumns<'a> {
-    pub session_state: &'static str,
-    pub session_reason: &'static str,
-    pub pr_state: &'static str,
-    pub pr_reason: &'static str,
-    pub pr_number: Option<i64>,
-    pub pr_url: Option<&'a str>,
-    pub runtime_state: &'static str,
-    pub runtime_reason: &'static str,
-    pub activity_state: Option<&'static str>,
-    pub activity_last_at: Option<i64>,
-    pub activity_source: &'static str,
-    pub detecting_attempts: Option<i64>,
-    pub detecting_started_at: Option<i64>,
-    pub detecting_evidence_hash: Option<&'a str>,
-    pub launch_id: &'a str,
-    pub launch_started_at: Option<i64>,
-    pub first_signal_at: Option<i64>,
+/// Declares [`LifecycleColumns`] from one list of columns: its fields, [`LifecycleColumns::NAMES`]
+/// and [`LifecycleColumns::values`] all follow that list, so the `INSERT` and the `UPDATE` of a
+/// record name and bind the same columns in the same order.
+macro_rules! lifecycle_columns {
+    ($($column:ident: $ty:ty,)*) => {
+        /// The lifecycle and launch columns of a record, ready to bind.
+        pub(super) struct LifecycleColumns<'a> {
+            $($column: $ty,)*
+        }
+
+        const LIFECYCLE_COLUMNS: usize = [$(stringify!($column)),*].len();
+
+        impl LifecycleColumns<'_> {
+            /// The column names, in the order of [`Self::values`].
+            pub(super) const NAMES: [&'static str; LIFECYCLE_COLUMNS] =
+                [$(stringify!($column)),*];
+
+            /// The values to bind, in the order of [`Self::NAMES`].
+            pub(super) fn values(&self) -> [&dyn ToSql; LIFECYCLE_COLUMNS] {
+                [$(&self.$column),*]
+            }
+        }
+    };
+}
+
+lifecycle_columns! {
+    session_state: &'static str,
+    session_reason: &'static str,
+    pr_state: &'static str,
+    pr_reason: &'static str,
+    pr_number: Option<i64>,
+    pr_url: Option<&'a str>,
+    runtime_state: &'static str,
+    runtime_reason: &'static str,
+    activity_state: Option<&'static str>,
+    activity_last_at: Option<i64>,
+    activity_source: &'static str,
+    detecting_attempts: Option<i64>,
+    detecting_started_at: Option<i64>,
+    detecting_evidence_hash: Option<&'a str>,
+    launch_id: &'a str,
+    launch_started_at: Option<i64>,
+    first_signal_at: Option<i64>,
 }
 
 impl<'a> LifecycleColumns<'a> {

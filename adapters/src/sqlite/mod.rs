@@ -51,14 +51,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio::sync::Notify;
-use tokio::time::Instant;
 
 pub use schema::{PRAGMAS, SCHEMA_VERSION};
 
 use ao::ports::{
-    Created, EVENTS_PAGE_MAX, EVENTS_WAIT_MAX, EventLog, EventPage, MessageStore, NewSession,
-    ProjectStore, ReactionStore, RecordReader, RecordWrite, RecordWriter, ScmSnapshotStore,
-    StoreError,
+    Created, EventLog, EventPage, MessageStore, NewSession, ProjectStore, ReactionStore,
+    RecordReader, RecordWrite, RecordWriter, ScmSnapshotStore, StoreError, long_poll_events,
 };
 use ao_core::domain::{
     Message, MessageState, NewMessage, Project, ProjectId, QueuedReaction, ReactionKey, ScmFacts,
@@ -413,34 +411,15 @@ impl EventLog for SqliteStore {
         wait: Duration,
         session: Option<&SessionId>,
     ) -> Result<EventPage, StoreError> {
-        let limit = limit.clamp(1, EVENTS_PAGE_MAX);
-        let deadline = Instant::now() + wait.min(EVENTS_WAIT_MAX);
         let session = session.cloned();
-        loop {
-            // Register for the wake-up before looking, so a commit in between is not missed.
-            let committed = self.committed.notified();
-            tokio::pin!(committed);
-            committed.as_mut().enable();
+        let recheck = Some(FOREIGN_COMMIT_POLL);
+        long_poll_events(&self.committed, recheck, after, limit, wait, |limit| {
             let filter = session.clone();
-            let (events, pruned) = self
-                .read("events_after", move |c| {
-                    read::events(c, after, limit, filter.as_ref().map(SessionId::as_str))
-                })
-                .await?;
-            let now = Instant::now();
-            if !events.is_empty() || now >= deadline {
-                return Ok(EventPage {
-                    next: events.last().map_or(after, |e| e.seq),
-                    truncated: after < pruned,
-                    events,
-                });
-            }
-            let next_look = (now + FOREIGN_COMMIT_POLL).min(deadline);
-            tokio::select! {
-                _ = committed => {}
-                _ = tokio::time::sleep_until(next_look) => {}
-            }
-        }
+            self.read("events_after", move |c| {
+                read::events(c, after, limit, filter.as_ref().map(SessionId::as_str))
+            })
+        })
+        .await
     }
 
     async fn prune_events(&self, before: Timestamp) -> Result<u64, StoreError> {

@@ -2,9 +2,12 @@
 //! so it holds the database's write lock (across processes) from its first read to its commit,
 //! and an error anywhere rolls all of it back (the `Transaction` is dropped uncommitted).
 
+use std::sync::LazyLock;
 use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{
+    Connection, OptionalExtension, Transaction, TransactionBehavior, params, params_from_iter,
+};
 use serde::Serialize;
 
 use super::codec::{LifecycleColumns, i64_of, json, path_bytes, to_json, tracker_from_row};
@@ -110,22 +113,54 @@ fn session_exists(tx: &Transaction<'_>, id: &str) -> Result<bool, Fail> {
         .query_row([id], |row| row.get(0))?)
 }
 
+/// The columns a record's `INSERT` binds before its lifecycle columns, in binding order.
+const INSERTED_FIRST: [&str; 10] = [
+    "id",
+    "project_id",
+    "num",
+    "issue_id",
+    "kind",
+    "agent",
+    "revision",
+    "spawn_request_id",
+    "created_at",
+    "updated_at",
+];
+
+/// A record's `INSERT`: [`INSERTED_FIRST`], then [`LifecycleColumns::NAMES`].
+static INSERT_SESSION: LazyLock<String> = LazyLock::new(|| {
+    let columns: Vec<&str> = INSERTED_FIRST
+        .into_iter()
+        .chain(LifecycleColumns::NAMES)
+        .collect();
+    let values = vec!["?"; columns.len()].join(", ");
+    format!(
+        "INSERT INTO sessions ({}) VALUES ({values})",
+        columns.join(", ")
+    )
+});
+
+/// The compare-and-swap `UPDATE` of a record: [`LifecycleColumns::NAMES`], `updated_at`, then
+/// the id and the expected revision.
+static UPDATE_SESSION: LazyLock<String> = LazyLock::new(|| {
+    let set: Vec<String> = LifecycleColumns::NAMES
+        .iter()
+        .map(|name| format!("{name} = ?"))
+        .collect();
+    format!(
+        "UPDATE sessions SET {}, updated_at = ?, revision = revision + 1 \
+         WHERE id = ? AND revision = ? RETURNING revision",
+        set.join(", ")
+    )
+});
+
 fn insert_session(
     tx: &Transaction<'_>,
     r: &SessionRecord,
     spawn_request_id: Option<&str>,
 ) -> Result<(), Fail> {
     let c = LifecycleColumns::of(r)?;
-    tx.prepare_cached(
-        "INSERT INTO sessions (id, project_id, num, issue_id, kind, agent, revision, \
-         session_state, session_reason, pr_state, pr_reason, pr_number, pr_url, \
-         runtime_state, runtime_reason, activity_state, activity_last_at, activity_source, \
-         detecting_attempts, detecting_started_at, detecting_evidence_hash, \
-         launch_id, launch_started_at, first_signal_at, spawn_request_id, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
-         ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)",
-    )?
-    .execute(params![
+    let first = params![
         r.id.as_str(),
         r.project_id.as_str(),
         i64_of(r.num, "session number")?,
@@ -133,33 +168,19 @@ fn insert_session(
         r.kind.as_str(),
         r.agent,
         i64_of(r.revision, "revision")?,
-        c.session_state,
-        c.session_reason,
-        c.pr_state,
-        c.pr_reason,
-        c.pr_number,
-        c.pr_url,
-        c.runtime_state,
-        c.runtime_reason,
-        c.activity_state,
-        c.activity_last_at,
-        c.activity_source,
-        c.detecting_attempts,
-        c.detecting_started_at,
-        c.detecting_evidence_hash,
-        c.launch_id,
-        c.launch_started_at,
-        c.first_signal_at,
         spawn_request_id,
         r.created_at.as_millis(),
         r.updated_at.as_millis(),
-    ])?;
+    ];
+    tx.prepare_cached(&INSERT_SESSION)?
+        .execute(params_from_iter(first.iter().chain(&c.values())))?;
     write_metadata(tx, r.id.as_str(), &Metadata::new(), &r.metadata)
 }
 
-/// The revision compare-and-swap (lifecycle.md 8.2). The check is the `UPDATE`'s own `WHERE`
-/// clause, so it holds whoever else writes the file; the row read before it only supplies the
-/// base the patch is applied to (and tells `NotFound` from `Conflict`).
+/// The revision compare-and-swap: a write lands only on the revision it loaded. The check is
+/// the `UPDATE`'s own `WHERE` clause, so it holds whoever else writes the file; the row read
+/// before it only supplies the base the patch is applied to (and tells `NotFound` from
+/// `Conflict`).
 pub(super) fn commit(conn: &mut Connection, write: RecordWrite) -> Result<SessionRecord, Fail> {
     let tx = immediate(conn)?;
     let Some(current) = read::record(&tx, write.id.as_str())? else {
@@ -168,41 +189,16 @@ pub(super) fn commit(conn: &mut Connection, write: RecordWrite) -> Result<Sessio
     let mut next = write.patch.applied(&current);
     next.updated_at = write.updated_at;
     let c = LifecycleColumns::of(&next)?;
+    let last = params![
+        write.updated_at.as_millis(),
+        write.id.as_str(),
+        i64_of(write.expected_revision, "expected revision")?,
+    ];
     let revision: Option<i64> = tx
-        .prepare_cached(
-            "UPDATE sessions SET session_state = ?1, session_reason = ?2, pr_state = ?3, \
-             pr_reason = ?4, pr_number = ?5, pr_url = ?6, runtime_state = ?7, \
-             runtime_reason = ?8, activity_state = ?9, activity_last_at = ?10, \
-             activity_source = ?11, detecting_attempts = ?12, detecting_started_at = ?13, \
-             detecting_evidence_hash = ?14, launch_id = ?15, launch_started_at = ?16, \
-             first_signal_at = ?17, updated_at = ?18, revision = revision + 1 \
-             WHERE id = ?19 AND revision = ?20 RETURNING revision",
-        )?
-        .query_row(
-            params![
-                c.session_state,
-                c.session_reason,
-                c.pr_state,
-                c.pr_reason,
-                c.pr_number,
-                c.pr_url,
-                c.runtime_state,
-                c.runtime_reason,
-                c.activity_state,
-                c.activity_last_at,
-                c.activity_source,
-                c.detecting_attempts,
-                c.detecting_started_at,
-                c.detecting_evidence_hash,
-                c.launch_id,
-                c.launch_started_at,
-                c.first_signal_at,
-                write.updated_at.as_millis(),
-                write.id.as_str(),
-                i64_of(write.expected_revision, "expected revision")?,
-            ],
-            |row| row.get(0),
-        )
+        .prepare_cached(&UPDATE_SESSION)?
+        .query_row(params_from_iter(c.values().iter().chain(last)), |row| {
+            row.get(0)
+        })
         .optional()?;
     let Some(revision) = revision else {
         // Dropping `tx` rolls back; nothing of this write remains.
