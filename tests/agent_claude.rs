@@ -100,6 +100,12 @@ fn turns_with(mock: &MockApi, text: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// Skipping this test is announced on the terminal and refused under CI.
+#[test]
+fn skipping_is_announced_and_refused_under_ci() {
+    real_agents::check_opt_out("claude_code_end_to_end", "AO_TEST_CLAUDE");
+}
+
 #[test]
 fn claude_code_end_to_end() {
     let Some(claude) = agent_binary("claude", "AO_TEST_CLAUDE") else {

@@ -73,6 +73,12 @@ fn turns_with(mock: &MockApi, text: &str) -> Vec<(Value, Option<String>)> {
         .collect()
 }
 
+/// Skipping this test is announced on the terminal and refused under CI.
+#[test]
+fn skipping_is_announced_and_refused_under_ci() {
+    real_agents::check_opt_out("codex_end_to_end", "AO_TEST_CODEX");
+}
+
 #[test]
 fn codex_end_to_end() {
     let Some(codex) = agent_binary("codex", "AO_TEST_CODEX") else {

@@ -1,10 +1,11 @@
-//! End-to-end tests of the daemon's life: restarts that adopt live sessions, `daemon stop`,
-//! autostart by `aoctl`, the single-instance checks and a stale socket file.
+//! End-to-end tests of the daemon's life: restarts that adopt live sessions, `daemon stop` and
+//! SIGTERM, autostart by `aoctl`, the single-instance checks and a stale socket file.
 
 mod support;
 
 use std::process::Stdio;
 
+use nix::sys::signal::Signal;
 use serde_json::Value;
 use support::{GitRepo, SLOW, TestEnv, assert_error, wait_for};
 
@@ -38,18 +39,47 @@ fn last_seq(env: &TestEnv) -> i64 {
 const CHANGED: &str =
     "killed,errored,terminated,done,cleanup,detecting,stuck,no_signal,idle,needs_input";
 
-/// Restarts the daemon (gracefully or by SIGKILL) and checks that every live session was
-/// adopted: same panes and pane processes, same statuses, no notification, no transition.
-fn restart_and_check_adoption(env: &mut TestEnv, graceful: bool) {
+/// How a test ends the daemon.
+#[derive(Debug, Clone, Copy)]
+enum Stop {
+    /// `aoctl daemon stop`.
+    Command,
+    /// SIGTERM, as a service manager stops it.
+    Sigterm,
+    /// SIGKILL: a crash.
+    Kill,
+}
+
+/// Stops the daemon `how`; a graceful stop must end in a clean exit with the socket removed.
+fn stop(env: &mut TestEnv, how: Stop) {
+    match how {
+        Stop::Command => {
+            env.stop_daemon();
+        }
+        Stop::Sigterm => {
+            env.signal_daemon(Signal::SIGTERM);
+            let status = env.wait_daemon_exit();
+            assert!(status.success(), "aod exited with {status} after SIGTERM");
+        }
+        Stop::Kill => env.kill_daemon_hard(),
+    }
+    if !matches!(how, Stop::Kill) {
+        assert!(!env.socket.exists(), "{how:?}: the socket is removed");
+    }
+}
+
+/// Restarts the daemon (stopped `how`) and checks that every live session was adopted: same
+/// panes and pane processes, same statuses, no notification, no transition.
+fn restart_and_check_adoption(env: &mut TestEnv, how: Stop) {
     let panes = env.panes();
     let before = statuses(env);
     let seq = last_seq(env);
-    if graceful {
-        env.stop_daemon();
-    } else {
-        env.kill_daemon_hard();
-    }
+    stop(env, how);
     assert_eq!(env.panes(), panes, "the daemon's exit touched no pane");
+    assert!(
+        panes.iter().all(|(_, _, pid)| support::process_alive(*pid)),
+        "every pane's process runs on: {panes:?}"
+    );
     let offset = env.log_len();
     env.start_daemon();
     let boot = env.log_since(offset);
@@ -111,8 +141,9 @@ fn restart_adopts_every_live_session() {
         "60s",
     ]);
 
-    restart_and_check_adoption(&mut env, true);
-    restart_and_check_adoption(&mut env, false);
+    restart_and_check_adoption(&mut env, Stop::Command);
+    restart_and_check_adoption(&mut env, Stop::Sigterm);
+    restart_and_check_adoption(&mut env, Stop::Kill);
 
     // The adopted sessions are fully usable: the terminal echoes what is typed.
     env.ok(&["send", &ticker, "typed-after-restart"]);
@@ -161,6 +192,91 @@ fn daemon_stop_keeps_sessions_running() {
         "adopted as live: {status}"
     );
     env.wait_tail(&id, "alone-8");
+    env.stop_daemon();
+}
+
+/// SIGTERM stops the daemon as `daemon stop` does: a spawn in flight (held in its post-create
+/// command until the daemon is shutting down) completes and its reply reaches `aoctl`, the
+/// daemon exits cleanly, the socket is removed, and every session keeps running.
+#[test]
+fn sigterm_finishes_work_in_flight_and_leaves_the_sessions_running() {
+    let repo = GitRepo::new();
+    let gated_repo = GitRepo::new();
+    let mut env = TestEnv::new();
+    // Room for the held spawn to finish once it is let go, however loaded the machine.
+    env.env
+        .push(("AO_SHUTDOWN_TIMEOUT".to_owned(), "60s".to_owned()));
+    env.start_daemon();
+    env.add_project("demo", &repo.path);
+    let running = env.spawn_cmd("demo", "sh");
+    let started = env.root().join("post-create-started");
+    let go = env.root().join("post-create-go");
+    let gate = format!(
+        "sh -c 'touch {}; while [ ! -e {} ]; do sleep 0.05; done'",
+        started.display(),
+        go.display()
+    );
+    env.ok(&[
+        "project",
+        "add",
+        "gated",
+        gated_repo.path.to_str().unwrap(),
+        "--post-create",
+        &gate,
+    ]);
+    let spawn = env
+        .aoctl()
+        .args(["spawn", "-p", "gated", "--cmd", "sh", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run aoctl spawn");
+    wait_for("the spawn to reach its post-create command", SLOW, || {
+        started.exists().then_some(()).ok_or_else(String::new)
+    });
+
+    let offset = env.log_len();
+    let pid = env.daemon_pid().expect("the daemon's pid");
+    env.signal_daemon(Signal::SIGTERM);
+    wait_for("the daemon to start shutting down", SLOW, || {
+        let log = env.log_since(offset);
+        assert!(
+            log.contains("shutting down") || support::process_alive(pid),
+            "the daemon died on SIGTERM instead of shutting down:\n{log}"
+        );
+        log.contains("shutting down").then_some(()).ok_or(log)
+    });
+    std::fs::write(&go, "").unwrap();
+    let spawned = spawn.wait_with_output().expect("aoctl spawn");
+    let status = env.wait_daemon_exit();
+    assert!(
+        spawned.status.success(),
+        "the spawn in flight got its reply: {}",
+        String::from_utf8_lossy(&spawned.stderr)
+    );
+    let session: Value = serde_json::from_slice(&spawned.stdout).expect("spawn --json");
+    assert_eq!(session["id"], "gated-1");
+    assert!(status.success(), "aod exited with {status} after SIGTERM");
+    assert!(!env.socket.exists(), "the socket is removed");
+
+    let panes = env.panes();
+    let sessions: Vec<&str> = panes.iter().map(|(name, _, _)| name.as_str()).collect();
+    assert!(
+        sessions.contains(&running.as_str()) && sessions.contains(&"gated-1"),
+        "both sessions keep their panes: {panes:?}"
+    );
+    assert!(
+        panes.iter().all(|(_, _, pid)| support::process_alive(*pid)),
+        "every pane's process runs on: {panes:?}"
+    );
+    env.start_daemon();
+    for id in [running.as_str(), "gated-1"] {
+        let status = env.status(id);
+        assert!(
+            ["spawning", "working", "idle"].contains(&status.as_str()),
+            "{id} adopted as live: {status}"
+        );
+    }
     env.stop_daemon();
 }
 

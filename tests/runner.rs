@@ -198,6 +198,52 @@ fn send_delivers_a_multi_line_message_intact() {
     env.stop_daemon();
 }
 
+/// A `send` from inside a session names the sender: an agent whose command is `aoctl send`
+/// (its pane has `AO_SESSION_ID`, the daemon's socket and `aoctl` on `PATH`) makes the other
+/// session's agent receive `[from <sender>] <message>`. An empty `AO_SESSION_ID` adds nothing.
+#[test]
+fn a_send_from_inside_a_session_names_the_sender() {
+    let repo = GitRepo::new();
+    let mut env = TestEnv::new();
+    env.start_daemon();
+    env.add_project("demo", &repo.path);
+    let received = env.root().join("received.txt");
+    let receiver = env.spawn_cmd(
+        "demo",
+        &format!("sh -c 'exec cat > {}'", received.display()),
+    );
+    let sender = env.spawn_cmd(
+        "demo",
+        &format!(r#"sh -c 'aoctl --no-autostart send {receiver} "hello there"'"#),
+    );
+    let first = format!("[from {sender}] hello there\n");
+    wait_for("the message from the other session", SLOW, || {
+        let got = std::fs::read_to_string(&received).unwrap_or_default();
+        if got == first {
+            Ok(())
+        } else {
+            Err(format!("{got:?}"))
+        }
+    });
+    let out = env
+        .aoctl()
+        .env("AO_SESSION_ID", "")
+        .args(["send", &receiver, "plain"])
+        .output()
+        .expect("run aoctl");
+    assert!(out.status.success(), "{out:?}");
+    let expected = format!("{first}plain\n");
+    wait_for("the message from outside any session", SLOW, || {
+        let got = std::fs::read_to_string(&received).unwrap_or_default();
+        if got == expected {
+            Ok(())
+        } else {
+            Err(format!("{got:?}"))
+        }
+    });
+    env.stop_daemon();
+}
+
 #[test]
 fn kill_removes_a_clean_worktree_keeps_a_dirty_one_and_preserves_on_request() {
     let repo = GitRepo::new();

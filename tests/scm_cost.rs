@@ -1,9 +1,12 @@
-//! Measurement (not a pass/fail test): GitHub requests per hour for 50 sessions with open PRs
-//! whose state does not change. Runs the real SCM observer and the real GitHub adapter against
-//! the fake GitHub for one simulated hour (120 polls at the default 30 s interval, the clock
-//! advanced by hand) and prints the request count by kind.
+//! What GitHub polling costs, with the real SCM observer and the real GitHub adapter against
+//! the fake GitHub, the clock moved by hand:
 //!
-//! `cargo test --release --test scm_cost -- --ignored --nocapture`
+//! - the guarantee (a test): however much changes, ao spends at most `max_quota_share` of each
+//!   rate-limit window, then pauses until the window resets and polls again;
+//! - a measurement (not a pass/fail test): GitHub requests per hour for 50 sessions with open
+//!   PRs whose state does not change, one simulated hour (120 polls at the default 30 s
+//!   interval), printed by kind:
+//!   `cargo test --release --test scm_cost -- --ignored --nocapture`
 
 #[path = "support/github.rs"]
 mod github;
@@ -12,7 +15,7 @@ use std::collections::BTreeMap;
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use ao::decide::reactions::ReactionPolicies;
 use ao::domain::{Metadata, Project, ProjectId, ProjectSettings, SessionKind, Timestamp};
@@ -22,7 +25,7 @@ use ao::scm::{PollOutcome, SCM_POLL_INTERVAL, ScmObserver};
 use ao::testing::MemoryStore;
 use ao_adapters::github::{GitHubClient, GitHubOptions, TokenSource};
 use ao_adapters::process::SystemRunner;
-use github::{Check, FakeGitHub, now_ms};
+use github::{Check, FakeGitHub, Logged, now_ms};
 
 const SESSIONS: u64 = 50;
 const POLLS_PER_HOUR: u64 = 3600 / SCM_POLL_INTERVAL.as_secs();
@@ -33,6 +36,21 @@ struct SteppedClock(AtomicI64);
 impl Clock for SteppedClock {
     fn now(&self) -> Timestamp {
         Timestamp::from_millis(self.0.load(Ordering::SeqCst))
+    }
+}
+
+impl SteppedClock {
+    fn advance(&self, by: Duration) {
+        self.0.fetch_add(by.as_millis() as i64, Ordering::SeqCst);
+    }
+}
+
+/// The rate-limit resource a request to the fake counts against.
+fn resource(l: &Logged) -> &'static str {
+    if l.path == "/graphql" {
+        "graphql"
+    } else {
+        "core"
     }
 }
 
@@ -59,33 +77,30 @@ fn tally(gh: &FakeGitHub, from: usize) -> BTreeMap<&'static str, (u64, u64)> {
     kinds
 }
 
-#[test]
-#[ignore = "a measurement; run with --ignored --nocapture"]
-fn github_requests_per_hour_for_50_unchanged_prs() {
-    let gh = FakeGitHub::start();
-    for n in 1..=SESSIONS {
-        gh.open_pr("acme/widgets", n, &format!("ao/demo-{n}"));
-        gh.update("acme/widgets", n, false, |p| {
-            p.checks = vec![Check::done(1000 + n, "build", "success")];
-        });
-    }
-    let repo = tempfile::tempdir().unwrap();
-    for args in [
-        vec!["init", "--quiet"],
-        vec!["remote", "add", "origin", "git@github.com:acme/widgets.git"],
-    ] {
-        let ok = Command::new("git")
-            .arg("-C")
-            .arg(repo.path())
-            .args(&args)
-            .status()
-            .unwrap();
-        assert!(ok.success());
-    }
+/// The real observer over the real GitHub adapter, pointed at `gh`, with `sessions` running
+/// sessions on branches `ao/demo-1…` of a repository whose origin is `acme/widgets`.
+struct Poller {
+    observer: ScmObserver,
+    clock: Arc<SteppedClock>,
+    _repo: tempfile::TempDir,
+}
 
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let clock = Arc::new(SteppedClock(AtomicI64::new(now_ms())));
+impl Poller {
+    async fn start(gh: &FakeGitHub, sessions: u64, max_quota_share: f64, start_ms: i64) -> Self {
+        let repo = tempfile::tempdir().unwrap();
+        for args in [
+            vec!["init", "--quiet"],
+            vec!["remote", "add", "origin", "git@github.com:acme/widgets.git"],
+        ] {
+            let ok = Command::new("git")
+                .arg("-C")
+                .arg(repo.path())
+                .args(&args)
+                .status()
+                .unwrap();
+            assert!(ok.success());
+        }
+        let clock = Arc::new(SteppedClock(AtomicI64::new(start_ms)));
         let store: Arc<dyn Backend> = Arc::new(MemoryStore::new());
         let lcm = Arc::new(Lcm::new(
             store.clone(),
@@ -106,7 +121,7 @@ fn github_requests_per_hour_for_50_unchanged_prs() {
             })
             .await
             .unwrap();
-        for n in 1..=SESSIONS {
+        for n in 1..=sessions {
             lcm.on_spawn_initiated(SpawnInitiation::Create(NewSessionSpec {
                 project_id: project.clone(),
                 issue_id: None,
@@ -126,6 +141,7 @@ fn github_requests_per_hour_for_50_unchanged_prs() {
                 GitHubOptions {
                     api_url: gh.url(),
                     graphql_url: format!("{}/graphql", gh.url()),
+                    max_quota_share,
                     ..GitHubOptions::default()
                 },
                 TokenSource::new(|_| Some("test-token".into()), runner.clone(), "github.com"),
@@ -135,6 +151,111 @@ fn github_requests_per_hour_for_50_unchanged_prs() {
             .unwrap(),
         );
         let observer = ScmObserver::new(lcm, store, github, clock.clone(), SCM_POLL_INTERVAL);
+        Self {
+            observer,
+            clock,
+            _repo: repo,
+        }
+    }
+}
+
+/// Worst case for the quota: every PR changes before every poll (new check runs, a push), so
+/// no answer is a free `304`. With a window of 40 requests per resource and the default share
+/// of one half, ao spends exactly 20 core requests in each window (the last poll stops part
+/// way, several check-runs requests in flight at once), sends nothing more until the reset,
+/// and polls again in the next window.
+#[test]
+fn ao_spends_at_most_its_share_of_each_rate_limit_window() {
+    const PRS: u64 = 10;
+    const LIMIT: u64 = 40;
+    const SHARE: f64 = 0.5;
+    const WINDOW: Duration = Duration::from_secs(600);
+    const WINDOWS: usize = 3;
+    let budget = (SHARE * LIMIT as f64).ceil() as u64;
+    let gh = FakeGitHub::start();
+    for n in 1..=PRS {
+        gh.open_pr("acme/widgets", n, &format!("ao/demo-{n}"));
+    }
+    // Windows start on a whole second: GitHub names their ends in epoch seconds.
+    let start = now_ms() / 1000 * 1000;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let poller = Poller::start(&gh, PRS, SHARE, start).await;
+        let mut change = 0;
+        for window in 0..WINDOWS {
+            let ends = start + (window as i64 + 1) * WINDOW.as_millis() as i64;
+            {
+                let mut s = gh.lock();
+                s.rate_limit = LIMIT;
+                s.rate_used = 0;
+                s.rate_reset = ends / 1000;
+            }
+            let first_request = gh.requests().len();
+            let mut outcomes = vec![];
+            for _ in 0..WINDOW.as_secs() / SCM_POLL_INTERVAL.as_secs() {
+                change += 1;
+                for n in 1..=PRS {
+                    gh.update("acme/widgets", n, true, |p| {
+                        p.checks = vec![Check::done(change * 1000 + n, "build", "success")];
+                    });
+                }
+                outcomes.push(poller.observer.poll_once().await);
+                poller.clock.advance(SCM_POLL_INTERVAL);
+            }
+            let mut charged: BTreeMap<&str, u64> = BTreeMap::new();
+            for l in &gh.requests()[first_request..] {
+                if l.status != 304 {
+                    *charged.entry(resource(l)).or_default() += 1;
+                }
+            }
+            for (resource, spent) in &charged {
+                assert!(
+                    *spent <= budget,
+                    "window {window}: {spent} {resource} requests charged, more than {SHARE} of \
+                     {LIMIT}:\n{}",
+                    gh.dump()
+                );
+            }
+            assert_eq!(
+                charged.get("core"),
+                Some(&budget),
+                "window {window}: the share is spent in full (the test pushes that far)"
+            );
+            let polled = outcomes
+                .iter()
+                .take_while(|o| matches!(o, PollOutcome::Polled(_)))
+                .count();
+            assert!(
+                polled >= 1,
+                "window {window} starts with a poll: {outcomes:?}"
+            );
+            let until = Timestamp::from_millis(ends);
+            assert!(
+                outcomes[polled..]
+                    .iter()
+                    .all(|o| *o == PollOutcome::Paused(until)),
+                "window {window}: paused until its reset once the share is spent: {outcomes:?}"
+            );
+            assert!(polled < outcomes.len(), "window {window} ends paused");
+        }
+    });
+}
+
+#[test]
+#[ignore = "a measurement; run with --ignored --nocapture"]
+fn github_requests_per_hour_for_50_unchanged_prs() {
+    let gh = FakeGitHub::start();
+    for n in 1..=SESSIONS {
+        gh.open_pr("acme/widgets", n, &format!("ao/demo-{n}"));
+        gh.update("acme/widgets", n, false, |p| {
+            p.checks = vec![Check::done(1000 + n, "build", "success")];
+        });
+    }
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let share = GitHubOptions::default().max_quota_share;
+        let poller = Poller::start(&gh, SESSIONS, share, now_ms()).await;
+        let (observer, clock) = (&poller.observer, &poller.clock);
 
         let cold = Instant::now();
         let first = observer.poll_once().await;
@@ -148,9 +269,7 @@ fn github_requests_per_hour_for_50_unchanged_prs() {
         let start = gh.requests().len();
         let warm = Instant::now();
         for _ in 0..POLLS_PER_HOUR {
-            clock
-                .0
-                .fetch_add(SCM_POLL_INTERVAL.as_millis() as i64, Ordering::SeqCst);
+            clock.advance(SCM_POLL_INTERVAL);
             let outcome = observer.poll_once().await;
             assert!(
                 matches!(&outcome, PollOutcome::Polled(r) if r.applied.is_empty()),

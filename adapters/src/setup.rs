@@ -2,7 +2,8 @@
 //! repository, then post-create commands run in the worktree (argv, with a timeout).
 //!
 //! Conservative: a path must be relative without `..`, a missing source is an error rather than
-//! a silently missing `.env`, and nothing already in the worktree is overwritten.
+//! a silently missing `.env`, and nothing already in the worktree is overwritten. The file work
+//! (which may copy a large directory) runs on the blocking pool, never on an async worker.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -78,6 +79,26 @@ fn place(info: &WorkspaceInfo, path: &str) -> Result<(PathBuf, PathBuf), SetupEr
     Ok((source, dest))
 }
 
+/// The symlinks, then the copies; returns the patterns to exclude. Blocking.
+fn place_files(
+    info: &WorkspaceInfo,
+    symlinks: &[String],
+    copies: &[String],
+) -> Result<Vec<String>, SetupError> {
+    let mut exclude = vec![];
+    for path in symlinks {
+        let (source, dest) = place(info, path)?;
+        std::os::unix::fs::symlink(&source, &dest).map_err(|e| io(e, &dest))?;
+        exclude.push(format!("/{}", relative_setup_path(path)?.display()));
+    }
+    for path in copies {
+        let (source, dest) = place(info, path)?;
+        copy_recursively(&source, &dest)?;
+        exclude.push(format!("/{}", relative_setup_path(path)?.display()));
+    }
+    Ok(exclude)
+}
+
 #[async_trait]
 impl ProjectSetup for FsProjectSetup {
     async fn prepare(
@@ -85,17 +106,14 @@ impl ProjectSetup for FsProjectSetup {
         info: &WorkspaceInfo,
         settings: &ProjectSettings,
     ) -> Result<Vec<String>, SetupError> {
-        let mut exclude = vec![];
-        for path in &settings.symlinks {
-            let (source, dest) = place(info, path)?;
-            std::os::unix::fs::symlink(&source, &dest).map_err(|e| io(e, &dest))?;
-            exclude.push(format!("/{}", relative_setup_path(path)?.display()));
-        }
-        for path in &settings.copies {
-            let (source, dest) = place(info, path)?;
-            copy_recursively(&source, &dest)?;
-            exclude.push(format!("/{}", relative_setup_path(path)?.display()));
-        }
+        let (files, symlinks, copies) = (
+            info.clone(),
+            settings.symlinks.clone(),
+            settings.copies.clone(),
+        );
+        let exclude = tokio::task::spawn_blocking(move || place_files(&files, &symlinks, &copies))
+            .await
+            .map_err(|e| SetupError::Io(format!("placing files in the worktree stopped: {e}")))??;
         for argv in &settings.post_create {
             let Some((program, args)) = argv.split_first() else {
                 continue;
@@ -226,6 +244,65 @@ mod tests {
             std::fs::read_to_string(info.path.join("x")).unwrap(),
             "mine",
             "never overwritten"
+        );
+    }
+
+    /// A copy that blocks (its source is a FIFO no one writes to) leaves the runtime's only
+    /// thread free: the test's own task opens the FIFO's writing end while the copy waits on
+    /// the reading end. Were the copy run on that thread, nothing would open the writing end
+    /// until the watchdog does, after its deadline.
+    #[tokio::test(flavor = "current_thread")]
+    async fn file_work_leaves_the_async_thread_free() {
+        use std::os::unix::fs::OpenOptionsExt;
+
+        let dir = tempfile::tempdir().unwrap();
+        let info = info(dir.path());
+        let fifo = info.repo.join("fifo");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+        let (cancel_watchdog, cancelled) = std::sync::mpsc::channel::<()>();
+        let watchdog = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || {
+                let timed_out = cancelled.recv_timeout(Duration::from_secs(10)).is_err();
+                if timed_out {
+                    // Unblocks the copy so the test can fail rather than hang.
+                    drop(std::fs::OpenOptions::new().write(true).open(&fifo));
+                }
+                timed_out
+            })
+        };
+        let settings = ProjectSettings {
+            copies: vec!["fifo".into()],
+            ..ProjectSettings::default()
+        };
+        let prepare = tokio::spawn({
+            let info = info.clone();
+            async move { setup().prepare(&info, &settings).await }
+        });
+        let writer = loop {
+            // Opening a FIFO's writing end without blocking succeeds once a reader waits on it.
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
+                .open(&fifo)
+            {
+                Ok(writer) => break Some(writer),
+                Err(_) if watchdog.is_finished() => break None,
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            }
+        };
+        let _ = cancel_watchdog.send(());
+        let watchdog_fired = watchdog.join().unwrap();
+        drop(writer);
+        let placed = prepare.await.unwrap();
+        assert!(
+            !watchdog_fired,
+            "the copy held the runtime's thread until the watchdog unblocked it"
+        );
+        // A FIFO is not a file to copy: the error names it.
+        assert!(
+            matches!(&placed, Err(SetupError::Io(e)) if e.contains("fifo")),
+            "{placed:?}"
         );
     }
 

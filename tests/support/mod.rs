@@ -347,6 +347,22 @@ impl TestEnv {
         said
     }
 
+    /// Sends `signal` to the daemon this env started.
+    pub fn signal_daemon(&self, signal_to_send: nix::sys::signal::Signal) {
+        let pid = self.daemon_pid().expect("no daemon started");
+        signal(pid, signal_to_send).expect("signal the daemon");
+    }
+
+    /// Waits (up to [`SLOW`]) for the daemon this env started to exit, reaps it, and returns
+    /// how it exited.
+    pub fn wait_daemon_exit(&mut self) -> std::process::ExitStatus {
+        let mut child = self.daemon.take().expect("no daemon started");
+        wait_for("the daemon to exit", SLOW, || match child.try_wait() {
+            Ok(Some(status)) => Ok(status),
+            other => Err(format!("{other:?}")),
+        })
+    }
+
     /// SIGKILLs the daemon (a crash).
     pub fn kill_daemon_hard(&mut self) {
         if let Some(mut child) = self.daemon.take() {

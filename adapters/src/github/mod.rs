@@ -164,6 +164,11 @@ impl GitHubClient {
                 detail: refusal.reason,
             });
         }
+        let admitted = Admitted {
+            client: self,
+            resource,
+            answered: false,
+        };
         let token = self.tokens.token().await?;
         let request = request
             .bearer_auth(&token.secret)
@@ -193,7 +198,7 @@ impl GitHubClient {
         }
         body.truncate(max_body);
         let now = self.clock.now();
-        self.rate().record(resource, &headers, status != 304, now);
+        admitted.record(&headers, status != 304, now);
         debug!(what, status, "GitHub request");
         let message = || error_message(&body);
         match classify(status, &headers, &String::from_utf8_lossy(&body), now) {
@@ -255,6 +260,31 @@ impl GitHubClient {
             etag: answer.etag.clone(),
             value: answer,
         })
+    }
+}
+
+/// A request the budget admitted: it counts against ao's share until its answer is recorded,
+/// and is released when dropped unanswered (a transport error, a cancelled caller).
+struct Admitted<'a> {
+    client: &'a GitHubClient,
+    resource: &'a str,
+    answered: bool,
+}
+
+impl Admitted<'_> {
+    fn record(mut self, headers: &RateHeaders, charged: bool, now: Timestamp) {
+        self.answered = true;
+        self.client
+            .rate()
+            .record(self.resource, headers, charged, now);
+    }
+}
+
+impl Drop for Admitted<'_> {
+    fn drop(&mut self) {
+        if !self.answered {
+            self.client.rate().release(self.resource);
+        }
     }
 }
 

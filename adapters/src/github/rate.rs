@@ -5,7 +5,8 @@
 //! when GitHub says "rate limited" (until `retry-after` or `x-ratelimit-reset`, 60 s when neither
 //! is given), pauses when the requests ao made in the current window reach its share of the
 //! window's limit, and reports "low quota" while less than 5% of a window remains, so the poller
-//! slows down. Pure bookkeeping: time comes in as an argument.
+//! slows down. A request counts against the share from the moment it is admitted, so requests
+//! in flight together cannot overrun it. Pure bookkeeping: time comes in as an argument.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -129,6 +130,8 @@ pub struct RateBook {
     share: f64,
     windows: BTreeMap<String, Window>,
     paused_until: Option<Timestamp>,
+    /// Requests admitted and not yet answered, by resource.
+    in_flight: BTreeMap<String, u64>,
 }
 
 impl RateBook {
@@ -138,10 +141,12 @@ impl RateBook {
             share,
             windows: BTreeMap::new(),
             paused_until: None,
+            in_flight: BTreeMap::new(),
         }
     }
 
-    /// Before sending a request that counts against `resource`.
+    /// Before sending a request that counts against `resource`. An admitted request counts as
+    /// spent until it is [`record`](Self::record)ed or [`release`](Self::release)d.
     pub fn admit(&mut self, resource: &str, now: Timestamp) -> Result<(), Refusal> {
         if let Some(until) = self.paused_until.filter(|u| *u > now) {
             return Err(Refusal {
@@ -151,26 +156,38 @@ impl RateBook {
             });
         }
         self.windows.retain(|_, w| w.reset > now);
-        let Some(w) = self.windows.get(resource) else {
-            return Ok(());
-        };
-        if w.ours as f64 >= self.share * w.limit as f64 {
-            let (until, ours, limit) = (w.reset, w.ours, w.limit);
+        let in_flight = self.in_flight.get(resource).copied().unwrap_or(0);
+        if let Some(w) = self.windows.get(resource)
+            && (w.ours + in_flight) as f64 >= self.share * w.limit as f64
+        {
+            let (until, spent, limit) = (w.reset, w.ours + in_flight, w.limit);
             return Err(Refusal {
                 until,
                 newly: self.pause(until),
                 reason: format!(
-                    "ao's share of the {resource} quota is spent ({ours} of {limit} requests, share {})",
+                    "ao's share of the {resource} quota is spent ({spent} of {limit} requests, share {})",
                     self.share
                 ),
             });
         }
+        *self.in_flight.entry(resource.to_owned()).or_default() += 1;
         Ok(())
     }
 
-    /// After a response: tracks the window and counts the request when it was `charged` (a
-    /// `304` is free on GitHub).
+    /// A request admitted for `resource` ended without an answer: it no longer counts.
+    pub fn release(&mut self, resource: &str) {
+        if let Some(n) = self.in_flight.get_mut(resource) {
+            *n -= 1;
+            if *n == 0 {
+                self.in_flight.remove(resource);
+            }
+        }
+    }
+
+    /// After the response to a request admitted for `resource`: tracks the window and counts
+    /// the request when it was `charged` (a `304` is free on GitHub).
     pub fn record(&mut self, resource: &str, headers: &RateHeaders, charged: bool, now: Timestamp) {
+        self.release(resource);
         let charge = u64::from(charged);
         let resource = headers.resource.as_deref().unwrap_or(resource);
         match (headers.limit, headers.remaining, headers.reset) {
@@ -353,6 +370,34 @@ mod tests {
         };
         book.record("core", &next_window, true, later);
         assert_eq!(book.ours("core"), 1);
+    }
+
+    #[test]
+    fn requests_in_flight_count_against_the_share() {
+        let mut book = RateBook::new(0.5);
+        let now = t0();
+        // A window of 10 requests is known; 3 are spent.
+        for _ in 0..3 {
+            book.admit("core", now).unwrap();
+            book.record("core", &headers(10, 7, 3600), true, now);
+        }
+        // Two sent together: both admitted, and a third would overrun the share of 5.
+        book.admit("core", now).unwrap();
+        book.admit("core", now).unwrap();
+        let refusal = book.admit("core", now).unwrap_err();
+        assert!(refusal.reason.contains("5 of 10"), "{}", refusal.reason);
+        // One was free (304) and one failed unanswered: neither counts any more.
+        let mut book = RateBook::new(0.5);
+        book.admit("core", now).unwrap();
+        book.record("core", &headers(10, 9, 3600), true, now);
+        for _ in 0..4 {
+            book.admit("core", now).unwrap();
+        }
+        book.record("core", &headers(10, 9, 3600), false, now);
+        book.release("core");
+        book.admit("core", now).unwrap();
+        book.admit("core", now).unwrap();
+        assert!(book.admit("core", now).is_err(), "1 spent and 4 in flight");
     }
 
     #[test]

@@ -281,6 +281,33 @@ async fn the_daemon_spends_at_most_its_share_of_the_quota() {
     assert_eq!(client.pacing(SystemClock.now()).paused_until, Some(until));
 }
 
+/// A request that never got an answer was never charged: it stops counting against the share.
+#[tokio::test]
+async fn requests_without_an_answer_give_their_share_back() {
+    let reset = now_secs() + 3600;
+    let server = HttpServer::start(move |_| {
+        Response::json(200, &pulls_body())
+            .header("x-ratelimit-limit", "10")
+            .header("x-ratelimit-remaining", "9")
+            .header("x-ratelimit-reset", reset.to_string())
+            .header("x-ratelimit-resource", "core")
+    })
+    .await;
+    let client = client_for(&server, 0.5, Some("t"));
+    client.open_prs(&repo(), None, None).await.unwrap();
+    drop(server);
+    for _ in 0..10 {
+        let err = client.open_prs(&repo(), None, None).await.unwrap_err();
+        assert!(matches!(err, ScmError::Transient(_)), "{err}");
+    }
+    // One of the 5 requests the share allows is spent; 4 remain.
+    let now = SystemClock.now();
+    for i in 0..4 {
+        assert!(client.rate().admit("core", now).is_ok(), "request {i}");
+    }
+    assert!(client.rate().admit("core", now).is_err());
+}
+
 #[tokio::test]
 async fn low_quota_is_reported_for_slow_polling() {
     let reset = now_secs() + 600;

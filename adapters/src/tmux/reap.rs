@@ -223,23 +223,35 @@ mod tests {
         );
     }
 
+    /// With nothing to do the reap returns at once (no time passes on the paused clock) and
+    /// signals nothing: no pane pids (no lookup), nothing left in the sessions (one lookup),
+    /// processes that cannot be listed, e.g. without `/proc` (one lookup, no retry, and a
+    /// warning that the reap was skipped).
     #[tokio::test(start_paused = true)]
     async fn o29_nothing_to_do() {
-        // No pane pids: no lookup, no signal.
-        let fake = Arc::new(FakeProcesses::new(|_| Ok(vec![1234])));
-        reap_sessions(&control(&fake), &[], GRACE).await;
-        assert!(fake.lookups.lock().unwrap().is_empty());
-        assert!(fake.signals.lock().unwrap().is_empty());
-        // Nothing left in the sessions: one lookup, no signal.
-        let fake = Arc::new(FakeProcesses::new(|_| Ok(vec![])));
-        reap_sessions(&control(&fake), &[4242], GRACE).await;
-        assert_eq!(fake.lookups.lock().unwrap().len(), 1);
-        assert!(fake.signals.lock().unwrap().is_empty());
-        // Processes cannot be listed (no /proc): returns at once without signalling.
-        let fake = Arc::new(FakeProcesses::new(|_| Err(io::ErrorKind::NotFound.into())));
-        reap_sessions(&control(&fake), &[4242], GRACE).await;
-        assert_eq!(fake.lookups.lock().unwrap().len(), 1);
-        assert!(fake.signals.lock().unwrap().is_empty());
+        type Script = fn(usize) -> io::Result<Vec<u32>>;
+        let cases: [(&str, &[u32], Script, usize, bool); 3] = [
+            ("no pane pids", &[], |_| Ok(vec![1234]), 0, false),
+            ("nothing left", &[4242], |_| Ok(vec![]), 1, false),
+            (
+                "cannot list",
+                &[4242],
+                |_| Err(io::ErrorKind::NotFound.into()),
+                1,
+                true,
+            ),
+        ];
+        for (case, sessions, script, lookups, skipped) in cases {
+            let (logs, _guard) = ao::testing::LogCapture::install();
+            let fake = Arc::new(FakeProcesses::new(script));
+            let started = tokio::time::Instant::now();
+            reap_sessions(&control(&fake), sessions, GRACE).await;
+            assert_eq!(started.elapsed(), Duration::ZERO, "{case}: returns at once");
+            assert_eq!(fake.lookups.lock().unwrap().len(), lookups, "{case}");
+            assert!(fake.signals.lock().unwrap().is_empty(), "{case}");
+            let warned = logs.matching(tracing::Level::WARN, "cannot list processes; skipped");
+            assert_eq!(!warned.is_empty(), skipped, "{case}: {:?}", logs.lines());
+        }
     }
 
     #[tokio::test]
