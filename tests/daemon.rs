@@ -1,12 +1,10 @@
 //! End-to-end tests of the daemon's life: restarts that adopt live sessions, `daemon stop`,
 //! autostart by `aoctl`, the single-instance checks and a stale socket file.
 
-mod support;
-
 use std::process::Stdio;
 
+use ao_testkit::{GitRepo, SLOW, TestEnv, assert_error, wait_for};
 use serde_json::Value;
-use support::{GitRepo, SLOW, TestEnv, assert_error, wait_for};
 
 /// An agent that prints a line every half second: the terminal observer sees it working.
 const TICKER: &str = "sh -c 'while :; do echo tick; sleep 0.5; done'";
@@ -135,7 +133,10 @@ fn daemon_stop_keeps_sessions_running() {
 
     assert!(!env.socket.exists(), "the socket is removed");
     assert_eq!(env.panes(), panes, "the pane and its process stay");
-    assert!(support::process_alive(panes[0].2), "the pane's shell runs");
+    assert!(
+        ao_testkit::procfs::process_alive(panes[0].2),
+        "the pane's shell runs"
+    );
     assert_error(&env.run(&["ls"]), 3);
     // The work goes on without the daemon.
     env.tmux(&[

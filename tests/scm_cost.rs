@@ -5,9 +5,6 @@
 //!
 //! `cargo test --release --test scm_cost -- --ignored --nocapture`
 
-#[path = "support/github.rs"]
-mod github;
-
 use std::collections::BTreeMap;
 use std::process::Command;
 use std::sync::Arc;
@@ -19,10 +16,11 @@ use ao::domain::{Metadata, Project, ProjectId, ProjectSettings, SessionKind, Tim
 use ao::lifecycle::{Lcm, NewSessionSpec, SpawnInitiation, Wakeups};
 use ao::ports::{Clock, Store};
 use ao::scm::{PollOutcome, SCM_POLL_INTERVAL, ScmObserver};
-use ao::testing::MemoryStore;
 use ao_adapters::github::{GitHubClient, GitHubOptions, TokenSource};
 use ao_adapters::process::SystemRunner;
-use github::{Check, FakeGitHub, now_ms};
+use ao_testkit::fakes::MemoryStore;
+use ao_testkit::github::{Check, FakeGitHub};
+use ao_testkit::now_ms;
 
 const SESSIONS: u64 = 50;
 const POLLS_PER_HOUR: u64 = 3600 / SCM_POLL_INTERVAL.as_secs();
@@ -40,11 +38,11 @@ impl Clock for SteppedClock {
 fn tally(gh: &FakeGitHub, from: usize) -> BTreeMap<&'static str, (u64, u64)> {
     let mut kinds: BTreeMap<&'static str, (u64, u64)> = BTreeMap::new();
     for l in &gh.requests()[from..] {
-        let kind = if l.path.contains("/pulls") {
+        let kind = if l.request.path.contains("/pulls") {
             "open-PR list"
-        } else if l.path.contains("/check-runs") {
+        } else if l.request.path.contains("/check-runs") {
             "check runs"
-        } else if l.path == "/graphql" {
+        } else if l.request.path == "/graphql" {
             "GraphQL details"
         } else {
             "job logs"
