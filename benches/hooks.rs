@@ -9,14 +9,11 @@
 //!
 //! Run with `cargo bench --bench hooks` (it builds and measures the release binaries).
 
-#[path = "../tests/support/mod.rs"]
-mod support;
-
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{GitRepo, TestEnv, bin};
+use ao_testkit::{GitRepo, TestEnv, bin};
 
 const SAMPLES: usize = 60;
 

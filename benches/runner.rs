@@ -22,8 +22,6 @@
 
 #[path = "support/report.rs"]
 mod report;
-#[path = "../tests/support/mod.rs"]
-mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -36,9 +34,10 @@ use ao::ports::{Runtime, RuntimeConfig, Workspace, WorkspaceRequest};
 use ao_adapters::process::{CommandOutput, CommandRunner, CommandSpec, ProcessError, SystemRunner};
 use ao_adapters::tmux::{TmuxOptions, TmuxRuntime, TmuxSocket, write_tmux_conf};
 use ao_adapters::worktree::{GitWorktree, GitWorktreeOptions};
+use ao_testkit::procfs;
+use ao_testkit::{GitRepo, TestEnv};
 use async_trait::async_trait;
 use report::{Columns, Row, median, ms, print_table, timed};
-use support::{GitRepo, TestEnv};
 
 const SESSIONS: usize = 200;
 const LS_ROUNDS: usize = 31;
@@ -49,8 +48,6 @@ const IDLE: Duration = Duration::from_secs(60);
 const SETTLE: Duration = Duration::from_secs(80);
 /// Idle time of each per-loop breakdown run.
 const LOOP_IDLE: Duration = Duration::from_secs(20);
-/// `/proc/<pid>/stat` counts CPU time in USER_HZ ticks, 100 per second on Linux.
-const TICKS_PER_SECOND: f64 = 100.0;
 
 const CONFIG: &str = r#"
 [runtime.tmux]
@@ -64,26 +61,15 @@ fn bench_env() -> TestEnv {
     env
 }
 
-/// `(utime + stime, cutime + cstime)` of a process, in seconds.
+/// CPU time of a process and of its reaped children, in seconds.
 fn cpu_seconds(pid: u32) -> (f64, f64) {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("read stat");
-    // Fields after the command name; utime is field 14 of the whole line, i.e. index 11 here.
-    let rest = &stat[stat.rfind(')').expect("comm") + 2..];
-    let fields: Vec<f64> = rest.split(' ').map(|f| f.parse().unwrap_or(0.0)).collect();
-    (
-        (fields[11] + fields[12]) / TICKS_PER_SECOND,
-        (fields[13] + fields[14]) / TICKS_PER_SECOND,
-    )
+    let stat = procfs::stat(pid).expect("the daemon runs");
+    (stat.cpu.as_secs_f64(), stat.children_cpu.as_secs_f64())
 }
 
 /// A `VmRSS`/`VmHWM`-style field of `/proc/<pid>/status`, in MiB.
 fn status_mib(pid: u32, field: &str) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("read status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kib| kib / 1024.0)
+    procfs::status_kib(pid, field).map_or(0.0, |kib| kib as f64 / 1024.0)
 }
 
 /// Measure 1 and 3 on one env with 200 sessions.
@@ -201,8 +187,8 @@ fn list_and_idle(rows: &mut Vec<Row>) {
     let share = (cpu1 - cpu0) / wall * 100.0;
     let children = (children1 - children0) / wall * 100.0;
     let writes = last_seq() - seq0;
-    let rss = status_mib(pid, "VmRSS:");
-    let hwm = status_mib(pid, "VmHWM:");
+    let rss = status_mib(pid, "VmRSS");
+    let hwm = status_mib(pid, "VmHWM");
     rows.push(Row {
         what: format!("aod CPU idle {}s, {SESSIONS} sessions", IDLE.as_secs()),
         ours: format!("{share:.2}% core"),
@@ -475,7 +461,7 @@ fn spawn(rows: &mut Vec<Row>) {
 }
 
 fn main() {
-    let aod = support::bin("aod");
+    let aod = ao_testkit::bin("aod");
     let release = aod
         .parent()
         .is_some_and(|dir| dir.file_name().is_some_and(|n| n == "release"));

@@ -27,8 +27,6 @@
 
 #[path = "support/report.rs"]
 mod report;
-#[path = "../tests/support/mod.rs"]
-mod support;
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -40,9 +38,9 @@ use ao::domain::{ProjectId, SessionId, Timestamp};
 use ao::ports::{RetireMode, Workspace, WorkspaceInfo, WorkspaceRequest};
 use ao_adapters::process::{CommandOutput, CommandRunner, CommandSpec, ProcessError, SystemRunner};
 use ao_adapters::worktree::{GitWorktree, GitWorktreeOptions};
+use ao_testkit::{GitRepo, TestEnv, git};
 use async_trait::async_trait;
 use report::{Columns, Row, median, ms, print_table, timed};
-use support::{GitRepo, TestEnv, git};
 
 /// The big worktree: 20,000 files of 53,688 bytes (just over 1 GiB) in 100 directories.
 const FILES: usize = 20_000;
@@ -581,7 +579,7 @@ fn table(m: &Medians) -> Vec<Row> {
 }
 
 fn main() {
-    let aod = support::bin("aod");
+    let aod = ao_testkit::bin("aod");
     let release = aod
         .parent()
         .is_some_and(|dir| dir.file_name().is_some_and(|n| n == "release"));

@@ -1,10 +1,8 @@
 //! Test doubles for orchestration tests: a manual clock, a recording notifier, a recording
 //! messenger (the pane writer behind the session guard), a harness wiring the LCM,
 //! reactions and message delivery over any store backend, a scripted record store, a fake
-//! runtime, the Session Manager's other fakes (`session`), a log capture (`logs`) and a
-//! scriptable loopback HTTP server (`http`).
+//! runtime, the Session Manager's other fakes (`session`) and a log capture (`logs`).
 
-pub mod http;
 mod logs;
 mod memory_store;
 mod session;

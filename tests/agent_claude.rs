@@ -6,20 +6,17 @@
 //! `send` acknowledged, a permission dialog → `needs_input` with sends refused, kill, restore
 //! resuming the same conversation.
 
-mod real_agents;
-mod support;
-
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use real_agents::mock_api::{
-    Handler, MockApi, Reply, Turn, anthropic_has_tool_result, anthropic_history, anthropic_reply,
-    anthropic_user_texts,
+use ao_testkit::http::{HttpServer, Request, Response};
+use ao_testkit::model_api::{
+    Turn, anthropic_has_tool_result, anthropic_history, anthropic_reply, anthropic_user_texts,
 };
-use real_agents::{agent_binary, process_tree};
+use ao_testkit::procfs::process_tree;
+use ao_testkit::real_agents::agent_binary;
+use ao_testkit::{GitRepo, SLOW, TestEnv, wait_for};
 use serde_json::json;
-use support::{GitRepo, SLOW, TestEnv, wait_for};
 
 /// An Anthropic-style key; Claude Code asks once per key suffix unless it was approved.
 const API_KEY: &str = "sk-ant-api03-mock-0123456789abcdefghijklmnopqrstuv";
@@ -31,22 +28,22 @@ const AFTER: &str = "message after the restore";
 
 /// The scripted model: a slow first answer (so `working` is observable), a Bash call for
 /// `TOOL`, text otherwise.
-fn model() -> Handler {
-    let turns = Arc::new(AtomicUsize::new(0));
-    Arc::new(move |request| {
+fn model() -> impl Fn(&Request) -> Response + Send + Sync + 'static {
+    let turns = AtomicUsize::new(0);
+    move |request: &Request| {
         if request.method != "POST" {
-            return Reply::json(200, json!({}));
+            return Response::json(200, &json!({}));
         }
         let Some(body) = request.json() else {
-            return Reply::json(400, json!({"type": "error"}));
+            return Response::json(400, &json!({"type": "error"}));
         };
         if request.path.starts_with("/v1/messages/count_tokens") {
-            return Reply::json(200, json!({"input_tokens": 42}));
+            return Response::json(200, &json!({"input_tokens": 42}));
         }
         if !request.path.starts_with("/v1/messages") {
-            return Reply::json(
+            return Response::json(
                 404,
-                json!({"type": "error", "error": {"type": "not_found_error", "message": "unknown"}}),
+                &json!({"type": "error", "error": {"type": "not_found_error", "message": "unknown"}}),
             );
         }
         let n = turns.fetch_add(1, Ordering::SeqCst);
@@ -67,7 +64,7 @@ fn model() -> Handler {
         } else {
             reply
         }
-    })
+    }
 }
 
 /// A home directory like a logged-in user's: onboarding done, the API key approved.
@@ -89,7 +86,7 @@ fn prepare_home(home: &std::path::Path) {
 }
 
 /// Requests to the Messages endpoint whose last typed text is `text`.
-fn turns_with(mock: &MockApi, text: &str) -> Vec<serde_json::Value> {
+fn turns_with(mock: &HttpServer, text: &str) -> Vec<serde_json::Value> {
     mock.requests()
         .iter()
         .filter(|r| {
@@ -103,7 +100,7 @@ fn turns_with(mock: &MockApi, text: &str) -> Vec<serde_json::Value> {
 /// Skipping this test is announced on the terminal and refused under CI.
 #[test]
 fn skipping_is_announced_and_refused_under_ci() {
-    real_agents::check_opt_out("claude_code_end_to_end", "AO_TEST_CLAUDE");
+    ao_testkit::real_agents::check_opt_out("claude_code_end_to_end", "AO_TEST_CLAUDE");
 }
 
 #[test]
@@ -111,7 +108,7 @@ fn claude_code_end_to_end() {
     let Some(claude) = agent_binary("claude", "AO_TEST_CLAUDE") else {
         return;
     };
-    let mock = MockApi::start("anthropic", model());
+    let mock = HttpServer::start(model());
     let repo = GitRepo::new();
     let mut env = TestEnv::new();
     let home = env.root().join("home");
@@ -131,7 +128,7 @@ DISABLE_TELEMETRY = "1"
 DISABLE_ERROR_REPORTING = "1"
 "#,
         binary = claude.display().to_string(),
-        url = mock.base_url(),
+        url = mock.url(),
     );
     std::fs::write(&env.config, config).unwrap();
     env.start_daemon();

@@ -7,19 +7,15 @@
 //! an approval dialog → `needs_input` with sends refused, kill, restore with `codex resume` of
 //! the captured conversation.
 
-mod real_agents;
-mod support;
-
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use real_agents::mock_api::{
-    Handler, MockApi, Reply, ResponsesTurn, openai_reply, openai_turn_starts, openai_user_texts,
-};
-use real_agents::{agent_binary, process_tree};
+use ao_testkit::http::{HttpServer, Request, Response};
+use ao_testkit::model_api::{ResponsesTurn, openai_reply, openai_turn_starts, openai_user_texts};
+use ao_testkit::procfs::process_tree;
+use ao_testkit::real_agents::agent_binary;
+use ao_testkit::{GitRepo, SLOW, TestEnv, wait_for};
 use serde_json::{Value, json};
-use support::{GitRepo, SLOW, TestEnv, wait_for};
 
 const FIRST: &str = "say hello to the test";
 const SECOND: &str = "second message from the test";
@@ -29,14 +25,14 @@ const AFTER: &str = "message after the restore";
 
 /// The scripted model: a slow first answer (so `working` is observable), an escalated command
 /// for `TOOL`, text otherwise (including codex's own title requests).
-fn model() -> Handler {
-    let turns = Arc::new(AtomicUsize::new(0));
-    Arc::new(move |request| {
+fn model() -> impl Fn(&Request) -> Response + Send + Sync + 'static {
+    let turns = AtomicUsize::new(0);
+    move |request: &Request| {
         if request.method != "POST" || !request.path.ends_with("/responses") {
-            return Reply::json(404, json!({"error": {"message": "not mocked"}}));
+            return Response::json(404, &json!({"error": {"message": "not mocked"}}));
         }
         let Some(body) = request.json() else {
-            return Reply::json(400, json!({"error": {"message": "bad json"}}));
+            return Response::json(400, &json!({"error": {"message": "bad json"}}));
         };
         let n = turns.fetch_add(1, Ordering::SeqCst);
         let last = openai_user_texts(&body).pop().unwrap_or_default();
@@ -55,11 +51,11 @@ fn model() -> Handler {
         } else {
             reply
         }
-    })
+    }
 }
 
 /// Turn requests whose last user text is `text`.
-fn turns_with(mock: &MockApi, text: &str) -> Vec<(Value, Option<String>)> {
+fn turns_with(mock: &HttpServer, text: &str) -> Vec<(Value, Option<String>)> {
     mock.requests()
         .iter()
         .filter(|r| r.method == "POST" && r.path.ends_with("/responses"))
@@ -76,7 +72,7 @@ fn turns_with(mock: &MockApi, text: &str) -> Vec<(Value, Option<String>)> {
 /// Skipping this test is announced on the terminal and refused under CI.
 #[test]
 fn skipping_is_announced_and_refused_under_ci() {
-    real_agents::check_opt_out("codex_end_to_end", "AO_TEST_CODEX");
+    ao_testkit::real_agents::check_opt_out("codex_end_to_end", "AO_TEST_CODEX");
 }
 
 #[test]
@@ -84,7 +80,7 @@ fn codex_end_to_end() {
     let Some(codex) = agent_binary("codex", "AO_TEST_CODEX") else {
         return;
     };
-    let mock = MockApi::start("openai", model());
+    let mock = HttpServer::start(model());
     let repo = GitRepo::new();
     let mut env = TestEnv::new();
     let home = env.root().join("home");
@@ -103,7 +99,7 @@ model_providers.mock = {{ name = "mock", base_url = "{url}/v1", wire_api = "resp
 analytics.enabled = false
 "#,
         binary = codex.display().to_string(),
-        url = mock.base_url(),
+        url = mock.url(),
     );
     std::fs::write(&env.config, config).unwrap();
     env.start_daemon();

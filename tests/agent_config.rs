@@ -2,11 +2,9 @@
 //! fails the spawn before anything is created, and invalid `[agents.*]` settings stop `aod`
 //! at start with the setting named.
 
-mod support;
-
 use std::process::Command;
 
-use support::{GitRepo, TestEnv, bin};
+use ao_testkit::{GitRepo, TestEnv, bin};
 
 #[test]
 fn missing_agent_binary_fails_before_anything_is_created() {

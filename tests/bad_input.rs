@@ -3,13 +3,12 @@
 //! bad input that errors echo only in part. Each must be refused clearly and leave nothing
 //! behind.
 
-mod support;
-
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
-use support::{GitRepo, TestEnv, assert_error};
+use ao_testkit::procfs;
+use ao_testkit::{GitRepo, TestEnv, assert_error};
 
 /// Writes `bytes` to the daemon's socket, then reads until the daemon hangs up (or a short
 /// read timeout passes: a daemon may also just wait for more input). Returns whether it hung
@@ -30,16 +29,6 @@ fn write_raw(env: &TestEnv, bytes: &[u8]) -> bool {
             Err(e) => return e.kind() == std::io::ErrorKind::ConnectionReset,
         }
     }
-}
-
-/// The resident set of a process, in KiB.
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
 }
 
 /// Nothing was created: no record, no worktree, no tmux session.
@@ -86,8 +75,11 @@ fn garbage_and_oversized_frames_do_not_stop_the_daemon() {
     let id = env.spawn_cmd("demo", "sleep 100000");
     assert_eq!(env.json(&["ls"])[0]["id"], id.as_str());
     let pid = env.daemon_pid().expect("the daemon's pid");
-    assert!(support::process_alive(pid), "the daemon runs");
-    assert!(rss_kib(pid) < 256 * 1024, "no frame was buffered whole");
+    assert!(ao_testkit::procfs::process_alive(pid), "the daemon runs");
+    assert!(
+        procfs::status_kib(pid, "VmRSS").unwrap_or(0) < 256 * 1024,
+        "no frame was buffered whole"
+    );
     env.stop_daemon();
 }
 
@@ -97,7 +89,7 @@ fn invalid_names_and_ids_are_refused_and_leave_nothing_behind() {
     let mut env = TestEnv::new();
     env.start_daemon();
     env.add_project("demo", &repo.path);
-    let branches_before = support::git(&repo.path, &["branch", "--list"]);
+    let branches_before = ao_testkit::git(&repo.path, &["branch", "--list"]);
 
     // Invalid branch names: exit 2, one line naming the branch.
     for branch in [
@@ -171,7 +163,7 @@ fn invalid_names_and_ids_are_refused_and_leave_nothing_behind() {
 
     assert_nothing_behind(&env);
     assert_eq!(
-        support::git(&repo.path, &["branch", "--list"]),
+        ao_testkit::git(&repo.path, &["branch", "--list"]),
         branches_before,
         "no branch was created"
     );
@@ -199,7 +191,7 @@ fn a_message_over_the_limit_is_refused() {
 
     // The session took nothing in, and still works.
     env.ok(&["send", &id, "small"]);
-    support::wait_for("the small message", support::SLOW, || {
+    ao_testkit::wait_for("the small message", ao_testkit::SLOW, || {
         let got = std::fs::read_to_string(&received).unwrap_or_default();
         if got == "small\n" {
             Ok(())

@@ -2,8 +2,6 @@
 //!
 //! Regenerate them with `AO_UPDATE_COMPLETIONS=1 cargo test --workspace --test completions`.
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 
@@ -21,7 +19,7 @@ fn completions_are_current() {
     let update = std::env::var_os("AO_UPDATE_COMPLETIONS").is_some();
     let mut stale = vec![];
     for (shell, file) in SHELLS {
-        let out = Command::new(support::bin("aoctl"))
+        let out = Command::new(ao_testkit::bin("aoctl"))
             .args(["completions", shell])
             .output()
             .expect("run aoctl completions");
@@ -48,7 +46,10 @@ fn completions_are_current() {
 fn binaries_answer_help_and_version() {
     for name in ["aod", "aoctl"] {
         for flag in ["--help", "--version"] {
-            let out = Command::new(support::bin(name)).arg(flag).output().unwrap();
+            let out = Command::new(ao_testkit::bin(name))
+                .arg(flag)
+                .output()
+                .unwrap();
             assert!(out.status.success(), "{name} {flag}: {out:?}");
             let text = String::from_utf8_lossy(&out.stdout);
             assert!(text.contains(name), "{name} {flag} printed {text:?}");

@@ -3,39 +3,20 @@
 //! abuses a real `aod` through its socket and measures the daemon from `/proc`: CPU time, log
 //! growth, open sockets, resident memory.
 
-mod support;
-
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{GitRepo, SLOW, TestEnv, wait_for};
+use ao_testkit::procfs::{self, cpu_time};
+use ao_testkit::{GitRepo, SLOW, TestEnv, wait_for};
 
-/// Clock ticks per second of `/proc/<pid>/stat` times (USER_HZ, 100 on Linux).
-const TICKS_PER_SECOND: u64 = 100;
 const MIB: u64 = 1024 * 1024;
-
-/// CPU time (user + system) a process has used so far.
-fn cpu_time(pid: u32) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("read stat");
-    // The fields after the command name (which may hold spaces) are space-separated; utime and
-    // stime are the 14th and 15th fields of the line, the 12th and 13th after the name.
-    let rest = &stat[stat.rfind(')').expect("stat format") + 2..];
-    let fields: Vec<&str> = rest.split(' ').collect();
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    Duration::from_millis(ticks * 1000 / TICKS_PER_SECOND)
-}
 
 /// A `/proc/<pid>/status` value in KiB (`VmRSS`, `VmHWM`).
 fn status_kib(pid: u32, key: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {key} for {pid}"))
+    procfs::status_kib(pid, key).unwrap_or_else(|| panic!("no {key} for {pid}"))
 }
 
 /// Open file descriptors of a process, and how many of them are sockets.

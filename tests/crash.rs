@@ -3,13 +3,11 @@
 //! the crash interrupted are `errored` with their worktree recorded (and moved to the trash, their
 //! unused branches deleted), and no record is lost or duplicated.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::process::{Child, Stdio};
 
+use ao_testkit::{GitRepo, SLOW, TestEnv, git, wait_for};
 use serde_json::Value;
-use support::{GitRepo, SLOW, TestEnv, git, wait_for};
 
 const SPAWNS: usize = 20;
 

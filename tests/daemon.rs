@@ -1,13 +1,11 @@
 //! End-to-end tests of the daemon's life: restarts that adopt live sessions, `daemon stop` and
 //! SIGTERM, autostart by `aoctl`, the single-instance checks and a stale socket file.
 
-mod support;
-
 use std::process::Stdio;
 
+use ao_testkit::{GitRepo, SLOW, TestEnv, assert_error, wait_for};
 use nix::sys::signal::Signal;
 use serde_json::Value;
-use support::{GitRepo, SLOW, TestEnv, assert_error, wait_for};
 
 /// An agent that prints a line every half second: the terminal observer sees it working.
 const TICKER: &str = "sh -c 'while :; do echo tick; sleep 0.5; done'";
@@ -77,7 +75,9 @@ fn restart_and_check_adoption(env: &mut TestEnv, how: Stop) {
     stop(env, how);
     assert_eq!(env.panes(), panes, "the daemon's exit touched no pane");
     assert!(
-        panes.iter().all(|(_, _, pid)| support::process_alive(*pid)),
+        panes
+            .iter()
+            .all(|(_, _, pid)| ao_testkit::procfs::process_alive(*pid)),
         "every pane's process runs on: {panes:?}"
     );
     let offset = env.log_len();
@@ -166,7 +166,10 @@ fn daemon_stop_keeps_sessions_running() {
 
     assert!(!env.socket.exists(), "the socket is removed");
     assert_eq!(env.panes(), panes, "the pane and its process stay");
-    assert!(support::process_alive(panes[0].2), "the pane's shell runs");
+    assert!(
+        ao_testkit::procfs::process_alive(panes[0].2),
+        "the pane's shell runs"
+    );
     assert_error(&env.run(&["ls"]), 3);
     // The work goes on without the daemon.
     env.tmux(&[
@@ -241,7 +244,7 @@ fn sigterm_finishes_work_in_flight_and_leaves_the_sessions_running() {
     wait_for("the daemon to start shutting down", SLOW, || {
         let log = env.log_since(offset);
         assert!(
-            log.contains("shutting down") || support::process_alive(pid),
+            log.contains("shutting down") || ao_testkit::procfs::process_alive(pid),
             "the daemon died on SIGTERM instead of shutting down:\n{log}"
         );
         log.contains("shutting down").then_some(()).ok_or(log)
@@ -266,7 +269,9 @@ fn sigterm_finishes_work_in_flight_and_leaves_the_sessions_running() {
         "both sessions keep their panes: {panes:?}"
     );
     assert!(
-        panes.iter().all(|(_, _, pid)| support::process_alive(*pid)),
+        panes
+            .iter()
+            .all(|(_, _, pid)| ao_testkit::procfs::process_alive(*pid)),
         "every pane's process runs on: {panes:?}"
     );
     env.start_daemon();

@@ -4,8 +4,6 @@
 //! Wall time is measured in `benches/hooks.rs`; the bounds here only catch a hang (a callback
 //! stuck on stdin or on a silent daemon for seconds).
 
-mod support;
-
 use std::io::Write;
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
@@ -14,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use support::{GitRepo, SLOW, TestEnv, bin, wait_for};
+use ao_testkit::{GitRepo, SLOW, TestEnv, bin, wait_for};
 
 /// Far above the spec's 100–500 ms budgets; only a hang exceeds it.
 const HANG: Duration = Duration::from_secs(10);

@@ -14,11 +14,11 @@ use ao::domain::{
     SessionAxis, SessionReason, SessionState, SignalConfidence, Status, Tracker, TrackerRollback,
     derive_status, meta,
 };
-use ao::fixtures::{detecting_lc, lc, mins, open_pr, secs, stuck_lc, t0, with_handle};
 use ao::lifecycle::*;
 use ao::ports::*;
-use ao::testing::MemoryStore;
-use ao::testing::{Harness, ScriptedRecords};
+use ao_testkit::fakes::MemoryStore;
+use ao_testkit::fakes::{Harness, ScriptedRecords};
+use ao_testkit::fixtures::{detecting_lc, lc, mins, open_pr, secs, stuck_lc, t0, with_handle};
 
 // ------------------------------------------------------------------------------------------
 // Backends and helpers
@@ -378,7 +378,7 @@ async fn g8_running_sessions_returns_store_errors(b: Subject) {
     let h = Harness::assemble(
         scripted.clone(),
         b.store.clone(),
-        ao::testing::ManualClock::new(t0()),
+        ao_testkit::fakes::ManualClock::new(t0()),
         ReactionPolicies::default(),
     );
     scripted.fail_reads.store(true, Ordering::SeqCst);
@@ -2626,7 +2626,7 @@ async fn u6_lost_cas_is_retried(b: Subject) {
     let h = Harness::assemble(
         scripted.clone(),
         b.store.clone(),
-        ao::testing::ManualClock::new(t0()),
+        ao_testkit::fakes::ManualClock::new(t0()),
         ReactionPolicies::default(),
     );
     let mut rec = working();
@@ -2637,7 +2637,7 @@ async fn u6_lost_cas_is_retried(b: Subject) {
         let other = Lcm::new(
             store.clone(),
             store,
-            ao::testing::ManualClock::new(t0()),
+            ao_testkit::fakes::ManualClock::new(t0()),
             ReactionPolicies::default(),
             Arc::default(),
         );
@@ -2669,7 +2669,7 @@ async fn u7_always_conflicting_store(b: Subject) {
     let h = Harness::assemble(
         scripted.clone(),
         b.store.clone(),
-        ao::testing::ManualClock::new(t0()),
+        ao_testkit::fakes::ManualClock::new(t0()),
         ReactionPolicies::default(),
     );
     h.seed(working()).await;
@@ -2786,7 +2786,7 @@ async fn two_lcms_share_one_store(b: Subject) {
         Arc::new(Lcm::new(
             records,
             b.store.clone(),
-            ao::testing::ManualClock::new(t0()),
+            ao_testkit::fakes::ManualClock::new(t0()),
             ReactionPolicies::default(),
             Arc::default(),
         ))

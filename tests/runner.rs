@@ -2,14 +2,12 @@
 //! private tmux server, driven only through `aoctl` (tmux, git and the file system are only
 //! looked at).
 
-mod support;
-
 use std::io::Read;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 
+use ao_testkit::{GitRepo, SLOW, TestEnv, assert_error, git, wait_for};
 use serde_json::Value;
-use support::{GitRepo, SLOW, TestEnv, assert_error, git, wait_for};
 
 /// An agent that prints a line every half second: the terminal observer sees it working.
 const TICKER: &str = "sh -c 'while :; do echo tick; sleep 0.5; done'";

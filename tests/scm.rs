@@ -2,15 +2,11 @@
 //! agent whose pane records what is typed into it, with a webhook sink received by the same fake
 //! server. Everything is observed through `aoctl`, the pane's record and the fake's request log.
 
-mod support;
-
-#[path = "support/github.rs"]
-mod github;
-
 use std::path::PathBuf;
 
-use github::{Check, FakeGitHub, Scripted, Thread, now_ms};
-use support::{GitRepo, SLOW, TestEnv, git, wait_for};
+use ao_testkit::github::{Check, FakeGitHub, Scripted, Thread};
+use ao_testkit::now_ms;
+use ao_testkit::{GitRepo, SLOW, TestEnv, git, wait_for};
 
 const REPO: &str = "acme/widgets";
 const BRANCH: &str = "ao/demo-1";

@@ -8,9 +8,6 @@
 //!   interval), printed by kind:
 //!   `cargo test --release --test scm_cost -- --ignored --nocapture`
 
-#[path = "support/github.rs"]
-mod github;
-
 use std::collections::BTreeMap;
 use std::process::Command;
 use std::sync::Arc;
@@ -22,10 +19,12 @@ use ao::domain::{Metadata, Project, ProjectId, ProjectSettings, SessionKind, Tim
 use ao::lifecycle::{Lcm, NewSessionSpec, SpawnInitiation, Wakeups};
 use ao::ports::{Backend, Clock};
 use ao::scm::{PollOutcome, SCM_POLL_INTERVAL, ScmObserver};
-use ao::testing::MemoryStore;
 use ao_adapters::github::{GitHubClient, GitHubOptions, TokenSource};
 use ao_adapters::process::SystemRunner;
-use github::{Check, FakeGitHub, Logged, now_ms};
+use ao_testkit::fakes::MemoryStore;
+use ao_testkit::github::{Check, FakeGitHub};
+use ao_testkit::http::Exchange;
+use ao_testkit::now_ms;
 
 const SESSIONS: u64 = 50;
 const POLLS_PER_HOUR: u64 = 3600 / SCM_POLL_INTERVAL.as_secs();
@@ -46,8 +45,8 @@ impl SteppedClock {
 }
 
 /// The rate-limit resource a request to the fake counts against.
-fn resource(l: &Logged) -> &'static str {
-    if l.path == "/graphql" {
+fn resource(l: &Exchange) -> &'static str {
+    if l.request.path == "/graphql" {
         "graphql"
     } else {
         "core"
@@ -58,11 +57,11 @@ fn resource(l: &Logged) -> &'static str {
 fn tally(gh: &FakeGitHub, from: usize) -> BTreeMap<&'static str, (u64, u64)> {
     let mut kinds: BTreeMap<&'static str, (u64, u64)> = BTreeMap::new();
     for l in &gh.requests()[from..] {
-        let kind = if l.path.contains("/pulls") {
+        let kind = if l.request.path.contains("/pulls") {
             "open-PR list"
-        } else if l.path.contains("/check-runs") {
+        } else if l.request.path.contains("/check-runs") {
             "check runs"
-        } else if l.path == "/graphql" {
+        } else if l.request.path == "/graphql" {
             "GraphQL details"
         } else {
             "job logs"
@@ -184,12 +183,7 @@ fn ao_spends_at_most_its_share_of_each_rate_limit_window() {
         let mut change = 0;
         for window in 0..WINDOWS {
             let ends = start + (window as i64 + 1) * WINDOW.as_millis() as i64;
-            {
-                let mut s = gh.lock();
-                s.rate_limit = LIMIT;
-                s.rate_used = 0;
-                s.rate_reset = ends / 1000;
-            }
+            gh.set_rate_window(LIMIT, ends / 1000);
             let first_request = gh.requests().len();
             let mut outcomes = vec![];
             for _ in 0..WINDOW.as_secs() / SCM_POLL_INTERVAL.as_secs() {

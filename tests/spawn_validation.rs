@@ -6,12 +6,10 @@
 //! `aoctl` cannot put a NUL into argv, so these requests go over raw RPC, as any local client
 //! of the socket could send them.
 
-mod support;
-
 use std::time::Duration;
 
 use ao_proto::{ErrorCode, SpawnRequest, WireError};
-use support::{GitRepo, SLOW, TestEnv, assert_error, git};
+use ao_testkit::{GitRepo, SLOW, TestEnv, assert_error, git};
 
 /// Sends one spawn request over the daemon's socket and returns the daemon's answer.
 fn raw_spawn(env: &TestEnv, request: SpawnRequest) -> Result<ao_proto::SessionView, WireError> {

@@ -7,11 +7,10 @@
 //! store, failing through the same code path as a full disk, without needing a mount or root
 //! (a full tmpfs was used to find the spin; see the commit that added this test).
 
-mod support;
-
 use std::time::{Duration, Instant};
 
-use support::{GitRepo, SLOW, TestEnv, wait_for};
+use ao_testkit::procfs::cpu_time;
+use ao_testkit::{GitRepo, SLOW, TestEnv, wait_for};
 
 /// Makes every write of chosen tables fail, and undoes it.
 struct FullDisk {
@@ -66,22 +65,6 @@ impl FullDisk {
                 .unwrap_or_else(|e| panic!("dropping trigger {name}: {e}"));
         }
     }
-}
-
-/// User plus system CPU time of a process, from `/proc/<pid>/stat`.
-fn cpu_time(pid: u32) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("read the stat file");
-    // The fields after the command name (which may hold spaces) start at its last `)`.
-    let fields: Vec<&str> = stat[stat.rfind(')').expect("stat format") + 2..]
-        .split(' ')
-        .collect();
-    let ticks: u64 =
-        fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime");
-    let per_second = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
-        .ok()
-        .flatten()
-        .unwrap_or(100) as u64;
-    Duration::from_millis(ticks * 1000 / per_second)
 }
 
 #[test]

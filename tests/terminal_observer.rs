@@ -7,16 +7,16 @@ use std::sync::Arc;
 use ao::decide::reactions::ReactionPolicies;
 use ao::domain::*;
 use ao::domain::{ActivityAxis, RuntimeState, SessionReason, SessionState};
-use ao::fixtures::{lc, secs, t0, with_handle};
 use ao::lifecycle::Lcm;
 use ao::lifecycle::Wakeups;
 use ao::observer::*;
 use ao::ports::Backend;
 use ao::session::AgentRegistry;
-use ao::testing::MemoryStore;
-use ao::testing::{FakeRuntime, ManualClock, ScriptedRecords};
 use ao_adapters::agents::codex::{CodexConfig, CodexHarness};
 use ao_adapters::agents::command::{CommandHarness, CommandHarnessConfig};
+use ao_testkit::fakes::MemoryStore;
+use ao_testkit::fakes::{FakeRuntime, ManualClock, ScriptedRecords};
+use ao_testkit::fixtures::{lc, secs, t0, with_handle};
 
 /// Codex with its composer back (idle).
 const CODEX_IDLE: &str = "\

@@ -14,6 +14,7 @@ use ao::domain::{ProbeResult, RuntimeHandle, SessionId};
 use ao::ports::{PaneProbe, ProbeTarget, Runtime, RuntimeConfig};
 use ao_adapters::process::SystemRunner;
 use ao_adapters::tmux::{TmuxOptions, TmuxRuntime, TmuxSocket, session_name, write_tmux_conf};
+use ao_testkit::procfs::process_alive;
 
 /// Generous: a loaded 2-core CI machine can be slow to start processes.
 const DEADLINE: Duration = Duration::from_secs(20);
@@ -140,17 +141,6 @@ fn targets(handles: &[RuntimeHandle]) -> Vec<ProbeTarget> {
             pane_id: h.pane_id.clone(),
         })
         .collect()
-}
-
-/// True when `pid` has exited (gone, or a zombie nobody reaped yet).
-fn process_gone(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => stat
-            .rsplit_once(')')
-            .and_then(|(_, rest)| rest.split_whitespace().next())
-            .is_some_and(|state| state == "Z" || state == "X"),
-        Err(_) => true,
-    }
 }
 
 #[tokio::test]
@@ -404,14 +394,14 @@ async fn o35_destroy_reaps_background_processes() {
         || async { std::fs::read_to_string(&pid_file).ok()?.trim().parse().ok() },
     )
     .await;
-    assert!(!process_gone(pid), "background sleep not running");
+    assert!(process_alive(pid), "background sleep not running");
 
     // Without the reap the job would live for 1000 s; with it, it is gone right after destroy
     // (polled, since signals are delivered asynchronously).
     runtime.destroy(&h).await.unwrap();
     let stat = || std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     wait_for("the background job to end", stat, || async {
-        process_gone(pid).then_some(())
+        (!process_alive(pid)).then_some(())
     })
     .await;
 }

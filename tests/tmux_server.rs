@@ -9,11 +9,9 @@
 //!   failed probe is all ao has; the sessions go to quarantine, never to a terminal state, and
 //!   recover once the server recreates its socket.
 
-mod support;
-
 use std::collections::BTreeSet;
 
-use support::{GitRepo, SLOW, TestEnv, wait_for};
+use ao_testkit::{GitRepo, SLOW, TestEnv, wait_for};
 
 /// `(status, session_reason)` of a session.
 fn status(env: &TestEnv, id: &str) -> (String, String) {

@@ -4,14 +4,13 @@
 //! reachable; a kill the daemon did not finish is finished or rolled back at its next start; a
 //! failed spawn leaves no branch; and a kill whose runtime left files behind says so.
 
-mod support;
-
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use ao_testkit::files::{Frozen, tree_digest};
+use ao_testkit::procfs::descendants;
+use ao_testkit::{GitRepo, SLOW, TestEnv, git, wait_for};
 use serde_json::Value;
-use support::files::{Frozen, tree_digest};
-use support::{GitRepo, SLOW, TestEnv, descendants, git, wait_for};
 
 fn path_of(env: &TestEnv, id: &str) -> PathBuf {
     PathBuf::from(env.json(&["get", id])["workspace_path"].as_str().unwrap())

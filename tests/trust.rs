@@ -7,8 +7,6 @@
 //! under its uid (this test binary, re-run with `FAKE_SOCKET` set). Without root they print why
 //! they skip that part.
 
-mod support;
-
 use std::io::{Read, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -17,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 
-use support::{GitRepo, SLOW, TestEnv, assert_error, bin, wait_for};
+use ao_testkit::{GitRepo, SLOW, TestEnv, assert_error, bin, wait_for};
 
 /// Set (to a socket path) when this binary runs as the fake daemon of another user.
 const FAKE_SOCKET: &str = "AO_TEST_FAKE_DAEMON_SOCKET";

@@ -4,8 +4,6 @@
 //! worktrees under a temporary managed root; user and system git configuration are kept out of
 //! every call.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
@@ -19,7 +17,7 @@ use ao::ports::{
 };
 use ao_adapters::process::{CommandOutput, CommandRunner, CommandSpec, ProcessError, SystemRunner};
 use ao_adapters::worktree::{GitWorktree, GitWorktreeOptions};
-use support::files::{Frozen, tree_digest};
+use ao_testkit::files::{Frozen, tree_digest};
 
 /// What the user would see in a worktree: used to prove the stash touched nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -246,7 +246,7 @@ impl RateBook {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ao_core::fixtures::{secs, t0};
+    use ao_testkit::fixtures::{secs, t0};
 
     fn headers(limit: u64, remaining: u64, reset_in: u64) -> RateHeaders {
         RateHeaders {

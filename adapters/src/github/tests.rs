@@ -9,7 +9,7 @@ use serde_json::json;
 use super::*;
 use crate::clock::SystemClock;
 use crate::process::SystemRunner;
-use ao::testing::http::{HttpServer, Response};
+use ao_testkit::http::{HttpServer, Response};
 
 fn client_for(server: &HttpServer, share: f64, token: Option<&'static str>) -> GitHubClient {
     let runner: Arc<dyn CommandRunner> = Arc::new(SystemRunner);
@@ -57,8 +57,7 @@ async fn requests_carry_the_documented_headers_and_etags_are_reused() {
         } else {
             Response::json(200, &pulls_body()).header("ETag", "\"v1\"")
         }
-    })
-    .await;
+    });
     let client = client_for(&server, 0.5, Some("secret-token"));
     let first = client.open_prs(&repo(), None, None).await.unwrap();
     let Conditional::Modified { etag, value } = first else {
@@ -103,8 +102,7 @@ async fn next_pages_come_from_the_link_header_and_stay_on_the_api() {
             );
             Response::json(200, &pulls_body()).header("Link", next)
         }
-    })
-    .await;
+    });
     *base.lock().unwrap() = server.url();
     let client = client_for(&server, 0.5, Some("t"));
     let Conditional::Modified { value, .. } = client.open_prs(&repo(), None, None).await.unwrap()
@@ -139,8 +137,7 @@ async fn error_classes() {
         "broken" => Response::json(502, &json!({"message": "Bad Gateway"})),
         "weird" => Response::json(422, &json!({"message": "Validation Failed"})),
         _ => Response::json(200, &json!("not a list")),
-    })
-    .await;
+    });
     let client = client_for(&server, 0.5, Some("t"));
     let err = |name: &'static str| {
         let client = &client;
@@ -166,7 +163,7 @@ async fn error_classes() {
 
 #[tokio::test]
 async fn a_transport_error_is_transient() {
-    let server = HttpServer::start(|_| Response::new(200)).await;
+    let server = HttpServer::start(|_| Response::new(200));
     let client = client_for(&server, 0.5, Some("t"));
     drop(server);
     let err = client.open_prs(&repo(), None, None).await.unwrap_err();
@@ -181,8 +178,7 @@ async fn rate_limited_answers_pause_every_request_until_the_reset() {
             .header("x-ratelimit-limit", "5000")
             .header("x-ratelimit-remaining", "0")
             .header("x-ratelimit-reset", reset.to_string())
-    })
-    .await;
+    });
     let client = client_for(&server, 0.5, Some("t"));
     let err = client.open_prs(&repo(), None, None).await.unwrap_err();
     let until = Timestamp::from_millis(reset * 1000);
@@ -218,8 +214,7 @@ async fn secondary_limits_and_429_honour_retry_after() {
         } else {
             Response::new(429)
         }
-    })
-    .await;
+    });
     let client = client_for(&server, 0.5, Some("t"));
     let before = SystemClock.now();
     let ScmError::RateLimited { until, .. } =
@@ -250,8 +245,7 @@ async fn the_daemon_spends_at_most_its_share_of_the_quota() {
         } else {
             limit(Response::json(200, &pulls_body()))
         }
-    })
-    .await;
+    });
     let client = client_for(&server, 0.5, Some("t"));
     // 304s are free: any number of them.
     for _ in 0..8 {
@@ -291,8 +285,7 @@ async fn requests_without_an_answer_give_their_share_back() {
             .header("x-ratelimit-remaining", "9")
             .header("x-ratelimit-reset", reset.to_string())
             .header("x-ratelimit-resource", "core")
-    })
-    .await;
+    });
     let client = client_for(&server, 0.5, Some("t"));
     client.open_prs(&repo(), None, None).await.unwrap();
     drop(server);
@@ -316,8 +309,7 @@ async fn low_quota_is_reported_for_slow_polling() {
             .header("x-ratelimit-limit", "5000")
             .header("x-ratelimit-remaining", "100")
             .header("x-ratelimit-reset", reset.to_string())
-    })
-    .await;
+    });
     let client = client_for(&server, 1.0, Some("t"));
     client.open_prs(&repo(), None, None).await.unwrap();
     let pacing = client.pacing(SystemClock.now());
@@ -340,8 +332,7 @@ async fn check_runs_conditional_and_sha_validated() {
                 {"id": 5, "name": "build", "status": "completed", "conclusion": "success"}]}),
         )
         .header("ETag", "W/\"c1\"")
-    })
-    .await;
+    });
     let client = client_for(&server, 0.5, Some("t"));
     let Conditional::Modified { etag, value } =
         client.check_runs(&repo(), "abc123", None).await.unwrap()
@@ -368,7 +359,7 @@ async fn check_runs_conditional_and_sha_validated() {
 async fn graphql_batches_post_one_query() {
     let server = HttpServer::start(|req| {
         assert_eq!(req.path, "/graphql");
-        let vars = &req.json()["variables"];
+        let vars = &req.json().expect("a JSON body")["variables"];
         let pr = |n: u64| {
             json!({"pullRequest": {
                 "number": n, "url": format!("https://github.com/acme/app/pull/{n}"),
@@ -384,8 +375,7 @@ async fn graphql_batches_post_one_query() {
                 "pr1": pr(vars["n1"].as_u64().unwrap())}}),
         )
         .header("x-ratelimit-resource", "graphql")
-    })
-    .await;
+    });
     let client = client_for(&server, 0.5, Some("t"));
     let batch: Vec<DetailRequest> = [3, 4]
         .map(|n| DetailRequest {
@@ -420,8 +410,7 @@ async fn job_logs_follow_the_redirect() {
         } else {
             Response::new(404)
         }
-    })
-    .await;
+    });
     let client = client_for(&server, 0.5, Some("t"));
     assert_eq!(
         client.job_log(&repo(), 42).await.unwrap(),
@@ -435,7 +424,7 @@ async fn job_logs_follow_the_redirect() {
 
 #[tokio::test]
 async fn without_a_token_nothing_is_sent() {
-    let server = HttpServer::start(|_| Response::json(200, &pulls_body())).await;
+    let server = HttpServer::start(|_| Response::json(200, &pulls_body()));
     // No variables, and a `gh` that cannot exist.
     let client = GitHubClient::new(
         GitHubOptions {
@@ -491,7 +480,7 @@ async fn remote_urls_come_from_git_config() {
     git(&["remote", "add", "origin", "git@github.com:acme/app.git"]);
     git(&["remote", "add", "fork", "https://github.com/me/app"]);
     git(&["remote", "add", "other", "https://gitlab.com/acme/app.git"]);
-    let server = HttpServer::start(|_| Response::new(500)).await;
+    let server = HttpServer::start(|_| Response::new(500));
     let client = client_for(&server, 0.5, Some("t"));
     let path = dir.path();
     assert_eq!(
@@ -513,9 +502,9 @@ async fn remote_urls_come_from_git_config() {
 
 #[tokio::test]
 async fn a_redirect_to_another_host_does_not_carry_the_token() {
-    let storage = HttpServer::start(|_| Response::new(200).body("from storage\n")).await;
+    let storage = HttpServer::start(|_| Response::new(200).body("from storage\n"));
     let blob = format!("{}/blob/7", storage.url());
-    let api = HttpServer::start(move |_| Response::new(302).header("Location", blob.clone())).await;
+    let api = HttpServer::start(move |_| Response::new(302).header("Location", blob.clone()));
     let client = client_for(&api, 0.5, Some("secret-token"));
     assert_eq!(client.job_log(&repo(), 7).await.unwrap(), "from storage\n");
     assert_eq!(

@@ -11,10 +11,10 @@ use tracing::Level;
 
 use super::*;
 use crate::process::{CommandOutput, CommandSpec, ProcessError, SystemRunner};
-use ao::testing::LogCapture;
-use ao::testing::http::{HttpServer, Response};
 use ao_core::domain::{ProjectId, SessionId, Timestamp};
-use ao_core::fixtures::t0;
+use ao_testkit::fakes::LogCapture;
+use ao_testkit::fixtures::t0;
+use ao_testkit::http::{HttpServer, Response};
 
 fn event(kind: &str, priority: Priority) -> NotifyEvent {
     NotifyEvent {
@@ -352,8 +352,7 @@ async fn webhook_retries_5xx_after_one_and_three_seconds() {
         let mut n = count.lock().unwrap();
         *n += 1;
         Response::new(if *n < 3 { 503 } else { 204 })
-    })
-    .await;
+    });
     let sink = WebhookSink::new(&format!("{}/hook", server.url()), &headers()).unwrap();
     let started = Instant::now();
     let e = event("reaction.escalated", Priority::Urgent);
@@ -368,7 +367,7 @@ async fn webhook_retries_5xx_after_one_and_three_seconds() {
     assert_eq!((r.method.as_str(), r.path.as_str()), ("POST", "/hook"));
     assert_eq!(r.header("content-type"), Some("application/json"));
     assert_eq!(r.header("authorization"), Some("Bearer hook-secret"));
-    let body = r.json();
+    let body = r.json().expect("a JSON body");
     assert_eq!(body, serde_json::to_value(&e).unwrap());
     assert_eq!(body["type"], "reaction.escalated");
     assert_eq!(body["session_id"], "proj-3");
@@ -378,7 +377,7 @@ async fn webhook_retries_5xx_after_one_and_three_seconds() {
 #[tokio::test]
 async fn webhook_gives_up_after_three_attempts_and_never_retries_4xx() {
     let server =
-        HttpServer::start(|req| Response::new(if req.path == "/gone" { 410 } else { 500 })).await;
+        HttpServer::start(|req| Response::new(if req.path == "/gone" { 410 } else { 500 }));
     let quick = |path: &str| {
         WebhookSink::new(&format!("{}{path}", server.url()), &[])
             .unwrap()

@@ -17,7 +17,7 @@ use super::SqliteStore;
 use super::tests::{activity_write, new_session, open, sid};
 use ao::ports::{EventLog, RecordReader, RecordWriter, StoreError};
 use ao_core::domain::{SessionId, SessionRecord, Timestamp};
-use ao_core::fixtures::{lc, t0};
+use ao_testkit::fixtures::{lc, t0};
 
 /// Set in a child: what it should do.
 const ROLE: &str = "AO_SQLITE_TEST_ROLE";

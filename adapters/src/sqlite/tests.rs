@@ -16,7 +16,7 @@ use ao_core::domain::{
     Metadata, NewMessage, PrState, Project, ProjectId, ReactionKey, RuntimeState, ScmFacts,
     SessionId, SessionKind, SessionReason, SessionState, Tracker,
 };
-use ao_core::fixtures::{lc, mins, secs, t0};
+use ao_testkit::fixtures::{lc, mins, secs, t0};
 
 /// A fresh store in its own temp dir (opened off the async worker).
 pub(super) async fn temp_store() -> (SqliteStore, tempfile::TempDir) {
@@ -25,7 +25,7 @@ pub(super) async fn temp_store() -> (SqliteStore, tempfile::TempDir) {
     (store, dir)
 }
 
-ao::ports::store_contract::store_contract_tests!(temp_store);
+ao_testkit::store_contract::store_contract_tests!(temp_store);
 
 /// `SqliteStore::open` on a blocking thread, as async callers must.
 pub(super) async fn open(path: &Path) -> Result<SqliteStore, StoreError> {

@@ -1,104 +1,16 @@
-//! Shared helpers for the end-to-end tests: the workspace's binaries, a real `aod` on temp
-//! directories with its own private tmux server, an `aoctl` runner, a git repository fixture,
-//! and polling with deadlines.
+//! A real `aod` on temp directories with its own private tmux server, and `aoctl` run against
+//! it: one isolated ao installation per test.
 //!
-//! Everything a test starts is torn down by `Drop`, even when the test fails: the daemon is
+//! Everything an env starts is torn down by `Drop`, even when the test fails: the daemon is
 //! killed, `kill-server` runs on the private tmux socket only, and the temp directories go. On a
 //! failing test the daemon's log and every pane's content are printed first.
-#![allow(dead_code)] // each test binary uses a different subset
-
-pub mod files;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// Path of the workspace binary `name` (`aod` or `aoctl`), freshly built.
-///
-/// `cargo test` builds the binaries of a package only for that package's own integration tests,
-/// and these tests live in the root package, so the first call in each test process runs
-/// `cargo build` for both binaries into the test executable's own target directory and profile.
-/// That also keeps a stale binary from an earlier build from being tested.
-pub fn bin(name: &str) -> PathBuf {
-    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    let dir = BUILT.get_or_init(build_binaries);
-    let path = dir.join(name);
-    assert!(path.is_file(), "{} was not built", path.display());
-    path
-}
-
-fn build_binaries() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("test executable lives in <target>/<profile>/deps");
-    let target_dir = profile_dir.parent().expect("<target>/<profile>");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut command = Command::new(cargo);
-    command
-        .args(["build", "--quiet", "--locked", "-p", "aod", "-p", "aoctl"])
-        .arg("--target-dir")
-        .arg(target_dir)
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
-    // Cargo gives a test process its package's variables; a build script that reruns when one
-    // changes (ring watches CARGO_MANIFEST_DIR) would rebuild half the tree at every call.
-    for (key, _) in std::env::vars_os() {
-        let key_text = key.to_string_lossy();
-        let set_by_cargo_for_tests = key_text.starts_with("CARGO_PKG_")
-            || key_text.starts_with("CARGO_BIN_")
-            || [
-                "CARGO_MANIFEST_DIR",
-                "CARGO_MANIFEST_PATH",
-                "CARGO_CRATE_NAME",
-                "CARGO_PRIMARY_PACKAGE",
-                "CARGO_TARGET_TMPDIR",
-                "OUT_DIR",
-            ]
-            .contains(&key_text.as_ref());
-        if set_by_cargo_for_tests {
-            command.env_remove(&key);
-        }
-    }
-    // Profiles `test` and `bench` build into `debug` and `release`.
-    match profile_dir.file_name().and_then(|n| n.to_str()) {
-        Some("debug") => {}
-        Some("release") => {
-            command.arg("--release");
-        }
-        Some(other) => {
-            command.args(["--profile", other]);
-        }
-        None => panic!("no profile directory in {}", exe.display()),
-    }
-    let out = command.output().expect("run cargo build");
-    assert!(
-        out.status.success(),
-        "cargo build -p aod -p aoctl failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    profile_dir.to_path_buf()
-}
-
-/// Polls `check` until it returns `Some`, or panics after `timeout` with `what` and the last
-/// value seen.
-pub fn wait_for<T, F>(what: &str, timeout: Duration, mut check: F) -> T
-where
-    F: FnMut() -> Result<T, String>,
-{
-    let deadline = Instant::now() + timeout;
-    loop {
-        let last = match check() {
-            Ok(value) => return value,
-            Err(seen) => seen,
-        };
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {timeout:?} waiting for {what}; last seen: {last}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+use crate::procfs::{command_line, descendants, process_alive};
+use crate::{bin, text, wait_for};
 
 /// Generous deadline for anything involving tmux on a loaded 2-core CI machine.
 pub const SLOW: Duration = Duration::from_secs(60);
@@ -113,66 +25,6 @@ tick = "1s"
 [observer]
 tick = "500ms"
 "#;
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// A git repository with a bare `origin`, one commit (`README`) on `main`, pushed.
-pub struct GitRepo {
-    _dir: tempfile::TempDir,
-    pub path: PathBuf,
-    pub origin: PathBuf,
-}
-
-pub fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "test")
-        .env("GIT_AUTHOR_EMAIL", "test@example.com")
-        .env("GIT_COMMITTER_NAME", "test")
-        .env("GIT_COMMITTER_EMAIL", "test@example.com")
-        .output()
-        .expect("run git");
-    assert!(
-        out.status.success(),
-        "git {args:?} failed: {}{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
-}
-
-impl GitRepo {
-    pub fn new() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let base = dir.path().canonicalize().expect("canonical temp dir");
-        let origin = base.join("origin.git");
-        let path = base.join("repo");
-        git(
-            &base,
-            &["init", "--quiet", "--bare", "-b", "main", "origin.git"],
-        );
-        git(
-            &base,
-            &["clone", "--quiet", origin.to_str().unwrap(), "repo"],
-        );
-        git(&path, &["symbolic-ref", "HEAD", "refs/heads/main"]);
-        std::fs::write(path.join("README"), "hello\n").expect("write README");
-        git(&path, &["add", "README"]);
-        git(&path, &["commit", "--quiet", "-m", "initial"]);
-        git(&path, &["push", "--quiet", "origin", "main"]);
-        git(&path, &["remote", "set-head", "origin", "main"]);
-        Self {
-            _dir: dir,
-            path,
-            origin,
-        }
-    }
-}
 
 /// One isolated ao installation: data dir, daemon socket, private tmux server, config file.
 pub struct TestEnv {
@@ -388,7 +240,7 @@ impl TestEnv {
             let alive: Vec<String> = orphans
                 .iter()
                 .filter(|p| process_alive(**p))
-                .map(|p| command_line(*p))
+                .map(|p| format!("{p}: {}", command_line(*p)))
                 .collect();
             if alive.is_empty() {
                 Ok(())
@@ -539,6 +391,12 @@ impl TestEnv {
     }
 }
 
+impl Default for TestEnv {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Drop for TestEnv {
     fn drop(&mut self) {
         if std::thread::panicking() {
@@ -581,54 +439,4 @@ pub fn assert_error(out: &Output, code: i32) -> String {
 fn signal(pid: u32, signal: nix::sys::signal::Signal) -> nix::Result<()> {
     let pid = i32::try_from(pid).map_err(|_| nix::errno::Errno::ESRCH)?;
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal)
-}
-
-/// `(pid, parent pid)` of every process, from `/proc/<pid>/stat`.
-fn process_table() -> Vec<(u32, u32)> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return vec![];
-    };
-    entries
-        .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter_map(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            // The command name may hold spaces and parentheses; the fields after it do not.
-            let rest = &stat[stat.rfind(')')? + 2..];
-            let ppid = rest.split(' ').nth(1)?.parse().ok()?;
-            Some((pid, ppid))
-        })
-        .collect()
-}
-
-/// Every live descendant of `root`.
-pub fn descendants(root: u32) -> Vec<u32> {
-    let table = process_table();
-    let mut found = vec![];
-    let mut frontier = vec![root];
-    while let Some(parent) = frontier.pop() {
-        for (pid, ppid) in &table {
-            if *ppid == parent && !found.contains(pid) {
-                found.push(*pid);
-                frontier.push(*pid);
-            }
-        }
-    }
-    found
-}
-
-/// Whether `pid` runs (a zombie does not).
-pub fn process_alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|stat| {
-            let rest = &stat[stat.rfind(')')? + 2..];
-            rest.chars().next()
-        })
-        .is_some_and(|state| state != 'Z' && state != 'X')
-}
-
-fn command_line(pid: u32) -> String {
-    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-    format!("{pid}: {}", text(&raw).replace('\0', " "))
 }

@@ -1,31 +1,21 @@
-//! A fake GitHub for end-to-end tests: an HTTP/1.1 server on 127.0.0.1 that speaks the REST and
-//! GraphQL shapes ao uses (open-PR list with paging, check runs, PR details with review threads,
-//! job logs behind a redirect), serves ETags and answers `304`, sends rate-limit headers, counts
-//! and timestamps every request, can be scripted to fail, and receives webhook posts on
-//! `POST /hook`.
+//! A fake GitHub for end-to-end tests, on the loopback [`HttpServer`]: the REST and GraphQL
+//! shapes ao uses (open-PR list with paging, check runs, PR details with review threads, job
+//! logs behind a redirect), ETags answered with `304`, rate-limit headers, answers scripted to
+//! fail, and webhook posts received on `POST /hook`. Every exchange is recorded with its status
+//! and arrival time.
 //!
 //! Tests change PRs with [`FakeGitHub::update`]; `touch` moves `updated_at` as GitHub does for
 //! pushes, reviews and state changes (check runs do not move it).
-#![allow(dead_code)] // each test binary uses a different subset
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde_json::{Value, json};
 
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
+use crate::http::{Exchange, HttpServer, Request, Response};
+use crate::now_ms;
 
 /// A check run (GitHub Actions when `actions`; its id is the job id).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -93,16 +83,6 @@ pub struct Pr {
     pub threads: Vec<Thread>,
 }
 
-/// One request as served.
-#[derive(Debug, Clone)]
-pub struct Logged {
-    pub at_ms: i64,
-    pub method: String,
-    pub path: String,
-    pub status: u16,
-    pub if_none_match: bool,
-}
-
 /// A scripted answer for requests whose path contains `path_contains`.
 #[derive(Debug, Clone)]
 pub struct Scripted {
@@ -114,25 +94,22 @@ pub struct Scripted {
     pub times: Option<usize>,
 }
 
+/// What the fake serves: PRs, job logs, scripted answers and the rate-limit budget.
 #[derive(Debug, Default)]
-pub struct State {
-    pub prs: BTreeMap<(String, u64), Pr>,
-    pub job_logs: HashMap<u64, String>,
-    pub log: Vec<Logged>,
-    pub hooks: Vec<Value>,
-    pub scripts: Vec<Scripted>,
-    pub rate_limit: u64,
-    pub rate_used: u64,
-    pub rate_reset: i64,
+struct State {
+    prs: BTreeMap<(String, u64), Pr>,
+    job_logs: HashMap<u64, String>,
+    scripts: Vec<Scripted>,
+    rate_limit: u64,
+    rate_used: u64,
+    rate_reset: i64,
     tick: u64,
 }
 
-/// The fake server; stops when dropped.
+/// The fake server; stops when dropped (printing its exchanges when the test is failing).
 pub struct FakeGitHub {
-    pub port: u16,
-    pub state: Arc<Mutex<State>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    server: HttpServer,
+    state: Arc<Mutex<State>>,
 }
 
 fn etag<T: Hash>(value: &T) -> String {
@@ -143,39 +120,27 @@ fn etag<T: Hash>(value: &T) -> String {
 
 impl FakeGitHub {
     pub fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the fake GitHub");
-        let port = listener.local_addr().expect("local addr").port();
         let state = Arc::new(Mutex::new(State {
             rate_limit: 5000,
             rate_reset: now_ms() / 1000 + 3600,
             ..State::default()
         }));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (server_state, server_stop) = (state.clone(), stop.clone());
-        let thread = std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                if server_stop.load(Ordering::SeqCst) {
-                    return;
-                }
-                let Ok(stream) = stream else { continue };
-                let state = server_state.clone();
-                std::thread::spawn(move || serve(stream, port, &state));
-            }
+        let served = state.clone();
+        let server = HttpServer::start(move |request| {
+            answer(
+                &mut served.lock().unwrap_or_else(PoisonError::into_inner),
+                request,
+            )
         });
-        Self {
-            port,
-            state,
-            stop,
-            thread: Some(thread),
-        }
+        Self { server, state }
     }
 
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        self.server.url()
     }
 
-    pub fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Opens PR `number` in `repo` from `branch` (pushed to `repo` itself).
@@ -216,6 +181,14 @@ impl FakeGitHub {
         }
     }
 
+    /// Starts a new rate-limit window: `limit` requests until `reset` (epoch seconds), none used.
+    pub fn set_rate_window(&self, limit: u64, reset: i64) {
+        let mut s = self.lock();
+        s.rate_limit = limit;
+        s.rate_used = 0;
+        s.rate_reset = reset;
+    }
+
     pub fn set_log(&self, job: u64, text: &str) {
         self.lock().job_logs.insert(job, text.to_owned());
     }
@@ -229,21 +202,28 @@ impl FakeGitHub {
         self.lock().scripts.clear();
     }
 
-    pub fn requests(&self) -> Vec<Logged> {
-        self.lock().log.clone()
+    /// Every request so far, with its status and arrival time.
+    pub fn requests(&self) -> Vec<Exchange> {
+        self.server.exchanges()
     }
 
     /// Requests whose path contains `needle`.
     pub fn count(&self, needle: &str) -> usize {
-        self.lock()
-            .log
+        self.server
+            .requests()
             .iter()
-            .filter(|l| l.path.contains(needle))
+            .filter(|r| r.path.contains(needle))
             .count()
     }
 
+    /// The webhook events received, in order.
     pub fn hooks(&self) -> Vec<Value> {
-        self.lock().hooks.clone()
+        self.server
+            .requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.path == "/hook")
+            .filter_map(Request::json)
+            .collect()
     }
 
     /// Webhook events of `kind`.
@@ -254,132 +234,16 @@ impl FakeGitHub {
             .collect()
     }
 
-    /// The request log, one line per request (for failure messages).
+    /// The exchanges, one line each (for failure messages).
     pub fn dump(&self) -> String {
-        self.lock()
-            .log
-            .iter()
-            .map(|l| {
-                format!(
-                    "{} {} {} -> {}{}",
-                    l.at_ms,
-                    l.method,
-                    l.path,
-                    l.status,
-                    if l.if_none_match {
-                        " (conditional)"
-                    } else {
-                        ""
-                    }
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
+        self.server.dump()
     }
 }
 
-impl Drop for FakeGitHub {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("---- fake GitHub requests ----\n{}", self.dump());
-        }
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-struct Request {
-    method: String,
-    path: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Request {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-struct Answer {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn json(status: u16, value: &Value) -> Self {
-        Self {
-            status,
-            headers: vec![("Content-Type".into(), "application/json".into())],
-            body: value.to_string().into_bytes(),
-        }
-    }
-
-    fn with(mut self, name: &str, value: impl Into<String>) -> Self {
-        self.headers.push((name.to_owned(), value.into()));
-        self
-    }
-}
-
-fn read_request(stream: &mut TcpStream) -> Option<Request> {
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
-    let mut buf = vec![];
-    let mut chunk = [0u8; 8192];
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i;
-        }
-        let n = stream.read(&mut chunk).ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    let mut lines = head.split("\r\n");
-    let mut first = lines.next()?.split(' ');
-    let method = first.next()?.to_owned();
-    let path = first.next()?.to_owned();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    let length: usize = headers
-        .iter()
-        .find(|(k, _)| k == "content-length")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = buf[head_end + 4..].to_vec();
-    while body.len() < length {
-        let n = stream.read(&mut chunk).ok()?;
-        if n == 0 {
-            return None;
-        }
-        body.extend_from_slice(&chunk[..n]);
-    }
-    Some(Request {
-        method,
-        path,
-        headers,
-        body,
-    })
-}
-
-fn serve(mut stream: TcpStream, port: u16, state: &Mutex<State>) {
-    let Some(request) = read_request(&mut stream) else {
-        return;
-    };
-    let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
-    let mut answer = route(&mut s, &request, port);
+/// Answers one request: the route's answer with the rate-limit headers GitHub sends on API
+/// calls (a `304` costs no quota).
+fn answer(s: &mut State, request: &Request) -> Response {
+    let mut answer = route(s, request);
     let is_api = !request.path.starts_with("/hook") && !request.path.starts_with("/_blob");
     if is_api {
         if answer.status != 304 {
@@ -391,48 +255,25 @@ fn serve(mut stream: TcpStream, port: u16, state: &Mutex<State>) {
             "core"
         };
         let has =
-            |a: &Answer, name: &str| a.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
+            |a: &Response, name: &str| a.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
         if !has(&answer, "x-ratelimit-remaining") {
             let remaining = s.rate_limit.saturating_sub(s.rate_used);
             answer = answer
-                .with("x-ratelimit-limit", s.rate_limit.to_string())
-                .with("x-ratelimit-remaining", remaining.to_string())
-                .with("x-ratelimit-reset", s.rate_reset.to_string())
-                .with("x-ratelimit-resource", resource);
+                .header("x-ratelimit-limit", s.rate_limit.to_string())
+                .header("x-ratelimit-remaining", remaining.to_string())
+                .header("x-ratelimit-reset", s.rate_reset.to_string())
+                .header("x-ratelimit-resource", resource);
         }
     }
-    s.log.push(Logged {
-        at_ms: now_ms(),
-        method: request.method.clone(),
-        path: request.path.clone(),
-        status: answer.status,
-        if_none_match: request.header("if-none-match").is_some(),
-    });
-    drop(s);
-    let mut out = format!("HTTP/1.1 {} X\r\n", answer.status);
-    for (k, v) in &answer.headers {
-        out.push_str(&format!("{k}: {v}\r\n"));
-    }
-    out.push_str(&format!(
-        "Content-Length: {}\r\nConnection: close\r\n\r\n",
-        answer.body.len()
-    ));
-    let mut bytes = out.into_bytes();
-    bytes.extend_from_slice(&answer.body);
-    let _ = stream.write_all(&bytes);
-    let _ = stream.flush();
+    answer
 }
 
-fn conditional(request: &Request, body: Value) -> Answer {
+fn conditional(request: &Request, body: Value) -> Response {
     let tag = etag(&body.to_string());
     if request.header("if-none-match") == Some(tag.as_str()) {
-        return Answer {
-            status: 304,
-            headers: vec![("ETag".into(), tag)],
-            body: vec![],
-        };
+        return Response::new(304).header("ETag", tag);
     }
-    Answer::json(200, &body).with("ETag", tag)
+    Response::json(200, &body).header("ETag", tag)
 }
 
 fn query_param(path: &str, name: &str) -> Option<String> {
@@ -443,7 +284,9 @@ fn query_param(path: &str, name: &str) -> Option<String> {
     })
 }
 
-fn route(s: &mut State, request: &Request, port: u16) -> Answer {
+fn route(s: &mut State, request: &Request) -> Response {
+    // Links this server hands out point back at it.
+    let host = request.header("host").unwrap_or("127.0.0.1").to_owned();
     if let Some(i) = s
         .scripts
         .iter()
@@ -457,9 +300,9 @@ fn route(s: &mut State, request: &Request, port: u16) -> Answer {
             Some(n) => s.scripts[i].times = Some(n - 1),
             None => {}
         }
-        let mut answer = Answer::json(200, &json!(null));
-        answer.status = sc.status;
-        answer.body = sc.body.into_bytes();
+        let mut answer = Response::new(sc.status)
+            .header("Content-Type", "application/json")
+            .body(sc.body);
         answer.headers.extend(sc.headers);
         return answer;
     }
@@ -471,11 +314,7 @@ fn route(s: &mut State, request: &Request, port: u16) -> Answer {
         .to_owned();
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match (request.method.as_str(), parts.as_slice()) {
-        ("POST", ["hook"]) => {
-            let body = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
-            s.hooks.push(body);
-            Answer::json(200, &json!({"ok": true}))
-        }
+        ("POST", ["hook"]) => Response::json(200, &json!({"ok": true})),
         ("GET", ["repos", owner, name, "pulls"]) => {
             let repo = format!("{owner}/{name}");
             let per_page: usize = query_param(&request.path, "per_page")
@@ -506,10 +345,10 @@ fn route(s: &mut State, request: &Request, port: u16) -> Answer {
             let answer = conditional(request, Value::Array(items));
             if more {
                 let next = format!(
-                    "<http://127.0.0.1:{port}/repos/{repo}/pulls?state=open&per_page={per_page}&page={}>; rel=\"next\"",
+                    "<http://{host}/repos/{repo}/pulls?state=open&per_page={per_page}&page={}>; rel=\"next\"",
                     page + 1
                 );
-                answer.with("Link", next)
+                answer.header("Link", next)
             } else {
                 answer
             }
@@ -535,34 +374,30 @@ fn route(s: &mut State, request: &Request, port: u16) -> Answer {
                 json!({"total_count": checks.len(), "check_runs": checks}),
             )
         }
-        ("GET", ["repos", _, _, "actions", "jobs", id, "logs"]) => Answer {
-            status: 302,
-            headers: vec![("Location".into(), format!("/_blob/logs/{id}"))],
-            body: vec![],
-        },
+        ("GET", ["repos", _, _, "actions", "jobs", id, "logs"]) => {
+            Response::new(302).header("Location", format!("/_blob/logs/{id}"))
+        }
         ("GET", ["_blob", "logs", id]) => {
             match id.parse::<u64>().ok().and_then(|id| s.job_logs.get(&id)) {
-                Some(text) => Answer {
-                    status: 200,
-                    headers: vec![("Content-Type".into(), "text/plain".into())],
-                    body: text.clone().into_bytes(),
-                },
-                None => Answer::json(404, &json!({"message": "Not Found"})),
+                Some(text) => Response::new(200)
+                    .header("Content-Type", "text/plain")
+                    .body(text.clone()),
+                None => Response::json(404, &json!({"message": "Not Found"})),
             }
         }
-        ("POST", ["graphql"]) => graphql(s, request, port),
-        _ => Answer::json(404, &json!({"message": "Not Found"})),
+        ("POST", ["graphql"]) => graphql(s, request, &host),
+        _ => Response::json(404, &json!({"message": "Not Found"})),
     }
 }
 
-fn check_node(c: &Check, port: u16) -> Value {
+fn check_node(c: &Check, host: &str) -> Value {
     json!({
         "__typename": "CheckRun",
         "name": c.name,
         "status": c.status.to_uppercase(),
         "conclusion": c.conclusion.as_ref().map(|v| v.to_uppercase()),
         "databaseId": c.id,
-        "detailsUrl": format!("http://127.0.0.1:{port}/acme/job/{}", c.id),
+        "detailsUrl": format!("http://{host}/acme/job/{}", c.id),
         "checkSuite": {"app": {"slug": if c.actions { "github-actions" } else { "other-ci" }}},
     })
 }
@@ -581,7 +416,7 @@ fn thread_node(t: &Thread, repo: &str, number: u64) -> Value {
     })
 }
 
-fn graphql(s: &State, request: &Request, port: u16) -> Answer {
+fn graphql(s: &State, request: &Request, host: &str) -> Response {
     let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
     let vars = &body["variables"];
     let mut data = serde_json::Map::new();
@@ -608,7 +443,7 @@ fn graphql(s: &State, request: &Request, port: u16) -> Answer {
                     "commits": {"nodes": [{"commit": {"statusCheckRollup":
                         if p.checks.is_empty() { Value::Null } else {
                             json!({"contexts": {"nodes":
-                                p.checks.iter().map(|c| check_node(c, port)).collect::<Vec<_>>()}})
+                                p.checks.iter().map(|c| check_node(c, host)).collect::<Vec<_>>()}})
                         }}}]},
                 });
                 if with_threads {
@@ -629,5 +464,5 @@ fn graphql(s: &State, request: &Request, port: u16) -> Answer {
     if !errors.is_empty() {
         answer["errors"] = Value::Array(errors);
     }
-    Answer::json(200, &answer)
+    Response::json(200, &answer)
 }
