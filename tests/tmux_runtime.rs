@@ -81,6 +81,9 @@ impl Server {
     fn config(&self, id: &str, argv: &[&str]) -> RuntimeConfig {
         let mut env = BTreeMap::new();
         env.insert("AO_SESSION_ID".to_owned(), id.to_owned());
+        // The pane's shell after the agent is the user's `$SHELL`; these tests are about tmux,
+        // so it is a plain `sh`, not whatever start-up files this machine's bash runs.
+        env.insert("SHELL".to_owned(), "/bin/sh".to_owned());
         RuntimeConfig {
             session_id: SessionId::parse(id).expect("session id"),
             workspace_path: self.workspace("ws"),
