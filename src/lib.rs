@@ -23,6 +23,7 @@ pub mod ports;
 pub mod reactions;
 pub mod reaper;
 pub mod scm;
+pub mod service;
 pub mod session;
 mod workers;
 

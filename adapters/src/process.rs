@@ -6,7 +6,7 @@
 
 use std::ffi::OsString;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -281,6 +281,24 @@ impl CommandRunner for SystemRunner {
                     timeout: spec.timeout,
                 })
             }
+        }
+    }
+}
+
+#[async_trait]
+impl ao::ports::ToolProbe for SystemRunner {
+    async fn version(&self, program: &Path, timeout: Duration) -> Result<String, String> {
+        let spec = CommandSpec::new(program, timeout).arg("--version");
+        match self.run(&spec).await {
+            Ok(out) if out.success() => Ok(out
+                .stdout_text()
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_owned()),
+            Ok(out) => Err(out.combined()),
+            Err(e) => Err(e.to_string()),
         }
     }
 }

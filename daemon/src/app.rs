@@ -11,10 +11,11 @@ use ao::domain::Timestamp;
 use ao::lifecycle::{Lcm, Wakeups};
 use ao::messages::MessageDelivery;
 use ao::observer::TerminalObserver;
-use ao::ports::{Clock, Notifier, Runtime, Store};
+use ao::ports::{Clock, Notifier, Runtime, Store, ToolProbe};
 use ao::reactions::Reactions;
 use ao::reaper::Reaper;
 use ao::scm::ScmObserver;
+use ao::service::{DoctorFacts, Service, ServiceDeps};
 use ao::session::{AgentRegistry, SessionManager, SessionManagerConfig, SessionManagerDeps};
 use ao_adapters::agents::HookProgram;
 use ao_adapters::agents::claude::{ClaudeConfig, ClaudeHarness};
@@ -38,7 +39,7 @@ use crate::config::Config;
 /// How often old change-log rows are pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
-/// Everything the socket service needs.
+/// The assembled daemon: its configuration, the parts its loops run on, and the service.
 pub struct App {
     pub config: Config,
     pub store: Arc<dyn Store>,
@@ -51,8 +52,8 @@ pub struct App {
     pub notifiers: Arc<Notifiers>,
     pub github: Arc<GitHubClient>,
     pub clock: Arc<dyn Clock>,
-    pub runtime_version: Result<String, String>,
-    pub git_version: Result<String, String>,
+    /// The operations every transport serves.
+    pub service: Service,
     pub started_at: Timestamp,
     /// Cancelled to stop the daemon.
     pub shutdown: CancellationToken,
@@ -144,23 +145,6 @@ fn registry(
     Ok(agents)
 }
 
-/// `<program> --version`, first line, within `timeout`.
-pub(crate) async fn tool_version(program: &str, timeout: Duration) -> Result<String, String> {
-    let spec = ao_adapters::process::CommandSpec::new(program, timeout).arg("--version");
-    use ao_adapters::process::CommandRunner;
-    match SystemRunner.run(&spec).await {
-        Ok(out) if out.success() => Ok(out
-            .stdout_text()
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_owned()),
-        Ok(out) => Err(out.combined()),
-        Err(e) => Err(e.to_string()),
-    }
-}
-
 impl App {
     /// Steps 5–8 of the start order: tmux check, store, adapters, boot reconcile.
     pub async fn build(config: Config) -> Result<Arc<App>> {
@@ -191,7 +175,9 @@ impl App {
                 error!(error = %e, "tmux is not usable: spawns will fail until it is installed (3.2+)")
             }
         }
-        let git_version = tool_version("git", Duration::from_secs(5)).await;
+        let git_version = runner
+            .version(Path::new("git"), Duration::from_secs(5))
+            .await;
 
         // Ephemeral: the same store, in a directory removed when the daemon stops.
         let ephemeral_dir = if config.ephemeral {
@@ -245,6 +231,13 @@ impl App {
                 "no aoctl next to aod and no aoctl_path configured: agent hooks will rely on the user's PATH"
             );
         }
+        let sinks = build_sinks(
+            &config.sinks,
+            runner.clone(),
+            std::env::var_os("PATH").as_deref(),
+        )
+        .context("setting up notification sinks")?;
+        let notifiers = Notifiers::new(sinks);
         let sm = Arc::new(SessionManager::new(
             SessionManagerDeps {
                 lcm: lcm.clone(),
@@ -257,6 +250,7 @@ impl App {
                 runtime: runtime.clone(),
                 agents: agents.clone(),
                 clock: clock.clone(),
+                notifier: notifiers.clone(),
             },
             SessionManagerConfig {
                 data_dir: config.data_dir.clone(),
@@ -266,13 +260,6 @@ impl App {
                 runtime_ready: runtime_version.clone().map(|_| ()),
             },
         ));
-        let sinks = build_sinks(
-            &config.sinks,
-            runner.clone(),
-            std::env::var_os("PATH").as_deref(),
-        )
-        .context("setting up notification sinks")?;
-        let notifiers = Notifiers::new(sinks);
         let github = Arc::new(
             GitHubClient::new(
                 config.github.clone(),
@@ -286,6 +273,26 @@ impl App {
             )
             .context("setting up the GitHub provider")?,
         );
+        let shutdown = CancellationToken::new();
+        let service = Service::new(ServiceDeps {
+            sm: sm.clone(),
+            store: store.clone(),
+            agents: agents.clone(),
+            scm: github.clone(),
+            tools: runner.clone(),
+            facts: DoctorFacts {
+                tmux: runtime_version,
+                git: git_version,
+                store_location: if config.ephemeral {
+                    "in a temporary directory (ephemeral)".into()
+                } else {
+                    config.db_path().display().to_string()
+                },
+                socket: config.socket.display().to_string(),
+                notify: notifiers.describe(),
+            },
+            shutdown: shutdown.clone(),
+        });
         let app = Arc::new(App {
             started_at: clock.now(),
             config,
@@ -298,9 +305,8 @@ impl App {
             notifiers,
             github,
             clock,
-            runtime_version,
-            git_version,
-            shutdown: CancellationToken::new(),
+            service,
+            shutdown,
             _ephemeral_dir: ephemeral_dir,
         });
         app.register_configured_projects().await;

@@ -3,9 +3,8 @@
 use ao::domain::{
     ActivityState, ChangeEvent, PrState, Project, ScmFacts, Session, SessionId, meta,
 };
-use ao::lifecycle::LcmError;
-use ao::ports::{Retired, StoreError, TrashEntry, TrashState, WorkspaceError};
-use ao::session::{HookError, SendRefusal, SmError};
+use ao::ports::{Retired, TrashEntry, TrashState, WorkspaceError};
+use ao::service::{ErrorClass, ServiceError};
 use ao_proto::{
     ErrorCode, EventView, PrView, ProjectView, RetiredView, ScmView, SessionView, TrashEntryView,
     WireError,
@@ -82,101 +81,20 @@ pub fn event_view(e: ChangeEvent) -> EventView {
     }
 }
 
-pub fn invalid(kind: &str, message: impl Into<String>) -> WireError {
-    WireError::new(ErrorCode::InvalidArgument, kind, message)
-}
-
-pub fn internal(message: impl Into<String>) -> WireError {
-    WireError::new(ErrorCode::Failed, "Internal", message)
-}
-
-/// The variant name of a workspace error, for `WireError::kind`.
-pub fn workspace_kind(e: &WorkspaceError) -> &'static str {
-    match e {
-        WorkspaceError::UnsafePath(_) => "UnsafePath",
-        WorkspaceError::BranchInvalid { .. } => "BranchInvalid",
-        WorkspaceError::BranchNotFetched(_) => "BranchNotFetched",
-        WorkspaceError::BranchCheckedOutElsewhere { .. } => "BranchCheckedOutElsewhere",
-        WorkspaceError::Locked => "Locked",
-        WorkspaceError::Stale(_) => "Stale",
-        WorkspaceError::Dirty => "Dirty",
-        WorkspaceError::TrashUnavailable(_) => "TrashUnavailable",
-        WorkspaceError::NotInTrash(_) => "NotInTrash",
-        WorkspaceError::RestoreBlocked { .. } => "RestoreBlocked",
-        WorkspaceError::PreservedExists { .. } => "PreservedExists",
-        WorkspaceError::PreservedConflict { .. } => "PreservedConflict",
-        WorkspaceError::NotAWorktree(_) => "NotAWorktree",
-        WorkspaceError::Git { .. } => "Git",
-        WorkspaceError::Io(_) => "Io",
-    }
-}
-
-pub fn workspace_error(e: &WorkspaceError) -> WireError {
-    WireError::new(ErrorCode::Failed, workspace_kind(e), e.to_string())
-}
-
-pub fn store_error(e: StoreError) -> WireError {
-    match e {
-        StoreError::NotFound(_) => WireError::new(ErrorCode::NotFound, "NotFound", e.to_string()),
-        StoreError::Conflict { .. } => WireError::new(ErrorCode::Failed, "Conflict", e.to_string()),
-        other => WireError::new(ErrorCode::Failed, "Store", other.to_string()),
-    }
-}
-
-pub fn sm_error(e: SmError) -> WireError {
-    use ErrorCode::*;
-    let message = e.to_string();
-    let (code, kind): (ErrorCode, &str) = match &e {
-        SmError::NotFound(_) => (NotFound, "NotFound"),
-        SmError::ProjectNotFound(_) => (NotFound, "ProjectNotFound"),
-        SmError::InvalidProject(_) => (InvalidArgument, "InvalidProject"),
-        SmError::UnknownAgent(_) => (InvalidArgument, "UnknownAgent"),
-        SmError::MissingAgent(_) => (InvalidArgument, "MissingAgent"),
-        SmError::AgentBinaryNotFound(_) => (Failed, "AgentBinaryNotFound"),
-        SmError::InvalidAgentOptions(_) => (InvalidArgument, "InvalidAgentOptions"),
-        SmError::RuntimePrerequisite(_) => (Unavailable, "RuntimePrerequisite"),
-        SmError::InvalidInput(_) => (InvalidArgument, "InvalidInput"),
-        SmError::BranchInvalid { .. } => (InvalidArgument, "BranchInvalid"),
-        SmError::NotRestorable(_) => (Failed, "NotRestorable"),
-        SmError::IncompleteHandle { .. } => (Failed, "IncompleteHandle"),
-        SmError::NotResumable(_) => (Failed, "NotResumable"),
-        SmError::IncompleteTeardownMetadata { .. } => (Failed, "IncompleteTeardownMetadata"),
-        SmError::Refused { reason, .. } => (
-            if *reason == SendRefusal::NotFound {
-                NotFound
-            } else {
-                Failed
-            },
-            match reason {
-                SendRefusal::NotFound => "NotFound",
-                SendRefusal::Terminated => "Terminated",
-                SendRefusal::AgentExited => "AgentExited",
-                SendRefusal::AwaitingDecision => "AwaitingDecision",
-                SendRefusal::UnknownState => "UnknownState",
-                SendRefusal::Failed(_) => "DeliveryFailed",
-            },
-        ),
-        SmError::StepFailed { .. } => (Failed, "SpawnFailed"),
-        SmError::Workspace(w @ WorkspaceError::NotInTrash(_)) => (NotFound, workspace_kind(w)),
-        SmError::Workspace(w) => (Failed, workspace_kind(w)),
-        SmError::Runtime(_) => (Failed, "Runtime"),
-        SmError::Setup(_) => (Failed, "Setup"),
-        SmError::Agent(_) => (Failed, "Agent"),
-        SmError::Hook(HookError::SessionNotFound(_)) => (NotFound, "SessionNotFound"),
-        SmError::Hook(HookError::InvalidActivityState(_)) => {
-            (InvalidArgument, "InvalidActivityState")
-        }
-        SmError::Hook(HookError::ActivityOrSessionIdRequired) => {
-            (InvalidArgument, "ActivityOrSessionIdRequired")
-        }
-        SmError::Hook(HookError::InvalidSessionId(_)) => (InvalidArgument, "InvalidSessionId"),
-        SmError::Lcm(LcmError::Store(StoreError::Conflict { .. })) => (Failed, "Conflict"),
-        SmError::Lcm(LcmError::Store(StoreError::ProjectExists(_))) => {
-            (InvalidArgument, "ProjectExists")
-        }
-        SmError::Lcm(_) => (Failed, "Store"),
+/// A service error on the wire: its class becomes the code the client maps to an exit status.
+pub fn wire_error(e: ServiceError) -> WireError {
+    let code = match e.class {
+        ErrorClass::NotFound => ErrorCode::NotFound,
+        ErrorClass::InvalidArgument => ErrorCode::InvalidArgument,
+        ErrorClass::Failed => ErrorCode::Failed,
+        ErrorClass::Unavailable => ErrorCode::Unavailable,
     };
-    WireError::new(code, kind, message)
+    WireError::new(code, e.kind, e.message)
+}
+
+/// Why a worktree was kept in place, on the wire.
+pub fn workspace_error(e: &WorkspaceError) -> WireError {
+    wire_error(ServiceError::from(e))
 }
 
 /// A trash entry on the wire.

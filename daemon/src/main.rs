@@ -2,13 +2,13 @@
 //! serves `aoctl` over a Unix socket.
 //!
 //! This file is the start and shutdown order of session-manager.md section 14; everything it
-//! starts is built in `app`, served by `server` and `service`.
+//! starts is built in `app`, served by `server` through `rpc`, the tarpc face of `ao::service`.
 
 mod app;
 mod config;
 mod convert;
+mod rpc;
 mod server;
-mod service;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -138,26 +138,17 @@ async fn run(config: Config) -> Result<()> {
     // 10. Serve.
     let listener = server::bind(&socket)?;
     info!(socket = %socket.display(), pid = std::process::id(), "aod serving");
-    let mutations = TaskTracker::new();
-    let service = service::Service::new(app.clone(), mutations.clone());
+    let rpc = rpc::Rpc::new(app.clone());
     tokio::spawn(watch_signals(app.shutdown.clone()));
     let connections = TaskTracker::new();
-    server::serve(
-        listener,
-        service,
-        app.shutdown.clone(),
-        &connections,
-        limits,
-    )
-    .await;
+    server::serve(listener, rpc, app.shutdown.clone(), &connections, limits).await;
 
     // Shutdown: stop accepting (done), cancel before waiting, then wait within the budget.
     info!("shutting down; sessions keep running");
     loops_cancel.cancel();
-    mutations.close();
     let drained = tokio::time::timeout(shutdown_budget, async {
         while loops.join_next().await.is_some() {}
-        mutations.wait().await;
+        app.service.finish_mutations().await;
     })
     .await;
     if drained.is_err() {

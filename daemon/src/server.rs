@@ -39,7 +39,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{debug, info, warn};
 
-use crate::service::Service;
+use crate::rpc::Rpc;
 
 /// Bytes of large request frames buffered at once across every connection.
 pub const FRAME_BUDGET_BYTES: usize = 64 * 1024 * 1024;
@@ -184,7 +184,7 @@ pub fn connection_cap(configured: usize) -> usize {
 /// of `connections` so shutdown can let replies in flight reach their clients.
 pub async fn serve(
     listener: UnixListener,
-    service: Service,
+    rpc: Rpc,
     cancel: CancellationToken,
     connections: &TaskTracker,
     limits: ServeLimits,
@@ -243,18 +243,13 @@ pub async fn serve(
             continue;
         }
         let conn = open.register();
-        connections.spawn(run_connection(
-            stream,
-            service.clone(),
-            conn,
-            limits.clone(),
-        ));
+        connections.spawn(run_connection(stream, rpc.clone(), conn, limits.clone()));
     }
 }
 
 /// One connection: its requests run as tasks until the client hangs up, breaks the protocol, is
 /// idle for too long or is closed to make room.
-async fn run_connection(stream: UnixStream, service: Service, conn: Conn, limits: ServeLimits) {
+async fn run_connection(stream: UnixStream, rpc: Rpc, conn: Conn, limits: ServeLimits) {
     let transport = Transport::new(stream, Limits::server(limits.frame_budget));
     let hung_up = transport.hung_up();
     let mut requests = BaseChannel::with_defaults(transport).requests();
@@ -264,7 +259,7 @@ async fn run_connection(stream: UnixStream, service: Service, conn: Conn, limits
             next = requests.next() => match next {
                 Some(Ok(request)) => {
                     let activity = conn.start_request();
-                    let serve = service.clone().serve();
+                    let serve = rpc.clone().serve();
                     tokio::spawn(async move {
                         request.execute(serve).await;
                         activity.finish();

@@ -22,12 +22,7 @@ pub use transport::{
 };
 pub use trust::{Untrusted, VerifyError, socket_dir, verify_peer, verify_socket_dir};
 
-/// Largest message `send` accepts (the text typed into a pane), and largest spawn prompt.
-pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
-/// Largest chunk one `tail` reply carries.
-pub const MAX_TAIL_BYTES: usize = 1024 * 1024;
-/// Longest server-side wait of `tail`, `events` and `wait_for_status`.
-pub const MAX_WAIT: Duration = Duration::from_secs(30);
+pub use ao_core::domain::limits::{MAX_MESSAGE_BYTES, MAX_TAIL_BYTES, MAX_WAIT};
 
 /// The protocol version; bumped on incompatible changes (2: `AttachReply` names the tmux
 /// session instead of carrying a command line).

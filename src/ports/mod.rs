@@ -14,6 +14,7 @@ mod scm;
 mod store;
 #[cfg(any(test, feature = "testkit"))]
 pub mod store_contract;
+mod tools;
 mod workspace;
 
 pub use agent::{
@@ -33,6 +34,7 @@ pub use store::{
     NewSession, ProjectStore, ReactionStore, RecordReader, RecordWrite, RecordWriter,
     ScmSnapshotStore, Store, StoreError,
 };
+pub use tools::ToolProbe;
 pub use workspace::{
     ProjectSetup, RetireMode, Retired, SetupError, TrashEmptied, TrashEntry, TrashRepair,
     TrashState, Workspace, WorkspaceError, WorkspaceInfo, WorkspaceRequest, WorktreeStatus,

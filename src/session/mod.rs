@@ -27,8 +27,8 @@ use crate::domain::{
 };
 use crate::lifecycle::{Lcm, LcmError};
 use crate::ports::{
-    AgentCatalog, AgentError, Clock, ProjectSetup, Runtime, RuntimeError, SetupError, Store,
-    StoreError, Workspace, WorkspaceError,
+    AgentCatalog, AgentError, Clock, Notifier, ProjectSetup, Runtime, RuntimeError, SetupError,
+    Store, StoreError, Workspace, WorkspaceError,
 };
 
 pub use env::{IdentityEnv, pinned_path, runtime_env};
@@ -167,6 +167,8 @@ pub struct SessionManagerDeps {
     pub runtime: Arc<dyn Runtime>,
     pub agents: Arc<AgentRegistry>,
     pub clock: Arc<dyn Clock>,
+    /// Warnings an operation itself raises (a restore's conflicting preserved work).
+    pub notifier: Arc<dyn Notifier>,
 }
 
 /// The Session Manager.
@@ -178,6 +180,7 @@ pub struct SessionManager {
     runtime: Arc<dyn Runtime>,
     agents: Arc<AgentRegistry>,
     clock: Arc<dyn Clock>,
+    notifier: Arc<dyn Notifier>,
     config: SessionManagerConfig,
 }
 
@@ -191,6 +194,7 @@ impl SessionManager {
             runtime,
             agents,
             clock,
+            notifier,
         } = deps;
         Self {
             lcm,
@@ -200,6 +204,7 @@ impl SessionManager {
             runtime,
             agents,
             clock,
+            notifier,
             config,
         }
     }

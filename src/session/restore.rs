@@ -11,13 +11,9 @@ use crate::lifecycle::SpawnInitiation;
 use crate::ports::{RestoreConfig, RuntimeConfig, WorkspaceError, WorkspaceRequest};
 
 impl SessionManager {
-    /// `Restore(id)`; returns the session with status `spawning`. `notify` receives the
-    /// `workspace.preserved-conflict` warning when preserved work conflicted on re-apply.
-    pub async fn restore(
-        &self,
-        id: &SessionId,
-        notify: &(dyn Fn(NotifyEvent) + Send + Sync),
-    ) -> Result<Session, SmError> {
+    /// `Restore(id)`; returns the session with status `spawning`. Preserved work that conflicts
+    /// on re-apply is told to the user as a `workspace.preserved-conflict` warning.
+    pub async fn restore(&self, id: &SessionId) -> Result<Session, SmError> {
         let earlier = self
             .store
             .load(id)
@@ -81,7 +77,7 @@ impl SessionManager {
                     Ok(()) => {}
                     Err(WorkspaceError::PreservedConflict { reference }) => {
                         warn!(session = %id, %reference, "preserved work conflicts with the branch; markers left in place");
-                        notify(NotifyEvent {
+                        self.notifier.notify(NotifyEvent {
                             event_type: "workspace.preserved-conflict".to_owned(),
                             priority: Priority::Warning,
                             session_id: id.clone(),
@@ -91,7 +87,8 @@ impl SessionManager {
                             ),
                             data: serde_json::json!({ "ref": reference }),
                             created_at: self.clock.now(),
-                        });
+                        })
+                        .await;
                     }
                     Err(e) => return Err(e.into()),
                 }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tracing::Level;
@@ -13,8 +13,8 @@ use super::*;
 use crate::decide::reactions::ReactionPolicies;
 use crate::domain::{
     ActivityAxis, ActivitySignal, ActivitySource, ActivityState, EventType, IssueId,
-    LifecyclePatch, NotifyEvent, PrAxis, PrReason, PrState, Priority, Project, ProjectSettings,
-    RuntimeReason, RuntimeState, SessionKind, SessionReason, SessionState, Status, meta,
+    LifecyclePatch, PrAxis, PrReason, PrState, Priority, Project, ProjectSettings, RuntimeReason,
+    RuntimeState, SessionKind, SessionReason, SessionState, Status, meta,
 };
 use crate::fixtures::{lc, secs, t0, with_handle};
 use crate::ports::{
@@ -102,10 +102,6 @@ fn is_spawn_completed(write: &RecordWrite) -> bool {
 
 fn injected_failure() -> StoreError {
     StoreError::Backend("injected commit failure".to_owned())
-}
-
-fn no_notify() -> impl Fn(NotifyEvent) + Send + Sync {
-    |_| {}
 }
 
 fn pane(name: &str, pane_id: &str) -> PaneInfo {
@@ -207,6 +203,7 @@ impl World {
                 runtime: runtime.clone(),
                 agents: Arc::new(agents),
                 clock: h.clock.clone(),
+                notifier: h.notifier.clone(),
             },
             config,
         );
@@ -1320,18 +1317,13 @@ async fn cleanup_skips_a_locked_worktree() {
 async fn m18_restore_live() {
     let w = World::new().await;
     w.seed_with_worktree(working(1)).await;
-    let err =
-        w.sm.restore(&sid("proj-1"), &no_notify())
-            .await
-            .unwrap_err();
+    let err = w.sm.restore(&sid("proj-1")).await.unwrap_err();
     assert_eq!(err, SmError::NotRestorable(sid("proj-1")));
     assert_eq!(w.count_prefix("workspace.restore"), 0);
     assert_eq!(w.count_prefix("runtime."), 0);
     assert_eq!(w.commits(), 0);
     assert_eq!(
-        w.sm.restore(&sid("proj-9"), &no_notify())
-            .await
-            .unwrap_err(),
+        w.sm.restore(&sid("proj-9")).await.unwrap_err(),
         SmError::NotFound(sid("proj-9"))
     );
 }
@@ -1348,7 +1340,7 @@ async fn m22_restore_resumes() {
         .await;
     let mark = w.mark();
 
-    let s = w.sm.restore(&sid("proj-1"), &no_notify()).await.unwrap();
+    let s = w.sm.restore(&sid("proj-1")).await.unwrap();
     assert_eq!(s.status, Status::Spawning);
     let lc = &s.record.lifecycle;
     assert_eq!(lc.session.state, SessionState::NotStarted);
@@ -1383,16 +1375,13 @@ async fn m23_restore_without_resume() {
     let w = World::new().await;
     w.spawned_and_killed(bare_request()).await;
     let mark = w.mark();
-    let err =
-        w.sm.restore(&sid("proj-1"), &no_notify())
-            .await
-            .unwrap_err();
+    let err = w.sm.restore(&sid("proj-1")).await.unwrap_err();
     assert_eq!(err, SmError::NotResumable(sid("proj-1")));
     assert!(w.calls_since(mark).is_empty(), "{:?}", w.calls_since(mark));
     assert_eq!(w.status("proj-1").await, Status::Killed);
 
     w.spawned_and_killed(request()).await;
-    let s = w.sm.restore(&sid("proj-2"), &no_notify()).await.unwrap();
+    let s = w.sm.restore(&sid("proj-2")).await.unwrap();
     assert_eq!(s.status, Status::Spawning);
     let created = w.created();
     assert_eq!(created.len(), 3, "exactly one new runtime");
@@ -1417,7 +1406,7 @@ async fn s8_stuck_session_killed_then_restored() {
         .await
         .unwrap();
     assert_eq!(w.status("proj-1").await, Status::Killed);
-    let s = w.sm.restore(&sid("proj-1"), &no_notify()).await.unwrap();
+    let s = w.sm.restore(&sid("proj-1")).await.unwrap();
     assert_eq!(s.status, Status::Spawning);
 }
 
@@ -1428,7 +1417,7 @@ async fn restore_keeps_launch_options() {
     let mut req = request();
     req.options.model = Some("m1".to_owned());
     w.spawned_and_killed(req).await;
-    w.sm.restore(&sid("proj-1"), &no_notify()).await.unwrap();
+    w.sm.restore(&sid("proj-1")).await.unwrap();
     let created = w.created();
     assert_eq!(created[0].argv, ["fake", "--model", "m1", "--", PROMPT]);
     assert_eq!(created[1].argv, created[0].argv);
@@ -1441,10 +1430,7 @@ async fn m24_restore_incomplete_handle() {
     let mut r = killed(1);
     r.metadata.clear();
     w.h.seed(r).await;
-    let err =
-        w.sm.restore(&sid("proj-1"), &no_notify())
-            .await
-            .unwrap_err();
+    let err = w.sm.restore(&sid("proj-1")).await.unwrap_err();
     assert_eq!(
         err,
         SmError::IncompleteHandle {
@@ -1455,10 +1441,7 @@ async fn m24_restore_incomplete_handle() {
     let mut r = killed(2);
     r.metadata.remove(meta::BRANCH);
     w.h.seed(r).await;
-    let err =
-        w.sm.restore(&sid("proj-2"), &no_notify())
-            .await
-            .unwrap_err();
+    let err = w.sm.restore(&sid("proj-2")).await.unwrap_err();
     assert_eq!(
         err,
         SmError::IncompleteHandle {
@@ -1479,10 +1462,7 @@ async fn m25_restore_completion_fails() {
     w.records
         .fail_next_commit_where(is_spawn_completed, injected_failure());
     let mark = w.mark();
-    let err =
-        w.sm.restore(&sid("proj-1"), &no_notify())
-            .await
-            .unwrap_err();
+    let err = w.sm.restore(&sid("proj-1")).await.unwrap_err();
     assert!(
         matches!(
             err,
@@ -1521,10 +1501,7 @@ async fn m26_restore_runtime_fails() {
     w.runtime
         .fail_next_create(RuntimeError::Io("tmux exploded".to_owned()));
     let mark = w.mark();
-    let err =
-        w.sm.restore(&sid("proj-1"), &no_notify())
-            .await
-            .unwrap_err();
+    let err = w.sm.restore(&sid("proj-1")).await.unwrap_err();
     assert!(
         matches!(
             err,
@@ -1580,15 +1557,13 @@ async fn m27_restore_launch_choice() {
         w.h.seed(r).await;
     }
 
-    w.sm.restore(&sid("proj-1"), &no_notify()).await.unwrap();
-    w.sm.restore(&sid("proj-2"), &no_notify()).await.unwrap();
+    w.sm.restore(&sid("proj-1")).await.unwrap();
+    w.sm.restore(&sid("proj-2")).await.unwrap();
     assert_eq!(
-        w.sm.restore(&sid("proj-3"), &no_notify())
-            .await
-            .unwrap_err(),
+        w.sm.restore(&sid("proj-3")).await.unwrap_err(),
         SmError::NotResumable(sid("proj-3"))
     );
-    w.sm.restore(&sid("proj-4"), &no_notify()).await.unwrap();
+    w.sm.restore(&sid("proj-4")).await.unwrap();
     let argvs: Vec<Vec<String>> = w.created().into_iter().map(|c| c.argv).collect();
     assert_eq!(
         argvs,
@@ -1609,17 +1584,11 @@ async fn restore_harness_errors_match_spawn() {
     w.spawned_and_killed(request()).await;
     let mark = w.mark();
     w.fake.set_binary(None);
-    let err =
-        w.sm.restore(&sid("proj-1"), &no_notify())
-            .await
-            .unwrap_err();
+    let err = w.sm.restore(&sid("proj-1")).await.unwrap_err();
     assert!(matches!(err, SmError::AgentBinaryNotFound(_)), "{err:?}");
     w.fake.set_binary(Some("/usr/bin/fake"));
     w.fake.set_invalid_options(Some("unknown permission mode"));
-    let err =
-        w.sm.restore(&sid("proj-1"), &no_notify())
-            .await
-            .unwrap_err();
+    let err = w.sm.restore(&sid("proj-1")).await.unwrap_err();
     assert_eq!(
         err,
         SmError::InvalidAgentOptions("unknown permission mode".to_owned())
@@ -1637,20 +1606,14 @@ async fn restore_workspace_or_hook_failure_keeps_the_record_terminal() {
         WorkspaceOp::Restore,
         WorkspaceError::BranchNotFetched("feat/42".to_owned()),
     );
-    let err =
-        w.sm.restore(&sid("proj-1"), &no_notify())
-            .await
-            .unwrap_err();
+    let err = w.sm.restore(&sid("proj-1")).await.unwrap_err();
     assert_eq!(
         err,
         SmError::Workspace(WorkspaceError::BranchNotFetched("feat/42".to_owned()))
     );
     w.fake
         .fail_next_hooks(AgentError::Hooks("settings unreadable".to_owned()));
-    let err =
-        w.sm.restore(&sid("proj-1"), &no_notify())
-            .await
-            .unwrap_err();
+    let err = w.sm.restore(&sid("proj-1")).await.unwrap_err();
     assert!(
         matches!(
             err,
@@ -1677,7 +1640,7 @@ async fn restore_brings_the_worktree_back_from_the_trash() {
         .await
         .unwrap();
     assert!(!w.workspace.exists(&sid("proj-1")));
-    w.sm.restore(&sid("proj-1"), &no_notify()).await.unwrap();
+    w.sm.restore(&sid("proj-1")).await.unwrap();
     assert!(w.workspace.exists(&sid("proj-1")) && w.workspace.is_dirty(&sid("proj-1")));
     assert!(w.workspace.trashed(&sid("proj-1")).is_empty());
     assert_eq!(w.count_prefix("workspace.apply_preserved"), 0);
@@ -1695,7 +1658,7 @@ async fn w4_restore_reapplies_preserved_work() {
         .unwrap();
     w.sm.trash_empty(None).await.unwrap();
     let mark = w.mark();
-    let s = w.sm.restore(&sid("proj-1"), &no_notify()).await.unwrap();
+    let s = w.sm.restore(&sid("proj-1")).await.unwrap();
     assert_eq!(s.status, Status::Spawning);
     let calls = w.calls_since(mark);
     assert_eq!(
@@ -1734,19 +1697,14 @@ async fn w5_restore_with_preserved_conflict() {
             reference: "refs/ao/preserved/proj-1".to_owned(),
         },
     );
-    let events = Mutex::new(vec![]);
-    let s =
-        w.sm.restore(&sid("proj-1"), &|e| events.lock().unwrap().push(e))
-            .await
-            .unwrap();
+    let s = w.sm.restore(&sid("proj-1")).await.unwrap();
     assert_eq!(s.status, Status::Spawning);
     assert_eq!(
         w.workspace.preserved(&sid("proj-1")).as_deref(),
         Some("refs/ao/preserved/proj-1")
     );
-    let events = events.into_inner().unwrap();
+    let events = w.h.notifier.of_type("workspace.preserved-conflict");
     assert_eq!(events.len(), 1);
-    assert_eq!(events[0].event_type, "workspace.preserved-conflict");
     assert_eq!(events[0].priority, Priority::Warning);
     assert_eq!(events[0].session_id, sid("proj-1"));
     assert_eq!(events[0].data["ref"], "refs/ao/preserved/proj-1");
@@ -1761,7 +1719,7 @@ async fn w11_reused_worktree_leaves_preserved_ref() {
     r.metadata.insert(meta::PROMPT.to_owned(), "p".to_owned());
     w.seed_with_worktree(r).await;
     w.workspace.set_preserved(&sid("proj-1"));
-    w.sm.restore(&sid("proj-1"), &no_notify()).await.unwrap();
+    w.sm.restore(&sid("proj-1")).await.unwrap();
     assert_eq!(w.count_prefix("workspace.apply_preserved"), 0);
     assert_eq!(
         w.workspace.preserved(&sid("proj-1")).as_deref(),

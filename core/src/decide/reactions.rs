@@ -350,6 +350,19 @@ fn pr_url(record: &SessionRecord, snapshot: Option<&ScmFacts>) -> Option<String>
         .filter(|u| !u.is_empty())
 }
 
+/// Whether a reaction can be `send-to-agent`: only those with a message for the agent
+/// ([`nudge_message`] writes one for each); the others concern only the human.
+pub fn can_send_to_agent(key: ReactionKey) -> bool {
+    matches!(
+        key,
+        ReactionKey::CiFailed
+            | ReactionKey::ChangesRequested
+            | ReactionKey::BotComments
+            | ReactionKey::MergeConflicts
+            | ReactionKey::AgentIdle
+    )
+}
+
 /// The text typed into the agent's pane for a send-to-agent reaction (9.7).
 pub fn nudge_message(
     key: ReactionKey,

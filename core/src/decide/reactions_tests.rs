@@ -183,6 +183,20 @@ fn default_policies_match_the_reaction_table() {
 }
 
 #[test]
+fn exactly_the_reactions_with_an_agent_message_can_send_to_agent() {
+    let record = with_pr(working(), PS::Open, PR::InProgress);
+    for &key in K::ALL {
+        let message = nudge_message(key, &record, Some(&snapshot()));
+        let has_message = !message.starts_with("ao reaction");
+        assert_eq!(can_send_to_agent(key), has_message, "{key}: {message}");
+        // Every default send-to-agent reaction is one that can.
+        if ReactionPolicies::default().get(key).action == ReactionAction::SendToAgent {
+            assert!(can_send_to_agent(key), "{key}");
+        }
+    }
+}
+
+#[test]
 fn policy_overrides() {
     use ReactionAction::{Disabled, Notify, SendToAgent};
     type Row = (

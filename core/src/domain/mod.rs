@@ -6,6 +6,7 @@
 
 mod facts;
 mod ids;
+pub mod limits;
 mod patch;
 mod project;
 mod quote;

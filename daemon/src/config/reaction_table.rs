@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Result, anyhow, bail};
-use ao::decide::reactions::{ReactionAction, ReactionPolicies};
+use ao::decide::reactions::{ReactionAction, ReactionPolicies, can_send_to_agent};
 use ao::domain::ReactionKey;
 use serde::Deserialize;
 
@@ -19,8 +19,8 @@ pub struct ReactionSection {
     pub escalate_after: Option<HumanDuration>,
 }
 
-/// The default table with the file's overrides applied. Only a reaction with a message for the
-/// agent can be `send-to-agent`.
+/// The default table with the file's overrides applied; a reaction without a message for the
+/// agent cannot be made `send-to-agent`.
 pub fn reaction_policies(sections: &BTreeMap<String, ReactionSection>) -> Result<ReactionPolicies> {
     let mut policies = ReactionPolicies::default();
     for (name, section) in sections {
@@ -28,16 +28,7 @@ pub fn reaction_policies(sections: &BTreeMap<String, ReactionSection>) -> Result
             .parse()
             .map_err(|_| anyhow!("unknown reaction [reactions.{name}]"))?;
         if let Some(action) = section.action {
-            if action == ReactionAction::SendToAgent
-                && !matches!(
-                    key,
-                    ReactionKey::CiFailed
-                        | ReactionKey::ChangesRequested
-                        | ReactionKey::BotComments
-                        | ReactionKey::MergeConflicts
-                        | ReactionKey::AgentIdle
-                )
-            {
+            if action == ReactionAction::SendToAgent && !can_send_to_agent(key) {
                 bail!(
                     "[reactions.{name}] cannot be send-to-agent (it has no message for the agent)"
                 );

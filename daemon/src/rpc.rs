@@ -1,0 +1,344 @@
+//! The tarpc transport of the service: converts wire requests into the service's plain input
+//! and its answers and errors back into wire types. Decides nothing.
+
+use ao::service::{SpawnInput, WaitInput};
+use ao::session::{HookCall, ProjectSpec, SendOutcome};
+use ao_proto::{
+    Ao, AttachReply, Check, CleanupReply, CleanupRequest, EventsReply, EventsRequest, HookRequest,
+    KillReply, KillRequest, ListRequest, Pong, ProjectAddRequest, ProjectView, SendReply,
+    SendRequest, SessionView, Skipped, TailReply, TailRequest, TrashEmptyReply, TrashEmptyRequest,
+    TrashEntryView, WaitReply, WaitRequest, WireError,
+};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tarpc::context::Context;
+
+use crate::app::App;
+use crate::convert::{
+    event_view, project_view, retired_view, session_view, trash_entry_view, wire_error,
+    workspace_error,
+};
+
+/// The tarpc service handed to every connection.
+#[derive(Clone)]
+pub struct Rpc {
+    app: Arc<App>,
+}
+
+impl Rpc {
+    pub fn new(app: Arc<App>) -> Self {
+        Self { app }
+    }
+}
+
+impl Ao for Rpc {
+    async fn ping(self, _: Context) -> Pong {
+        Pong {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            protocol: ao_proto::PROTOCOL_VERSION,
+            pid: std::process::id(),
+            data_dir: self.app.config.data_dir.display().to_string(),
+            socket: self.app.config.socket.display().to_string(),
+            started_at: self.app.started_at.to_rfc3339(),
+        }
+    }
+
+    async fn spawn(
+        self,
+        _: Context,
+        request: ao_proto::SpawnRequest,
+    ) -> Result<SessionView, WireError> {
+        let input = SpawnInput {
+            project: request.project,
+            issue: request.issue,
+            branch: request.branch,
+            prompt: request.prompt,
+            agent: request.agent,
+            model: request.model,
+            permission_mode: request.permission_mode,
+            command: request.command,
+            request_id: request.request_id,
+        };
+        let session = self.app.service.spawn(input).await.map_err(wire_error)?;
+        Ok(session_view(&session, None))
+    }
+
+    async fn kill(self, _: Context, request: KillRequest) -> Result<KillReply, WireError> {
+        let report = self
+            .app
+            .service
+            .kill(&request.id, request.preserve)
+            .await
+            .map_err(wire_error)?;
+        let result = report.result;
+        let trash = result.retired.trash.as_ref();
+        Ok(KillReply {
+            id: result.id.to_string(),
+            workspace_freed: result.workspace_freed,
+            preserved_ref: result.retired.preserved_ref.clone(),
+            workspace_error: result.workspace_error.as_ref().map(workspace_error),
+            workspace_path: report.workspace_path,
+            trash_id: trash.map(|t| t.id.clone()),
+            trash_path: trash.map(|t| t.path.display().to_string()),
+            detached_ref: result.retired.detached_ref.clone(),
+            nested_repos: result.retired.nested_repos.clone(),
+            leftovers: result.leftovers,
+        })
+    }
+
+    async fn send(self, _: Context, request: SendRequest) -> Result<SendReply, WireError> {
+        let outcome = self
+            .app
+            .service
+            .send(&request.id, request.message, request.wait_ms)
+            .await
+            .map_err(wire_error)?;
+        let (message_id, state) = match outcome {
+            SendOutcome::Queued { message_id } => (message_id, "queued"),
+            SendOutcome::Injected { message_id } => (message_id, "injected"),
+            SendOutcome::Acknowledged { message_id } => (message_id, "acknowledged"),
+        };
+        Ok(SendReply {
+            id: request.id,
+            message_id,
+            state: state.to_owned(),
+        })
+    }
+
+    async fn tail(self, _: Context, request: TailRequest) -> Result<TailReply, WireError> {
+        let tail = self
+            .app
+            .service
+            .tail(&request.id, request.cursor, request.lines, request.wait_ms)
+            .await
+            .map_err(wire_error)?;
+        Ok(TailReply {
+            text: tail.chunk.text,
+            start: tail.chunk.start,
+            next: tail.chunk.next,
+            live: tail.live,
+        })
+    }
+
+    async fn list(self, _: Context, request: ListRequest) -> Result<Vec<SessionView>, WireError> {
+        let sessions = self
+            .app
+            .service
+            .list(request.project.as_deref(), request.all)
+            .await
+            .map_err(wire_error)?;
+        Ok(sessions.iter().map(|s| session_view(s, None)).collect())
+    }
+
+    async fn get(self, _: Context, id: String) -> Result<SessionView, WireError> {
+        let detail = self.app.service.get(&id).await.map_err(wire_error)?;
+        Ok(session_view(&detail.session, detail.scm.as_ref()))
+    }
+
+    async fn restore(self, _: Context, id: String) -> Result<SessionView, WireError> {
+        let detail = self.app.service.restore(&id).await.map_err(wire_error)?;
+        Ok(session_view(&detail.session, detail.scm.as_ref()))
+    }
+
+    async fn cleanup(self, _: Context, request: CleanupRequest) -> Result<CleanupReply, WireError> {
+        let report = self
+            .app
+            .service
+            .cleanup(
+                request.project.as_deref(),
+                request.preserve,
+                request.dry_run,
+            )
+            .await
+            .map_err(wire_error)?;
+        let cleaned = &report.result.cleaned;
+        Ok(CleanupReply {
+            cleaned: cleaned.iter().map(|(id, _)| id.to_string()).collect(),
+            preserved: cleaned
+                .iter()
+                .filter_map(|(id, r)| Some((id.to_string(), r.preserved_ref.clone()?)))
+                .collect(),
+            retired: report
+                .retired()
+                .map(|(id, r)| retired_view(id, r))
+                .collect(),
+            skipped: report
+                .result
+                .skipped
+                .iter()
+                .map(|s| Skipped {
+                    id: s.id.to_string(),
+                    reason: s.reason.clone(),
+                })
+                .collect(),
+            dry_run: report.dry_run,
+        })
+    }
+
+    async fn events(self, _: Context, request: EventsRequest) -> Result<EventsReply, WireError> {
+        let page = self
+            .app
+            .service
+            .events(
+                request.after,
+                request.limit,
+                request.wait_ms,
+                request.session.as_deref(),
+            )
+            .await
+            .map_err(wire_error)?;
+        Ok(EventsReply {
+            events: page.events.into_iter().map(event_view).collect(),
+            next: page.next,
+            truncated: page.truncated,
+        })
+    }
+
+    async fn wait_for_status(
+        self,
+        _: Context,
+        request: WaitRequest,
+    ) -> Result<WaitReply, WireError> {
+        let input = WaitInput {
+            ids: request.ids,
+            statuses: request.statuses,
+            any: request.any,
+            wait_ms: request.wait_ms,
+        };
+        let (reached, sessions) = self
+            .app
+            .service
+            .wait_for_status(input)
+            .await
+            .map_err(wire_error)?;
+        Ok(WaitReply {
+            reached,
+            sessions: sessions.iter().map(|s| session_view(s, None)).collect(),
+        })
+    }
+
+    async fn project_add(
+        self,
+        _: Context,
+        request: ProjectAddRequest,
+    ) -> Result<ProjectView, WireError> {
+        let spec = ProjectSpec {
+            name: request.name,
+            repo_path: PathBuf::from(request.repo_path),
+            base_branch: request.base_branch,
+            default_agent: request.default_agent,
+            symlinks: request.symlinks,
+            copies: request.copies,
+            post_create: request.post_create,
+            env: request.env.into_iter().collect(),
+            push_remote: None,
+        };
+        let project = self
+            .app
+            .service
+            .project_add(spec)
+            .await
+            .map_err(wire_error)?;
+        Ok(project_view(&project))
+    }
+
+    async fn project_list(self, _: Context) -> Result<Vec<ProjectView>, WireError> {
+        let projects = self.app.service.project_list().await.map_err(wire_error)?;
+        Ok(projects.iter().map(project_view).collect())
+    }
+
+    async fn project_remove(self, _: Context, name: String) -> Result<bool, WireError> {
+        self.app
+            .service
+            .project_remove(&name)
+            .await
+            .map_err(wire_error)
+    }
+
+    async fn ingest_hook(self, _: Context, request: HookRequest) -> Result<(), WireError> {
+        let call = HookCall {
+            session_id: request.session_id,
+            agent: request.agent,
+            event: request.event,
+            state: request.state,
+            tool_name: request.tool_name,
+            tool_use_id: request.tool_use_id,
+            agent_session_id: request.agent_session_id,
+            launch_id: request.launch_id,
+            prompt_hash: request.prompt_hash,
+        };
+        self.app.service.ingest_hook(call).await.map_err(wire_error)
+    }
+
+    async fn attach(self, _: Context, id: String) -> Result<AttachReply, WireError> {
+        let runtime_name = self
+            .app
+            .service
+            .attach_target(&id)
+            .await
+            .map_err(wire_error)?;
+        Ok(AttachReply {
+            runtime_name,
+            tmux_socket: self.app.config.tmux_socket.clone(),
+        })
+    }
+
+    async fn doctor(self, _: Context) -> Vec<Check> {
+        self.app
+            .service
+            .doctor()
+            .await
+            .into_iter()
+            .map(|c| Check {
+                name: c.name,
+                ok: c.ok,
+                detail: c.detail,
+            })
+            .collect()
+    }
+
+    async fn trash_list(self, _: Context) -> Result<Vec<TrashEntryView>, WireError> {
+        let entries = self.app.service.trash_list().await.map_err(wire_error)?;
+        Ok(entries.iter().map(trash_entry_view).collect())
+    }
+
+    async fn trash_restore(self, _: Context, name: String) -> Result<TrashEntryView, WireError> {
+        let entry = self
+            .app
+            .service
+            .trash_restore(name)
+            .await
+            .map_err(wire_error)?;
+        Ok(trash_entry_view(&entry))
+    }
+
+    async fn trash_empty(
+        self,
+        _: Context,
+        request: TrashEmptyRequest,
+    ) -> Result<TrashEmptyReply, WireError> {
+        let emptied = self
+            .app
+            .service
+            .trash_empty(request.older_than_ms.map(Duration::from_millis))
+            .await
+            .map_err(wire_error)?;
+        Ok(TrashEmptyReply {
+            removed: emptied.removed.iter().map(trash_entry_view).collect(),
+            failed: emptied
+                .failed
+                .iter()
+                .map(|(entry, reason)| Skipped {
+                    id: entry.id.clone(),
+                    reason: reason.clone(),
+                })
+                .collect(),
+        })
+    }
+
+    async fn shutdown(self, _: Context) -> Result<(), WireError> {
+        self.app.service.shutdown();
+        Ok(())
+    }
+}
