@@ -474,11 +474,13 @@ impl Ao for Service {
             repo_path: PathBuf::from(request.repo_path),
             base_branch: request.base_branch,
             default_agent: request.default_agent,
-            symlinks: request.symlinks,
-            copies: request.copies,
-            post_create: request.post_create,
-            env: request.env.into_iter().collect(),
-            push_remote: None,
+            settings: ao::domain::ProjectSettings {
+                symlinks: request.symlinks,
+                copies: request.copies,
+                post_create: request.post_create,
+                env: request.env.into_iter().collect(),
+                push_remote: None,
+            },
         };
         let app = self.app.clone();
         let project = self
