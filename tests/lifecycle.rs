@@ -9,10 +9,10 @@ use ao::decide::reactions::{ReactionAction, ReactionPolicies, reaction_key_for};
 use ao::domain::*;
 use ao::domain::{
     ActivitySource, ActivityState, ChangeEvent, CiSummary, EventType, FailedCheck, HookEvent,
-    KillKind, MessageMode, NewMessage, PendingComment, PrAxis, PrReason, PrState, ProbeResult,
-    ReactionKey, ReviewDecision, RuntimeAxis, RuntimeHandle, RuntimeReason, RuntimeState,
-    SessionAxis, SessionReason, SessionState, SignalConfidence, Status, Tracker, TrackerRollback,
-    derive_status, meta,
+    KillKind, NewMessage, PendingComment, PrAxis, PrReason, PrState, ProbeResult, ReactionKey,
+    ReviewDecision, RuntimeAxis, RuntimeHandle, RuntimeReason, RuntimeState, SessionAxis,
+    SessionReason, SessionState, SignalConfidence, Status, Tracker, TrackerRollback, derive_status,
+    meta,
 };
 use ao::lifecycle::*;
 use ao::ports::*;
@@ -2199,15 +2199,7 @@ async fn s11_send_to_exited_agent_is_refused(b: Subject) {
         .await;
     let message = h
         .store
-        .enqueue_message(
-            NewMessage {
-                session_id: p1(),
-                mode: MessageMode::Deliver,
-                body: "hello".into(),
-                rollback: None,
-            },
-            t0(),
-        )
+        .enqueue_message(NewMessage::deliver(p1(), "hello"), t0())
         .await
         .unwrap();
     h.lcm.wakeups().messages.notify_one();
@@ -2524,15 +2516,7 @@ async fn u3_order_property(b: Subject) {
     h.messenger
         .set_delay(&sid("proj-2"), Duration::from_secs(2));
     h.store
-        .enqueue_message(
-            NewMessage {
-                session_id: sid("proj-2"),
-                mode: MessageMode::Deliver,
-                body: "slow".into(),
-                rollback: None,
-            },
-            t0(),
-        )
+        .enqueue_message(NewMessage::deliver(sid("proj-2"), "slow"), t0())
         .await
         .unwrap();
     h.lcm.wakeups().messages.notify_one();
@@ -2595,17 +2579,16 @@ async fn u5_nudge_is_never_typed_twice(b: Subject) {
             escalated: false,
             last_signature: Some(signature.clone()),
         };
-        let nudge = NewMessage {
-            session_id: p1(),
-            mode: MessageMode::Nudge,
-            body: "CI is failing (replayed)".into(),
-            rollback: Some(TrackerRollback {
+        let nudge = NewMessage::nudge(
+            p1(),
+            "CI is failing (replayed)",
+            TrackerRollback {
                 key: ReactionKey::CiFailed,
                 set_first_attempt: true,
                 previous_signature: None,
                 signature,
-            }),
-        };
+            },
+        );
         h.store.commit_nudge(&tracker, nudge, t0()).await.unwrap();
     }
     let mut h = harness(&b);

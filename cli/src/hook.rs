@@ -17,7 +17,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ao_core::domain::HookEvent;
+use ao_core::domain::{HookEvent, SessionId};
 use ao_proto::HookRequest;
 use serde_json::Value;
 
@@ -72,7 +72,7 @@ fn callback(agent: &str, event: &str) -> Result<(), Failure> {
     let payload = read_stdin();
     let Some(session) = std::env::var("AO_SESSION_ID")
         .ok()
-        .filter(|s| valid_session_id(s))
+        .filter(|s| SessionId::parse(s).is_ok())
     else {
         return Ok(());
     };
@@ -115,14 +115,6 @@ fn callback(agent: &str, event: &str) -> Result<(), Failure> {
 
 fn args_missing(agent: &str, event: &str) -> bool {
     agent.is_empty() || event.is_empty()
-}
-
-/// `^[A-Za-z0-9_-]+$`.
-fn valid_session_id(id: &str) -> bool {
-    !id.is_empty()
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// A string field of at most `FIELD_MAX` characters; longer or blank ones are dropped.
@@ -254,10 +246,11 @@ mod tests {
 
     #[test]
     fn session_ids_and_fields() {
-        assert!(valid_session_id("proj-1"));
-        assert!(valid_session_id("A_b-9"));
+        // The hook takes the session ids the daemon takes.
+        assert!(SessionId::parse("proj-1").is_ok());
+        assert!(SessionId::parse("A_b-9").is_ok());
         for bad in ["", "../x", "a b", "p/1", "é"] {
-            assert!(!valid_session_id(bad), "{bad:?}");
+            assert!(SessionId::parse(bad).is_err(), "{bad:?}");
         }
         let payload = serde_json::json!({
             "session_id": "x".repeat(257),

@@ -4,7 +4,8 @@
 //!   session record, and the display status derived from it;
 //! - [`decide`]: the decision functions of the lifecycle (probe verdicts, the PR ladder, the
 //!   `detecting` quarantine, the reaction table, the hook gate, SCM normalisation);
-//! - [`tmux`]: ao's tmux session names, exact targets, socket setting and attach command.
+//! - [`tmux`]: ao's tmux session names, exact targets, socket setting and attach command;
+//! - [`text`]: pane output without the terminal's control codes.
 //!
 //! Nothing here does I/O, reads a clock, spawns, logs or needs an async runtime: time and facts
 //! come in as arguments, so every function is total, deterministic and table-tested. The crate's
@@ -12,6 +13,7 @@
 
 pub mod decide;
 pub mod domain;
+pub mod text;
 pub mod tmux;
 
 #[cfg(any(test, feature = "fixtures"))]

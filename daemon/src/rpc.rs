@@ -1,6 +1,11 @@
 //! The tarpc transport of the service: converts wire requests into the service's plain input
 //! and its answers and errors back into wire types. Decides nothing.
 
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ao::domain::ProjectSettings;
 use ao::service::{SpawnInput, WaitInput};
 use ao::session::{HookCall, ProjectSpec, SendOutcome};
 use ao_proto::{
@@ -9,9 +14,6 @@ use ao_proto::{
     SendRequest, SessionView, Skipped, TailReply, TailRequest, TrashEmptyReply, TrashEmptyRequest,
     TrashEntryView, WaitReply, WaitRequest, WireError,
 };
-use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Duration;
 use tarpc::context::Context;
 
 use crate::app::App;
@@ -228,11 +230,13 @@ impl Ao for Rpc {
             repo_path: PathBuf::from(request.repo_path),
             base_branch: request.base_branch,
             default_agent: request.default_agent,
-            symlinks: request.symlinks,
-            copies: request.copies,
-            post_create: request.post_create,
-            env: request.env.into_iter().collect(),
-            push_remote: None,
+            settings: ProjectSettings {
+                symlinks: request.symlinks,
+                copies: request.copies,
+                post_create: request.post_create,
+                env: request.env.into_iter().collect(),
+                push_remote: None,
+            },
         };
         let project = self
             .app

@@ -33,15 +33,7 @@ async fn harness(agent: &str) -> Harness {
 async fn deliver(h: &Harness, body: &str) -> i64 {
     let message = h
         .store
-        .enqueue_message(
-            NewMessage {
-                session_id: p1(),
-                mode: MessageMode::Deliver,
-                body: body.to_owned(),
-                rollback: None,
-            },
-            t0(),
-        )
+        .enqueue_message(NewMessage::deliver(p1(), body), t0())
         .await
         .unwrap();
     h.lcm.wakeups().messages.notify_one();

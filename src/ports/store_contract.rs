@@ -180,12 +180,7 @@ fn tracker(session: &str, key: ReactionKey) -> Tracker {
 }
 
 fn deliver(session: &str, body: &str) -> NewMessage {
-    NewMessage {
-        session_id: sid(session),
-        mode: MessageMode::Deliver,
-        body: body.to_owned(),
-        rollback: None,
-    }
+    NewMessage::deliver(sid(session), body)
 }
 
 fn ids(records: &[SessionRecord]) -> Vec<&str> {
@@ -756,21 +751,7 @@ pub async fn message_lifecycle(store: &dyn Backend) {
         .enqueue_message(deliver("proj-1", "hello"), t0())
         .await
         .unwrap();
-    assert_eq!(
-        m1,
-        Message {
-            id: m1.id,
-            session_id: one.clone(),
-            mode: MessageMode::Deliver,
-            body: "hello".to_owned(),
-            state: MessageState::Queued,
-            reason: None,
-            attempts: 0,
-            rollback: None,
-            created_at: t0(),
-            updated_at: t0(),
-        }
-    );
+    assert_eq!(m1, Message::queued(m1.id, deliver("proj-1", "hello"), t0()));
     let m2 = store
         .enqueue_message(deliver("proj-1", "second"), t0().plus(secs(1)))
         .await
@@ -853,12 +834,7 @@ pub async fn message_lifecycle(store: &dyn Backend) {
 }
 
 fn nudge(rollback: TrackerRollback) -> NewMessage {
-    NewMessage {
-        session_id: sid("proj-1"),
-        mode: MessageMode::Nudge,
-        body: "CI is failing on PR #42.".to_owned(),
-        rollback: Some(rollback),
-    }
+    NewMessage::nudge(sid("proj-1"), "CI is failing on PR #42.", rollback)
 }
 
 /// 9.5 steps 5 and 7: the nudge is queued with its tracker in one transaction; refusing it

@@ -21,8 +21,8 @@ use crate::decide::reactions::{
     nudge_signature, reaction_event, reaction_key_for,
 };
 use crate::domain::{
-    MessageMode, NewMessage, QueuedReaction, ReactionKey, ReactionRowKind, SessionId,
-    SessionRecord, Tracker, TrackerRollback,
+    NewMessage, QueuedReaction, ReactionKey, ReactionRowKind, SessionId, SessionRecord, Tracker,
+    TrackerRollback,
 };
 use crate::lifecycle::{Lcm, Wakeups};
 use crate::ports::{Clock, Notifier, Store, StoreError};
@@ -175,12 +175,11 @@ impl Reactions {
                     previous_signature: tracker.last_signature.replace(signature.clone()),
                     signature,
                 };
-                let nudge = NewMessage {
-                    session_id: record.id.clone(),
-                    mode: MessageMode::Nudge,
-                    body: nudge_message(key, record, snapshot.as_ref()),
-                    rollback: Some(rollback),
-                };
+                let nudge = NewMessage::nudge(
+                    record.id.clone(),
+                    nudge_message(key, record, snapshot.as_ref()),
+                    rollback,
+                );
                 self.store.commit_nudge(&tracker, nudge, now).await?;
                 self.wakeups.messages.notify_one();
                 Ok(())

@@ -2,7 +2,6 @@
 //! `[[projects]]` do. Everything is validated when the project is added, so a spawn never trips
 //! over a bad setting later.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::{SessionManager, SmError, validate};
@@ -16,11 +15,8 @@ pub struct ProjectSpec {
     pub repo_path: PathBuf,
     pub base_branch: Option<String>,
     pub default_agent: Option<String>,
-    pub symlinks: Vec<String>,
-    pub copies: Vec<String>,
-    pub post_create: Vec<Vec<String>>,
-    pub env: BTreeMap<String, String>,
-    pub push_remote: Option<String>,
+    /// What every new worktree gets, kept as the project's settings once validated.
+    pub settings: ProjectSettings,
 }
 
 impl SessionManager {
@@ -61,28 +57,23 @@ impl SessionManager {
                 known.join(", ")
             )));
         }
-        for path in spec.symlinks.iter().chain(&spec.copies) {
+        let settings = spec.settings;
+        for path in settings.symlinks.iter().chain(&settings.copies) {
             if crate::domain::relative_setup_path(path).is_none() {
                 return Err(invalid(SetupError::UnsafePath(path.to_owned()).to_string()));
             }
         }
-        for (i, argv) in spec.post_create.iter().enumerate() {
+        for (i, argv) in settings.post_create.iter().enumerate() {
             validate::program(&format!("post-create command {}", i + 1), argv)
                 .map_err(|e| invalid(e.to_string()))?;
         }
-        validate::env("env", &spec.env).map_err(|e| invalid(e.to_string()))?;
+        validate::env("env", &settings.env).map_err(|e| invalid(e.to_string()))?;
         let project = Project {
             id,
             repo_path: repo,
             default_agent: spec.default_agent,
             base_branch: spec.base_branch,
-            settings: ProjectSettings {
-                symlinks: spec.symlinks,
-                copies: spec.copies,
-                post_create: spec.post_create,
-                env: spec.env,
-                push_remote: spec.push_remote,
-            },
+            settings,
             created_at: self.clock.now(),
         };
         self.store.add_project(&project).await?;

@@ -5,7 +5,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::{SessionManager, SmError};
-use crate::domain::{Message, MessageMode, MessageState, NewMessage, SessionId};
+use crate::domain::{Message, MessageState, NewMessage, SessionId};
 
 /// How often a waiting send looks at its message.
 const SEND_POLL: Duration = Duration::from_millis(25);
@@ -77,12 +77,7 @@ impl SessionManager {
         if self.store.load(id).await?.is_none() {
             return Err(SmError::NotFound(id.clone()));
         }
-        let message = NewMessage {
-            session_id: id.clone(),
-            mode: MessageMode::Deliver,
-            body,
-            rollback: None,
-        };
+        let message = NewMessage::deliver(id.clone(), body);
         self.send_message(message, wait).await
     }
 

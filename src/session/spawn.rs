@@ -10,8 +10,8 @@ use tracing::warn;
 use super::env::{IdentityEnv, pinned_path, runtime_env};
 use super::{META_LAUNCH_OPTIONS, SessionManager, SmError, Step, validate};
 use crate::domain::{
-    IssueId, KillKind, KillReason, MessageMode, NewMessage, Project, ProjectId, RuntimeHandle,
-    Session, SessionId, SessionKind, SessionRecord, SpawnOutcome, meta,
+    IssueId, KillKind, KillReason, NewMessage, Project, ProjectId, RuntimeHandle, Session,
+    SessionId, SessionKind, SessionRecord, SpawnOutcome, meta,
 };
 use crate::lifecycle::{NewSessionSpec, SpawnInitiation};
 use crate::ports::{
@@ -443,12 +443,7 @@ impl SessionManager {
         if !ready {
             warn!(session = %id, "agent showed no readiness pattern within 8s; delivering the prompt anyway");
         }
-        let message = NewMessage {
-            session_id: id.clone(),
-            mode: MessageMode::Deliver,
-            body: prompt.to_owned(),
-            rollback: None,
-        };
+        let message = NewMessage::deliver(id.clone(), prompt);
         match self.send_message(message, Some(PROMPT_WAIT)).await {
             Ok(super::SendOutcome::Queued { .. }) => {
                 Err("the prompt was not delivered within the wait".to_owned())

@@ -8,6 +8,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::domain::is_env_key;
+
 /// The longest single argument `exec` carries on Linux (`MAX_ARG_STRLEN`, 32 pages, less the
 /// terminating NUL).
 pub const MAX_ARG_BYTES: usize = 32 * 4096 - 1;
@@ -105,15 +107,6 @@ pub fn branch(name: &str) -> Result<(), InvalidInput> {
         )),
         None => Ok(()),
     }
-}
-
-/// True for a name `export` takes: `[A-Za-z_][A-Za-z0-9_]*`.
-pub fn is_env_key(key: &str) -> bool {
-    let mut chars = key.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Environment for the pane (`source` says whose: `project env`, `agent env`): keys `export`
@@ -318,16 +311,6 @@ mod tests {
                 expected.map_err(str::to_owned),
                 "{pairs:?}"
             );
-        }
-    }
-
-    #[test]
-    fn env_keys() {
-        for good in ["A", "_", "a_b", "X1", "_9"] {
-            assert!(is_env_key(good), "{good}");
-        }
-        for bad in ["", "1A", "A-B", "A B", "É", "A=B"] {
-            assert!(!is_env_key(bad), "{bad}");
         }
     }
 

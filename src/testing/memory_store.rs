@@ -73,18 +73,7 @@ impl State {
 
     fn insert_message(&mut self, new: NewMessage, now: Timestamp) -> Message {
         self.last_message_id += 1;
-        let message = Message {
-            id: self.last_message_id,
-            session_id: new.session_id,
-            mode: new.mode,
-            body: new.body,
-            state: MessageState::Queued,
-            reason: None,
-            attempts: 0,
-            rollback: new.rollback,
-            created_at: now,
-            updated_at: now,
-        };
+        let message = Message::queued(self.last_message_id, new, now);
         self.messages.insert(message.id, message.clone());
         message
     }
@@ -216,15 +205,7 @@ impl RecordWriter for MemoryStore {
         st.log(&next, write.event, write.updated_at);
         st.delete_trackers(&write.id, &write.end_incidents);
         if let Some(key) = write.enqueue {
-            st.queue_reaction(QueuedReaction {
-                seq: 0,
-                session_id: next.id.clone(),
-                kind: ReactionRowKind::Reaction,
-                key,
-                trigger_revision: Some(next.revision),
-                project_id: next.project_id.clone(),
-                enqueued_at: write.updated_at,
-            });
+            st.queue_reaction(QueuedReaction::reaction(&next, key, write.updated_at));
         }
         st.records.insert(next.id.clone(), next.clone());
         drop(st);
@@ -332,15 +313,7 @@ impl ReactionStore for MemoryStore {
             }
         }
         for tracker in &due {
-            st.queue_reaction(QueuedReaction {
-                seq: 0,
-                session_id: tracker.session_id.clone(),
-                kind: ReactionRowKind::Escalation,
-                key: tracker.key,
-                trigger_revision: None,
-                project_id: tracker.project_id.clone(),
-                enqueued_at: now,
-            });
+            st.queue_reaction(QueuedReaction::escalation(tracker, now));
         }
         Ok(due)
     }

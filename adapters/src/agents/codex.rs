@@ -62,48 +62,10 @@ pub fn toml_string(text: &str) -> String {
     }
 }
 
-/// Removes ANSI CSI and OSC sequences and CR characters.
-fn strip_terminal_codes(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\u{1b}' => match chars.peek() {
-                Some('[') => {
-                    chars.next();
-                    // Parameters and intermediates, then one final byte in @..~.
-                    for c in chars.by_ref() {
-                        if ('@'..='~').contains(&c) {
-                            break;
-                        }
-                    }
-                }
-                Some(']') => {
-                    chars.next();
-                    // Up to BEL or ST (ESC \).
-                    while let Some(c) = chars.next() {
-                        if c == '\u{7}' {
-                            break;
-                        }
-                        if c == '\u{1b}' && chars.peek() == Some(&'\\') {
-                            chars.next();
-                            break;
-                        }
-                    }
-                }
-                _ => {}
-            },
-            '\r' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// The terminal heuristic (adapters.md 3.3): `idle` when the last non-empty lines show the
 /// composer (`›`) followed by the footer (` · `) and nothing says `esc to interrupt`.
 pub fn terminal_activity(output: &str) -> Option<ActivityState> {
-    let clean = strip_terminal_codes(output);
+    let clean = ao_core::text::strip_terminal_codes(output);
     let lines: Vec<&str> = clean.lines().filter(|l| !l.trim().is_empty()).collect();
     let last = &lines[lines.len().saturating_sub(HEURISTIC_LINES)..];
     if last.len() < 2 {

@@ -12,9 +12,9 @@ use ao::ports::{
     RecordWriter, ScmSnapshotStore, StoreError,
 };
 use ao_core::domain::{
-    ActivityAxis, ActivitySource, ActivityState, EventType, Launch, LifecyclePatch, MessageMode,
-    Metadata, NewMessage, PrState, Project, ProjectId, ReactionKey, RuntimeState, ScmFacts,
-    SessionId, SessionKind, SessionReason, SessionState, Tracker,
+    ActivityAxis, ActivitySource, ActivityState, EventType, Launch, LifecyclePatch, Metadata,
+    NewMessage, PrState, Project, ProjectId, ReactionKey, RuntimeState, ScmFacts, SessionId,
+    SessionKind, SessionReason, SessionState, Tracker,
 };
 use ao_testkit::fixtures::{lc, mins, secs, t0};
 
@@ -176,12 +176,7 @@ async fn reopening_keeps_everything() {
         last_signature: Some("sig".to_owned()),
     };
     store.save_tracker(&tracker).await.unwrap();
-    let message = NewMessage {
-        session_id: id.clone(),
-        mode: MessageMode::Deliver,
-        body: "hello".to_owned(),
-        rollback: None,
-    };
+    let message = NewMessage::deliver(id.clone(), "hello");
     store.enqueue_message(message, t0()).await.unwrap();
     let facts = ScmFacts::fetched(t0(), PrState::Open);
     store.put_scm_snapshot(&id, &facts).await.unwrap();

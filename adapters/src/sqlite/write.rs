@@ -16,8 +16,8 @@ use super::threads::Fail;
 use ao::ports::{Created, NewSession, RecordWrite, StoreError};
 use ao_core::domain::{
     EventType, LIFECYCLE_VERSION, Message, MessageState, Metadata, NewMessage, Project, ProjectId,
-    QueuedReaction, ReactionKey, ReactionRowKind, ScmFacts, SessionId, SessionRecord, Timestamp,
-    Tracker, TrackerRollback,
+    QueuedReaction, ReactionKey, ScmFacts, SessionId, SessionRecord, Timestamp, Tracker,
+    TrackerRollback,
 };
 
 fn immediate(conn: &mut Connection) -> Result<Transaction<'_>, Fail> {
@@ -214,18 +214,7 @@ pub(super) fn commit(conn: &mut Connection, write: RecordWrite) -> Result<Sessio
     log(&tx, &next, write.event, write.updated_at)?;
     delete_trackers(&tx, next.id.as_str(), &write.end_incidents)?;
     if let Some(key) = write.enqueue {
-        queue_reaction(
-            &tx,
-            &QueuedReaction {
-                seq: 0,
-                session_id: next.id.clone(),
-                kind: ReactionRowKind::Reaction,
-                key,
-                trigger_revision: Some(next.revision),
-                project_id: next.project_id.clone(),
-                enqueued_at: write.updated_at,
-            },
-        )?;
+        queue_reaction(&tx, &QueuedReaction::reaction(&next, key, write.updated_at))?;
     }
     tx.commit()?;
     Ok(next)
@@ -392,18 +381,7 @@ pub(super) fn escalate_due(
             "UPDATE reaction_trackers SET escalated = 1 WHERE session_id = ?1 AND reaction_key = ?2",
         )?
         .execute([tracker.session_id.as_str(), tracker.key.as_str()])?;
-        queue_reaction(
-            &tx,
-            &QueuedReaction {
-                seq: 0,
-                session_id: tracker.session_id.clone(),
-                kind: ReactionRowKind::Escalation,
-                key: tracker.key,
-                trigger_revision: None,
-                project_id: tracker.project_id.clone(),
-                enqueued_at: now,
-            },
-        )?;
+        queue_reaction(&tx, &QueuedReaction::escalation(tracker, now))?;
     }
     tx.commit()?;
     Ok(due)
@@ -433,18 +411,7 @@ fn insert_message(tx: &Transaction<'_>, new: NewMessage, now: Timestamp) -> Resu
             ],
             |row| row.get(0),
         )?;
-    Ok(Message {
-        id,
-        session_id: new.session_id,
-        mode: new.mode,
-        body: new.body,
-        state: MessageState::Queued,
-        reason: None,
-        attempts: 0,
-        rollback: new.rollback,
-        created_at: now,
-        updated_at: now,
-    })
+    Ok(Message::queued(id, new, now))
 }
 
 pub(super) fn enqueue_message(

@@ -149,7 +149,7 @@ pub fn events_pruned() {
 /// Pane output, stripped of terminal control sequences (a TUI's redraws would scramble the
 /// reader's terminal).
 pub fn output(text: &str) {
-    let clean = strip_terminal_codes(text);
+    let clean = ao_core::text::strip_terminal_codes(text);
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(clean.as_bytes());
     let _ = out.flush();
@@ -166,53 +166,4 @@ pub fn tail_start(text: &str) {
 /// Output was trimmed from the log before `tail -f` read it.
 pub fn output_trimmed(bytes: u64) {
     eprintln!("aoctl: [{bytes} bytes of older output were trimmed]");
-}
-
-/// Removes terminal control sequences (CSI, OSC, other escapes) and carriage returns, for
-/// output that is not going to a terminal.
-fn strip_terminal_codes(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\u{1b}' => match chars.next() {
-                Some('[') => {
-                    // CSI: parameters and intermediates, then one final byte in @..~.
-                    for c in chars.by_ref() {
-                        if ('@'..='~').contains(&c) {
-                            break;
-                        }
-                    }
-                }
-                Some(']') => {
-                    // OSC: until BEL or ESC \.
-                    while let Some(c) = chars.next() {
-                        if c == '\u{7}' || (c == '\u{1b}' && chars.peek() == Some(&'\\')) {
-                            if c == '\u{1b}' {
-                                chars.next();
-                            }
-                            break;
-                        }
-                    }
-                }
-                _ => {}
-            },
-            '\r' => {}
-            c if c.is_control() && c != '\n' && c != '\t' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn strips_escape_sequences() {
-        let raw =
-            "\u{1b}[1;31mred\u{1b}[0m \u{1b}]0;title\u{7}done\r\n\u{1b}]8;;x\u{1b}\\link\u{7}";
-        assert_eq!(strip_terminal_codes(raw), "red done\nlink");
-    }
 }

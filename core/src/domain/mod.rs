@@ -4,6 +4,7 @@
 //! Pure data and total functions only: no I/O, no clock reads, no async. Nothing here imports any
 //! other module of this crate.
 
+mod env_key;
 mod facts;
 mod ids;
 pub mod limits;
@@ -18,6 +19,7 @@ mod status;
 mod time;
 mod wire_enum;
 
+pub use env_key::is_env_key;
 pub use facts::{
     ActivitySignal, FailedCheck, HookEvent, KillReason, Mergeability, PendingComment, RuntimeFacts,
     RuntimeHandle, ScmFacts, SpawnOutcome,

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ids::{ProjectId, SessionId};
+use super::record::SessionRecord;
 use super::time::Timestamp;
 use super::wire_enum::wire_enum;
 
@@ -99,6 +100,35 @@ pub struct QueuedReaction {
     pub enqueued_at: Timestamp,
 }
 
+impl QueuedReaction {
+    /// The `reaction` row a commit of `next` (the record as committed) queues for `key`; the
+    /// store assigns `seq`.
+    pub fn reaction(next: &SessionRecord, key: ReactionKey, at: Timestamp) -> Self {
+        Self {
+            seq: 0,
+            session_id: next.id.clone(),
+            kind: ReactionRowKind::Reaction,
+            key,
+            trigger_revision: Some(next.revision),
+            project_id: next.project_id.clone(),
+            enqueued_at: at,
+        }
+    }
+
+    /// The `escalation` row for a tracker whose budget ran out; the store assigns `seq`.
+    pub fn escalation(tracker: &Tracker, at: Timestamp) -> Self {
+        Self {
+            seq: 0,
+            session_id: tracker.session_id.clone(),
+            kind: ReactionRowKind::Escalation,
+            key: tracker.key,
+            trigger_revision: None,
+            project_id: tracker.project_id.clone(),
+            enqueued_at: at,
+        }
+    }
+}
+
 wire_enum! {
     /// How a pane write is guarded: `deliver` for user messages, `nudge` for reactions.
     pub enum MessageMode {
@@ -144,6 +174,32 @@ pub struct NewMessage {
     pub rollback: Option<TrackerRollback>,
 }
 
+impl NewMessage {
+    /// A message the user (or the spawn's prompt) asks to deliver to `session_id`'s pane.
+    pub fn deliver(session_id: SessionId, body: impl Into<String>) -> Self {
+        Self {
+            session_id,
+            mode: MessageMode::Deliver,
+            body: body.into(),
+            rollback: None,
+        }
+    }
+
+    /// A reaction's nudge, carrying what it changed on its tracker.
+    pub fn nudge(
+        session_id: SessionId,
+        body: impl Into<String>,
+        rollback: TrackerRollback,
+    ) -> Self {
+        Self {
+            session_id,
+            mode: MessageMode::Nudge,
+            body: body.into(),
+            rollback: Some(rollback),
+        }
+    }
+}
+
 /// A row of the durable per-session message queue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
@@ -161,6 +217,22 @@ pub struct Message {
 }
 
 impl Message {
+    /// The row `new` becomes when it is queued as message `id` at `now`: `queued`, no attempts.
+    pub fn queued(id: i64, new: NewMessage, now: Timestamp) -> Self {
+        Message {
+            id,
+            session_id: new.session_id,
+            mode: new.mode,
+            body: new.body,
+            state: MessageState::Queued,
+            reason: None,
+            attempts: 0,
+            rollback: new.rollback,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
     /// The reaction key of a nudge.
     pub fn reaction_key(&self) -> Option<ReactionKey> {
         self.rollback.as_ref().map(|r| r.key)
@@ -191,4 +263,60 @@ pub struct ChangeEvent {
     /// `{"version": 1, "record": <record after the write>}`.
     pub payload: serde_json::Value,
     pub created_at: Timestamp,
+}
+
+#[cfg(test)]
+mod message_tests {
+    use super::*;
+
+    #[test]
+    fn new_messages_and_their_queued_rows() {
+        let id = SessionId::parse("proj-1").unwrap();
+        let now = Timestamp::from_millis(1_000);
+        let deliver = NewMessage::deliver(id.clone(), "hello");
+        assert_eq!(
+            deliver,
+            NewMessage {
+                session_id: id.clone(),
+                mode: MessageMode::Deliver,
+                body: "hello".to_owned(),
+                rollback: None,
+            }
+        );
+        assert_eq!(
+            Message::queued(7, deliver, now),
+            Message {
+                id: 7,
+                session_id: id.clone(),
+                mode: MessageMode::Deliver,
+                body: "hello".to_owned(),
+                state: MessageState::Queued,
+                reason: None,
+                attempts: 0,
+                rollback: None,
+                created_at: now,
+                updated_at: now,
+            }
+        );
+        let rollback = TrackerRollback {
+            key: ReactionKey::CiFailed,
+            set_first_attempt: true,
+            previous_signature: None,
+            signature: "sig".to_owned(),
+        };
+        let nudge = NewMessage::nudge(id.clone(), "CI is failing", rollback.clone());
+        assert_eq!(
+            nudge,
+            NewMessage {
+                session_id: id.clone(),
+                mode: MessageMode::Nudge,
+                body: "CI is failing".to_owned(),
+                rollback: Some(rollback.clone()),
+            }
+        );
+        let queued = Message::queued(8, nudge, now);
+        assert_eq!(queued.rollback, Some(rollback));
+        assert_eq!(queued.reaction_key(), Some(ReactionKey::CiFailed));
+        assert_eq!(queued.mode, MessageMode::Nudge);
+    }
 }

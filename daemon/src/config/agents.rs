@@ -6,9 +6,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
-use ao::domain::quote;
+use ao::domain::{is_env_key, quote};
 use ao::ports::PermissionMode;
-use ao::session::validate::is_env_key;
 use ao_adapters::agents::AgentOptions;
 use ao_adapters::agents::command::CommandPromptDelivery;
 use serde::Deserialize;

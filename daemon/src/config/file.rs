@@ -154,23 +154,12 @@ pub struct ProjectSection {
 impl ProjectSection {
     /// The registration this section asks for.
     pub fn into_spec(self) -> ProjectSpec {
-        let ProjectSettings {
-            symlinks,
-            copies,
-            post_create,
-            env,
-            push_remote,
-        } = self.settings;
         ProjectSpec {
             name: self.id,
             repo_path: self.repo,
             base_branch: self.base_branch,
             default_agent: self.default_agent,
-            symlinks,
-            copies,
-            post_create,
-            env,
-            push_remote,
+            settings: self.settings,
         }
     }
 }

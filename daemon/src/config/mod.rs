@@ -197,7 +197,7 @@ fn absolute(path: PathBuf) -> Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use ao::decide::reactions::ReactionAction;
-    use ao::domain::ReactionKey;
+    use ao::domain::{ProjectSettings, ReactionKey};
     use ao::ports::PermissionMode;
     use ao_adapters::agents::command::CommandPromptDelivery;
 
@@ -300,11 +300,13 @@ min_priority = "urgent"
                 repo_path: "/src/web".into(),
                 base_branch: Some("main".into()),
                 default_agent: Some("aider".into()),
-                symlinks: vec![".env".into()],
-                copies: vec!["fixtures".into()],
-                post_create: vec![vec!["npm".into(), "ci".into()]],
-                env: [("NODE_ENV".to_owned(), "test".to_owned())].into(),
-                push_remote: Some("fork".into()),
+                settings: ProjectSettings {
+                    symlinks: vec![".env".into()],
+                    copies: vec!["fixtures".into()],
+                    post_create: vec![vec!["npm".into(), "ci".into()]],
+                    env: [("NODE_ENV".to_owned(), "test".to_owned())].into(),
+                    push_remote: Some("fork".into()),
+                },
             }]
         );
         assert_eq!(
