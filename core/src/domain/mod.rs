@@ -5,13 +5,13 @@
 //! other module of this crate.
 
 mod facts;
+mod host_reports;
 mod ids;
 mod patch;
 mod project;
 mod quote;
 mod reaction;
 mod record;
-mod scm;
 mod states;
 mod status;
 mod time;
@@ -20,6 +20,10 @@ mod wire_enum;
 pub use facts::{
     ActivitySignal, FailedCheck, HookEvent, KillReason, Mergeability, PendingComment, RuntimeFacts,
     RuntimeHandle, ScmFacts, SpawnOutcome,
+};
+pub use host_reports::{
+    CheckContext, CheckRunDigest, GITHUB_ACTIONS_APP, LogTail, OpenPr, PrDetails, RepoRef,
+    ReviewThread, ThreadComment,
 };
 pub use ids::{IdError, IssueId, PROJECT_ID_MAX, ProjectId, SESSION_ID_MAX, SessionId};
 pub use patch::LifecyclePatch;
@@ -32,10 +36,6 @@ pub use reaction::{
 pub use record::{
     ActivityAxis, DetectingMemory, LIFECYCLE_VERSION, Launch, Lifecycle, Metadata, PrAxis,
     RuntimeAxis, Session, SessionAxis, SessionRecord, meta,
-};
-pub use scm::{
-    CheckContext, CheckRunDigest, GITHUB_ACTIONS_APP, LogTail, OpenPr, PrDetails, RepoRef,
-    ReviewThread, ThreadComment,
 };
 pub use states::{
     ActivitySource, ActivityState, CiSummary, KillKind, PrReason, PrState, ProbeResult,
