@@ -1,4 +1,4 @@
-//! The hook callback path, end to end through the real binaries (adapters.md 3.5):
+//! The hook callback path (`aoctl hook <agent> <event>`), end to end through the real binaries:
 //!
 //! - **daemon down**: wall time of `aoctl hook claude-code stop` when no daemon listens (goal
 //!   < 100 ms): process start, stdin, the failed connect, the `hooks.log` line;

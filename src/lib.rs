@@ -8,9 +8,9 @@
 //! - [`decide`]: the decision functions of the lifecycle (pure, table-tested);
 //! - [`ports`]: the traits through which orchestration reaches the world;
 //! - [`lifecycle`]: the Lifecycle Manager, the only writer of session records;
-//! - [`reactions`] and [`messages`]: ordered per-session reaction dispatch and guarded pane
+//! - [`reaction_dispatch`] and [`messages`]: ordered per-session reaction dispatch and guarded pane
 //!   writes;
-//! - [`scm`]: the SCM observer, polling the code host for each session's pull request;
+//! - [`scm_observer`]: the SCM observer, polling the code host for each session's pull request;
 //! - [`backoff`]: how every background loop retries and logs a failure that repeats.
 //!
 //! See `ARCHITECTURE.md` at the repository root for the code map and the invariants.
@@ -18,13 +18,13 @@
 pub mod backoff;
 pub mod lifecycle;
 pub mod messages;
-pub mod observer;
 pub mod ports;
-pub mod reactions;
+pub mod reaction_dispatch;
 pub mod reaper;
-pub mod scm;
+pub mod scm_observer;
 pub mod service;
 pub mod session;
+pub mod terminal_observer;
 mod workers;
 
 pub use ao_core::{decide, domain};

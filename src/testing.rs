@@ -29,7 +29,7 @@ use crate::ports::{
     AgentCapabilities, AgentCatalog, AgentMessenger, Backend, Clock, MessengerError, RecordReader,
     RecordWriter,
 };
-use crate::reactions::Reactions;
+use crate::reaction_dispatch::Reactions;
 
 /// A clock that only moves when told to.
 #[derive(Debug)]

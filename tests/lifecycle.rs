@@ -1,5 +1,5 @@
-//! LCM, reaction and escalation scenarios of scenarios.md (groups G, H, I, J, K, L, S, T, U),
-//! run over every store backend by `over_backends!`.
+//! LCM, reaction and escalation scenarios (groups G, H, I, J, K, L, S, T, U), run over every store
+//! backend by `over_backends!`.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;

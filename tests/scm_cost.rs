@@ -18,7 +18,7 @@ use ao::decide::reactions::ReactionPolicies;
 use ao::domain::{Metadata, Project, ProjectId, ProjectSettings, SessionKind, Timestamp};
 use ao::lifecycle::{Lcm, NewSessionSpec, SpawnInitiation, Wakeups};
 use ao::ports::{Backend, Clock};
-use ao::scm::{PollOutcome, SCM_POLL_INTERVAL, ScmObserver};
+use ao::scm_observer::{PollOutcome, SCM_POLL_INTERVAL, ScmObserver};
 use ao_adapters::github::{GitHubClient, GitHubOptions, TokenSource};
 use ao_adapters::process::SystemRunner;
 use ao_testkit::fakes::MemoryStore;

@@ -1,6 +1,5 @@
-//! Terminal observer scenarios (Q14, Q15 of scenarios.md) with a fake runtime and the real
-//! `command` and `codex` harnesses (so Q15 runs codex's own terminal heuristic on codex-like
-//! pane text).
+//! Terminal observer scenarios (Q14, Q15) with a fake runtime and the real `command` and `codex`
+//! harnesses (so Q15 runs codex's own terminal heuristic on codex-like pane text).
 
 use std::sync::Arc;
 
@@ -9,9 +8,9 @@ use ao::domain::*;
 use ao::domain::{ActivityAxis, RuntimeState, SessionReason, SessionState};
 use ao::lifecycle::Lcm;
 use ao::lifecycle::Wakeups;
-use ao::observer::*;
 use ao::ports::Backend;
 use ao::session::AgentRegistry;
+use ao::terminal_observer::*;
 use ao_adapters::agents::codex::{CodexConfig, CodexHarness};
 use ao_adapters::agents::command::{CommandHarness, CommandHarnessConfig};
 use ao_testkit::fakes::MemoryStore;

@@ -1,5 +1,5 @@
-//! The agent messenger over the runtime: types text into a pane with the runtime's chunked,
-//! literal send (adapters.md 1.9).
+//! The agent messenger over the runtime: types text into a pane with the runtime's chunked, literal
+//! send.
 
 use std::sync::Arc;
 

@@ -1,4 +1,4 @@
-//! Test fixtures in the notation of the scenario catalog (scenarios.md, "Notation").
+//! Test fixtures in the notation of the scenario catalog.
 
 use std::time::Duration;
 

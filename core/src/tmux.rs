@@ -72,11 +72,11 @@ pub fn session_target(name: &str) -> String {
     format!("={name}")
 }
 
-/// Exact session target for commands whose `-t` is resolved as a window or pane
-/// (`set-option`, `list-panes -s`): `=name:`. tmux (3.3) does not read a bare `=name` there as
-/// an exact session: `set-option -t =s1` fails with "no such session", and
-/// `list-panes -s -t =s1` lists `s10`'s panes when `s1` is gone. The trailing `:` names exactly
-/// session `name` (and its current window, for window options).
+/// Exact session target for commands whose `-t` is resolved as a window or pane (`set-option`,
+/// `list-panes -s`): `=name:`. tmux 3.3 does not read a bare `=name` there as an exact session:
+/// `set-option -t =s1` fails with "no such session", and `list-panes -s -t =s1` lists `s10`'s panes
+/// when `s1` is gone. The trailing `:` names exactly session `name` (and its current window, for
+/// window options).
 pub fn window_target(name: &str) -> String {
     format!("={name}:")
 }

@@ -1,5 +1,5 @@
-//! Assembly: the adapters, the LCM, the Session Manager and the background loops, built from
-//! the configuration in the order of session-manager.md section 14, and their shutdown.
+//! Assembly: the adapters, the LCM, the Session Manager and the background loops, built from the
+//! configuration in the daemon's start order (see `main`), and their shutdown.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -10,13 +10,13 @@ use ao::backoff::{Backoff, RepeatedFailure};
 use ao::domain::Timestamp;
 use ao::lifecycle::{Lcm, Wakeups};
 use ao::messages::MessageDelivery;
-use ao::observer::TerminalObserver;
 use ao::ports::{Clock, Notifier, Runtime, Store, ToolProbe};
-use ao::reactions::Reactions;
+use ao::reaction_dispatch::Reactions;
 use ao::reaper::Reaper;
-use ao::scm::ScmObserver;
+use ao::scm_observer::ScmObserver;
 use ao::service::{DoctorFacts, Service, ServiceDeps};
 use ao::session::{AgentRegistry, SessionManager, SessionManagerConfig, SessionManagerDeps};
+use ao::terminal_observer::TerminalObserver;
 use ao_adapters::agents::HookProgram;
 use ao_adapters::agents::claude::{ClaudeConfig, ClaudeHarness};
 use ao_adapters::agents::codex::{CodexConfig, CodexHarness};

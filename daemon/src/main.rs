@@ -1,8 +1,14 @@
 //! `aod`, the ao daemon: hosts the lifecycle manager, the session manager and the reaper, and
 //! serves `aoctl` over a Unix socket.
 //!
-//! This file is the start and shutdown order of session-manager.md section 14; everything it
-//! starts is built in `app`, served by `server` through `rpc`, the tarpc face of `ao::service`.
+//! This file is the start and shutdown order; everything it starts is built in `app` and served
+//! by `server` through `rpc`, the tarpc face of `ao::service`. Start: 1. configuration (invalid
+//! values fail fast); 2. logging; 3. the data directory and the single-instance lock; 4. the
+//! socket path (a live socket means another daemon, a stale one is removed); 5. the tmux check;
+//! 6. the store; 7. the adapters, LCM, SM, notifier and service; 8. boot reconcile; 9. the
+//! background loops; 10. only then the socket. Shutdown: stop accepting, cancel every loop
+//! before waiting for any (waiting first would deadlock), wait for the loops and the service's
+//! mutations within the shutdown budget, close the store.
 
 mod app;
 mod config;

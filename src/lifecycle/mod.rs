@@ -1,4 +1,4 @@
-//! The Lifecycle Manager (LCM, lifecycle.md section 7): the only writer of session records.
+//! The Lifecycle Manager (LCM): the only writer of session records.
 //!
 //! Every entry point runs the same pipeline: take the session's in-process lock, load the record,
 //! run the pure planner of `decide::transitions`, and commit the sparse patch with the revision it
@@ -83,7 +83,8 @@ pub struct NewSessionSpec {
     pub extra_metadata: Metadata,
 }
 
-/// The three ways `OnSpawnInitiated` writes (7.6).
+/// The three ways `OnSpawnInitiated` writes: create a record, reopen a terminal one, or revert to
+/// an earlier one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SpawnInitiation {
     /// A new record; the store allocates the id.
@@ -106,9 +107,9 @@ pub struct Wakeups {
     pub confirming: Arc<Confirming>,
 }
 
-/// The ids of injected messages still in their confirmation loop (session-manager.md 10 step
-/// 4): a waiting `Send` reports `injected` only once the loop gave up. In memory on purpose: a
-/// restart ends every loop.
+/// The ids of injected messages still in their confirmation loop (the re-sent Enters that wait for
+/// the agent to take the message): a waiting `Send` reports `injected` only once the loop gave up.
+/// In memory on purpose: a restart ends every loop.
 #[derive(Debug, Default)]
 pub struct Confirming(Mutex<std::collections::HashSet<i64>>);
 
@@ -158,7 +159,7 @@ pub struct Lcm {
     clock: Arc<dyn Clock>,
     policies: ReactionPolicies,
     locks: KeyedLocks<SessionId>,
-    /// Hook-gate flight state per session (lifecycle.md section 12); in memory on purpose.
+    /// Hook-gate flight state per session; in memory on purpose.
     flights: Mutex<HashMap<SessionId, FlightState>>,
     wakeups: Arc<Wakeups>,
 }
@@ -243,7 +244,7 @@ impl Lcm {
         }
     }
 
-    /// The write pipeline of 7.1 with up to five attempts.
+    /// The write pipeline (lock, load, plan, compare-and-swap commit) with up to five attempts.
     async fn pipeline<F>(&self, id: &SessionId, enqueue: bool, plan: F) -> Result<Applied, LcmError>
     where
         F: FnMut(&SessionRecord, Timestamp) -> Result<Option<LifecyclePatch>, LcmError>,
@@ -281,7 +282,7 @@ impl Lcm {
         Err(conflict(id, last_conflict))
     }
 
-    /// `ApplyRuntimeObservation` (7.3): unknown ids and stale launches are no-ops.
+    /// `ApplyRuntimeObservation`: unknown ids and stale launches are no-ops.
     pub async fn apply_runtime_observation(
         &self,
         id: &SessionId,
@@ -314,7 +315,7 @@ impl Lcm {
         self.apply_runtime_observation(&snapshot.id, facts).await
     }
 
-    /// `ApplySCMObservation` (7.4): `fetched = false` is a no-op.
+    /// `ApplySCMObservation`: `fetched = false` is a no-op.
     pub async fn apply_scm_observation(
         &self,
         id: &SessionId,
@@ -324,9 +325,9 @@ impl Lcm {
             .await
     }
 
-    /// `ApplyActivitySignal` (7.5) with the hook gate (section 12). An unknown id gives
-    /// `Applied::UnknownSession`. The gate's bookkeeping is computed by the (re-runnable) plan
-    /// and stored once, under the session lock, when the pipeline finishes.
+    /// `ApplyActivitySignal`, behind the hook activity gate. An unknown id gives
+    /// `Applied::UnknownSession`. The gate's bookkeeping is computed by the (re-runnable) plan and
+    /// stored once, under the session lock, when the pipeline finishes.
     pub async fn apply_activity_signal(
         &self,
         id: &SessionId,
@@ -357,7 +358,7 @@ impl Lcm {
         }
     }
 
-    /// `OnSpawnInitiated` (7.6): create, reopen or revert. Never enqueues a reaction.
+    /// `OnSpawnInitiated`: create, reopen or revert. Never enqueues a reaction.
     pub async fn on_spawn_initiated(&self, init: SpawnInitiation) -> Result<Created, LcmError> {
         match init {
             SpawnInitiation::Create(spec) => {
@@ -427,7 +428,7 @@ impl Lcm {
         })
     }
 
-    /// `OnSpawnCompleted` (7.7): the runtime exists. Unknown id → `UnseededSession`.
+    /// `OnSpawnCompleted`: the runtime exists. Unknown id → `UnseededSession`.
     pub async fn on_spawn_completed(
         &self,
         id: &SessionId,
@@ -444,8 +445,8 @@ impl Lcm {
         }
     }
 
-    /// `OnKillRequested` (7.8): explicit terminal authority. Unknown or already terminal → no-op.
-    /// The commit deletes every tracker of the session and enqueues nothing.
+    /// `OnKillRequested`: explicit terminal authority. Unknown or already terminal → no-op. The
+    /// commit deletes every tracker of the session and enqueues nothing.
     pub async fn on_kill_requested(
         &self,
         id: &SessionId,
@@ -455,8 +456,8 @@ impl Lcm {
             .await
     }
 
-    /// `TickEscalations(now)` (9.8): escalates trackers whose time budget ran out, queuing one
-    /// escalation row each. Never writes session records. Returns how many escalated.
+    /// `TickEscalations(now)`: escalates trackers whose time budget ran out, queuing one escalation
+    /// row each. Never writes session records. Returns how many escalated.
     pub async fn tick_escalations(&self, now: Timestamp) -> Result<usize, LcmError> {
         let due = self
             .trackers
@@ -468,7 +469,7 @@ impl Lcm {
         Ok(due.len())
     }
 
-    /// `RunningSessions()` (7.9): every record whose session state is not terminal.
+    /// `RunningSessions()`: every record whose session state is not terminal.
     pub async fn running_sessions(&self) -> Result<Vec<SessionRecord>, LcmError> {
         Ok(self.records.list_running().await?)
     }

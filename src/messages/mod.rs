@@ -1,6 +1,6 @@
-//! Message delivery (adapters.md section 4): every text written into a pane — a user message, a
-//! reaction nudge, an after-start prompt — is first a row of the session's durable queue, then
-//! written by that session's one delivery worker, in order, through the session guard.
+//! Message delivery: every text written into a pane — a user message, a reaction nudge, an
+//! after-start prompt — is first a row of the session's durable queue, then written by that
+//! session's one delivery worker, in order, through the session guard.
 //!
 //! Per row: wait while a hook-capable agent is `active`; re-read the record and run the guard
 //! (a refusal makes no pane write, and a refused nudge gives its attempt back in the same
@@ -8,13 +8,13 @@
 //! (committed before the write, so a restart never types it twice); write it. An injected user
 //! message ends the session's `agent-idle` incident.
 //!
-//! Then, for `deliver` rows to a confirm-capable agent (Claude Code reports both prompt
-//! submission and permission dialogs), the confirmation loop of session-manager.md 10 step 4:
-//! poll the record every 300 ms for up to 2 s per round; `active`, or a `user-prompt-submit`
-//! hook that already acknowledged the row by its hash → `acknowledged`; `blocked` → stop (an
-//! Enter could answer the dialog); a silent round → guard, then Enter only, at most 3 Enters in
-//! all. The loop never fails the delivery. Nudges are not confirmed: the reaction ladder has its
-//! own retries, and an extra Enter after a nudge could submit a half-typed user prompt.
+//! Then, for `deliver` rows to a confirm-capable agent (Claude Code reports both prompt submission
+//! and permission dialogs), the confirmation loop that makes sure the agent took it: poll the
+//! record every 300 ms for up to 2 s per round; `active`, or a `user-prompt-submit` hook that
+//! already acknowledged the row by its hash → `acknowledged`; `blocked` → stop (an Enter could
+//! answer the dialog); a silent round → guard, then Enter only, at most 3 Enters in all. The loop
+//! never fails the delivery. Nudges are not confirmed: the reaction ladder has its own retries, and
+//! an extra Enter after a nudge could submit a half-typed user prompt.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! The agent port: a harness for one kind of coding agent (adapters.md section 3).
+//! The agent port: a harness for one kind of coding agent.
 //!
 //! A harness knows how to find, launch and resume its CLI, which hooks to install, and how its
 //! hook events map to activity.

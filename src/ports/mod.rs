@@ -1,16 +1,16 @@
 //! Ports: the traits through which orchestration talks to the world.
 //!
-//! Orchestration (`lifecycle`, `session`, `reaper`, `reactions`, `messages`) depends only on
-//! these traits; adapters implement them. Each trait covers one concern and its facts are the
+//! Orchestration (`lifecycle`, `session`, `reaper`, `reaction_dispatch`, `messages`) depends only
+//! on these traits; adapters implement them. Each trait covers one concern and its facts are the
 //! plain data types of `crate::domain`.
 
 mod agent;
 mod clock;
+mod code_host;
 mod long_poll;
 mod messenger;
 mod notifier;
 mod runtime;
-mod scm;
 mod store;
 #[cfg(any(test, feature = "testkit"))]
 pub mod store_contract;
@@ -22,13 +22,13 @@ pub use agent::{
     PermissionMode, PromptDelivery, RestoreConfig,
 };
 pub use clock::Clock;
+pub use code_host::{Conditional, DetailRequest, OpenPrPage, Pacing, ScmError, ScmProvider};
 pub use long_poll::long_poll_events;
 pub use messenger::{AgentMessenger, MessengerError};
 pub use notifier::Notifier;
 pub use runtime::{
     OutputChunk, PaneInfo, PaneProbe, ProbeTarget, Runtime, RuntimeConfig, RuntimeError,
 };
-pub use scm::{Conditional, DetailRequest, OpenPrPage, Pacing, ScmError, ScmProvider};
 pub use store::{
     Backend, Created, EVENTS_PAGE_MAX, EVENTS_WAIT_MAX, EventLog, EventPage, MessageStore,
     NewSession, ProjectStore, ReactionStore, RecordReader, RecordWrite, RecordWriter,

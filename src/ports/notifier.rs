@@ -1,4 +1,4 @@
-//! The notifier port: telling the human (scm-and-notify.md section 7).
+//! The notifier port: telling the human.
 
 use async_trait::async_trait;
 

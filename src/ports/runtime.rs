@@ -1,5 +1,4 @@
-//! The runtime port: the terminal container an agent runs in (one tmux session on ao's own
-//! server; adapters.md section 1).
+//! The runtime port: the terminal container an agent runs in (one tmux session on ao's own server).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -153,7 +153,8 @@ pub trait ReactionStore: Send + Sync {
     async fn save_tracker(&self, tracker: &Tracker) -> Result<(), StoreError>;
 
     /// Persists the tracker and queues the nudge in one transaction, before anything reaches a
-    /// pane (lifecycle.md 9.5 step 5). Returns the queued message.
+    /// pane, so a crash never leaves a nudge without its counted attempt. Returns the queued
+    /// message.
     async fn commit_nudge(
         &self,
         tracker: &Tracker,
@@ -161,9 +162,9 @@ pub trait ReactionStore: Send + Sync {
         now: Timestamp,
     ) -> Result<Message, StoreError>;
 
-    /// `TickEscalations` (lifecycle.md 9.8), in one transaction: every tracker that is not
-    /// escalated, whose key has a time budget in `budgets`, with `first_attempt_at` set and at
-    /// least that budget ago, becomes escalated and gets one `escalation` queue row. Returns them.
+    /// `TickEscalations`, in one transaction: every tracker that is not escalated, whose key has a
+    /// time budget in `budgets`, with `first_attempt_at` set and at least that budget ago, becomes
+    /// escalated and gets one `escalation` queue row. Returns them.
     async fn escalate_due(
         &self,
         now: Timestamp,
@@ -171,7 +172,7 @@ pub trait ReactionStore: Send + Sync {
     ) -> Result<Vec<Tracker>, StoreError>;
 }
 
-/// The durable per-session queue of pane messages (adapters.md section 4).
+/// The durable per-session queue of pane messages: user messages, nudges, after-start prompts.
 #[async_trait]
 pub trait MessageStore: Send + Sync {
     async fn enqueue_message(&self, new: NewMessage, now: Timestamp)
@@ -197,8 +198,9 @@ pub trait MessageStore: Send + Sync {
 
     async fn mark_acknowledged(&self, id: i64, now: Timestamp) -> Result<(), StoreError>;
 
-    /// Marks a message `refused` and, in the same transaction, gives a nudge's attempt back to
-    /// its tracker if the tracker still exists (lifecycle.md 9.5 step 7).
+    /// Marks a message `refused` and, in the same transaction, gives a nudge's attempt back to its
+    /// tracker if the tracker still exists: a nudge that never reached the pane does not count
+    /// against the reaction's budget.
     async fn refuse_message(&self, id: i64, reason: &str, now: Timestamp)
     -> Result<(), StoreError>;
 

@@ -639,8 +639,8 @@ pub async fn trackers(store: &dyn Backend) {
     assert_eq!(store.trackers(&sid("proj-2")).await.unwrap().len(), 1);
 }
 
-/// 9.8: exactly the unescalated trackers whose time budget has run out (inclusive) escalate,
-/// once, each with one `escalation` row; nothing touches the change log.
+/// Escalation by time: exactly the unescalated trackers whose time budget has run out (inclusive)
+/// escalate, once, each with one `escalation` row; nothing touches the change log.
 pub async fn escalate_due(store: &dyn Backend) {
     let at = |session: &str, key, first: Option<Timestamp>, escalated| Tracker {
         first_attempt_at: first,
@@ -837,8 +837,8 @@ fn nudge(rollback: TrackerRollback) -> NewMessage {
     NewMessage::nudge(sid("proj-1"), "CI is failing on PR #42.", rollback)
 }
 
-/// 9.5 steps 5 and 7: the nudge is queued with its tracker in one transaction; refusing it
-/// gives the attempt, the first-attempt time and the previous signature back.
+/// The nudge is queued with its tracker in one transaction; refusing it gives the attempt, the
+/// first-attempt time and the previous signature back.
 pub async fn refused_nudge_gives_the_attempt_back(store: &dyn Backend) {
     let one = sid("proj-1");
     let after_step_3 = Tracker {

@@ -1,5 +1,5 @@
-//! The reaper (session-manager.md section 12): every tick it fires due escalations, probes every
-//! running session with ONE batched runtime call, and reports the facts to the LCM.
+//! The reaper: every tick it fires due escalations, probes every running session with ONE batched
+//! runtime call, and reports the facts to the LCM.
 //!
 //! It only reports facts; the LCM decides. A tick costs one runtime process whatever the number
 //! of sessions, one failing session never stops a tick, and the loop stops within one tick of

@@ -1,5 +1,5 @@
-//! Reaper scenarios (N1–N10, V1, V5, V8 of scenarios.md) with a fake runtime and the real LCM
-//! over the in-memory store.
+//! Reaper scenarios (N1–N10, V1, V5, V8) with a fake runtime and the real LCM over the in-memory
+//! store.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;

@@ -1,4 +1,5 @@
-//! The environment given to an agent's pane (session-manager.md section 4). Pure.
+//! The environment given to an agent's pane, in layers where later ones win: the project's `env`,
+//! the harness's own entries, ao's identity variables, then a pinned `PATH`. Pure.
 
 use std::collections::BTreeMap;
 use std::path::Path;

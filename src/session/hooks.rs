@@ -1,4 +1,4 @@
-//! Hook ingest (adapters.md 3.5, daemon side): an agent's hook callback becomes an activity
+//! Hook ingest (the daemon side of `aoctl hook`): an agent's hook callback becomes an activity
 //! signal for the LCM, and a submitted prompt acknowledges the message it proves delivered.
 
 use tracing::debug;

@@ -1,5 +1,5 @@
-//! The Session Manager (SM, session-manager.md): spawn, kill, restore, cleanup, list, get and
-//! send, step by step with their rollback order.
+//! The Session Manager (SM): spawn, kill, restore, cleanup, list, get and send, step by step with
+//! their rollback order.
 //!
 //! The SM drives the adapters through their ports and reports every outcome to the LCM; it never
 //! writes a record itself and never derives lifecycle state from observations. Everything that
@@ -77,7 +77,7 @@ impl std::fmt::Display for Step {
     }
 }
 
-/// Errors of the Session Manager (session-manager.md section 2).
+/// Errors of the Session Manager.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SmError {
     #[error("session {0} not found")]

@@ -1,6 +1,6 @@
-//! Restore (session-manager.md section 7): relaunch a terminal session in its worktree, by the
-//! agent's native resume when possible, else with its saved prompt. The worktree is never
-//! destroyed by a failed restore; the record is reverted instead.
+//! Restore: relaunch a terminal session in its worktree, by the agent's native resume when
+//! possible, else with its saved prompt. The worktree is never destroyed by a failed restore; the
+//! record is reverted instead.
 
 use tracing::warn;
 

@@ -1,5 +1,5 @@
-//! Send (session-manager.md section 10): a user message goes through the session's durable
-//! message queue and its guarded delivery worker; the caller may wait for the outcome.
+//! Send: a user message goes through the session's durable message queue and its guarded delivery
+//! worker; the caller may wait for the outcome.
 
 use std::fmt;
 use std::time::Duration;

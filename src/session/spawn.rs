@@ -1,5 +1,5 @@
-//! Spawn (session-manager.md section 5): preflight, then create record → worktree → setup and
-//! hooks → runtime → `OnSpawnCompleted`, rolling back in reverse order on failure.
+//! Spawn: preflight, then create record → worktree → setup and hooks → runtime →
+//! `OnSpawnCompleted`, rolling back in reverse order on failure.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -66,7 +66,7 @@ pub struct SpawnRequest {
     pub request_id: Option<String>,
 }
 
-/// `prompt`, `agentRules`, or both joined by a blank line (section 3).
+/// `prompt`, `agentRules`, or both joined by a blank line (`prompt` first).
 fn full_prompt(prompt: Option<&str>, rules: Option<&str>) -> String {
     let parts: Vec<&str> = [prompt, rules]
         .into_iter()
@@ -195,7 +195,8 @@ impl SessionManager {
                     other => SmError::Workspace(other),
                 })?;
         }
-        // The launch command line and environment as step 4 builds them.
+        // The launch command line and environment as the launch will build them, checked before
+        // anything is created.
         let in_command = harness.prompt_delivery() == PromptDelivery::InCommand;
         if in_command {
             validate::prompt_in_command(&prompt, harness.name())?;
@@ -327,7 +328,7 @@ impl SessionManager {
             .map_err(|e| (Step::Hooks, e.to_string()))
     }
 
-    /// Step 4's environment (section 4).
+    /// The pane environment of a launch (see `super::env` for its layers).
     pub(super) fn pane_env(
         &self,
         record: &SessionRecord,
@@ -366,8 +367,8 @@ impl SessionManager {
         )
     }
 
-    /// "Kill record" then undo, in reverse creation order (section 5). Returns the error to
-    /// report. Rollback failures are logged; the original error is what the caller sees.
+    /// "Kill record" then undo, in reverse creation order. Returns the error to report. Rollback
+    /// failures are logged; the original error is what the caller sees.
     async fn fail_spawn(
         &self,
         id: &SessionId,

@@ -1,6 +1,6 @@
-//! Session Manager scenarios (scenarios.md M1–M28, R1–R7 and W2–W11 at the SM level): the real
-//! LCM over the in-memory store, with fakes of the workspace, project setup, runtime and agent
-//! harness that write one shared call journal, so call order across ports can be asserted.
+//! Session Manager scenarios (M1–M28, R1–R7 and W2–W11 at the SM level): the real LCM over the
+//! in-memory store, with fakes of the workspace, project setup, runtime and agent harness that
+//! write one shared call journal, so call order across ports can be asserted.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -1597,7 +1597,7 @@ async fn restore_harness_errors_match_spawn() {
     assert_eq!(w.status("proj-1").await, Status::Killed);
 }
 
-/// Restore step 3 and 5 failures leave the record terminal and the worktree in place.
+/// A failed worktree restore or hook install leaves the record terminal and the worktree in place.
 #[tokio::test]
 async fn restore_workspace_or_hook_failure_keeps_the_record_terminal() {
     let w = World::new().await;

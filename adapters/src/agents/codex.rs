@@ -1,4 +1,4 @@
-//! The `codex` harness (adapters.md 3.3): OpenAI's Codex CLI.
+//! The `codex` harness: OpenAI's Codex CLI.
 //!
 //! Everything rides on the command line: codex does not load hook files from linked worktrees,
 //! so the four hooks are `-c hooks.<Event>=…` flags (run without persisted trust thanks to
@@ -62,8 +62,8 @@ pub fn toml_string(text: &str) -> String {
     }
 }
 
-/// The terminal heuristic (adapters.md 3.3): `idle` when the last non-empty lines show the
-/// composer (`›`) followed by the footer (` · `) and nothing says `esc to interrupt`.
+/// The terminal heuristic: `idle` when the last non-empty lines show the composer (`›`) followed by
+/// the footer (` · `) and nothing says `esc to interrupt`.
 pub fn terminal_activity(output: &str) -> Option<ActivityState> {
     let clean = ao_core::text::strip_terminal_codes(output);
     let lines: Vec<&str> = clean.lines().filter(|l| !l.trim().is_empty()).collect();

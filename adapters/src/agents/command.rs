@@ -1,4 +1,4 @@
-//! The `command` harness (adapters.md 3.4): any CLI, given as argv.
+//! The `command` harness: any CLI, given as argv.
 //!
 //! The built-in `command` harness takes its argv from `aoctl spawn --cmd`; configured harnesses
 //! (`[agents.<name>] kind = "command"`) carry theirs. No hooks: the agent is never

@@ -56,7 +56,7 @@ struct Found {
     on_path: bool,
 }
 
-/// Binary resolution, cached after the first success (adapters.md 3.2).
+/// Binary resolution, cached after the first success (a failure is tried again next time).
 #[derive(Debug)]
 pub struct BinaryResolver {
     search: BinarySearch,
@@ -138,7 +138,7 @@ impl BinaryResolver {
     }
 }
 
-/// Options every real agent harness takes from `[agents.<name>]` (adapters.md 3.1).
+/// Options every real agent harness takes from `[agents.<name>]`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AgentOptions {
     pub model: Option<String>,

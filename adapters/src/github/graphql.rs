@@ -1,6 +1,6 @@
-//! PR details over GraphQL (scm-and-notify.md 3.5): one query for up to 25 PRs, aliases `pr0` …
-//! `pr24`, every owner, name and number passed as variables (nothing is spliced into the query
-//! text), review threads included per alias with `@include(if: $tN)`.
+//! PR details over GraphQL: one query for up to 25 PRs, aliases `pr0` … `pr24`, every owner, name
+//! and number passed as variables (nothing is spliced into the query text), review threads included
+//! per alias with `@include(if: $tN)`.
 //!
 //! A partial answer is normal: an alias that failed (say, a PR deleted) is `null` with an entry
 //! in `errors` whose `path` starts with the alias; the other PRs are still good.

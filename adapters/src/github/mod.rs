@@ -1,5 +1,4 @@
-//! The GitHub provider (scm-and-notify.md section 1): the `ScmProvider` port over GitHub's REST
-//! and GraphQL APIs.
+//! The GitHub provider: the `ScmProvider` port over GitHub's REST and GraphQL APIs.
 //!
 //! - Base URLs are configuration (`scm.github.api_url`, `scm.github.graphql_url`,
 //!   `scm.github.host`), so GitHub Enterprise and the tests' loopback fake work the same way.

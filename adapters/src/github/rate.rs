@@ -1,5 +1,5 @@
-//! Rate limits (scm-and-notify.md 1.2–1.3): reading GitHub's rate-limit headers, classifying a
-//! response, and the daemon's one quota budget.
+//! Rate limits: reading GitHub's rate-limit headers, classifying a response, and the daemon's one
+//! quota budget.
 //!
 //! The [`RateBook`] is shared by every request the daemon makes to GitHub. It pauses everything
 //! when GitHub says "rate limited" (until `retry-after` or `x-ratelimit-reset`, 60 s when neither
@@ -54,7 +54,7 @@ impl RateHeaders {
     }
 }
 
-/// What a response means (1.2).
+/// What a response means: success, not modified, or one class of failure.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Class {
     Ok,

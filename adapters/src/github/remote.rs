@@ -1,4 +1,4 @@
-//! Which GitHub repository a git remote URL names (scm-and-notify.md 3.1).
+//! Which GitHub repository a git remote URL names.
 //!
 //! Accepted forms, with `<host>` the configured host (case-insensitive) and an optional `.git`:
 //! `git@<host>:<owner>/<repo>`, `https://<host>/<owner>/<repo>` (credentials in the URL are

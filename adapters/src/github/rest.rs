@@ -1,5 +1,5 @@
-//! The REST shapes ao reads (scm-and-notify.md 3.2 and 3.4): the open-PR list, a commit's check
-//! runs and the `Link` header that pages them. Only the fields ao uses are declared.
+//! The REST shapes ao reads: the open-PR list, a commit's check runs and the `Link` header that
+//! pages them. Only the fields ao uses are declared.
 
 use serde::Deserialize;
 

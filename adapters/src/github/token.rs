@@ -1,6 +1,5 @@
-//! Where the GitHub token comes from (scm-and-notify.md 1.1): `AO_GITHUB_TOKEN`, then
-//! `GITHUB_TOKEN`, then the output of `gh auth token` (5 s timeout; memoised for 5 minutes and
-//! dropped on any authentication failure).
+//! Where the GitHub token comes from: `AO_GITHUB_TOKEN`, then `GITHUB_TOKEN`, then the output of
+//! `gh auth token` (5 s timeout; memoised for 5 minutes and dropped on any authentication failure).
 //!
 //! The environment is read once, when the daemon builds the source; `gh` runs through the shared
 //! command runner, so it is bounded in time and tests can fake it.

@@ -1,5 +1,5 @@
-//! Notifiers (scm-and-notify.md section 7): the `Notifier` port over the log sink (always on)
-//! and the configured sinks — desktop, webhook, command — with priority routing.
+//! Notifiers: the `Notifier` port over the log sink (always on) and the configured sinks — desktop,
+//! webhook, command — with priority routing.
 //!
 //! `notify` logs the event and appends it to the bounded FIFO (256 events) of every sink whose
 //! `min_priority` it meets, then returns: it never waits for a sink. Each sink has one worker

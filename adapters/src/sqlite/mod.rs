@@ -1,4 +1,4 @@
-//! The durable store: every store port on one SQLite database file (lifecycle.md section 8).
+//! The durable store: every store port on one SQLite database file.
 //!
 //! Parts: `schema` opens the file (read-only safety probe, connection settings, numbered
 //! migrations), `write` holds the write transactions, `read` the queries, `codec` the column

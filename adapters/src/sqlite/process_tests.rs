@@ -28,7 +28,7 @@ const MARK: &str = "@ao ";
 /// How long anything in these tests may take before it counts as hung.
 const DEADLINE: Duration = Duration::from_secs(120);
 
-/// The LCM's bound on attempts of one write (lifecycle.md 7.1).
+/// The LCM's bound on attempts of one write (compare-and-swap conflicts retried).
 const WRITE_ATTEMPTS: u32 = 5;
 
 fn runtime() -> tokio::runtime::Runtime {

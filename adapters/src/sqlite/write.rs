@@ -469,8 +469,8 @@ pub(super) fn mark_acknowledged(
     Ok(())
 }
 
-/// Marks the message refused and gives a nudge's attempt back to its tracker, if the tracker
-/// still exists (lifecycle.md 9.5 step 7), in one transaction.
+/// Marks the message refused and gives a nudge's attempt back to its tracker, if the tracker still
+/// exists, in one transaction: a nudge that never reached the pane does not count.
 pub(super) fn refuse_message(
     conn: &mut Connection,
     id: i64,

@@ -1,6 +1,5 @@
-//! Running tmux (adapters.md 1.1): ao's own server via socket arguments, `-f <conf>`, a 5 s
-//! deadline per call, a stable working directory, no `TMUX`/`TMUX_PANE`, and the "missing"
-//! output classification.
+//! Running tmux: ao's own server via socket arguments, `-f <conf>`, a 5 s deadline per call, a
+//! stable working directory, no `TMUX`/`TMUX_PANE`, and the "missing" output classification.
 //!
 //! Every tmux call of the adapter goes through [`Tmux`], so none can forget the socket
 //! arguments (ao must never talk to, let alone `kill-server`, the user's own server) and unit
@@ -65,8 +64,8 @@ pub fn is_missing_output(text: &str) -> bool {
     missing_output(text).is_some()
 }
 
-/// The content of `<data dir>/tmux.conf` (adapters.md 1.1): the user's configuration first
-/// (when wanted), then the indexes ao's exact `=name:0.0` targets rely on.
+/// The content of `<data dir>/tmux.conf`: the user's configuration first (when wanted), then the
+/// indexes ao's exact `=name:0.0` targets rely on.
 pub fn tmux_conf_text(load_user_config: bool) -> String {
     let mut text = String::new();
     if load_user_config {
@@ -133,8 +132,9 @@ pub fn escape_format(text: &str) -> String {
     text.replace('#', "##")
 }
 
-/// A directory that always exists, so a server started by one of our calls never inherits a
-/// working directory that can be deleted later (adapters.md 1.11, pitfall 8).
+/// A directory that always exists, so a server started by one of our calls never inherits a working
+/// directory that can be deleted later (such a server ignores `-c`, so new panes would not start
+/// where asked).
 pub fn stable_cwd() -> PathBuf {
     let temp = std::env::temp_dir();
     if temp.is_dir() {

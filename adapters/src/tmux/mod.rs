@@ -1,5 +1,5 @@
-//! The tmux runtime (adapters.md section 1): each session is one tmux session on ao's own tmux
-//! server, driven only through argv (`tokio::process`, via [`CommandRunner`]).
+//! The tmux runtime: each session is one tmux session on ao's own tmux server, driven only through
+//! argv (`tokio::process`, via [`CommandRunner`]).
 //!
 //! What it keeps solved: exact `=name` / `=name:` / `=name:0.0` targets (tmux would otherwise
 //! match a prefix and hit `p-10` for `p-1`); no user text in any shell string except as single-quoted

@@ -1,6 +1,6 @@
-//! The batched probe (adapters.md 1.8): one `list-panes -a` listing for every session, turned
-//! into two separate facts per session (does the pane exist; is the agent alive under it), or,
-//! when the whole server is gone, that one fact for every session.
+//! The batched probe: one `list-panes -a` listing for every session, turned into two separate facts
+//! per session (does the pane exist; is the agent alive under it), or, when the whole server is
+//! gone, that one fact for every session.
 //!
 //! Pure apart from the process probe, which the caller passes in, so the table of outcomes is
 //! tested without tmux or `/proc`.

@@ -1,6 +1,6 @@
-//! Reading `/proc` (adapters.md 1.7, 1.8): is the agent alive under a pane, which processes
-//! belong to a pane's process session, and does any process still listen on a Unix socket path
-//! (`/proc/net/unix`: is a tmux server alive although its socket file is gone or stale).
+//! Reading `/proc`: is the agent alive under a pane, which processes belong to a pane's process
+//! session, and does any process still listen on a Unix socket path (`/proc/net/unix`: is a tmux
+//! server alive although its socket file is gone or stale).
 //!
 //! The root is configurable so tests can build a fake `/proc` in a temporary directory. All
 //! functions here block on file reads; async callers run them on `spawn_blocking`.

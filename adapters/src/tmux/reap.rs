@@ -1,4 +1,4 @@
-//! The process reap after `kill-session` (adapters.md 1.7, pitfall 7).
+//! The process reap after `kill-session`, so background processes do not outlive their session.
 //!
 //! `kill-session` only hangs up the pane's foreground process; a dev server the agent started
 //! in the background would keep its port. Each pane process leads its own process session, so

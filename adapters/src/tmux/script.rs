@@ -1,4 +1,4 @@
-//! The launch script a pane runs with `/bin/sh -c` (adapters.md 1.5), built as a pure function.
+//! The launch script a pane runs with `/bin/sh -c`, built as a pure function.
 //!
 //! This is the only shell text ao gives tmux that contains user text, so every piece of it is
 //! either fixed by ao or a single-quoted word: the workspace path, every environment value and

@@ -1,4 +1,4 @@
-//! Splitting a message for `send-keys -l` (adapters.md 1.9).
+//! Splitting a message for `send-keys -l`.
 //!
 //! A large paste is typed in chunks so no single tmux command is too long, each chunk ends on a
 //! UTF-8 character boundary so tmux never sees half a character, and the caller's

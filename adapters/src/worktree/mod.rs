@@ -128,8 +128,8 @@ impl GitWorktree {
         Ok(RefSnapshot::parse(&self.git.ok(&spec).await?))
     }
 
-    /// The default branch `D` (adapters.md 2.3): the configured base branch, else origin's
-    /// HEAD, else the current branch, else `main`.
+    /// The default branch `D`: the configured base branch, else origin's HEAD, else the current
+    /// branch, else `main`.
     async fn default_branch(
         &self,
         repo: &Path,
@@ -174,7 +174,7 @@ impl GitWorktree {
         self.git.ok(&spec).await.map(drop)
     }
 
-    /// Re-registers a worktree whose directory is missing (adapters.md 2.4 step 4): one
+    /// Re-registers a worktree whose directory is missing (and is not locked): one
     /// `worktree add --force`, never two (a second `--force` would override a lock).
     async fn reregister(
         &self,
@@ -202,7 +202,8 @@ impl GitWorktree {
         self.worktree_add(&request.repo, args).await
     }
 
-    /// Adds a worktree at an unregistered path (adapters.md 2.4 steps 5–7).
+    /// Adds a worktree at an unregistered path: refused while the branch is checked out in another
+    /// worktree; the local branch if it exists, else a new branch from the first base candidate.
     async fn add_fresh(
         &self,
         request: &WorkspaceRequest,
@@ -492,7 +493,7 @@ impl Workspace for GitWorktree {
     }
 }
 
-/// Config validation (adapters.md 2.2): ids usable as path components, a branch given.
+/// Config validation: ids usable as path components, a branch given.
 fn validate_request(request: &WorkspaceRequest) -> Result<(), WorkspaceError> {
     validate_component("project id", request.project_id.as_str())?;
     validate_component("session id", request.session_id.as_str())?;
@@ -505,7 +506,8 @@ fn validate_request(request: &WorkspaceRequest) -> Result<(), WorkspaceError> {
     Ok(())
 }
 
-/// Base-ref candidates for a new branch, in order (adapters.md 2.3).
+/// Base-ref candidates for a new branch `B`, in order, the first that exists wins: `origin/B`; `D`
+/// as is when it contains `/`, else `origin/D` then `refs/heads/D`; `B`; `refs/tags/B`.
 pub fn base_candidates(branch: &str, default: &str) -> Vec<String> {
     let mut candidates = vec![format!("origin/{branch}")];
     if default.contains('/') {

@@ -1,5 +1,5 @@
-//! Managed paths: the one directory tree worktrees may live in, and the checks that keep every
-//! git call and every removal inside it (adapters.md 2.2).
+//! Managed paths: the one directory tree worktrees may live in, and the checks that keep every git
+//! call and every removal inside it.
 //!
 //! The root is resolved once to an absolute physical path, and every path handed to an
 //! operation must be clean and resolve physically inside it, so neither `..` nor a symlink can

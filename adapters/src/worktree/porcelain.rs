@@ -1,4 +1,4 @@
-//! Parser for `git worktree list --porcelain` (adapters.md 2.8).
+//! Parser for `git worktree list --porcelain`.
 //!
 //! Records are separated by blank lines and start with `worktree <path>`; the attribute lines
 //! that matter to ao are `HEAD`, `branch` and the flags `bare`, `detached`, `locked` and

@@ -1,6 +1,6 @@
 //! The refs that decide how a new branch is made, read with ONE `git for-each-ref`: whether the
-//! branch exists locally, where origin's HEAD points, and which base-ref candidates exist
-//! (adapters.md 2.3). One process instead of a `rev-parse` per candidate keeps a spawn's
+//! branch exists locally, where origin's HEAD points, and which base-ref candidates exist (first
+//! existing candidate wins). One process instead of a `rev-parse` per candidate keeps a spawn's
 //! process count down; the candidate order and the resolution rules stay git's.
 
 use std::collections::HashMap;

@@ -1,4 +1,4 @@
-//! `CreateDetectingDecision` (lifecycle.md 6.5): the `detecting` quarantine.
+//! `CreateDetectingDecision`: the `detecting` quarantine.
 //!
 //! Ambiguous liveness evidence does not kill a session; it starts an episode that escalates to
 //! `stuck` after 3 consecutive reports of the same evidence, or after 5 minutes whatever the

@@ -1,4 +1,4 @@
-//! `HashEvidence` (lifecycle.md 6.6): tells "the same evidence again" from "new evidence".
+//! `HashEvidence`: tells "the same evidence again" from "new evidence".
 //!
 //! Timestamps and epoch numbers are stripped and whitespace is collapsed before hashing, so an
 //! observation that differs only in when it was made hashes the same.

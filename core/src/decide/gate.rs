@@ -1,4 +1,4 @@
-//! The hook activity gate (lifecycle.md section 12).
+//! The hook activity gate.
 //!
 //! Tool-use hooks of sub-tasks can arrive while a permission dialog is still open; the gate keeps
 //! `blocked` and `waiting_input` truthful so the session guard can rely on them. It is pure: the

@@ -1,6 +1,6 @@
-//! Tables for the hook activity gate (lifecycle.md section 12, scenario group I): which stored
-//! activity lets which hook event through, the flight-state bookkeeping, the 128-entry in-flight
-//! cap, and the I-scenarios replayed as sequences through the gate alone.
+//! Tables for the hook activity gate (scenario group I): which stored activity lets which hook
+//! event through, the flight-state bookkeeping, the 128-entry in-flight cap, and the I-scenarios
+//! replayed as sequences through the gate alone.
 
 use super::*;
 use crate::domain::{ActivitySource, ActivityState as A, HookEvent as H};
@@ -63,7 +63,7 @@ fn replay(name: &str, start: Option<A>, steps: Vec<Step>) {
     }
 }
 
-// ---------------------------------------------------------------- state gate (section 12)
+// ---------------------------------------------------------------- state gate
 
 /// "Stored activity | allowed to change the activity", for every hook event.
 #[test]
@@ -146,7 +146,7 @@ fn signals_without_hook_event_pass_untouched() {
     }
 }
 
-// ---------------------------------------------------------------- bookkeeping (section 12)
+// ---------------------------------------------------------------- bookkeeping
 
 /// "Hook event | effect", applied whatever the verdict: (stored activity, flight state before,
 /// hook) → flight state after.

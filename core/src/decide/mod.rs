@@ -1,4 +1,4 @@
-//! The decide core (lifecycle.md section 6): pure, total, deterministic decision functions.
+//! The decide core: pure, total, deterministic decision functions.
 //!
 //! They read no clock (the caller passes `now`), touch no I/O and hold no state, so the same
 //! input always gives the same [`Decision`] and the LCM may re-run them after a lost
@@ -11,7 +11,7 @@ pub mod hooks;
 mod pr;
 mod probe;
 pub mod reactions;
-pub mod scm;
+pub mod scm_poll;
 pub mod transitions;
 
 use serde::Serialize;

@@ -1,4 +1,4 @@
-//! The PR deciders (lifecycle.md 6.3 and 6.4): the open-PR ladder and the terminal-PR verdict.
+//! The PR deciders: the open-PR ladder and the terminal-PR verdict.
 
 use super::Decision;
 use crate::domain::{PrReason, PrState, SessionAxis, SessionReason, SessionState, Status};
@@ -23,8 +23,8 @@ pub struct OpenPrInput {
 /// `ResolveOpenPRDecision`: first matching row wins. `mergeable` is checked before `approved`
 /// on purpose: a repository without required review can be mergeable without an approval.
 ///
-/// The session fields of the result describe what the PR implies; the LCM never writes them
-/// (lifecycle.md 7.4), they exist for the derivation-consistency invariant.
+/// The session fields of the result describe what the PR implies; the LCM never writes them (an SCM
+/// observation writes only the PR axis); they exist for the derivation-consistency invariant.
 pub fn resolve_open_pr_decision(input: &OpenPrInput) -> Decision {
     use PrReason as R;
     use SessionReason as SR;

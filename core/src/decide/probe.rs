@@ -1,4 +1,4 @@
-//! `ResolveProbeDecision` (lifecycle.md 6.2): what a runtime + process probe means.
+//! `ResolveProbeDecision`: what a runtime + process probe means.
 //!
 //! Properties the table guarantees: a failed probe is never read as death; death is inferred
 //! only from runtime-gone + process-dead + no recent activity, or from the whole runtime server

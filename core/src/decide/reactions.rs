@@ -1,6 +1,6 @@
-//! The pure half of reactions (lifecycle.md section 9 and 11): the reaction table and its
-//! configuration, `ReactionKeyFor`, the enqueue rule, when an incident ends, budget arithmetic,
-//! nudge signatures, message and notification texts, and the session guard.
+//! The pure half of reactions: the reaction table and its configuration, `ReactionKeyFor`, the
+//! enqueue rule, when an incident ends, budget arithmetic, nudge signatures, message and
+//! notification texts, and the session guard.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -45,7 +45,7 @@ pub const AGENT_IDLE_NUDGE_RETRIES: u32 = 2;
 /// Time budget of `agent-idle` when configured as `send-to-agent`.
 pub const AGENT_IDLE_NUDGE_ESCALATE_AFTER: Duration = Duration::from_secs(15 * 60);
 
-/// The reaction table: defaults of 9.1 plus per-key overrides.
+/// The reaction table: the default policy of every key plus per-key overrides.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReactionPolicies {
     policies: BTreeMap<ReactionKey, ReactionPolicy>,
@@ -154,7 +154,8 @@ impl ReactionPolicies {
     }
 }
 
-/// `ReactionKeyFor(record)` (9.2).
+/// `ReactionKeyFor(record)`: the reaction a record's display status (and PR facts) calls for, if
+/// any.
 pub fn reaction_key_for(record: &SessionRecord) -> Option<ReactionKey> {
     let lc = &record.lifecycle;
     let status = derive_status_static(lc);
@@ -182,13 +183,13 @@ pub fn reaction_key_for(record: &SessionRecord) -> Option<ReactionKey> {
     })
 }
 
-/// The enqueue rule (9.3): a reaction row when the key changes to a present one.
+/// The enqueue rule: a reaction row when the key changes to a present one.
 pub fn reaction_to_enqueue(before: &SessionRecord, after: &SessionRecord) -> Option<ReactionKey> {
     let after_key = reaction_key_for(after)?;
     (reaction_key_for(before) != Some(after_key)).then_some(after_key)
 }
 
-/// Whether the incident of a `key` tracker ended, judged on the record after a write (9.4).
+/// Whether the incident of a `key` tracker ended, judged on the record after a write.
 pub fn incident_ended(key: ReactionKey, after: &SessionRecord) -> bool {
     let pr = &after.lifecycle.pr;
     let recovered =
@@ -212,7 +213,8 @@ pub fn ended_incidents(after: &SessionRecord) -> Vec<ReactionKey> {
         .collect()
 }
 
-/// Whether a tracker's budget is exhausted after counting this attempt (9.5 step 4).
+/// Whether a tracker's budget is exhausted after counting this attempt: more attempts than a
+/// non-zero `retries`, or a non-zero `escalate_after` passed since the first attempt.
 pub fn budget_exhausted(policy: &ReactionPolicy, tracker: &Tracker, now: Timestamp) -> bool {
     let by_count = policy.retries > 0 && tracker.attempts > policy.retries;
     let by_time = match (policy.escalate_after, tracker.first_attempt_at) {
@@ -236,8 +238,8 @@ fn sorted_comment_ids(comments: &[PendingComment], bots: bool) -> Vec<String> {
     ids
 }
 
-/// The nudge signature of `key` (9.6): lowercase hex SHA-256 of a canonical string of raw
-/// facts. Identical content always signs the same, so it is never typed twice per incident.
+/// The nudge signature of `key`: lowercase hex SHA-256 of a canonical string of raw facts.
+/// Identical content always signs the same, so it is never typed twice per incident.
 pub fn nudge_signature(
     key: ReactionKey,
     record: &SessionRecord,
@@ -363,7 +365,7 @@ pub fn can_send_to_agent(key: ReactionKey) -> bool {
     )
 }
 
-/// The text typed into the agent's pane for a send-to-agent reaction (9.7).
+/// The text typed into the agent's pane for a send-to-agent reaction.
 pub fn nudge_message(
     key: ReactionKey,
     record: &SessionRecord,
@@ -424,7 +426,8 @@ pub fn nudge_message(
     text
 }
 
-/// The notification of a `notify` reaction (9.1 "message must contain").
+/// The notification of a `notify` reaction, its message carrying the words each key's notification
+/// must contain.
 pub fn reaction_event(
     key: ReactionKey,
     record: &SessionRecord,
@@ -490,7 +493,7 @@ pub fn escalation_event(tracker: &Tracker, now: Timestamp) -> NotifyEvent {
     }
 }
 
-/// The verdict of the session guard (lifecycle.md section 11).
+/// The verdict of the session guard, checked before every write into a pane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GuardOutcome {
     Sent,

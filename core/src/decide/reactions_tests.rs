@@ -1,7 +1,6 @@
-//! Tables for the pure half of reactions (lifecycle.md section 9 and 11): the default policies
-//! (9.1), `ReactionKeyFor` over every display status (9.2), the enqueue rule (9.3), incident ends
-//! (9.4), the budget rule (9.5 step 4), nudge signatures (9.6), message and notification texts
-//! (9.1, 9.7) and the session guard (11).
+//! Tables for the pure half of reactions: the default policies, `ReactionKeyFor` over every display
+//! status, the enqueue rule, incident ends, the budget rule, nudge signatures, message and
+//! notification texts and the session guard.
 
 use sha2::{Digest, Sha256};
 
@@ -108,7 +107,7 @@ fn ci_failing(mut f: ScmFacts, checks: Vec<FailedCheck>, tail: Option<&str>) -> 
     f
 }
 
-/// What 9.6 says a signature is: lowercase hex SHA-256 of the canonical string.
+/// What a signature is: lowercase hex SHA-256 of the canonical string.
 fn sha(canonical: &str) -> String {
     hex::encode(Sha256::digest(canonical.as_bytes()))
 }
@@ -141,7 +140,7 @@ fn assert_text(name: &str, text: &str, contains: &[&str], lacks: &[&str]) {
     }
 }
 
-// ---------------------------------------------------------------- 9.1 policies
+// ---------------------------------------------------------------- default policies
 
 #[test]
 fn default_policies_match_the_reaction_table() {
@@ -171,7 +170,7 @@ fn default_policies_match_the_reaction_table() {
     for (key, want) in table {
         assert_eq!(defaults.get(key), want, "{key}");
     }
-    // 9.8: only send-to-agent keys with escalateAfter escalate by time (never ci-failed).
+    // Only send-to-agent keys with escalateAfter escalate by time (never ci-failed).
     assert_eq!(
         defaults.time_budgets(),
         vec![
@@ -209,7 +208,7 @@ fn policy_overrides() {
     );
     #[rustfmt::skip]
     let cases: Vec<Row> = vec![
-        ("agent-idle as send-to-agent gets retries 2 and 15m (9.1)",
+        ("agent-idle as send-to-agent gets the defaults retries 2 and 15m",
             |p| p.set_action(K::AgentIdle, SendToAgent), K::AgentIdle, SendToAgent, 2, Some(mins(15))),
         ("explicit retries after switching agent-idle survive a repeated switch",
             |p| {
@@ -266,7 +265,7 @@ fn time_budgets_follow_the_configuration() {
     );
 }
 
-// ---------------------------------------------------------------- 9.2 ReactionKeyFor
+// ---------------------------------------------------------------- ReactionKeyFor
 
 /// At least one record per display status; the status column is asserted first, so each input
 /// really is what its row says.
@@ -336,7 +335,7 @@ fn reaction_key_for_every_display_status() {
     );
 }
 
-// ---------------------------------------------------------------- 9.3 enqueue rule
+// ---------------------------------------------------------------- enqueue rule
 
 #[test]
 fn enqueue_rule() {
@@ -362,7 +361,7 @@ fn enqueue_rule() {
     }
 }
 
-// ---------------------------------------------------------------- 9.4 incident ends
+// ---------------------------------------------------------------- incident ends
 
 fn all_keys() -> Vec<ReactionKey> {
     K::ALL.to_vec()
@@ -428,7 +427,7 @@ fn incident_end_rules_for_every_key() {
     }
 }
 
-// ---------------------------------------------------------------- 9.5 step 4 budget
+// ---------------------------------------------------------------- budget
 
 #[test]
 fn budget_rule() {
@@ -465,7 +464,7 @@ fn budget_rule() {
     }
 }
 
-// ---------------------------------------------------------------- 9.6 signatures
+// ---------------------------------------------------------------- signatures
 
 #[test]
 fn nudge_signature_canonical_strings() {
@@ -644,7 +643,7 @@ fn nudge_signature_field_sensitivity() {
     );
 }
 
-// ---------------------------------------------------------------- 9.7 sanitising and fences
+// ---------------------------------------------------------------- sanitising and fences
 
 #[test]
 fn sanitize_provider_text_table() {
@@ -685,7 +684,7 @@ fn fence_table() {
     }
 }
 
-// ---------------------------------------------------------------- 9.7 nudge messages
+// ---------------------------------------------------------------- nudge messages
 
 /// Each row: the message must contain every string of the first list and none of the second.
 #[test]
@@ -763,7 +762,7 @@ fn nudge_message_table() {
     }
 }
 
-/// The comment list of 9.7: place, author, body cut at 2000 characters, at most 20 comments,
+/// The comment list of a nudge: place, author, body cut at 2000 characters, at most 20 comments,
 /// provider text sanitised.
 #[test]
 fn nudge_comment_list_table() {
@@ -834,7 +833,7 @@ fn nudge_comment_list_table() {
     }
 }
 
-// ---------------------------------------------------------------- 9.1 notifications
+// ---------------------------------------------------------------- notifications
 
 #[test]
 fn reaction_event_table() {
@@ -850,7 +849,8 @@ fn reaction_event_table() {
         (K::ApprovedAndGreen, open_pr(PR::MergeReady),
             "PR #7 of session proj-1 is approved and green: ready for a human to merge (ao never merges).", pr7.clone()),
         (K::AgentStuck, stuck_lc(R::ProbeFailure), "Session proj-1 is stuck and needs attention.", none.clone()),
-        // 9.7's example wording for a prompt; L5's "a permission decision is pending" for a dialog.
+        // The spec's example wording for a prompt; L5's "a permission decision is pending" for a
+        // dialog.
         (K::AgentNeedsInput, waiting, "Session proj-1 is waiting for your input.", none.clone()),
         (K::AgentNeedsInput, blocked, "Session proj-1 is waiting for input: a permission decision is pending.", none.clone()),
         (K::AgentExited, terminated(R::RuntimeLost), "The agent of session proj-1 exited unexpectedly.", none.clone()),
@@ -914,7 +914,7 @@ fn guard_table_in_both_modes() {
     let act = |state| Ok(Some(with_activity(working(), state, t0())));
     let found = |record| Ok(Some(record));
     let exited_reason = || stuck_lc(R::AgentProcessExited);
-    // (row of section 11, re-read, deliver mode, nudge mode)
+    // (row of the guard table, re-read, deliver mode, nudge mode)
     #[rustfmt::skip]
     let cases: Vec<Row> = vec![
         ("1 store read failed", Err(()), G::SuppressedUnknown, G::SuppressedUnknown),

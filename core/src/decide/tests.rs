@@ -1,6 +1,6 @@
-//! Scenario groups B (probe), C (open-PR ladder), D (terminal PR), E (quarantine) and F
-//! (evidence hash), the derivation-consistency invariant (C17, lifecycle.md 4.3), and exhaustive
-//! properties of the probe table.
+//! Scenario groups B (probe), C (open-PR ladder), D (terminal PR), E (quarantine) and F (evidence
+//! hash), the derivation-consistency invariant (C17: a decision's status is what its session and PR
+//! axes derive to), and exhaustive properties of the probe table.
 
 use super::*;
 use crate::domain::{
@@ -592,7 +592,8 @@ fn f_evidence_hash() {
 
 // ---------------------------------------------------------------- C17: consistency invariant
 
-/// For every real decision of 6.2–6.4, `DeriveStatusStatic({session, pr})` equals its status.
+/// For every real decision of the probe, open-PR and terminal-PR deciders,
+/// `DeriveStatusStatic({session, pr})` equals its status.
 #[test]
 fn c17_decider_and_derivation_agree() {
     let mut decisions = vec![];

@@ -1,5 +1,5 @@
-//! The pure "decide" step of every LCM entry point (lifecycle.md 7.2–7.8): given the loaded
-//! record and an input, the sparse patch to write, or `None` for a no-op.
+//! The pure "decide" step of every LCM entry point: given the loaded record and an input, the
+//! sparse patch to write, or `None` for a no-op.
 //!
 //! These functions hold the composition rules — which observer owns which axis, when a healthy
 //! probe may recover a state, that terminal states are never resurrected except by restore —
@@ -20,7 +20,8 @@ use crate::domain::{
 /// (inclusive).
 pub const RECENT_ACTIVITY_WINDOW: Duration = Duration::from_secs(60);
 
-/// `recentActivity` of lifecycle.md 7.3 step 3.
+/// `recentActivity`, an input of the probe decision: never after `exited`, always while the
+/// activity is sticky, else whether the last activity is at most [`RECENT_ACTIVITY_WINDOW`] old.
 pub fn recent_activity(record: &SessionRecord, now: Timestamp) -> bool {
     let activity = record.lifecycle.activity;
     match activity.state {
@@ -40,7 +41,7 @@ fn stale_launch(record: &SessionRecord, launch_id: Option<&str>) -> bool {
     }
 }
 
-/// The runtime axis a probe result is written as (7.3 step 5).
+/// The runtime axis a probe result is written as (whenever it differs from the record's).
 fn runtime_axis_for(probe: Option<ProbeResult>) -> RuntimeAxis {
     match probe {
         Some(ProbeResult::Alive) => {
@@ -58,7 +59,8 @@ fn runtime_axis_for(probe: Option<ProbeResult>) -> RuntimeAxis {
     }
 }
 
-/// `shouldWriteSessionRuntime(decision, cur)` of 7.2.
+/// `shouldWriteSessionRuntime(decision, cur)`: whether a runtime observation may write the session
+/// axis, given who owns it now.
 fn should_write_session_runtime(decision: &Decision, cur: &SessionRecord) -> bool {
     if cur.is_terminal() {
         return false;
@@ -81,7 +83,7 @@ fn write_session(patch: &mut LifecyclePatch, cur: &SessionRecord, axis: SessionA
     }
 }
 
-/// `ApplyRuntimeObservation` (7.3). `now` is the observation time.
+/// `ApplyRuntimeObservation`. `now` is the observation time.
 pub fn plan_runtime_observation(
     cur: &SessionRecord,
     facts: &RuntimeFacts,
@@ -132,12 +134,13 @@ pub fn plan_runtime_observation(
     (!patch.is_empty()).then_some(patch)
 }
 
-/// `shouldWriteSessionTerminalPR(cur)` of 7.2.
+/// `shouldWriteSessionTerminalPR(cur)`: a merged or closed PR may end a session that is neither
+/// terminal nor stuck on liveness.
 fn should_write_session_terminal_pr(cur: &SessionRecord) -> bool {
     !cur.is_terminal() && !cur.is_liveness_stuck()
 }
 
-/// The open-PR ladder input built from SCM facts (7.4 step 2).
+/// The open-PR ladder input built from SCM facts.
 pub fn open_pr_input(facts: &ScmFacts) -> OpenPrInput {
     let m = &facts.mergeability;
     OpenPrInput {
@@ -167,7 +170,7 @@ fn pr_axis(state: PrState, reason: Option<PrReason>, facts: &ScmFacts) -> PrAxis
     }
 }
 
-/// `ApplySCMObservation` (7.4).
+/// `ApplySCMObservation`: unfetched facts are a no-op.
 pub fn plan_scm_observation(cur: &SessionRecord, facts: &ScmFacts) -> Option<LifecyclePatch> {
     if !facts.fetched {
         return None;
@@ -199,7 +202,8 @@ pub fn plan_scm_observation(cur: &SessionRecord, facts: &ScmFacts) -> Option<Lif
     (!patch.is_empty()).then_some(patch)
 }
 
-/// The session axis an activity maps to (7.5 step 7); `None` for `exited`.
+/// The session axis an activity maps to; `None` for `exited` (an exit report never concludes
+/// death).
 pub fn session_for_activity(activity: ActivityState) -> Option<SessionAxis> {
     let (state, reason) = match activity {
         ActivityState::Active => (SessionState::Working, SessionReason::TaskInProgress),
@@ -220,8 +224,8 @@ pub enum SignalSkip {
     RevisionMoved,
 }
 
-/// `ApplyActivitySignal` (7.5) after the hook gate ran: `gate_allows` is false when the gate
-/// suppressed the activity change (bookkeeping still applies). `now` is the receipt time.
+/// `ApplyActivitySignal` after the hook gate ran: `gate_allows` is false when the gate suppressed
+/// the activity change (bookkeeping still applies). `now` is the receipt time.
 pub fn plan_activity_signal(
     cur: &SessionRecord,
     signal: &ActivitySignal,
@@ -279,7 +283,7 @@ pub fn plan_activity_signal(
     Ok((!patch.is_empty()).then_some(patch))
 }
 
-/// `OnSpawnCompleted` (7.7): the runtime exists.
+/// `OnSpawnCompleted`: the runtime exists.
 pub fn plan_spawn_completed(
     cur: &SessionRecord,
     outcome: &SpawnOutcome,
@@ -314,7 +318,7 @@ pub fn plan_spawn_completed(
     patch
 }
 
-/// `OnKillRequested` (7.8): `None` when already terminal (the first terminal reason is kept).
+/// `OnKillRequested`: `None` when already terminal (the first terminal reason is kept).
 pub fn plan_kill(cur: &SessionRecord, reason: &KillReason) -> Option<LifecyclePatch> {
     if cur.is_terminal() {
         return None;
@@ -342,7 +346,7 @@ pub fn plan_kill(cur: &SessionRecord, reason: &KillReason) -> Option<LifecyclePa
     Some(patch)
 }
 
-/// The lifecycle of a freshly created or reopened record (7.6).
+/// The lifecycle of a freshly created or reopened record.
 pub fn initial_lifecycle(pr_reason: PrReason) -> crate::domain::Lifecycle {
     crate::domain::Lifecycle {
         session: SessionAxis::new(SessionState::NotStarted, SessionReason::SpawnRequested),
@@ -357,7 +361,7 @@ pub fn initial_lifecycle(pr_reason: PrReason) -> crate::domain::Lifecycle {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ActiveSession;
 
-/// `OnSpawnInitiated(reopen)` (7.6): only over a terminal record.
+/// `OnSpawnInitiated(reopen)`: only over a terminal record.
 pub fn plan_reopen(
     cur: &SessionRecord,
     launch_id: String,
@@ -381,7 +385,7 @@ pub fn plan_reopen(
     })
 }
 
-/// `OnSpawnInitiated(revert)` (7.6): back to the lifecycle, launch and metadata of `earlier`.
+/// `OnSpawnInitiated(revert)`: back to the lifecycle, launch and metadata of `earlier`.
 pub fn plan_revert(earlier: &SessionRecord) -> LifecyclePatch {
     let lc = &earlier.lifecycle;
     LifecyclePatch {
@@ -396,7 +400,7 @@ pub fn plan_revert(earlier: &SessionRecord) -> LifecyclePatch {
     }
 }
 
-/// The change-log event type of a committed write (7.10), for an update.
+/// The change-log event type of a committed write, for an update.
 pub fn classify_write(cur: &SessionRecord, next: &SessionRecord) -> EventType {
     let (a, b) = (&cur.lifecycle, &next.lifecycle);
     if b.session.state == SessionState::Terminated && a.session.state != SessionState::Terminated {

@@ -1,6 +1,6 @@
-//! Tables for the per-entry-point planners (lifecycle.md 7.2–7.10; scenario groups G, H, J, K
-//! and the S-scenarios that pin the composition rules): each row is a loaded record plus an
-//! input, and the sparse patch the spec says to write (`None` = no-op).
+//! Tables for the per-entry-point planners (scenario groups G, H, J, K and the S-scenarios that pin
+//! the composition rules): each row is a loaded record plus an input, and the sparse patch the spec
+//! says to write (`None` = no-op).
 
 use super::*;
 use crate::decide::hash_evidence;
@@ -227,7 +227,7 @@ fn every_kind_of_record() -> Vec<(&'static str, SessionRecord)> {
     ]
 }
 
-// ---------------------------------------------------------------- 7.3 recentActivity
+// ---------------------------------------------------------------- recentActivity
 
 #[test]
 fn recent_activity_table() {
@@ -257,7 +257,7 @@ fn recent_activity_table() {
     }
 }
 
-// ---------------------------------------------------------------- 7.3 ApplyRuntimeObservation
+// ---------------------------------------------------------------- ApplyRuntimeObservation
 
 #[test]
 fn runtime_observation_scenarios() {
@@ -336,8 +336,8 @@ fn runtime_observation_scenarios() {
     }
 }
 
-/// 7.3 step 3: probe results as the decider sees them, read back from the evidence (hashed into
-/// the memory) or the verdict. `detectingLC` is liveness-owned, so every verdict is written.
+/// Probe results as the decider sees them, read back from the evidence (hashed into the memory) or
+/// the verdict. `detectingLC` is liveness-owned, so every verdict is written.
 #[test]
 fn runtime_probe_translation_table() {
     let (alive, dead, failed, indet) = (
@@ -389,7 +389,7 @@ fn runtime_probe_translation_table() {
     }
 }
 
-/// 7.3 step 5: the runtime axis each probe result is written as, whenever it differs.
+/// The runtime axis each probe result is written as, whenever it differs.
 #[test]
 fn runtime_axis_table() {
     let cases = [
@@ -419,8 +419,8 @@ fn runtime_axis_table() {
     }
 }
 
-/// `shouldWriteSessionRuntime` (7.2) over every kind of loaded record and the three kinds of
-/// verdict: the session axis the probe writes (`None` = untouched).
+/// `shouldWriteSessionRuntime` over every kind of loaded record and the three kinds of verdict: the
+/// session axis the probe writes (`None` = untouched).
 #[test]
 fn should_write_session_runtime_matrix() {
     let healthy = probe(Some(P::Alive), Some(P::Alive));
@@ -502,9 +502,9 @@ fn should_write_session_runtime_predicate() {
     }
 }
 
-// ---------------------------------------------------------------- 7.4 ApplySCMObservation
+// ---------------------------------------------------------------- ApplySCMObservation
 
-/// 7.4 step 2: the ladder input built from SCM facts.
+/// The ladder input built from SCM facts.
 #[test]
 fn open_pr_input_table() {
     type Row = (&'static str, fn(&mut ScmFacts), fn(&mut OpenPrInput));
@@ -629,7 +629,7 @@ fn scm_observation_scenarios() {
     }
 }
 
-// ---------------------------------------------------------------- 7.5 ApplyActivitySignal
+// ---------------------------------------------------------------- ApplyActivitySignal
 
 #[test]
 fn session_for_activity_table() {
@@ -770,11 +770,11 @@ fn activity_signal_scenarios() {
     }
 }
 
-// ---------------------------------------------------------------- 7.2 composition
+// ---------------------------------------------------------------- composition (who writes what)
 
-/// Who writes what (7.2): over every kind of record and a spread of inputs, each entry point
-/// touches only its own axes, never resurrects a terminal record, never moves a liveness-stuck
-/// session back to detecting, and keeps memory only while the session is detecting (13.7).
+/// Who writes what: over every kind of record and a spread of inputs, each entry point touches only
+/// its own axes, never resurrects a terminal record, never moves a liveness-stuck session back to
+/// detecting, and keeps memory only while the session is detecting.
 #[test]
 fn composition_rules() {
     let probes = [
@@ -915,7 +915,7 @@ fn composition_rules() {
     }
 }
 
-// ---------------------------------------------------------------- 7.7 OnSpawnCompleted
+// ---------------------------------------------------------------- OnSpawnCompleted
 
 #[test]
 fn spawn_completed_table() {
@@ -987,7 +987,7 @@ fn spawn_completed_table() {
     }
 }
 
-// ---------------------------------------------------------------- 7.8 OnKillRequested
+// ---------------------------------------------------------------- OnKillRequested
 
 #[test]
 fn kill_table() {
@@ -1037,7 +1037,7 @@ fn kill_table() {
     }
 }
 
-// ---------------------------------------------------------------- 7.6 reopen and revert
+// ---------------------------------------------------------------- reopen and revert
 
 #[test]
 fn reopen_only_over_terminal_records() {
@@ -1096,7 +1096,7 @@ fn reopen_resets_the_lifecycle_and_revert_restores_it() {
     assert_eq!(reverted.lifecycle, detecting_lc().lifecycle);
 }
 
-// ---------------------------------------------------------------- 7.10 event types
+// ---------------------------------------------------------------- event types
 
 #[test]
 fn classify_write_table() {

@@ -1,4 +1,4 @@
-//! Observation and command inputs of the lifecycle manager (lifecycle.md section 5).
+//! Observation and command inputs of the lifecycle manager.
 //!
 //! These are the facts the outside world reports: runtime probes, SCM facts, activity signals,
 //! spawn outcomes and kill reasons. They are plain data so the pure deciders can consume them.
@@ -130,7 +130,8 @@ wire_enum! {
 }
 
 impl HookEvent {
-    /// `user-prompt-submit`, `stop` and `session-end` end a turn (lifecycle.md section 12).
+    /// `user-prompt-submit`, `stop` and `session-end` end a turn: the hook gate forgets the tool
+    /// calls in flight, and a turn boundary may always change a `blocked` activity.
     pub const fn is_turn_boundary(self) -> bool {
         matches!(
             self,

@@ -46,9 +46,9 @@ fn is_id_char(c: char) -> bool {
 
 /// A project id: `[A-Za-z0-9_-]`, starting with a letter or digit, at most 64 characters.
 ///
-/// The spec only requires a valid path component; we are stricter on purpose: the id becomes
-/// part of every session id, and session ids travel through tmux names and the hook
-/// environment, where only `[A-Za-z0-9_-]` is accepted (adapters.md 1.2 and 3.5).
+/// The spec only requires a valid path component; we are stricter on purpose: the id becomes part
+/// of every session id, and session ids travel through tmux names and the hook environment, where
+/// only `[A-Za-z0-9_-]` is accepted.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct ProjectId(String);

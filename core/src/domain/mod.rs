@@ -6,6 +6,7 @@
 
 mod env_key;
 mod facts;
+mod host_reports;
 mod ids;
 pub mod limits;
 mod patch;
@@ -13,7 +14,6 @@ mod project;
 mod quote;
 mod reaction;
 mod record;
-mod scm;
 mod states;
 mod status;
 mod time;
@@ -23,6 +23,10 @@ pub use env_key::is_env_key;
 pub use facts::{
     ActivitySignal, FailedCheck, HookEvent, KillReason, Mergeability, PendingComment, RuntimeFacts,
     RuntimeHandle, ScmFacts, SpawnOutcome,
+};
+pub use host_reports::{
+    CheckContext, CheckRunDigest, GITHUB_ACTIONS_APP, LogTail, OpenPr, PrDetails, RepoRef,
+    ReviewThread, ThreadComment,
 };
 pub use ids::{IdError, IssueId, PROJECT_ID_MAX, ProjectId, SESSION_ID_MAX, SessionId};
 pub use patch::LifecyclePatch;
@@ -35,10 +39,6 @@ pub use reaction::{
 pub use record::{
     ActivityAxis, DetectingMemory, LIFECYCLE_VERSION, Launch, Lifecycle, Metadata, PrAxis,
     RuntimeAxis, Session, SessionAxis, SessionRecord, meta,
-};
-pub use scm::{
-    CheckContext, CheckRunDigest, GITHUB_ACTIONS_APP, LogTail, OpenPr, PrDetails, RepoRef,
-    ReviewThread, ThreadComment,
 };
 pub use states::{
     ActivitySource, ActivityState, CiSummary, KillKind, PrReason, PrState, ProbeResult,

@@ -1,6 +1,5 @@
-//! Reaction vocabulary (lifecycle.md section 9 and scm-and-notify.md section 7): reaction keys,
-//! notification priorities and events, incident trackers, queued reaction rows, pane messages
-//! and the change-log event types.
+//! Reaction vocabulary: reaction keys, notification priorities and events, incident trackers,
+//! queued reaction rows, pane messages and the change-log event types.
 
 use serde::{Deserialize, Serialize};
 
@@ -53,7 +52,7 @@ impl Priority {
     }
 }
 
-/// A notification for the human (scm-and-notify.md 7.1).
+/// A notification for the human.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NotifyEvent {
     /// `reaction.<key>`, `reaction.escalated` or `workspace.preserved-conflict`.
@@ -67,7 +66,8 @@ pub struct NotifyEvent {
     pub created_at: Timestamp,
 }
 
-/// The budget of one incident of a send-to-agent reaction (lifecycle.md 9.4).
+/// The budget of one incident of a send-to-agent reaction: attempts so far, the first attempt's
+/// time, whether it escalated, and the last nudge's signature.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tracker {
     pub session_id: SessionId,
@@ -154,8 +154,8 @@ impl MessageState {
     }
 }
 
-/// What a nudge changed on its tracker, so a refused nudge can give its attempt back
-/// (lifecycle.md 9.5 step 7).
+/// What a nudge changed on its tracker, so a refused nudge can give its attempt back (a nudge that
+/// never reached the pane does not count).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TrackerRollback {
     pub key: ReactionKey,
@@ -240,7 +240,7 @@ impl Message {
 }
 
 wire_enum! {
-    /// The change-log classification of a committed write (lifecycle.md 7.10).
+    /// The change-log classification of a committed write.
     pub enum EventType {
         SessionCreated => "session_created",
         SessionTerminated => "session_terminated",

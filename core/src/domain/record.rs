@@ -1,4 +1,4 @@
-//! The persisted session record (lifecycle.md section 3) and its read model.
+//! The persisted session record and its read model.
 //!
 //! `SessionRecord` is the canonical state of one session: identity, the lifecycle axes, the
 //! launch generation, metadata and the `revision` used for optimistic concurrency. The display
@@ -114,7 +114,8 @@ pub struct Lifecycle {
     pub detecting: Option<DetectingMemory>,
 }
 
-/// The current launch generation (lifecycle.md 3.2).
+/// The current launch generation: each spawn or restore starts a new one, and observations carrying
+/// an older launch id are ignored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Launch {
     /// UUIDv4 of this launch; exported as `AO_RUNTIME_LAUNCH_ID`.
@@ -127,7 +128,7 @@ pub struct Launch {
     pub first_signal_at: Option<Timestamp>,
 }
 
-/// Metadata keys (lifecycle.md 3.3).
+/// Metadata keys.
 pub mod meta {
     pub const BRANCH: &str = "branch";
     pub const WORKSPACE_PATH: &str = "workspacePath";

@@ -1,4 +1,4 @@
-//! Every enumeration of lifecycle.md section 2, spelled exactly as on the wire.
+//! Every enumeration of the session lifecycle, spelled exactly as on the wire.
 //!
 //! The empty string is a real value of several enums ("never observed", "no reason"); it is the
 //! `Unset` variant, never `Option::None`, so a stored empty value round-trips unchanged.
@@ -14,7 +14,7 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// The session sub-state (lifecycle.md 2.2).
+    /// The session sub-state.
     pub enum SessionState {
         NotStarted => "not_started",
         Working => "working",
@@ -138,7 +138,7 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// What the agent is doing (lifecycle.md 2.5).
+    /// What the agent is doing.
     pub enum ActivityState {
         Active => "active",
         Ready => "ready",

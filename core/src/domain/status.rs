@@ -1,4 +1,4 @@
-//! The display status and its derivation (lifecycle.md section 4).
+//! The display status and its derivation.
 //!
 //! `derive_status` is the only producer of a display status. It is computed on every read and is
 //! never stored, so a status can never disagree with the axes it summarises.
@@ -62,7 +62,8 @@ pub fn derive_status_static(lifecycle: &Lifecycle) -> Status {
     derive(lifecycle, false)
 }
 
-/// The no-signal condition (4.2) minus the hook-capability check, which the caller supplies.
+/// The no-signal condition (launched more than [`NO_SIGNAL_GRACE`] ago and no hook accepted since)
+/// minus the hook-capability check, which the caller supplies.
 fn no_signal_condition(record: &SessionRecord, now: Timestamp) -> bool {
     match (record.launch.started_at, record.launch.first_signal_at) {
         (Some(started), None) => now.millis_since(started) > NO_SIGNAL_GRACE.as_millis() as i64,

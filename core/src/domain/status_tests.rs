@@ -229,8 +229,8 @@ fn a19_to_a23_no_signal() {
 }
 
 /// Every combination of session state, session reason, PR state and PR reason derives a status
-/// (totality), and the precedence rules of 4.1 hold: hard session states outrank PR facts, PR facts
-/// only show over the soft states, and a closed PR never shows.
+/// (totality), and the precedence rules hold: hard session states outrank PR facts, PR facts only
+/// show over the soft states, and a closed PR never shows.
 #[test]
 fn derivation_is_total_and_respects_precedence() {
     let mut rec = lc(S::Working, R::Unset, RT::Alive);

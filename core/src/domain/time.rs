@@ -1,9 +1,9 @@
 //! `Timestamp`: a UTC instant at millisecond precision.
 //!
-//! The spec truncates every time to milliseconds when it enters the system and compares
-//! instants at that precision (lifecycle.md section 1), so the representation is exactly that:
-//! milliseconds since the Unix epoch. It is serialized as RFC 3339 with three fractional digits
-//! (`2026-05-26T12:00:00.000Z`). Nothing here reads the clock; callers pass time in.
+//! The spec truncates every time to milliseconds when it enters the system and compares instants at
+//! that precision, so the representation is exactly that: milliseconds since the Unix epoch. It is
+//! serialized as RFC 3339 with three fractional digits (`2026-05-26T12:00:00.000Z`). Nothing here
+//! reads the clock; callers pass time in.
 
 use std::fmt;
 use std::time::Duration;

@@ -1,8 +1,8 @@
 //! `wire_enum!`: declares an enum whose every value has one exact wire/storage spelling.
 //!
-//! The spec fixes the spelling of every enumeration value (lifecycle.md section 1), and the same
-//! strings go to JSON, SQLite columns and log lines. One macro keeps `as_str`, `FromStr`,
-//! `Display` and serde in agreement, so a value can never be written one way and read another.
+//! The spec fixes the spelling of every enumeration value, and the same strings go to JSON, SQLite
+//! columns and log lines. One macro keeps `as_str`, `FromStr`, `Display` and serde in agreement, so
+//! a value can never be written one way and read another.
 
 /// Error returned when a string is not one of an enum's wire spellings.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -122,7 +122,7 @@ pub fn resolve(flags: Flags) -> Result<Config> {
     let scm_poll_interval = file
         .scm
         .poll_interval
-        .map_or(ao::scm::SCM_POLL_INTERVAL, |d| d.0);
+        .map_or(ao::scm_observer::SCM_POLL_INTERVAL, |d| d.0);
     if scm_poll_interval.is_zero() {
         bail!("scm.poll_interval must be positive");
     }
@@ -159,7 +159,11 @@ pub fn resolve(flags: Flags) -> Result<Config> {
         trash_ttl,
         pane_umask: 0o022,
         reaper_tick: tick(&file.reaper, ao::reaper::REAPER_TICK, "reaper")?,
-        observer_tick: tick(&file.observer, ao::observer::OBSERVER_TICK, "observer")?,
+        observer_tick: tick(
+            &file.observer,
+            ao::terminal_observer::OBSERVER_TICK,
+            "observer",
+        )?,
         change_log_retention: file
             .store
             .change_log_retention

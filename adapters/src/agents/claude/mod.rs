@@ -1,4 +1,4 @@
-//! The `claude-code` harness (adapters.md 3.2): Anthropic's Claude Code CLI.
+//! The `claude-code` harness: Anthropic's Claude Code CLI.
 //!
 //! Launch passes a deterministic `--session-id` (UUIDv5 of the ao session id), so restore can
 //! resume the same conversation even when no hook ever reported its id. Hooks live in the

@@ -1,6 +1,5 @@
-//! Claude Code's hook configuration in `<worktree>/.claude/settings.local.json` (adapters.md
-//! 3.2): the reconcile rules as pure functions over the JSON document, plus reading and writing
-//! the file.
+//! Claude Code's hook configuration in `<worktree>/.claude/settings.local.json`: the reconcile
+//! rules as pure functions over the JSON document, plus reading and writing the file.
 //!
 //! Reconcile: every `aoctl hook claude-code …` command is removed from every group, then added
 //! to the group with the right matcher (so a changed matcher moves it and nothing is ever

@@ -1,6 +1,6 @@
-//! Claude Code's folder trust (adapters.md 3.2 `pre_launch`): marks a worktree trusted in the
-//! user's Claude config file (`~/.claude.json`, or `$CLAUDE_CONFIG_DIR/.claude.json`) so a new
-//! worktree never stops at the trust prompt.
+//! Claude Code's folder trust (the harness's `pre_launch`): marks a worktree trusted in the user's
+//! Claude config file (`~/.claude.json`, or `$CLAUDE_CONFIG_DIR/.claude.json`) so a new worktree
+//! never stops at the trust prompt.
 //!
 //! That file belongs to Claude Code and holds much more than trust (accounts, history, every
 //! project), so the write keeps every other key, is atomic (temp file, fsync, rename, mode

@@ -6,10 +6,10 @@ use std::collections::BTreeSet;
 
 use super::*;
 use crate::decide::reactions::ReactionPolicies;
-use crate::decide::scm::{LOG_TAIL_LINES, PrSeen, ThreadsSeen, log_tail};
+use crate::decide::scm_poll::{LOG_TAIL_LINES, PrSeen, ThreadsSeen, log_tail};
 use crate::domain::LogTail;
 use crate::ports::StoreError;
-use crate::scm::round::{RateLimited, Round, Target};
+use crate::scm_observer::round::{RateLimited, Round, Target};
 use crate::testing::{ManualClock, ScriptedRecords};
 
 /// Session `proj-<n>` working on `branch`, its PRs opened in `base` (not in the store).

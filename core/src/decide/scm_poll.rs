@@ -1,8 +1,8 @@
-//! The pure half of the SCM observer (scm-and-notify.md sections 3 and 4): PR attribution,
-//! which PRs a poll refreshes, when review threads are re-read, and the normalisation of a PR's
-//! raw details into the `ScmFacts` the lifecycle consumes.
+//! The pure half of the SCM observer's poll: PR attribution, which PRs a poll refreshes, when
+//! review threads are re-read, and the normalisation of a PR's raw details into the `ScmFacts` the
+//! lifecycle consumes.
 //!
-//! No I/O and no clock: the poller (`crate::scm`) passes the provider's answers and `now` in.
+//! No I/O and no clock: the poller (`ao::scm_observer`) passes the provider's answers and `now` in.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -41,10 +41,9 @@ pub struct Attribution {
     pub contested: Vec<(SessionId, u64, SessionId)>,
 }
 
-/// Attribution (3.3): an open PR belongs to the session whose branch is its head ref and whose
-/// push repository is its head repository. `claims` must be in session id order; the first
-/// claimant keeps a PR claimed twice. Among several open PRs of one head (different bases), the
-/// newest wins.
+/// Attribution: an open PR belongs to the session whose branch is its head ref and whose push
+/// repository is its head repository. `claims` must be in session id order; the first claimant
+/// keeps a PR claimed twice. Among several open PRs of one head (different bases), the newest wins.
 pub fn attribute(claims: &[Claim], prs: &[OpenPr]) -> Attribution {
     let mut out = Attribution::default();
     let mut holders: BTreeMap<u64, SessionId> = BTreeMap::new();
@@ -83,8 +82,8 @@ pub struct PrSeen {
     pub refreshed_at: Timestamp,
 }
 
-/// Whether an open PR is a refresh candidate (3.4): new to the cache, `updated_at` or head
-/// moved, its check runs changed, or not refreshed for [`FORCED_REFRESH`]. `checks` is sorted.
+/// Whether an open PR is a refresh candidate: new to the cache, `updated_at` or head moved, its
+/// check runs changed, or not refreshed for [`FORCED_REFRESH`]. `checks` is sorted.
 pub fn needs_refresh(
     seen: Option<&PrSeen>,
     pr: &OpenPr,
@@ -343,8 +342,8 @@ pub fn failed_jobs(contexts: &[CheckContext]) -> Vec<u64> {
     jobs
 }
 
-/// Normalisation (section 4): one PR's details, its review threads (fresh or cached) and the
-/// log tails of its failed jobs, as the facts the lifecycle consumes. Always `fetched`.
+/// Normalisation: one PR's details, its review threads (fresh or cached) and the log tails of its
+/// failed jobs, as the facts the lifecycle consumes. Always `fetched`.
 pub fn normalize(
     details: &PrDetails,
     threads: &[ReviewThread],
@@ -400,5 +399,5 @@ fn strip_timestamp(line: &str) -> &str {
 }
 
 #[cfg(test)]
-#[path = "scm_tests.rs"]
+#[path = "scm_poll_tests.rs"]
 mod tests;

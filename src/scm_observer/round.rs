@@ -18,7 +18,7 @@ use super::{
     ScmObserver, State, Subject,
 };
 use crate::backoff::FailureKind;
-use crate::decide::scm::{
+use crate::decide::scm_poll::{
     Claim, LOG_TAIL_LINES, PrSeen, ThreadsSeen, attribute, failed_jobs, log_tail, needs_refresh,
     normalize, same_facts, threads_due,
 };

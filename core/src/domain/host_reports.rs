@@ -1,10 +1,9 @@
-//! What the SCM provider reports before normalisation (scm-and-notify.md sections 3 and 4):
-//! repositories, the open-PR list, check-run digests, and a pull request's raw details as
-//! GitHub's GraphQL API spells them.
+//! What the code host reports before normalisation: repositories, the open-PR list, check-run
+//! digests, and a pull request's raw details as GitHub's GraphQL API spells them.
 //!
-//! Plain data, so the pure normalisation (`decide::scm`) can turn it into `ScmFacts` and be
-//! table-tested without HTTP. GitHub's enumeration values (`MERGEABLE`, `COMPLETED`, …) are kept
-//! as the provider's strings; the normaliser compares them case-insensitively.
+//! Plain data, so the pure normalisation (`decide::scm_poll`) can turn it into `ScmFacts` and be
+//! table-tested without HTTP. GitHub's enumeration values (`MERGEABLE`, `COMPLETED`, …) are kept as
+//! the provider's strings; the normaliser compares them case-insensitively.
 
 use std::fmt;
 

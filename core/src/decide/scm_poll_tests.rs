@@ -1,5 +1,4 @@
-//! Table tests of the SCM normalisation (scm-and-notify.md section 4), attribution (3.3) and the
-//! refresh cadence (3.4).
+//! Table tests of the SCM normalisation, PR attribution and the refresh cadence.
 
 use super::*;
 use crate::domain::{ThreadComment, Timestamp};

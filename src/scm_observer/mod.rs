@@ -2,12 +2,12 @@
 //! reports what it learns to the LCM.
 //!
 //! One poll ([`round`]): the sessions with a branch whose project has a GitHub origin; each
-//! repository's open-PR list (conditional, paged); attribution by head ref and head repository;
-//! one conditional check-runs request per attributed PR; details (GraphQL, 25 PRs per request)
-//! only for PRs that changed, are new, went missing from the list, or were not refreshed for 5
-//! minutes; log tails of failed GitHub Actions jobs; normalisation (`decide::scm`); and, only
-//! when the facts differ from the stored snapshot (or the previous attempt failed), the snapshot
-//! write followed by `Lcm::apply_scm_observation`, in session id order.
+//! repository's open-PR list (conditional, paged); attribution by head ref and head repository; one
+//! conditional check-runs request per attributed PR; details (GraphQL, 25 PRs per request) only for
+//! PRs that changed, are new, went missing from the list, or were not refreshed for 5 minutes; log
+//! tails of failed GitHub Actions jobs; normalisation (`decide::scm_poll`); and, only when the
+//! facts differ from the stored snapshot (or the previous attempt failed), the snapshot write
+//! followed by `Lcm::apply_scm_observation`, in session id order.
 //!
 //! A failed fetch is never "no PR": the session gets no observation, its snapshot stays, and no
 //! cache entry of the failed scope is committed. While the provider is rate limited the observer
@@ -26,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use crate::backoff::{Backoff, FailureKind, TickFailures};
-use crate::decide::scm::{PrSeen, ThreadsSeen};
+use crate::decide::scm_poll::{PrSeen, ThreadsSeen};
 use crate::domain::{
     CheckRunDigest, ProjectId, RepoRef, ReviewThread, SessionId, SessionRecord, Timestamp, meta,
 };

@@ -1,5 +1,5 @@
-//! Reaction dispatch (lifecycle.md 9.5 and 10.1): one worker per session drains that session's
-//! durable reaction queue in `seq` order, outside any lock.
+//! Reaction dispatch: one worker per session drains that session's durable reaction queue in `seq`
+//! order, outside any lock.
 //!
 //! Before executing a row the worker re-reads the record and drops the row when its key is no
 //! longer `ReactionKeyFor(current)` (stale) or a later row of the same key exists (superseded).
@@ -125,7 +125,8 @@ impl Reactions {
         }
     }
 
-    /// Executes a current reaction (9.5).
+    /// Executes a current reaction: notify, or count one attempt and queue a nudge (skipped when
+    /// the same nudge was already delivered; escalated to a notification once the budget is spent).
     async fn execute(&self, key: ReactionKey, record: &SessionRecord) -> Result<(), StoreError> {
         let policy = self.policies.get(key);
         let now = self.clock.now();

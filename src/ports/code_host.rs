@@ -1,5 +1,5 @@
-//! The SCM provider port (scm-and-notify.md sections 1–3): what the SCM observer asks of a code
-//! host. One implementation talks to GitHub over HTTP (`adapters::github`); tests use fakes.
+//! The code-host port (`ScmProvider`): what the SCM observer asks of a code host. One
+//! implementation talks to GitHub over HTTP (`adapters::github`); tests use fakes.
 //!
 //! Conditional requests are explicit: the caller passes the ETag it holds and gets either
 //! `NotModified` (reuse what you cached) or a new value with its ETag, so the observer decides
@@ -13,7 +13,7 @@ use async_trait::async_trait;
 
 use crate::domain::{CheckRunDigest, OpenPr, PrDetails, RepoRef, Timestamp};
 
-/// Errors of the SCM provider, by class (1.2).
+/// Errors of the SCM provider, one variant per class of failure.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScmError {
     /// No credentials: the observer disables itself until some appear.

@@ -1,5 +1,4 @@
-//! The terminal observer (adapters.md 3.6): activity from what a pane prints, for agents whose
-//! hooks cannot tell.
+//! The terminal observer: activity from what a pane prints, for agents whose hooks cannot tell.
 //!
 //! - Agents without hooks (`command` harnesses): output appeared → `active`; no output for 60 s
 //!   → `idle`. "Output appeared" is read from the runtime's output log end offset, which moves
