@@ -25,6 +25,7 @@ pub mod scm_observer;
 pub mod service;
 pub mod session;
 pub mod terminal_observer;
+pub mod upkeep;
 mod workers;
 
 pub use ao_core::{decide, domain};

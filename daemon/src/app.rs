@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use ao::backoff::{Backoff, RepeatedFailure};
 use ao::domain::Timestamp;
 use ao::lifecycle::{Lcm, Wakeups};
 use ao::messages::MessageDelivery;
@@ -17,6 +16,7 @@ use ao::scm_observer::ScmObserver;
 use ao::service::{DoctorFacts, Service, ServiceDeps};
 use ao::session::{AgentRegistry, SessionManager, SessionManagerConfig, SessionManagerDeps};
 use ao::terminal_observer::TerminalObserver;
+use ao::upkeep;
 use ao_adapters::agents::HookProgram;
 use ao_adapters::agents::claude::{ClaudeConfig, ClaudeHarness};
 use ao_adapters::agents::codex::{CodexConfig, CodexHarness};
@@ -35,9 +35,6 @@ use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
 use crate::config::Config;
-
-/// How often old change-log rows are pruned.
-const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 /// The assembled daemon: its configuration, the parts its loops run on, and the service.
 pub struct App {
@@ -309,7 +306,7 @@ impl App {
             shutdown,
             _ephemeral_dir: ephemeral_dir,
         });
-        app.register_configured_projects().await;
+        app.sm.add_missing_projects(&app.config.projects).await;
         let report = app.sm.reconcile_at_boot().await;
         info!(
             adopted = report.adopted.len(),
@@ -320,28 +317,6 @@ impl App {
             "boot reconcile"
         );
         Ok(app)
-    }
-
-    /// Projects listed in the configuration file are registered on first start.
-    async fn register_configured_projects(&self) {
-        for spec in &self.config.projects {
-            let known = match ao::domain::ProjectId::parse(&spec.name) {
-                Ok(id) => self.store.project(&id).await.ok().flatten().is_some(),
-                Err(e) => {
-                    warn!(project = %spec.name, error = %e, "configuration: invalid project id; skipped");
-                    continue;
-                }
-            };
-            if known {
-                continue;
-            }
-            match self.sm.add_project(spec.clone()).await {
-                Ok(_) => info!(project = %spec.name, "registered project from the configuration"),
-                Err(e) => {
-                    warn!(project = %spec.name, error = %e, "configuration: project not registered")
-                }
-            }
-        }
     }
 
     /// Step 9: the background loops. They all stop when `cancel` is cancelled.
@@ -379,73 +354,17 @@ impl App {
             self.config.scm_poll_interval,
         ));
         loops.spawn(scm.run(cancel.clone()));
-        loops.spawn(self.clone().sweep_trash(cancel.clone()));
-        loops.spawn(self.clone().prune_change_log(cancel.clone()));
+        loops.spawn(upkeep::sweep_trash(
+            self.sm.clone(),
+            self.config.trash_ttl,
+            cancel.clone(),
+        ));
+        loops.spawn(upkeep::prune_change_log(
+            self.store.clone(),
+            self.clock.clone(),
+            self.config.change_log_retention,
+            cancel.clone(),
+        ));
         loops
-    }
-
-    /// Prunes change-log rows older than the retention, every hour (a failed prune waits the
-    /// same hour: its backoff cap is the tick) until cancelled; failures are logged once an
-    /// hour at most.
-    async fn prune_change_log(self: Arc<Self>, cancel: CancellationToken) {
-        let mut backoff = Backoff::ticks(PRUNE_EVERY);
-        let mut failures = RepeatedFailure::default();
-        loop {
-            let cutoff = self.clock.now().minus(self.config.change_log_retention);
-            let wait = match self.store.prune_events(cutoff).await {
-                Ok(n) => {
-                    if n > 0 {
-                        info!(rows = n, "pruned old change-log rows");
-                    }
-                    if let Some(n) = failures.succeeded() {
-                        info!(failures = n, "pruning the change log works again");
-                    }
-                    backoff.succeed()
-                }
-                Err(e) => {
-                    if let Some(line) = failures.failed() {
-                        warn!(error = %e, "pruning the change log failed{line}");
-                    }
-                    backoff.fail()
-                }
-            };
-            tokio::select! {
-                _ = cancel.cancelled() => return,
-                _ = tokio::time::sleep(wait) => {}
-            }
-        }
-    }
-
-    /// Empties trash entries older than `trash_ttl`, at start and then every quarter of the TTL
-    /// (between a second and an hour); an entry that cannot go is named once per sweep, a
-    /// failing sweep is logged as repeated failures are.
-    async fn sweep_trash(self: Arc<Self>, cancel: CancellationToken) {
-        let ttl = self.config.trash_ttl;
-        let every = (ttl / 4).clamp(Duration::from_secs(1), Duration::from_secs(3600));
-        let mut failures = RepeatedFailure::default();
-        loop {
-            match self.sm.trash_empty(Some(ttl)).await {
-                Ok(emptied) => {
-                    if let Some(n) = failures.succeeded() {
-                        info!(failures = n, "emptying the trash works again");
-                    }
-                    for entry in &emptied.removed {
-                        info!(entry = %entry.id, "emptied a trash entry past its time to live");
-                    }
-                    for (entry, why) in &emptied.failed {
-                        warn!(entry = %entry.id, reason = %why, "a trash entry past its time to live was kept");
-                    }
-                }
-                Err(e) => {
-                    if let Some(line) = failures.failed() {
-                        warn!(error = %e, "emptying the trash failed{line}");
-                    }
-                }
-            }
-            tokio::select! {
-                _ = cancel.cancelled() => return,
-                _ = tokio::time::sleep(every) => {}
-            }
-        }
     }
 }

@@ -4,6 +4,8 @@
 
 use std::path::PathBuf;
 
+use tracing::{info, warn};
+
 use super::{SessionManager, SmError, validate};
 use crate::domain::{Project, ProjectId, ProjectSettings, quote, quote_within};
 use crate::ports::{AgentCatalog, SetupError, WorkspaceError};
@@ -100,6 +102,29 @@ impl SessionManager {
             )));
         }
         Ok(self.store.remove_project(id).await?)
+    }
+
+    /// Registers each project of the configuration file that is not registered yet; one that
+    /// is, or that fails to register, is left as it is, with a warning for a failure.
+    pub async fn add_missing_projects(&self, specs: &[ProjectSpec]) {
+        for spec in specs {
+            let known = match ProjectId::parse(&spec.name) {
+                Ok(id) => self.store.project(&id).await.ok().flatten().is_some(),
+                Err(e) => {
+                    warn!(project = %spec.name, error = %e, "configuration: invalid project id; skipped");
+                    continue;
+                }
+            };
+            if known {
+                continue;
+            }
+            match self.add_project(spec.clone()).await {
+                Ok(_) => info!(project = %spec.name, "registered project from the configuration"),
+                Err(e) => {
+                    warn!(project = %spec.name, error = %e, "configuration: project not registered")
+                }
+            }
+        }
     }
 
     /// Whether `agent` is a configured harness that reports hooks.

@@ -2210,3 +2210,39 @@ async fn w10_boot_never_touches_a_dirty_worktree() {
     );
     assert!(w.workspace.exists(&sid("proj-1")) && w.workspace.is_dirty(&sid("proj-1")));
 }
+
+#[tokio::test]
+async fn configured_projects_are_added_once_and_a_bad_one_is_skipped() {
+    let w = World::new().await;
+    let before = w.h.store.project(&pid("proj")).await.unwrap().unwrap();
+    let spec = |name: &str, repo: &str, agent: Option<&str>| ProjectSpec {
+        name: name.to_owned(),
+        repo_path: PathBuf::from(repo),
+        default_agent: agent.map(str::to_owned),
+        ..ProjectSpec::default()
+    };
+    let specs = [
+        // Already registered: left exactly as it is, even when the file now says otherwise.
+        spec("proj", "/elsewhere", None),
+        spec("fresh", "/repos/fresh", None),
+        spec("bad id!", "/repos/bad", None),
+        spec("typo", "/repos/typo", Some("no-such-agent")),
+    ];
+    w.sm.add_missing_projects(&specs).await;
+    w.sm.add_missing_projects(&specs).await;
+    let projects: Vec<String> =
+        w.h.store
+            .projects()
+            .await
+            .unwrap()
+            .iter()
+            .map(|p| p.id.to_string())
+            .collect();
+    assert_eq!(projects, ["fresh", "proj"]);
+    assert_eq!(
+        w.h.store.project(&pid("proj")).await.unwrap().unwrap(),
+        before
+    );
+    let fresh = w.h.store.project(&pid("fresh")).await.unwrap().unwrap();
+    assert_eq!(fresh.repo_path, PathBuf::from("/repos/fresh"));
+}
