@@ -60,7 +60,7 @@ impl ServiceError {
 }
 
 /// The variant name of a workspace error, as an error kind.
-pub fn workspace_kind(e: &WorkspaceError) -> &'static str {
+fn workspace_kind(e: &WorkspaceError) -> &'static str {
     match e {
         WorkspaceError::UnsafePath(_) => "UnsafePath",
         WorkspaceError::BranchInvalid { .. } => "BranchInvalid",

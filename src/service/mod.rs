@@ -33,7 +33,7 @@ use crate::session::{
 };
 
 pub use doctor::{Check, DoctorFacts};
-pub use error::{ErrorClass, ServiceError, workspace_kind};
+pub use error::{ErrorClass, ServiceError};
 pub use input::{SpawnInput, WaitInput};
 
 use input::{
