@@ -1,5 +1,5 @@
 //! End-to-end tests of the daemon's life: restarts that adopt live sessions, `daemon stop` and
-//! SIGTERM, autostart by `aoctl`, the single-instance checks and a stale socket file.
+//! SIGTERM, autostart by `aoctl`, the single-instance checks, a stale socket file and `--ephemeral`.
 
 use std::process::Stdio;
 
@@ -406,4 +406,56 @@ fn daemon_stop_succeeds_every_time() {
         assert!(said.contains("aod stopped"), "{said}");
         assert!(!env.socket.exists());
     }
+}
+
+/// The `aod-ephemeral-*` directories under `dir`.
+fn ephemeral_dirs(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("aod-ephemeral-"))
+        })
+        .collect()
+}
+
+#[test]
+fn ephemeral_runs_a_real_store_and_keeps_nothing() {
+    let repo = GitRepo::new();
+    let mut env = TestEnv::fast();
+    let tmp = env.root().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let ephemeral = |c: &mut std::process::Command| {
+        c.arg("--ephemeral").env("TMPDIR", &tmp);
+    };
+    env.start_daemon_with(ephemeral);
+    env.add_project("demo", &repo.path);
+    let id = env.spawn_cmd("demo", TICKER);
+    env.ok(&["wait", &id, "--status", "working", "--timeout", "60s"]);
+    assert_eq!(statuses(&env), [(id.clone(), "working".to_owned())]);
+    // The store is SQLite in a directory of its own, never the data directory's.
+    let dirs = ephemeral_dirs(&tmp);
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    assert!(dirs[0].join("ao.db").is_file(), "{:?}", dirs[0]);
+    assert!(!env.data_dir.join("ao.db").exists());
+    // (Doctor fails on this machine's missing agent CLIs; only the store's line matters.)
+    let doctor = String::from_utf8_lossy(&env.run(&["doctor"]).stdout).into_owned();
+    assert!(
+        doctor
+            .lines()
+            .any(|l| l.contains("store") && l.contains("(ephemeral)")),
+        "{doctor}"
+    );
+
+    env.ok(&["kill", &id]);
+    env.stop_daemon();
+    assert_eq!(ephemeral_dirs(&tmp), Vec::<std::path::PathBuf>::new());
+
+    // A new ephemeral daemon starts from nothing.
+    env.start_daemon_with(ephemeral);
+    assert_eq!(env.json(&["ls", "--all"]), serde_json::json!([]));
+    assert_eq!(env.json(&["project", "ls"]), serde_json::json!([]));
+    env.stop_daemon();
+    assert!(!env.data_dir.join("ao.db").exists());
 }

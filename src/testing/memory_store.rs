@@ -1,4 +1,4 @@
-//! An in-memory implementation of every store port, for unit tests and `--ephemeral` runs.
+//! An in-memory implementation of every store port, for unit tests: the reference semantics.
 //!
 //! It is faithful to the port contracts the SQLite store keeps: merge-patched records, a
 //! revision bumped by exactly one per committed write, `Conflict` on a stale expected revision,
