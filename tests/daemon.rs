@@ -1,5 +1,6 @@
 //! End-to-end tests of the daemon's life: restarts that adopt live sessions, `daemon stop` and
-//! SIGTERM, autostart by `aoctl`, the single-instance checks, a stale socket file and `--ephemeral`.
+//! SIGTERM, autostart by `aoctl`, the single-instance checks, a stale socket file and
+//! `--ephemeral`.
 
 use std::process::Stdio;
 

@@ -21,7 +21,8 @@ pub struct Flags {
     /// The TOML configuration file.
     #[arg(long, env = "AO_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Keep everything in memory (nothing survives the daemon; for tests and trials).
+    /// Keep the store in a temporary directory removed when the daemon stops (nothing survives
+    /// it; for tests and trials).
     #[arg(long)]
     pub ephemeral: bool,
     /// Log to this file instead of stderr (used when `aoctl` starts the daemon).
