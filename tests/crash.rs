@@ -115,8 +115,9 @@ fn sigkill_during_twenty_spawns_leaks_and_loses_nothing() {
         let status = session["status"].as_str().unwrap();
         let path = session["workspace_path"].as_str();
         match status {
-            // A silent agent shows `spawning`, and `idle` after 60 s without output.
-            "spawning" | "idle" => {
+            // A silent agent shows `spawning` until a probe sees it running, then `working`,
+            // and `idle` after 60 s without output.
+            "spawning" | "working" | "idle" => {
                 assert!(tmux.contains(&id), "live {id} has its pane: {session}");
                 assert!(
                     path.is_some_and(|p| std::path::Path::new(p).is_dir()),

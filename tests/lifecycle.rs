@@ -457,19 +457,34 @@ async fn g10_recent_activity_window(b: Subject) {
     }
 }
 
-async fn g11_spawning_ends_only_with_activity(b: Subject) {
+/// G11, changed on purpose: a launched agent that a probe sees running is past `spawning` even
+/// before it shows activity (`working`, reason `agent_acknowledged`); a spawn that has not
+/// completed stays `spawning` whatever the probe says.
+async fn g11_spawning_ends_when_the_agent_is_seen_running(b: Subject) {
     let h = harness(&b);
-    h.seed(lc(
+    let mut unlaunched = lc(
         SessionState::NotStarted,
         SessionReason::SpawnRequested,
         RuntimeState::Alive,
-    ))
-    .await;
-    assert_eq!(
-        h.runtime(&p1(), &probe(ProbeResult::Alive, ProbeResult::Alive))
-            .await,
-        Applied::Unchanged
     );
+    unlaunched.launch.started_at = None;
+    h.seed(unlaunched).await;
+    let running = probe(ProbeResult::Alive, ProbeResult::Alive);
+    assert_eq!(h.runtime(&p1(), &running).await, Applied::Unchanged);
+
+    h.lcm
+        .on_spawn_completed(&p1(), &outcome(&p1()))
+        .await
+        .unwrap();
+    let Applied::Changed(after) = h.runtime(&p1(), &running).await else {
+        panic!("a launched, running agent is acknowledged");
+    };
+    assert_eq!(
+        after.lifecycle.session,
+        SessionAxis::new(SessionState::Working, SessionReason::AgentAcknowledged)
+    );
+    assert_eq!(status_of(&after), Status::Working);
+    assert_eq!(after.lifecycle.activity.state, None);
 }
 
 // ------------------------------------------------------------------------------------------
@@ -2829,7 +2844,7 @@ over_backends!(
     g8_running_sessions_returns_store_errors,
     g9_stale_launch_probe_is_ignored,
     g10_recent_activity_window,
-    g11_spawning_ends_only_with_activity,
+    g11_spawning_ends_when_the_agent_is_seen_running,
     h1_to_h5_activity_mapping,
     h6_concurrent_signals_all_land,
     h7_ready_blocked_exited,

@@ -544,3 +544,22 @@ fn concurrent_spawns_from_one_repository_all_succeed() {
     assert_eq!(env.tmux_sessions().len(), 20);
     env.stop_daemon();
 }
+
+/// A silent agent is `working` once the probe sees it running, not `spawning` for ever: its
+/// activity stays unknown until it shows some, and `spawning` never comes back.
+#[test]
+fn a_silent_agent_is_working_once_seen_running() {
+    let repo = GitRepo::new();
+    let mut env = TestEnv::fast();
+    env.start_daemon();
+    env.add_project("demo", &repo.path);
+    let id = env.spawn_cmd("demo", "sleep 600");
+    env.ok(&["wait", &id, "--status", "working", "--timeout", "60s"]);
+    let session = env.json(&["get", &id]);
+    assert_eq!(session["status"], "working", "{session}");
+    assert_eq!(session["session_state"], "working", "{session}");
+    assert_eq!(session["session_reason"], "agent_acknowledged", "{session}");
+    assert!(session["activity"].is_null(), "{session}");
+    env.ok(&["kill", &id]);
+    env.stop_daemon();
+}

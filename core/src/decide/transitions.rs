@@ -130,8 +130,25 @@ pub fn plan_runtime_observation(
         if cur.lifecycle.detecting != decision.detecting {
             patch.detecting = Some(decision.detecting);
         }
+    } else if launched_and_running(cur, facts) {
+        patch.session = Some(SessionAxis::new(
+            SessionState::Working,
+            SessionReason::AgentAcknowledged,
+        ));
     }
     (!patch.is_empty()).then_some(patch)
+}
+
+/// A session whose spawn completed is past `spawning` once a probe sees its pane and its agent
+/// process running, even before the agent shows any activity: it is `working`, acknowledged by
+/// the probe alone (`agent_acknowledged`), until a hook or its output says more.
+fn launched_and_running(cur: &SessionRecord, facts: &RuntimeFacts) -> bool {
+    cur.lifecycle.session
+        == SessionAxis::new(SessionState::NotStarted, SessionReason::SpawnRequested)
+        && cur.launch.started_at.is_some()
+        && facts.runtime == Some(ProbeResult::Alive)
+        && facts.process == Some(ProbeResult::Alive)
+        && !facts.server_gone
 }
 
 /// `shouldWriteSessionTerminalPR(cur)`: a merged or closed PR may end a session that is neither

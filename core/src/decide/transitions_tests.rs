@@ -281,6 +281,11 @@ fn runtime_observation_scenarios() {
         r.lifecycle.detecting = Some(memory(attempts, t0().minus(secs(2)), exit_unclear));
         r
     };
+    let unlaunched = || {
+        let mut r = not_started();
+        r.launch.started_at = None;
+        r
+    };
     let no_launch = || {
         let mut r = working();
         r.launch.id = String::new();
@@ -315,7 +320,10 @@ fn runtime_observation_scenarios() {
             Some(patch().session(S::Detecting, R::RuntimeLost).runtime(EXITED).memory(memory(1, t0(), recent_exit)))),
         ("G10 activity 61s ago is not", g10(A::Active, secs(61)), probe(dead, dead), death()),
         ("G10 a reported exit is not recent activity", g10(A::Exited, secs(0)), probe(dead, dead), death()),
-        ("G11 spawning ends only with activity", not_started(), probe(alive, alive), None),
+        ("a launched agent seen running is working, acknowledged by the probe", not_started(), probe(alive, alive),
+            Some(patch().session(S::Working, R::AgentAcknowledged))),
+        ("a spawn that has not completed stays spawning", unlaunched(), probe(alive, alive), None),
+        ("an undetermined process does not end spawning", not_started(), probe(alive, indet), None),
         ("a repeated ambiguous probe updates only the memory", episode(1), probe(dead, indet),
             Some(patch().memory(memory(2, t0().minus(secs(2)), exit_unclear)))),
         ("the third identical report escalates and drops the memory", episode(2), probe(dead, indet),
@@ -427,12 +435,13 @@ fn should_write_session_runtime_matrix() {
     let quarantine = probe(Some(P::Failed), Some(P::Failed));
     let death = probe(Some(P::Dead), Some(P::Dead));
     let recovered = Some(axis(S::Working, R::TaskInProgress));
+    let acknowledged = Some(axis(S::Working, R::AgentAcknowledged));
     let detecting = Some(axis(S::Detecting, R::ProbeFailure));
     let dead = Some(axis(S::Terminated, R::RuntimeLost));
     // (record, after a healthy probe, after a failed probe, after dead/dead)
     #[rustfmt::skip]
     let want = [
-        ("not_started", None, detecting, dead),        // spawning ends only with activity
+        ("not_started", acknowledged, detecting, dead), // launched and running: working
         ("working", None, detecting, dead),
         ("idle", None, detecting, dead),                // activity-owned
         ("needs_input", None, detecting, dead),         // activity-owned

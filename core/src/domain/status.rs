@@ -86,6 +86,12 @@ fn derive(lc: &Lifecycle, no_signal: bool) -> Status {
                 Status::Spawning
             };
         }
+        // Running but not yet heard from: a hook-capable agent still owes its first signal.
+        SessionState::Working
+            if session.reason == SessionReason::AgentAcknowledged && no_signal =>
+        {
+            return Status::NoSignal;
+        }
         SessionState::Working | SessionState::Idle => {}
     }
     match lc.pr.state {

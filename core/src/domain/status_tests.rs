@@ -226,6 +226,29 @@ fn a19_to_a23_no_signal() {
         Status::Spawning,
         "A23"
     );
+
+    // Once a probe saw the agent running, it is `working`; a hook-capable one that still owes its
+    // first signal past the grace is `no_signal`, as it would have been while `not_started`.
+    let mut running = rec.clone();
+    running.lifecycle.session = SessionAxis::new(S::Working, R::AgentAcknowledged);
+    let after_grace = t0().plus(mins(10));
+    assert_eq!(
+        derive_status(&running, t0().plus(secs(5)), true),
+        Status::Working
+    );
+    assert_eq!(derive_status(&running, after_grace, true), Status::NoSignal);
+    assert_eq!(derive_status(&running, after_grace, false), Status::Working);
+    assert_eq!(
+        derive_status(&signalled_running(&running), after_grace, true),
+        Status::Working
+    );
+    assert_eq!(derive_status_static(&running.lifecycle), Status::Working);
+}
+
+fn signalled_running(rec: &SessionRecord) -> SessionRecord {
+    let mut r = rec.clone();
+    r.launch.first_signal_at = Some(t0().plus(secs(5)));
+    r
 }
 
 /// Every combination of session state, session reason, PR state and PR reason derives a status
