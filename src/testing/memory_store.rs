@@ -102,6 +102,15 @@ impl MemoryStore {
         // below completes before the guard is dropped, so a poisoned state is still consistent.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    /// The session's oldest message in `state` (ids grow with age).
+    fn first_message(&self, session: &SessionId, state: MessageState) -> Option<Message> {
+        self.lock()
+            .messages
+            .values()
+            .find(|m| &m.session_id == session && m.state == state)
+            .cloned()
+    }
 }
 
 #[async_trait]
@@ -337,12 +346,7 @@ impl MessageStore for MemoryStore {
         &self,
         session: &SessionId,
     ) -> Result<Option<Message>, StoreError> {
-        let st = self.lock();
-        Ok(st
-            .messages
-            .values()
-            .find(|m| &m.session_id == session && m.state == MessageState::Queued)
-            .cloned())
+        Ok(self.first_message(session, MessageState::Queued))
     }
 
     async fn sessions_with_queued_messages(&self) -> Result<Vec<SessionId>, StoreError> {
@@ -413,12 +417,7 @@ impl MessageStore for MemoryStore {
         &self,
         session: &SessionId,
     ) -> Result<Option<Message>, StoreError> {
-        let st = self.lock();
-        Ok(st
-            .messages
-            .values()
-            .find(|m| &m.session_id == session && m.state == MessageState::Injected)
-            .cloned())
+        Ok(self.first_message(session, MessageState::Injected))
     }
 }
 
