@@ -515,6 +515,7 @@ impl FakeRuntime {
                 runtime,
                 process,
                 pane_exit_status: None,
+                agent_exit: None,
                 server_gone: false,
             },
         );
@@ -626,6 +627,18 @@ impl crate::ports::Runtime for FakeRuntime {
             .unwrap_or_default())
     }
 
+    async fn exit_output(
+        &self,
+        handle: &RuntimeHandle,
+        lines: usize,
+    ) -> Result<Vec<String>, crate::ports::RuntimeError> {
+        self.note(format!("runtime.exit_output {}", handle.id));
+        let logs = self.logs.lock().unwrap();
+        let text = logs.get(&handle.id).map(|(_, t)| t.as_str()).unwrap_or("");
+        let all: Vec<String> = text.lines().map(str::to_owned).collect();
+        Ok(all[all.len().saturating_sub(lines)..].to_vec())
+    }
+
     async fn read_output(
         &self,
         handle: &RuntimeHandle,
@@ -682,6 +695,7 @@ impl crate::ports::Runtime for FakeRuntime {
                 runtime: ProbeResult::Failed,
                 process: ProbeResult::Failed,
                 pane_exit_status: None,
+                agent_exit: None,
                 server_gone: false,
             };
             return vec![failed; targets.len()];
@@ -697,6 +711,7 @@ impl crate::ports::Runtime for FakeRuntime {
                         runtime: ProbeResult::Dead,
                         process: ProbeResult::Dead,
                         pane_exit_status: None,
+                        agent_exit: None,
                         server_gone: false,
                     })
             })

@@ -141,6 +141,19 @@ fn restart_adopts_every_live_session() {
         "--timeout",
         "60s",
     ]);
+    // `working` comes first from the probe (`agent_acknowledged`); the terminal observer's
+    // reading of the output (`task_in_progress`) must also be in before the restart, or it
+    // would show up as a change after it.
+    for id in [&printer, &ticker] {
+        wait_for(&format!("{id}'s output to be seen"), SLOW, || {
+            let session = env.json(&["get", id]);
+            if session["session_reason"] == "task_in_progress" {
+                Ok(())
+            } else {
+                Err(session.to_string())
+            }
+        });
+    }
 
     restart_and_check_adoption(&mut env, Stop::Command);
     restart_and_check_adoption(&mut env, Stop::Sigterm);

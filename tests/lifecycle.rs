@@ -86,6 +86,7 @@ fn probe(runtime: ProbeResult, process: ProbeResult) -> RuntimeFacts {
         runtime: Some(runtime),
         process: Some(process),
         pane_exit_status: None,
+        agent_exit: None,
         server_gone: false,
     }
 }

@@ -563,3 +563,92 @@ fn a_silent_agent_is_working_once_seen_running() {
     env.ok(&["kill", &id]);
     env.stop_daemon();
 }
+
+/// An agent that exits with an error is `errored`, not `stuck`: its launch script's record of
+/// the exit code is evidence, the last output shows in `get`, the pane (kept open by a shell)
+/// survives a daemon restart, and a kill destroys it.
+#[test]
+fn an_agent_that_exits_with_an_error_is_errored_with_its_code_and_output() {
+    let repo = GitRepo::new();
+    let mut env = TestEnv::fast();
+    env.start_daemon();
+    env.add_project("demo", &repo.path);
+    let id = env.spawn_cmd("demo", "sh -c 'echo first line; echo boom >&2; exit 3'");
+    let session = env.wait_status(&id, &["errored", "stuck", "detecting", "done"]);
+    assert_eq!(session["status"], "errored", "{session}");
+    assert_eq!(session["activity"], "exited", "{session}");
+    assert_eq!(session["session_reason"], "error_in_process", "{session}");
+    assert_eq!(session["exit_code"], 3, "{session}");
+    assert!(session["exited_at"].is_string(), "{session}");
+    assert_eq!(
+        session["termination_detail"], "the agent exited with code 3",
+        "{session}"
+    );
+    let output: Vec<&str> = session["exit_output"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no exit_output: {session}"))
+        .iter()
+        .filter_map(|line| line.as_str())
+        .collect();
+    assert_eq!(output.last(), Some(&"boom"), "{session}");
+    assert!(output.contains(&"first line"), "{session}");
+    assert!(
+        !output.iter().any(|line| line.contains("[ao]")),
+        "the exit notice is not the agent's output: {session}"
+    );
+
+    let text = env.ok(&["get", &id]);
+    assert!(text.contains("exit code") && text.contains('3'), "{text}");
+    assert!(
+        text.contains("last output:\n") && text.contains("  boom"),
+        "{text}"
+    );
+
+    // A restarted daemon keeps the open pane of an exited agent.
+    env.stop_daemon();
+    env.start_daemon();
+    assert!(
+        env.tmux_sessions().contains(&id),
+        "{:?}",
+        env.tmux_sessions()
+    );
+    assert_eq!(
+        env.json(&["get", &id])["exit_output"]
+            .as_array()
+            .map(Vec::len),
+        Some(output.len())
+    );
+
+    env.ok(&["kill", &id]);
+    assert!(!env.tmux_sessions().contains(&id), "kill destroys the pane");
+    env.stop_daemon();
+}
+
+/// An agent that exits with code 0 is `done`; a restore relaunches it in a fresh pane and the
+/// earlier exit no longer describes it.
+#[test]
+fn an_agent_that_exits_cleanly_is_done_and_can_be_restored() {
+    let repo = GitRepo::new();
+    let mut env = TestEnv::fast();
+    env.start_daemon();
+    env.add_project("demo", &repo.path);
+    // Exits at once the first time; the relaunch finds the marker and keeps running.
+    let id = env.spawn_cmd(
+        "demo",
+        "sh -c 'if [ -e .again ]; then sleep 600; else touch .again; fi'",
+    );
+    let session = env.wait_status(&id, &["done", "errored", "stuck", "detecting"]);
+    assert_eq!(session["status"], "done", "{session}");
+    assert_eq!(session["session_reason"], "agent_exited", "{session}");
+    assert_eq!(session["exit_code"], 0, "{session}");
+    assert_eq!(session["activity"], "exited", "{session}");
+
+    env.ok(&["restore", &id]);
+    let session = env.wait_status(&id, &["working", "done", "errored", "stuck"]);
+    assert_eq!(session["status"], "working", "{session}");
+    assert!(session["exit_code"].is_null(), "{session}");
+    assert!(session["exited_at"].is_null(), "{session}");
+    assert!(session["termination_detail"].is_null(), "{session}");
+    env.ok(&["kill", &id]);
+    env.stop_daemon();
+}

@@ -372,6 +372,78 @@ async fn o34_the_pane_outlives_its_agent() {
     assert!(runtime.is_alive(&h).await.unwrap());
 }
 
+/// The launch script records the agent's exit: the probe reports its code (whatever the
+/// process probe says), `exit_output` shows what the agent printed last, and the record
+/// disappears with the session.
+#[tokio::test]
+async fn an_agent_exit_is_recorded_with_its_code_and_last_output() {
+    let server = Server::new();
+    let runtime = server.runtime();
+    let before = std::time::SystemTime::now();
+    let exiting = runtime
+        .create(&server.config("exit-1", &["sh", "-c", "echo last words; exit 4"]))
+        .await
+        .unwrap();
+    let running = runtime
+        .create(&server.config("exit-2", &["sleep", "600"]))
+        .await
+        .unwrap();
+    let both = targets(&[exiting.clone(), running.clone()]);
+    let facts = wait_for(
+        "the exit to be recorded",
+        || server.screen("exit-1"),
+        || async {
+            let facts = runtime.probe_all(&both).await;
+            facts[0].agent_exit.is_some().then_some(facts)
+        },
+    )
+    .await;
+    let exit = facts[0].agent_exit.unwrap();
+    assert_eq!(exit.code, 4);
+    let since = before.duration_since(std::time::UNIX_EPOCH).unwrap();
+    assert!(
+        exit.at.as_millis() + 1_000 >= since.as_millis() as i64,
+        "{exit:?}"
+    );
+    assert_eq!(
+        facts[0].runtime,
+        ProbeResult::Alive,
+        "the shell keeps the pane"
+    );
+    assert_eq!(facts[1].agent_exit, None);
+    assert_eq!(facts[1].process, ProbeResult::Alive);
+
+    let shown = wait_for(
+        "the exit notice",
+        || server.screen("exit-1"),
+        || async {
+            let pane = runtime.output(&exiting, 20).await.unwrap();
+            pane.contains("[ao] the agent exited with code 4")
+                .then_some(())
+        },
+    );
+    shown.await;
+    assert_eq!(
+        runtime.exit_output(&exiting, 5).await.unwrap(),
+        ["last words"]
+    );
+
+    runtime.destroy(&exiting).await.unwrap();
+    runtime.destroy(&running).await.unwrap();
+    let again = runtime
+        .create(&server.config("exit-1", &["sleep", "600"]))
+        .await
+        .unwrap();
+    let facts = runtime
+        .probe_all(&targets(std::slice::from_ref(&again)))
+        .await;
+    assert_eq!(
+        facts[0].agent_exit, None,
+        "a new launch starts with no exit"
+    );
+    runtime.destroy(&again).await.unwrap();
+}
+
 #[tokio::test]
 async fn o35_destroy_reaps_background_processes() {
     let server = Server::new();

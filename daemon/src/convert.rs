@@ -4,7 +4,7 @@ use ao::domain::{
     ActivityState, ChangeEvent, PrState, Project, ScmFacts, Session, SessionId, meta,
 };
 use ao::ports::{Retired, TrashEntry, TrashState, WorkspaceError};
-use ao::service::{ErrorClass, ServiceError};
+use ao::service::{ErrorClass, ServiceError, SessionDetail};
 use ao_proto::{
     ErrorCode, EventView, PrView, ProjectView, RetiredView, ScmView, SessionView, TrashEntryView,
     WireError,
@@ -41,7 +41,18 @@ pub fn session_view(session: &Session, scm: Option<&ScmFacts>) -> SessionView {
         runtime_state: lc.runtime.state.as_str().to_owned(),
         revision: r.revision,
         termination_detail: r.meta(meta::TERMINATION_DETAIL).map(str::to_owned),
+        exit_code: r.meta(meta::EXIT_CODE).and_then(|code| code.parse().ok()),
+        exited_at: r.meta(meta::EXITED_AT).map(str::to_owned),
+        exit_output: vec![],
         scm: scm.filter(|f| f.fetched).map(scm_view),
+    }
+}
+
+/// `get`'s view: the session, its PR's last SCM facts, and an exited agent's last output.
+pub fn detail_view(detail: &SessionDetail) -> SessionView {
+    SessionView {
+        exit_output: detail.exit_output.clone(),
+        ..session_view(&detail.session, detail.scm.as_ref())
     }
 }
 

@@ -18,8 +18,8 @@ use tarpc::context::Context;
 
 use crate::app::App;
 use crate::convert::{
-    event_view, project_view, retired_view, session_view, trash_entry_view, wire_error,
-    workspace_error,
+    detail_view, event_view, project_view, retired_view, session_view, trash_entry_view,
+    wire_error, workspace_error,
 };
 
 /// The tarpc service handed to every connection.
@@ -135,12 +135,12 @@ impl Ao for Rpc {
 
     async fn get(self, _: Context, id: String) -> Result<SessionView, WireError> {
         let detail = self.app.service.get(&id).await.map_err(wire_error)?;
-        Ok(session_view(&detail.session, detail.scm.as_ref()))
+        Ok(detail_view(&detail))
     }
 
     async fn restore(self, _: Context, id: String) -> Result<SessionView, WireError> {
         let detail = self.app.service.restore(&id).await.map_err(wire_error)?;
-        Ok(session_view(&detail.session, detail.scm.as_ref()))
+        Ok(detail_view(&detail))
     }
 
     async fn cleanup(self, _: Context, request: CleanupRequest) -> Result<CleanupReply, WireError> {

@@ -109,6 +109,13 @@ pub struct SessionView {
     pub revision: u64,
     /// Why the session ended, when it did.
     pub termination_detail: Option<String>,
+    /// The agent's exit status, once its launch script recorded that it exited.
+    pub exit_code: Option<i32>,
+    /// When the agent exited.
+    pub exited_at: Option<String>,
+    /// The last lines the agent printed before it exited; only `get` fills it.
+    #[serde(default)]
+    pub exit_output: Vec<String>,
     pub scm: Option<ScmView>,
 }
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use async_trait::async_trait;
 
-use crate::domain::{ProbeResult, RuntimeHandle, SessionId};
+use crate::domain::{AgentExit, ProbeResult, RuntimeHandle, SessionId};
 
 /// Errors of the runtime port. Every command error carries the argv and the command's output.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -72,6 +72,8 @@ pub struct PaneProbe {
     pub runtime: ProbeResult,
     pub process: ProbeResult,
     pub pane_exit_status: Option<i32>,
+    /// The agent's exit as its launch script recorded it, whatever the process probe says.
+    pub agent_exit: Option<AgentExit>,
     /// The runtime's whole server is gone, and every pane with it. Positive evidence, never
     /// the reading of a probe that failed.
     pub server_gone: bool,
@@ -118,6 +120,14 @@ pub trait Runtime: Send + Sync {
 
     /// The last `lines` lines of the pane (trailing blank lines trimmed); `lines` must be > 0.
     async fn output(&self, handle: &RuntimeHandle, lines: usize) -> Result<String, RuntimeError>;
+
+    /// The last `lines` lines the agent printed before it exited (above the notice its launch
+    /// script prints then), oldest first; `lines` must be > 0.
+    async fn exit_output(
+        &self,
+        handle: &RuntimeHandle,
+        lines: usize,
+    ) -> Result<Vec<String>, RuntimeError>;
 
     /// Bytes of the session's output log after `cursor`, at most `max_bytes`. `u64::MAX` asks
     /// for the current end (no text), to follow from now on.

@@ -162,6 +162,7 @@ impl Reaper {
                 runtime: Some(probe.runtime),
                 process: Some(probe.process),
                 pane_exit_status: probe.pane_exit_status,
+                agent_exit: probe.agent_exit,
                 server_gone: probe.server_gone,
             };
             // Steady-state facts (the common case) are no-ops on the snapshot just listed:

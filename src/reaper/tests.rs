@@ -358,6 +358,7 @@ async fn a_gone_server_ends_every_session_in_one_tick() {
         runtime: ProbeResult::Dead,
         process: ProbeResult::Indeterminate,
         pane_exit_status: None,
+        agent_exit: None,
         server_gone: true,
     };
     for record in [active, detecting, stuck] {

@@ -61,7 +61,12 @@ pub struct ServiceDeps {
 pub struct SessionDetail {
     pub session: Session,
     pub scm: Option<ScmFacts>,
+    /// The last lines the agent printed before it exited (empty unless it exited).
+    pub exit_output: Vec<String>,
 }
+
+/// Lines of an exited agent's output that `get` shows.
+pub const EXIT_OUTPUT_LINES: usize = 10;
 
 /// What a kill did, and where the session's worktree is now recorded.
 #[derive(Debug, Clone)]
@@ -274,7 +279,16 @@ impl Service {
     async fn detail(&self, id: &SessionId) -> Result<SessionDetail, ServiceError> {
         let session = self.inner.sm.get(id).await?;
         let scm = self.inner.store.scm_snapshot(id).await?;
-        Ok(SessionDetail { session, scm })
+        let exit_output = self
+            .inner
+            .sm
+            .exit_output(&session.record, EXIT_OUTPUT_LINES)
+            .await;
+        Ok(SessionDetail {
+            session,
+            scm,
+            exit_output,
+        })
     }
 
     /// Relaunches a terminal session in its worktree (brought back from the trash if needed).

@@ -23,9 +23,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::domain::{
-    ProjectId, Session, SessionId, SessionRecord, Timestamp, derive_status, quote, quote_within,
+    ProjectId, Session, SessionId, SessionRecord, Timestamp, derive_status, meta, quote,
+    quote_within,
 };
 use crate::lifecycle::{Lcm, LcmError};
+use crate::messages::runtime_handle;
 use crate::ports::{
     AgentCatalog, AgentError, Clock, Notifier, ProjectSetup, Runtime, RuntimeError, SetupError,
     Store, StoreError, Workspace, WorkspaceError,
@@ -230,6 +232,24 @@ impl SessionManager {
             .into_iter()
             .map(|r| self.read_model(r, now))
             .collect())
+    }
+
+    /// What an agent printed last before it exited: up to `lines` lines, empty when it has not
+    /// exited or its pane is gone (a read failure is logged, never an error of the caller).
+    pub async fn exit_output(&self, record: &SessionRecord, lines: usize) -> Vec<String> {
+        if record.meta(meta::EXIT_CODE).is_none() {
+            return vec![];
+        }
+        let Some(handle) = runtime_handle(record) else {
+            return vec![];
+        };
+        match self.runtime.exit_output(&handle, lines).await {
+            Ok(output) => output,
+            Err(e) => {
+                tracing::debug!(session = %record.id, error = %e, "no output of the exited agent");
+                vec![]
+            }
+        }
     }
 
     /// One session; unknown id → `NotFound`.

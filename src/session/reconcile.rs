@@ -1,6 +1,7 @@
 //! Boot reconcile: before the daemon serves, finish trash moves a crash cut short, adopt every
 //! live session, finish spawns a crash interrupted (a first spawn's worktree goes to the trash),
-//! reap panes of terminal sessions, and report what no record owns. It writes records only
+//! reap panes of terminal sessions (except the open pane of an agent that exited), and report
+//! what no record owns. It writes records only
 //! through the LCM and deletes no worktree.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -83,6 +84,9 @@ impl SessionManager {
                         .await;
                     report.interrupted.push(record.id.clone());
                 }
+                // The agent exited and its pane stays open, with its last output, until a kill
+                // or cleanup.
+                (true, _, Some(_)) if record.meta(meta::EXIT_CODE).is_some() => {}
                 (true, _, Some(_)) => {
                     match self.runtime.destroy(&handle).await {
                         Ok(()) => {

@@ -8,7 +8,8 @@ use super::spawn::{LaunchOptions, agent_error};
 use super::{SessionManager, SmError, Step};
 use crate::domain::{NotifyEvent, Priority, Session, SessionId, SessionRecord, SpawnOutcome, meta};
 use crate::lifecycle::SpawnInitiation;
-use crate::ports::{RestoreConfig, RuntimeConfig, WorkspaceError, WorkspaceRequest};
+use crate::messages::runtime_handle;
+use crate::ports::{RestoreConfig, RuntimeConfig, RuntimeError, WorkspaceError, WorkspaceRequest};
 
 impl SessionManager {
     /// `Restore(id)`; returns the session with status `spawning`. Preserved work that conflicts
@@ -108,6 +109,17 @@ impl SessionManager {
                 step,
                 message,
             })?;
+
+        // An agent that exited left its pane open (the shell after it); the new launch needs
+        // the name.
+        if earlier.meta(meta::EXIT_CODE).is_some()
+            && let Some(old) = runtime_handle(&earlier)
+        {
+            match self.runtime.destroy(&old).await {
+                Ok(()) | Err(RuntimeError::Leftover(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
 
         // 6. Reopen.
         let reopened = self

@@ -1423,6 +1423,32 @@ async fn restore_keeps_launch_options() {
     assert_eq!(created[1].argv, created[0].argv);
 }
 
+/// Restoring a session whose agent exited first destroys the pane its shell kept open, so the
+/// new launch gets the name; a killed session's pane is already gone and is left alone.
+#[tokio::test]
+async fn restore_after_an_exit_replaces_the_open_pane() {
+    let w = World::new().await;
+    w.spawned_and_killed(request()).await;
+    w.sm.restore(&sid("proj-1")).await.unwrap();
+    assert_eq!(w.destroyed(), ["proj-1"], "the kill's destroy only");
+
+    let w = World::new().await;
+    w.spawned_and_killed(request()).await;
+    w.set_meta("proj-1", meta::EXIT_CODE, "0").await;
+    let mark = w.mark();
+    w.sm.restore(&sid("proj-1")).await.unwrap();
+    let calls = w.calls_since(mark);
+    let destroy = calls.iter().position(|e| e == "runtime.destroy proj-1");
+    let create = calls.iter().position(|e| e == "runtime.create proj-1");
+    assert!(destroy.is_some() && destroy < create, "{calls:?}");
+    let record = w.load("proj-1").await;
+    assert_eq!(
+        record.meta(meta::EXIT_CODE),
+        None,
+        "the new launch has not exited"
+    );
+}
+
 /// M24: a terminal record without workspace metadata is not restorable; nothing is touched.
 #[tokio::test]
 async fn m24_restore_incomplete_handle() {
@@ -2067,6 +2093,21 @@ async fn r4_leaked_runtime() {
     let report = w.sm.reconcile_at_boot().await;
     assert_eq!(report.leaked, [sid("proj-1")]);
     assert_eq!(w.destroyed(), ["proj-1"]);
+    assert_eq!(w.commits(), 0);
+}
+
+/// The open pane of an agent that exited is not a leak: it stays, with its last output, until a
+/// kill or cleanup.
+#[tokio::test]
+async fn boot_keeps_the_pane_of_an_exited_agent() {
+    let w = World::new().await;
+    let mut exited = killed(1);
+    exited.metadata.insert(meta::EXIT_CODE.into(), "1".into());
+    w.h.seed(exited).await;
+    w.runtime.set_panes(vec![pane("proj-1", "%1")]);
+    let report = w.sm.reconcile_at_boot().await;
+    assert!(report.leaked.is_empty(), "{report:?}");
+    assert!(w.destroyed().is_empty());
     assert_eq!(w.commits(), 0);
 }
 

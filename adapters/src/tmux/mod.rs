@@ -75,6 +75,10 @@ const CWD_INTERVAL: Duration = Duration::from_millis(50);
 /// another tmux version packs a little differently.
 const COMMAND_MARGIN: usize = 64;
 
+/// Pane lines captured beyond what `exit_output` returns: the exit notice and the prompts of the
+/// shell that keeps the pane open.
+const EXIT_TAIL_MARGIN: usize = 20;
+
 /// Configuration of a [`TmuxRuntime`]. [`TmuxOptions::new`] fills in the spec's defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TmuxOptions {
@@ -301,12 +305,15 @@ impl TmuxRuntime {
                 ))
             })?;
         let daemon_path = std::env::var("PATH").ok();
+        let name = session_name(config.session_id.as_str());
+        let exit_file = self.inner.log.exit_path(&name);
         let script = launch_script(
             workspace,
             &config.argv,
             &config.env,
             daemon_path.as_deref(),
             self.inner.options.pane_umask,
+            &exit_file.to_string_lossy(),
         )?;
         Ok((workspace.to_owned(), script))
     }
@@ -639,8 +646,9 @@ impl Runtime for TmuxRuntime {
     async fn create(&self, config: &RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
         let (workspace, script) = self.launch_command(config)?;
         let name = session_name(config.session_id.as_str());
-        // One mkdir: not worth a blocking-pool round trip.
+        // One mkdir and one unlink: not worth a blocking-pool round trip.
         self.inner.log.prepare()?;
+        self.inner.log.clear_exit(&name)?;
         let (pane, window) = (pane_target(&name), window_target(&name));
         let cwd = escape_format(&workspace);
         let pipe = self.inner.log.pipe_command(&name);
@@ -785,6 +793,16 @@ impl Runtime for TmuxRuntime {
         Ok(last_lines(&out.stdout_text(), lines))
     }
 
+    async fn exit_output(
+        &self,
+        handle: &RuntimeHandle,
+        lines: usize,
+    ) -> Result<Vec<String>, RuntimeError> {
+        // The notice and the shell's prompts below it take a few lines of their own.
+        let captured = self.output(handle, lines + EXIT_TAIL_MARGIN).await?;
+        Ok(script::output_before_exit(&captured, lines))
+    }
+
     async fn read_output(
         &self,
         handle: &RuntimeHandle,
@@ -816,6 +834,7 @@ impl Runtime for TmuxRuntime {
     ) -> Result<(), RuntimeError> {
         let name = validate_handle(handle)?;
         let (_, script) = self.launch_command(config)?;
+        self.inner.log.clear_exit(name)?;
         let target = pane_target(name);
         let program = self.pane_program(name, &script, |program| {
             let mut args = vec!["respawn-pane", "-k", "-t", &target];
@@ -833,6 +852,14 @@ impl Runtime for TmuxRuntime {
     }
 
     async fn probe_all(&self, targets: &[ProbeTarget]) -> Vec<PaneProbe> {
+        let facts = self.probe_panes(targets).await;
+        self.with_agent_exits(targets, facts).await
+    }
+}
+
+impl TmuxRuntime {
+    /// `probe_all` before the exit files are read.
+    async fn probe_panes(&self, targets: &[ProbeTarget]) -> Vec<PaneProbe> {
         let rows = match self.listing().await {
             Ok(Some(rows)) => rows,
             Ok(None) => return self.probe_without_server(targets.len()).await,
@@ -863,5 +890,37 @@ impl Runtime for TmuxRuntime {
                 vec![probe::FAILED; targets.len()]
             }
         }
+    }
+
+    /// Adds the recorded exit of every target that has one. The process probe cannot tell:
+    /// the shell that keeps the pane open may have children of its own (a job its rc file
+    /// started), and an agent's background child may outlive it. One directory listing finds
+    /// the few exit files, so a steady fleet costs no per-session reads.
+    async fn with_agent_exits(
+        &self,
+        targets: &[ProbeTarget],
+        mut facts: Vec<PaneProbe>,
+    ) -> Vec<PaneProbe> {
+        let names: Vec<String> = targets.iter().map(|t| t.handle_id.clone()).collect();
+        let read = self
+            .run_blocking("reading exit files", move |inner| {
+                let exited = inner.log.exited_names()?;
+                Ok(names
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, name)| exited.contains(name.as_str()))
+                    .map(|(i, name)| (i, inner.log.read_exit(name)))
+                    .collect::<Vec<_>>())
+            })
+            .await;
+        match read {
+            Ok(exits) => {
+                for (i, exit) in exits {
+                    facts[i].agent_exit = exit;
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "reading exit files"),
+        }
+        facts
     }
 }

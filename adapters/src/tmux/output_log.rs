@@ -5,6 +5,8 @@
 //! - `N.log`: the newest pane output. tmux runs `exec cat >> 'N.log'` (an ao-made, single-quoted
 //!   path: no user text) and that `cat` writes with `O_APPEND`.
 //! - `N.log.offset`: the logical offset of `N.log`'s first byte (decimal; absent = 0).
+//! - `N.exit`: the agent's exit status (decimal and a newline), written by the launch script
+//!   when the agent exits; its modification time is the exit time.
 //!
 //! Trimming: when `N.log` exceeds the cap, the newest half (from a line start when one is near)
 //! is kept by truncating the file in place and writing the kept bytes back. Because `cat`'s
@@ -15,12 +17,14 @@
 //! window. The offset file is then advanced by the number of bytes dropped, so a reader's
 //! cursor keeps meaning the same byte, and a reader behind the trim gets `start > cursor`.
 
+use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use ao::domain::{AgentExit, Timestamp};
 use ao::ports::{OutputChunk, RuntimeError};
 
 use super::command::escape_format;
@@ -74,6 +78,71 @@ impl OutputLog {
         self.dir.join(format!("{name}.launch.sh"))
     }
 
+    /// Where the launch script writes the agent's exit status when the agent exits.
+    pub fn exit_path(&self, name: &str) -> PathBuf {
+        self.dir.join(format!("{name}.exit"))
+    }
+
+    /// Forgets an earlier launch's exit before a new launch in the same session name.
+    pub fn clear_exit(&self, name: &str) -> Result<(), RuntimeError> {
+        let path = self.exit_path(name);
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_error(&path, e)),
+        }
+    }
+
+    /// The session names that have an exit file (one directory listing).
+    pub fn exited_names(&self) -> Result<HashSet<String>, RuntimeError> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(HashSet::new()),
+            Err(e) => return Err(io_error(&self.dir, e)),
+        };
+        let mut names = HashSet::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| io_error(&self.dir, e))?;
+            if let Some(name) = entry
+                .file_name()
+                .to_str()
+                .and_then(|f| f.strip_suffix(".exit"))
+            {
+                names.insert(name.to_owned());
+            }
+        }
+        Ok(names)
+    }
+
+    /// The agent's recorded exit: its status and the file's modification time. `None` while
+    /// there is none, or while the file is still being written (not yet a whole number).
+    pub fn read_exit(&self, name: &str) -> Option<AgentExit> {
+        let path = self.exit_path(name);
+        let read = File::open(&path).and_then(|file| {
+            let modified = file.metadata()?.modified()?;
+            let mut text = String::new();
+            file.take(32).read_to_string(&mut text)?;
+            Ok((text, modified))
+        });
+        let (text, modified) = match read {
+            Ok(found) => found,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "reading the agent's exit status");
+                return None;
+            }
+        };
+        let code = text.strip_suffix('\n')?.parse().ok()?;
+        let millis = modified
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .and_then(|d| i64::try_from(d.as_millis()).ok())?;
+        Some(AgentExit {
+            code,
+            at: Timestamp::from_millis(millis),
+        })
+    }
+
     fn offset_path(&self, name: &str) -> PathBuf {
         self.dir.join(format!("{name}.log.offset"))
     }
@@ -96,13 +165,14 @@ impl OutputLog {
         escape_format(&format!("exec cat >> {quoted}"))
     }
 
-    /// Deletes the session's log, offset and launch-script files (missing files are fine).
+    /// Deletes the session's log, offset, launch-script and exit files (missing files are fine).
     pub fn remove(&self, name: &str) -> Result<(), RuntimeError> {
         let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
         for path in [
             self.log_path(name),
             self.offset_path(name),
             self.script_path(name),
+            self.exit_path(name),
         ] {
             match std::fs::remove_file(&path) {
                 Ok(()) => {}

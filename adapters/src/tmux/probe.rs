@@ -56,6 +56,7 @@ pub const FAILED: PaneProbe = PaneProbe {
     runtime: ProbeResult::Failed,
     process: ProbeResult::Failed,
     pane_exit_status: None,
+    agent_exit: None,
     server_gone: false,
 };
 
@@ -65,6 +66,7 @@ pub const SERVER_GONE: PaneProbe = PaneProbe {
     runtime: ProbeResult::Dead,
     process: ProbeResult::Indeterminate,
     pane_exit_status: None,
+    agent_exit: None,
     server_gone: true,
 };
 
@@ -72,6 +74,7 @@ const GONE: PaneProbe = PaneProbe {
     runtime: ProbeResult::Dead,
     process: ProbeResult::Dead,
     pane_exit_status: None,
+    agent_exit: None,
     server_gone: false,
 };
 
@@ -110,12 +113,14 @@ pub fn combine(
                 None => GONE,
                 Some(row) if row.dead => PaneProbe {
                     pane_exit_status: row.dead_status,
+                    agent_exit: None,
                     ..GONE
                 },
                 Some(row) => PaneProbe {
                     runtime: ProbeResult::Alive,
                     process: process(row.pane_pid),
                     pane_exit_status: None,
+                    agent_exit: None,
                     server_gone: false,
                 },
             }
@@ -139,6 +144,7 @@ mod tests {
             runtime,
             process,
             pane_exit_status: status,
+            agent_exit: None,
             server_gone: false,
         }
     }

@@ -23,9 +23,32 @@ pub fn validate_env(env: &BTreeMap<String, String>) -> Result<(), RuntimeError> 
     }
 }
 
+/// The first words of the line the launch script prints into the pane when the agent exits.
+pub const EXIT_NOTICE: &str = "[ao] the agent exited with code ";
+
+/// The last `lines` lines of captured pane text above the last exit notice (all of it when
+/// there is none), without the blank lines around them.
+pub fn output_before_exit(captured: &str, lines: usize) -> Vec<String> {
+    let all: Vec<&str> = captured.lines().collect();
+    let end = all
+        .iter()
+        .rposition(|line| line.starts_with(EXIT_NOTICE))
+        .unwrap_or(all.len());
+    let mut kept = &all[..end];
+    while let [rest @ .., last] = kept
+        && last.trim().is_empty()
+    {
+        kept = rest;
+    }
+    kept[kept.len().saturating_sub(lines)..]
+        .iter()
+        .map(|line| (*line).to_owned())
+        .collect()
+}
+
 /// The script: the user's `umask`, `cd`, `NO_COLOR` handling, sorted exports, `COLORTERM`,
-/// `PATH`, the quoted argv, and the interactive shell that keeps the pane open after the agent
-/// exits.
+/// `PATH`, the quoted argv, the agent's exit status written to `exit_file` with a notice in the
+/// pane, and the interactive shell that keeps the pane open after the agent exits.
 ///
 /// `daemon_path` is the daemon's own `PATH`, used when `env` has none. `umask` gives the agent
 /// the file mode mask of the user who started the daemon (whose own, stricter one would make
@@ -37,6 +60,7 @@ pub fn launch_script(
     env: &BTreeMap<String, String>,
     daemon_path: Option<&str>,
     umask: Option<u32>,
+    exit_file: &str,
 ) -> Result<String, RuntimeError> {
     validate_env(env)?;
     let has_nul = std::iter::once(workspace)
@@ -71,6 +95,11 @@ pub fn launch_script(
     }
     let words: Vec<String> = argv.iter().map(|w| shell_quote(w)).collect();
     script.push_str(&words.join(" "));
+    // `printf` is a builtin in every `sh`, so recording the exit starts no process.
+    script.push_str(&format!(
+        "; ao_exit=$?; printf '%s\\n' \"$ao_exit\" > {}; printf '\\n{EXIT_NOTICE}%s; this shell keeps the pane open.\\n' \"$ao_exit\"",
+        shell_quote(exit_file)
+    ));
     script.push_str(r#"; exec "${SHELL:-/bin/sh}" -i"#);
     Ok(script)
 }
@@ -85,6 +114,8 @@ mod tests {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect()
     }
+
+    const EXIT: &str = "/log/s.exit";
 
     fn argv(words: &[&str]) -> Vec<String> {
         words.iter().map(|w| (*w).to_owned()).collect()
@@ -102,11 +133,12 @@ mod tests {
             ]),
             Some("/daemon/bin"),
             None,
+            EXIT,
         )
         .unwrap();
         assert_eq!(
             script,
-            r#"cd '/w/proj/proj-1' || exit; unset NO_COLOR; export AO_SESSION_ID='proj-1'; export ODD='can'\''t'; export COLORTERM='truecolor'; export PATH='/opt/ao/bin:/usr/bin'; 'claude' '--' 'do the thing'; exec "${SHELL:-/bin/sh}" -i"#
+            r#"cd '/w/proj/proj-1' || exit; unset NO_COLOR; export AO_SESSION_ID='proj-1'; export ODD='can'\''t'; export COLORTERM='truecolor'; export PATH='/opt/ao/bin:/usr/bin'; 'claude' '--' 'do the thing'; ao_exit=$?; printf '%s\n' "$ao_exit" > '/log/s.exit'; printf '\n[ao] the agent exited with code %s; this shell keeps the pane open.\n' "$ao_exit"; exec "${SHELL:-/bin/sh}" -i"#
         );
     }
 
@@ -124,6 +156,7 @@ mod tests {
             ]),
             None,
             None,
+            EXIT,
         )
         .unwrap();
         assert!(script.starts_with("cd '/tmp/ws' || exit; "), "{script}");
@@ -142,12 +175,14 @@ mod tests {
 
     #[test]
     fn the_users_umask_comes_first() {
-        let script = launch_script("/w", &argv(&["a"]), &env(&[]), None, Some(0o022)).unwrap();
+        let script =
+            launch_script("/w", &argv(&["a"]), &env(&[]), None, Some(0o022), EXIT).unwrap();
         assert!(
             script.starts_with("umask 0022; cd '/w' || exit; "),
             "{script}"
         );
-        let script = launch_script("/w", &argv(&["a"]), &env(&[]), None, Some(0o7027)).unwrap();
+        let script =
+            launch_script("/w", &argv(&["a"]), &env(&[]), None, Some(0o7027), EXIT).unwrap();
         assert!(script.starts_with("umask 0027; "), "{script}");
     }
 
@@ -159,6 +194,7 @@ mod tests {
             &env(&[("NO_COLOR", "1")]),
             None,
             None,
+            EXIT,
         )
         .unwrap();
         assert!(!script.contains("unset NO_COLOR"));
@@ -167,22 +203,60 @@ mod tests {
 
     #[test]
     fn path_falls_back_to_the_daemon_and_is_omitted_when_empty() {
-        let with = launch_script("/w", &argv(&["a"]), &env(&[]), Some("/d/bin"), None).unwrap();
+        let with =
+            launch_script("/w", &argv(&["a"]), &env(&[]), Some("/d/bin"), None, EXIT).unwrap();
         assert!(with.contains("export PATH='/d/bin'; 'a'"));
         let without =
-            launch_script("/w", &argv(&["a"]), &env(&[("PATH", "")]), None, None).unwrap();
+            launch_script("/w", &argv(&["a"]), &env(&[("PATH", "")]), None, None, EXIT).unwrap();
         assert!(!without.contains("PATH"));
     }
 
     #[test]
     fn o5_bad_env_keys_and_nul_bytes_are_rejected() {
         for key in ["BAD KEY", "", "1X", "A-B", "A=B"] {
-            let err =
-                launch_script("/w", &argv(&["a"]), &env(&[(key, "v")]), None, None).unwrap_err();
+            let err = launch_script("/w", &argv(&["a"]), &env(&[(key, "v")]), None, None, EXIT)
+                .unwrap_err();
             assert_eq!(err, RuntimeError::InvalidEnvKey(key.to_owned()));
         }
-        let err = launch_script("/w", &argv(&["a\0b"]), &env(&[]), None, None).unwrap_err();
+        let err = launch_script("/w", &argv(&["a\0b"]), &env(&[]), None, None, EXIT).unwrap_err();
         assert!(matches!(err, RuntimeError::InvalidConfig(_)));
+    }
+
+    #[test]
+    fn output_before_exit_cuts_at_the_last_notice() {
+        let notice = format!("{EXIT_NOTICE}1; this shell keeps the pane open.");
+        let pane = format!("old\n{notice}\n$ ls\nmore\nlast line\n\n{notice}\n$ \n");
+        assert_eq!(output_before_exit(&pane, 2), ["more", "last line"]);
+        assert_eq!(output_before_exit(&pane, 10).len(), 5);
+        assert_eq!(output_before_exit("a\nb\n\n", 5), ["a", "b"], "no notice");
+        assert!(output_before_exit(&format!("\n{notice}\n"), 5).is_empty());
+    }
+
+    /// The real `sh` runs the script; `SHELL=/bin/true` makes the tail end at once.
+    #[test]
+    fn the_exit_status_is_recorded_and_announced() {
+        let dir = tempfile::tempdir().unwrap();
+        let exit_file = dir.path().join("it's.exit");
+        let script = launch_script(
+            dir.path().to_str().unwrap(),
+            &argv(&["sh", "-c", "echo out; exit 3"]),
+            &env(&[]),
+            std::env::var("PATH").ok().as_deref(),
+            None,
+            exit_file.to_str().unwrap(),
+        )
+        .unwrap();
+        let out = std::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg(&script)
+            .env("SHELL", "/bin/true")
+            .output()
+            .unwrap();
+        assert_eq!(std::fs::read_to_string(&exit_file).unwrap(), "3\n");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!("out\n\n{EXIT_NOTICE}3; this shell keeps the pane open.\n")
+        );
     }
 
     #[test]

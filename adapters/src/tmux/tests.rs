@@ -197,9 +197,11 @@ fn config(id: &str) -> RuntimeConfig {
     }
 }
 
-fn script_for(id: &str) -> String {
+fn script_for(id: &str, out: &Path) -> String {
+    let exit = out.join(format!("{id}.exit"));
     format!(
-        r#"cd '/tmp/ws' || exit; unset NO_COLOR; export AO_SESSION_ID='{id}'; export COLORTERM='truecolor'; export PATH='/custom/bin:/usr/bin'; 'agent' '--go'; exec "${{SHELL:-/bin/sh}}" -i"#
+        r#"cd '/tmp/ws' || exit; unset NO_COLOR; export AO_SESSION_ID='{id}'; export COLORTERM='truecolor'; export PATH='/custom/bin:/usr/bin'; 'agent' '--go'; ao_exit=$?; printf '%s\n' "$ao_exit" > '{}'; printf '\n[ao] the agent exited with code %s; this shell keeps the pane open.\n' "$ao_exit"; exec "${{SHELL:-/bin/sh}}" -i"#,
+        exit.display()
     )
 }
 
@@ -218,7 +220,7 @@ async fn o1_o6_o7_create_runs_exactly_these_commands() {
     let log = f.dir.path().join("out/sess-1.log");
     let mut new_session =
         words("new-session -d -P -F #{pane_id} -s sess-1 -x 220 -y 50 -c /tmp/ws /bin/sh -c");
-    new_session.push(script_for("sess-1"));
+    new_session.push(script_for("sess-1", &f.dir.path().join("out")));
     let expected = vec![
         new_session,
         vec![
@@ -261,7 +263,7 @@ async fn o1_other_rows_of_the_command_table() {
     f.runtime.output(&h, 40).await.unwrap();
     let log = f.dir.path().join("out/sess-1.log");
     let mut respawn = words("respawn-pane -k -t =sess-1:0.0 /bin/sh -c");
-    respawn.push(script_for("sess-1"));
+    respawn.push(script_for("sess-1", &f.dir.path().join("out")));
     let expected = vec![
         words("list-panes -s -t =sess-1: -F #{pane_pid}"),
         words("kill-session -t =sess-1"),
@@ -900,6 +902,7 @@ fn facts(runtime: ProbeResult, process: ProbeResult, status: Option<i32>) -> Pan
         runtime,
         process,
         pane_exit_status: status,
+        agent_exit: None,
         server_gone: false,
     }
 }
@@ -945,6 +948,7 @@ async fn v3_v4_v5_listing_failures() {
         runtime: ProbeResult::Dead,
         process: ProbeResult::Indeterminate,
         pane_exit_status: None,
+        agent_exit: None,
         server_gone: true,
     };
     let failed = facts(ProbeResult::Failed, ProbeResult::Failed, None);

@@ -3,6 +3,7 @@
 
 use std::io::Write;
 
+use ao_core::text::strip_terminal_codes;
 use ao_proto::{EventView, SessionView};
 
 use super::{age, or_dash, pairs, table};
@@ -114,7 +115,19 @@ pub fn session_detail(s: &SessionView) {
     if let Some(detail) = &s.termination_detail {
         rows.push(("ended", detail.clone()));
     }
+    if let Some(code) = s.exit_code {
+        rows.push(("exit code", code.to_string()));
+    }
+    if let Some(at) = &s.exited_at {
+        rows.push(("exited", format!("{at} ({} ago)", age(Some(at)))));
+    }
     pairs(&rows);
+    if !s.exit_output.is_empty() {
+        println!("last output:");
+        for line in &s.exit_output {
+            println!("  {}", strip_terminal_codes(line));
+        }
+    }
 }
 
 /// One change-log row: a JSON object, or a line with the state of each lifecycle axis.
@@ -149,7 +162,7 @@ pub fn events_pruned() {
 /// Pane output, stripped of terminal control sequences (a TUI's redraws would scramble the
 /// reader's terminal).
 pub fn output(text: &str) {
-    let clean = ao_core::text::strip_terminal_codes(text);
+    let clean = strip_terminal_codes(text);
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(clean.as_bytes());
     let _ = out.flush();

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use crate::domain::{
     ActivityState, MessageMode, NotifyEvent, PendingComment, PrReason, PrState, Priority,
     ReactionKey, ScmFacts, SessionReason, SessionRecord, Status, Timestamp, Tracker,
-    derive_status_static,
+    derive_status_static, meta,
 };
 
 /// What a reaction does.
@@ -176,6 +176,10 @@ pub fn reaction_key_for(record: &SessionRecord) -> Option<ReactionKey> {
         Status::Stuck => ReactionKey::AgentStuck,
         Status::NeedsInput => ReactionKey::AgentNeedsInput,
         Status::Killed => ReactionKey::AgentExited,
+        // The agent's launch script recorded its exit, whatever the code.
+        Status::Done | Status::Errored if record.meta(meta::EXIT_CODE).is_some() => {
+            ReactionKey::AgentExited
+        }
         // An inferred death: the agent went away without anyone asking.
         Status::Terminated if lc.session.reason.is_liveness() => ReactionKey::AgentExited,
         Status::Merged => ReactionKey::AllComplete,
@@ -452,7 +456,12 @@ pub fn reaction_event(
             format!("Session {id} is waiting for input: a permission decision is pending.")
         }
         ReactionKey::AgentNeedsInput => format!("Session {id} is waiting for your input."),
-        ReactionKey::AgentExited => format!("The agent of session {id} exited unexpectedly."),
+        ReactionKey::AgentExited => match record.meta(meta::TERMINATION_DETAIL) {
+            Some(detail) if record.meta(meta::EXIT_CODE).is_some() => {
+                format!("Session {id} ended: {detail}.")
+            }
+            _ => format!("The agent of session {id} exited unexpectedly."),
+        },
         ReactionKey::PrClosed => format!(
             "{pr_ref} of session {id} was closed without merging; human decides what happens next."
         ),

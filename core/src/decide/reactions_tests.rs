@@ -142,6 +142,16 @@ fn assert_text(name: &str, text: &str, contains: &[&str], lacks: &[&str]) {
 
 // ---------------------------------------------------------------- default policies
 
+/// `r` after its launch script recorded an exit with `code`.
+fn exited(mut r: SessionRecord, code: i32) -> SessionRecord {
+    r.metadata.insert("exitCode".into(), code.to_string());
+    r.metadata.insert(
+        "terminationDetail".into(),
+        crate::decide::transitions::exit_detail(code),
+    );
+    r
+}
+
 #[test]
 fn default_policies_match_the_reaction_table() {
     use ReactionAction::{Notify, SendToAgent};
@@ -310,6 +320,8 @@ fn reaction_key_for_every_display_status() {
         ("idle + PR none", bare_pr(idle(), PS::None, PR::NotCreated), Status::Idle, Some(K::AgentIdle)),
         ("9.2 rule 1: idle + closed PR", with_pr(idle(), closed, PR::ClosedUnmerged), Status::Idle, Some(K::PrClosed)),
         ("done", rec(S::Done, R::Unset), Status::Done, None),
+        ("done: the agent exited with code 0", exited(rec(S::Done, R::AgentExited), 0), Status::Done, Some(K::AgentExited)),
+        ("errored: the agent exited with code 1", exited(terminated(R::ErrorInProcess), 1), Status::Errored, Some(K::AgentExited)),
         ("terminated", terminated(R::Unset), Status::Terminated, None),
     ];
     let mut covered = std::collections::BTreeSet::new();
@@ -854,6 +866,8 @@ fn reaction_event_table() {
         (K::AgentNeedsInput, waiting, "Session proj-1 is waiting for your input.", none.clone()),
         (K::AgentNeedsInput, blocked, "Session proj-1 is waiting for input: a permission decision is pending.", none.clone()),
         (K::AgentExited, terminated(R::RuntimeLost), "The agent of session proj-1 exited unexpectedly.", none.clone()),
+        (K::AgentExited, exited(terminated(R::ErrorInProcess), 2),
+            "Session proj-1 ended: the agent exited with code 2.", none.clone()),
         (K::PrClosed, with_pr(idle(), PS::Closed, PR::ClosedUnmerged),
             "PR #7 of session proj-1 was closed without merging; human decides what happens next.", pr7.clone()),
         (K::AllComplete, with_pr(idle(), PS::Merged, PR::Merged), "PR #7 of session proj-1 merged; work complete.", pr7.clone()),

@@ -10,10 +10,10 @@ use std::time::Duration;
 use super::probe::{ProbeInput, ProcessState, resolve_probe_decision};
 use super::{Decision, OpenPrInput, resolve_open_pr_decision, resolve_terminal_pr_decision};
 use crate::domain::{
-    ActivityAxis, ActivitySignal, ActivityState, CiSummary, EventType, KillKind, KillReason,
-    Launch, LifecyclePatch, Metadata, PrAxis, PrReason, PrState, ProbeResult, ReviewDecision,
-    RuntimeAxis, RuntimeFacts, RuntimeReason, RuntimeState, ScmFacts, SessionAxis, SessionReason,
-    SessionRecord, SessionState, SignalConfidence, SpawnOutcome, Timestamp, meta,
+    ActivityAxis, ActivitySignal, ActivitySource, ActivityState, AgentExit, CiSummary, EventType,
+    KillKind, KillReason, Launch, LifecyclePatch, Metadata, PrAxis, PrReason, PrState, ProbeResult,
+    ReviewDecision, RuntimeAxis, RuntimeFacts, RuntimeReason, RuntimeState, ScmFacts, SessionAxis,
+    SessionReason, SessionRecord, SessionState, SignalConfidence, SpawnOutcome, Timestamp, meta,
 };
 
 /// How recent activity must be to make a vanished runtime ambiguous rather than dead
@@ -92,6 +92,11 @@ pub fn plan_runtime_observation(
     if stale_launch(cur, facts.launch_id.as_deref()) {
         return None;
     }
+    if let Some(exit) = facts.agent_exit
+        && !cur.is_terminal()
+    {
+        return Some(agent_exit_patch(cur, exit));
+    }
     let (runtime, runtime_failed) = match facts.runtime {
         Some(ProbeResult::Alive) => (RuntimeState::Alive, false),
         Some(ProbeResult::Dead) => (RuntimeState::Exited, false),
@@ -137,6 +142,49 @@ pub fn plan_runtime_observation(
         ));
     }
     (!patch.is_empty()).then_some(patch)
+}
+
+/// The agent's launch script recorded its exit: the session ends, `done` for code 0 and
+/// `errored` (`terminated/error_in_process`) otherwise, with activity `exited` at the exit time
+/// and the code kept in the metadata. This is the agent's own account, so it needs no
+/// quarantine; the pane lives on (its shell tail) until a kill or cleanup destroys it.
+fn agent_exit_patch(cur: &SessionRecord, exit: AgentExit) -> LifecyclePatch {
+    let session = if exit.code == 0 {
+        SessionAxis::new(SessionState::Done, SessionReason::AgentExited)
+    } else {
+        SessionAxis::new(SessionState::Terminated, SessionReason::ErrorInProcess)
+    };
+    let metadata = Metadata::from([
+        (meta::EXIT_CODE.to_owned(), exit.code.to_string()),
+        (meta::EXITED_AT.to_owned(), exit.at.to_rfc3339()),
+        (meta::TERMINATION_DETAIL.to_owned(), exit_detail(exit.code)),
+    ]);
+    LifecyclePatch {
+        session: Some(session),
+        runtime: Some(RuntimeAxis::new(
+            RuntimeState::Exited,
+            RuntimeReason::ProcessMissing,
+        )),
+        activity: Some(ActivityAxis {
+            state: Some(ActivityState::Exited),
+            last_activity_at: Some(exit.at),
+            source: ActivitySource::Runtime,
+        }),
+        detecting: cur.lifecycle.detecting.is_some().then_some(None),
+        metadata,
+        ..LifecyclePatch::default()
+    }
+}
+
+/// Exit statuses above this are `128 + signal` in every POSIX shell.
+const SIGNAL_EXIT_BASE: i32 = 128;
+
+/// How an exit status reads to a user: a code, or the signal that ended the agent.
+pub fn exit_detail(code: i32) -> String {
+    match code - SIGNAL_EXIT_BASE {
+        signal @ 1..=64 => format!("the agent was ended by signal {signal} (exit code {code})"),
+        _ => format!("the agent exited with code {code}"),
+    }
 }
 
 /// A session whose spawn completed is past `spawning` once a probe sees its pane and its agent
@@ -387,6 +435,11 @@ pub fn plan_reopen(
         return Err(ActiveSession);
     }
     let lc = initial_lifecycle(PrReason::ClearedOnRestore);
+    // How the last launch ended does not describe the new one.
+    let mut metadata = cur.metadata.clone();
+    for key in [meta::EXIT_CODE, meta::EXITED_AT, meta::TERMINATION_DETAIL] {
+        metadata.remove(key);
+    }
     Ok(LifecyclePatch {
         session: Some(lc.session),
         pr: Some(lc.pr),
@@ -398,6 +451,7 @@ pub fn plan_reopen(
             started_at: None,
             first_signal_at: None,
         }),
+        replace_metadata: Some(metadata),
         ..LifecyclePatch::default()
     })
 }
@@ -420,7 +474,7 @@ pub fn plan_revert(earlier: &SessionRecord) -> LifecyclePatch {
 /// The change-log event type of a committed write, for an update.
 pub fn classify_write(cur: &SessionRecord, next: &SessionRecord) -> EventType {
     let (a, b) = (&cur.lifecycle, &next.lifecycle);
-    if b.session.state == SessionState::Terminated && a.session.state != SessionState::Terminated {
+    if b.session.state.is_terminal() && a.session.state != b.session.state {
         EventType::SessionTerminated
     } else if a.session != b.session {
         EventType::SessionStateChanged

@@ -71,8 +71,34 @@ fn probe(runtime: Option<P>, process: Option<P>) -> RuntimeFacts {
         runtime,
         process,
         pane_exit_status: None,
+        agent_exit: None,
         server_gone: false,
     }
+}
+
+/// `probe a/b` plus the exit the launch script recorded `ago` before t0.
+fn exited(runtime: Option<P>, process: Option<P>, code: i32, ago: Duration) -> RuntimeFacts {
+    RuntimeFacts {
+        agent_exit: Some(AgentExit {
+            code,
+            at: t0().minus(ago),
+        }),
+        ..probe(runtime, process)
+    }
+}
+
+/// The patch of an agent exit with `code`, `ago` before t0, ending in `state`/`reason`.
+fn exit_patch(state: S, reason: R, code: i32, ago: Duration, detail: &str) -> LifecyclePatch {
+    let at = t0().minus(ago);
+    patch()
+        .session(state, reason)
+        .runtime(rt(RT::Exited, RuntimeReason::ProcessMissing))
+        .activity(A::Exited, at, Src::Runtime)
+        .meta(&[
+            ("exitCode", &code.to_string()),
+            ("exitedAt", &at.to_rfc3339()),
+            ("terminationDetail", detail),
+        ])
 }
 
 fn probe_for(launch_id: Option<&str>, runtime: Option<P>, process: Option<P>) -> RuntimeFacts {
@@ -336,6 +362,28 @@ fn runtime_observation_scenarios() {
             Some(patch().session(S::Working, R::TaskInProgress))),
         ("S6 liveness-stuck + inferred death", with_activity(stuck_lc(R::RuntimeLost), A::Active, t0().minus(mins(5))),
             probe(dead, dead), death()),
+        ("an exit with code 0 is done", working(), exited(alive, dead, 0, secs(2)),
+            Some(exit_patch(S::Done, R::AgentExited, 0, secs(2), "the agent exited with code 0"))),
+        ("an exit with another code is errored", working(), exited(alive, dead, 1, secs(0)),
+            Some(exit_patch(S::Terminated, R::ErrorInProcess, 1, secs(0), "the agent exited with code 1"))),
+        ("an exit while spawning ends the spawn", not_started(), exited(alive, dead, 127, secs(0)),
+            Some(exit_patch(S::Terminated, R::ErrorInProcess, 127, secs(0), "the agent exited with code 127"))),
+        ("an exit ends a quarantine and drops its memory", detecting_lc(), exited(alive, dead, 0, secs(1)),
+            Some(exit_patch(S::Done, R::AgentExited, 0, secs(1), "the agent exited with code 0").clear_memory())),
+        ("an exit ends liveness-stuck", stuck_lc(R::AgentProcessExited), exited(alive, dead, 0, secs(1)),
+            Some(exit_patch(S::Done, R::AgentExited, 0, secs(1), "the agent exited with code 0"))),
+        ("an exit overrides a pending permission decision", with_activity(needs_input(), A::Blocked, t0()),
+            exited(alive, dead, 0, secs(0)), Some(exit_patch(S::Done, R::AgentExited, 0, secs(0), "the agent exited with code 0"))),
+        ("an exit counts even after the pane is gone", working(), exited(dead, dead, 2, secs(9)),
+            Some(exit_patch(S::Terminated, R::ErrorInProcess, 2, secs(9), "the agent exited with code 2"))),
+        ("an exit beats a failed probe: it is the agent's own account", working(), exited(failed, failed, 0, secs(0)),
+            Some(exit_patch(S::Done, R::AgentExited, 0, secs(0), "the agent exited with code 0"))),
+        ("a signal's exit status names the signal", working(), exited(alive, dead, 137, secs(0)),
+            Some(exit_patch(S::Terminated, R::ErrorInProcess, 137, secs(0), "the agent was ended by signal 9 (exit code 137)"))),
+        ("an exit of an older launch is ignored", working(),
+            RuntimeFacts { launch_id: Some("L0".into()), ..exited(alive, dead, 0, secs(0)) }, None),
+        ("a terminal session keeps its end; the runtime axis follows the pane", killed(), exited(alive, dead, 0, secs(0)),
+            Some(patch().runtime(ALIVE))),
         ("S10 the quarantine overrides a pending permission decision", with_activity(needs_input(), A::Blocked, t0()),
             probe(failed, failed), Some(patch().session(S::Detecting, R::ProbeFailure).runtime(FAILED).memory(memory(1, t0(), s10)))),
     ];
@@ -1086,6 +1134,18 @@ fn reopen_resets_the_lifecycle_and_revert_restores_it() {
     };
     assert_eq!(after.launch, fresh_launch);
     assert_eq!(after.metadata, earlier.metadata, "metadata kept");
+
+    // How the last launch ended is dropped; everything else is kept.
+    let mut exited_earlier = earlier.clone();
+    exited_earlier.metadata.extend(metadata(&[
+        ("exitCode", "1"),
+        ("exitedAt", "2026-01-01T00:00:00Z"),
+        ("terminationDetail", "the agent exited with code 1"),
+    ]));
+    let reopened = plan_reopen(&exited_earlier, "L2".into())
+        .expect("terminal")
+        .applied(&exited_earlier);
+    assert_eq!(reopened.metadata, earlier.metadata);
     assert_eq!(after.created_at, earlier.created_at, "createdAt kept");
     assert_eq!(derive_status_static(lc), Status::Spawning, "S8");
 
@@ -1126,6 +1186,10 @@ fn classify_write_table() {
             r.lifecycle.detecting = None;
         }, E::SessionTerminated),
         ("done → terminated", done(), |r| r.lifecycle.session = axis(S::Terminated, R::Unset), E::SessionTerminated),
+        ("an agent exit ends the session as done", working(), |r| {
+            r.lifecycle.session = axis(S::Done, R::AgentExited);
+            r.lifecycle.activity = activity_axis(A::Exited, t0(), Src::Runtime);
+        }, E::SessionTerminated),
         ("already terminated, the reason changes", killed(), |r| r.lifecycle.session.reason = R::RuntimeLost, E::SessionStateChanged),
         ("K9 waiting_input (with the activity)", working(), |r| {
             r.lifecycle.session = axis(S::NeedsInput, R::AwaitingUserInput);

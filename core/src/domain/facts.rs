@@ -26,10 +26,23 @@ pub struct RuntimeFacts {
     pub process: Option<ProbeResult>,
     /// Informational only (logged).
     pub pane_exit_status: Option<i32>,
+    /// The agent's own exit, as its launch script recorded it: evidence that the agent ended,
+    /// unlike a probe that merely found no process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_exit: Option<AgentExit>,
     /// The runtime's whole server is gone: positive evidence that every pane it held is gone,
     /// so the session's runtime is lost at once. Never set by a probe that merely failed.
     #[serde(default)]
     pub server_gone: bool,
+}
+
+/// How and when the agent program exited, written by the launch script before the shell that
+/// keeps the pane open takes over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentExit {
+    /// The shell's exit status of the agent (128 + n when signal n ended it).
+    pub code: i32,
+    pub at: Timestamp,
 }
 
 /// A failed check of a PR.

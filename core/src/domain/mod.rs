@@ -21,8 +21,8 @@ mod wire_enum;
 
 pub use env_key::is_env_key;
 pub use facts::{
-    ActivitySignal, FailedCheck, HookEvent, KillReason, Mergeability, PendingComment, RuntimeFacts,
-    RuntimeHandle, ScmFacts, SpawnOutcome,
+    ActivitySignal, AgentExit, FailedCheck, HookEvent, KillReason, Mergeability, PendingComment,
+    RuntimeFacts, RuntimeHandle, ScmFacts, SpawnOutcome,
 };
 pub use host_reports::{
     CheckContext, CheckRunDigest, GITHUB_ACTIONS_APP, LogTail, OpenPr, PrDetails, RepoRef,

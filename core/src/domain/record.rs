@@ -138,6 +138,10 @@ pub mod meta {
     pub const AGENT_SESSION_ID: &str = "agentSessionId";
     pub const PROMPT: &str = "prompt";
     pub const TERMINATION_DETAIL: &str = "terminationDetail";
+    /// The agent's exit code (decimal), once its launch script recorded one.
+    pub const EXIT_CODE: &str = "exitCode";
+    /// When the agent exited (RFC 3339).
+    pub const EXITED_AT: &str = "exitedAt";
 }
 
 /// String metadata, merge-patched: given keys overwrite, others are kept, empty values are never

@@ -36,7 +36,7 @@ impl SessionState {
 }
 
 wire_enum! {
-    /// The session reason (17 values plus the empty string).
+    /// The session reason (18 values plus the empty string).
     pub enum SessionReason {
         SpawnRequested => "spawn_requested",
         AgentAcknowledged => "agent_acknowledged",
@@ -55,6 +55,7 @@ wire_enum! {
         AgentProcessExited => "agent_process_exited",
         ProbeFailure => "probe_failure",
         ErrorInProcess => "error_in_process",
+        AgentExited => "agent_exited",
         Unset => "",
     }
 }
@@ -269,8 +270,8 @@ mod tests {
     #[test]
     fn counts_match_the_spec() {
         assert_eq!(SessionState::ALL.len(), 8);
-        // 17 reasons plus the empty string.
-        assert_eq!(SessionReason::ALL.len(), 18);
+        // The spec's 17 reasons, `agent_exited`, and the empty string.
+        assert_eq!(SessionReason::ALL.len(), 19);
         assert_eq!(PrReason::ALL.len(), 13);
         assert_eq!(RuntimeState::ALL.len(), 5);
         assert_eq!(RuntimeReason::ALL.len(), 9);
