@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use ao_proto::{EventView, SessionView};
+use ao_proto::{EventView, SessionView, TurnErrorView};
 
 use super::{age, or_dash, pairs, table};
 
@@ -94,8 +94,11 @@ pub fn session_detail(s: &SessionView) {
             format!("{} ({} ago)", s.created_at, age(Some(&s.created_at))),
         ),
         ("last activity", or_dash(s.last_activity_at.as_deref())),
-        ("pr", pr_cell(s)),
     ];
+    if let Some(error) = &s.last_turn_error {
+        rows.push(("last turn error", turn_error_cell(error)));
+    }
+    rows.push(("pr", pr_cell(s)));
     if let Some(pr) = &s.pr {
         rows.push(("pr url", or_dash(pr.url.as_deref())));
     }
@@ -115,6 +118,15 @@ pub fn session_detail(s: &SessionView) {
         rows.push(("ended", detail.clone()));
     }
     pairs(&rows);
+}
+
+/// `<kind>: <message>`, or the kind alone.
+fn turn_error_cell(error: &TurnErrorView) -> String {
+    if error.message.is_empty() {
+        error.kind.clone()
+    } else {
+        format!("{}: {}", error.kind, error.message)
+    }
 }
 
 /// One change-log row: a JSON object, or a line with the state of each lifecycle axis.

@@ -138,6 +138,8 @@ pub mod meta {
     pub const AGENT_SESSION_ID: &str = "agentSessionId";
     pub const PROMPT: &str = "prompt";
     pub const TERMINATION_DETAIL: &str = "terminationDetail";
+    /// The error that ended the latest turn (`TurnError::to_meta`); gone once a turn starts.
+    pub const LAST_TURN_ERROR: &str = "lastTurnError";
 }
 
 /// String metadata, merge-patched: given keys overwrite, others are kept, empty values are never
