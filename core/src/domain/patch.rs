@@ -24,7 +24,8 @@ pub struct LifecyclePatch {
     pub metadata: Metadata,
     /// Replaces the whole map (used only to revert a failed restore).
     pub replace_metadata: Option<Metadata>,
-    /// Keys removed (after a replacement, before the merge).
+    /// Keys removed (after a replacement, before the merge). Planners name only keys the record
+    /// holds, so a removal is always a change.
     pub remove_metadata: BTreeSet<String>,
 }
 
