@@ -3,15 +3,17 @@
 //! log shows what the agent sent.
 //!
 //! One flow, on purpose (a real agent is heavy on a 2-core machine): spawn → working → idle,
-//! `send` acknowledged, a permission dialog → `needs_input` with sends refused, kill, restore
-//! resuming the same conversation.
+//! `send` acknowledged, turns the API fails (429, then 529) ending at once with the error kept
+//! and a queued message delivered as soon as the failed turn ends, a permission dialog →
+//! `needs_input` with sends refused, kill, restore resuming the same conversation.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use ao_testkit::http::{HttpServer, Request, Response};
 use ao_testkit::model_api::{
-    Turn, anthropic_has_tool_result, anthropic_history, anthropic_reply, anthropic_user_texts,
+    Turn, anthropic_error, anthropic_has_tool_result, anthropic_history, anthropic_reply,
+    anthropic_user_texts,
 };
 use ao_testkit::procfs::process_tree;
 use ao_testkit::real_agents::agent_binary;
@@ -22,12 +24,15 @@ use serde_json::json;
 const API_KEY: &str = "sk-ant-api03-mock-0123456789abcdefghijklmnopqrstuv";
 const FIRST: &str = "say hello to the test";
 const SECOND: &str = "second message from the test";
+const RATE_LIMITED: &str = "this turn meets a rate limit";
+const OVERLOADED: &str = "this turn meets an overloaded API";
 const TOOL: &str = "please run the marker command";
 const REFUSED: &str = "this must not be typed";
 const AFTER: &str = "message after the restore";
 
-/// The scripted model: a slow first answer (so `working` is observable), a Bash call for
-/// `TOOL`, text otherwise.
+/// The scripted model: a slow first answer (so `working` is observable), a 429 for
+/// `RATE_LIMITED` (slow too, so a message sent meanwhile finds the agent busy), a 529 for
+/// `OVERLOADED`, a Bash call for `TOOL`, text otherwise.
 fn model() -> impl Fn(&Request) -> Response + Send + Sync + 'static {
     let turns = AtomicUsize::new(0);
     move |request: &Request| {
@@ -48,6 +53,13 @@ fn model() -> impl Fn(&Request) -> Response + Send + Sync + 'static {
         }
         let n = turns.fetch_add(1, Ordering::SeqCst);
         let last = anthropic_user_texts(&body).pop().unwrap_or_default();
+        match last.as_str() {
+            RATE_LIMITED => {
+                return anthropic_error(429, "mock rate limit").delayed(Duration::from_secs(3));
+            }
+            OVERLOADED => return anthropic_error(529, "mock overloaded"),
+            _ => {}
+        }
         let turn = if anthropic_has_tool_result(&body) {
             Turn::Text("The command finished.".to_owned())
         } else if last == TOOL {
@@ -198,12 +210,19 @@ DISABLE_ERROR_REPORTING = "1"
         }
     });
     env.wait_status("demo-1", &["idle"]);
+    failed_turns_end_at_once(&env, &mock);
 
-    // A tool call opens a permission dialog: needs_input, and sends are refused.
+    // A tool call opens a permission dialog: needs_input, and sends are refused. The turn that
+    // started removed the last turn's error.
     let sent = env.json(&["send", "demo-1", TOOL]);
     assert_eq!(sent["state"], "acknowledged", "{sent}");
     let session = env.wait_status("demo-1", &["needs_input"]);
     assert_eq!(session["activity"], "blocked");
+    assert_eq!(
+        session["last_turn_error"],
+        serde_json::Value::Null,
+        "{session}"
+    );
     let refused = env.run(&["-v", "send", "demo-1", REFUSED]);
     assert_eq!(refused.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&refused.stderr);
@@ -274,4 +293,89 @@ DISABLE_ERROR_REPORTING = "1"
 
     env.json(&["kill", "demo-1"]);
     env.stop_daemon();
+}
+
+/// A turn the API rejects ends at once through Claude Code's `StopFailure` hook: the session is
+/// idle with the error kept (`aoctl get`, text and JSON), and a message queued while the
+/// failing turn was in flight is typed as soon as it ends, not held as busy until a staleness
+/// rule gives up on the turn.
+fn failed_turns_end_at_once(env: &TestEnv, mock: &HttpServer) {
+    let seen_before = env
+        .json(&["events", "--session", "demo-1"])
+        .as_array()
+        .map_or(0, Vec::len);
+    let sent = env.json(&["send", "demo-1", RATE_LIMITED]);
+    assert_eq!(sent["state"], "acknowledged", "{sent}");
+    // The 429 is held back 3 s: the agent is in its turn, so this message waits in the queue.
+    let queued = env.json(&["send", "--no-wait", "demo-1", OVERLOADED]);
+    assert_eq!(queued["state"], "queued", "{queued}");
+    let session = wait_for("the 529 turn to fail too", SLOW, || {
+        let session = env.json(&["get", "demo-1"]);
+        if session["status"] == "idle" && session["last_turn_error"]["kind"] == "server_error" {
+            Ok(session)
+        } else {
+            Err(format!("{session}\npane:\n{}", env.capture("demo-1")))
+        }
+    });
+    assert_eq!(session["activity"], "idle");
+    let message = session["last_turn_error"]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(message.starts_with("API Error: 529"), "{session}");
+    let text = env.ok(&["get", "demo-1"]);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("last turn error") && l.contains("server_error: API Error: 529")),
+        "{text}"
+    );
+    // `x-should-retry: false`: each failed turn cost one request, no retries.
+    assert_eq!(turns_with(mock, RATE_LIMITED).len(), 1, "{}", mock.dump());
+    assert_eq!(turns_with(mock, OVERLOADED).len(), 1, "{}", mock.dump());
+
+    // The change log: the 429 turn ended as idle by the hook with the error, and the next
+    // activity is the queued message's turn starting (a staleness repair would come from the
+    // terminal, without the error).
+    let events = env.json(&["events", "--session", "demo-1"]);
+    let records: Vec<&serde_json::Value> = events
+        .as_array()
+        .expect("events --json is an array")
+        .iter()
+        .skip(seen_before)
+        .map(|e| &e["payload"]["record"])
+        .collect();
+    let activity = |r: &serde_json::Value| {
+        let a = &r["lifecycle"]["activity"];
+        (
+            a["state"].as_str().unwrap_or_default().to_owned(),
+            a["source"].as_str().unwrap_or_default().to_owned(),
+        )
+    };
+    let failed = records
+        .iter()
+        .position(|r| {
+            r["metadata"]["lastTurnError"]
+                .as_str()
+                .is_some_and(|e| e.starts_with("rate_limit: API Error: Request rejected (429)"))
+        })
+        .unwrap_or_else(|| panic!("no record with the 429 error: {records:#?}"));
+    assert_eq!(
+        activity(records[failed]),
+        ("idle".to_owned(), "hook".to_owned()),
+        "{:#?}",
+        records[failed]
+    );
+    let next = records[failed + 1..]
+        .iter()
+        .find(|r| activity(r) != activity(records[failed]))
+        .unwrap_or_else(|| panic!("nothing after the failed turn: {records:#?}"));
+    assert_eq!(
+        activity(next),
+        ("active".to_owned(), "hook".to_owned()),
+        "the queued message's turn starts next: {records:#?}"
+    );
+    assert_eq!(
+        next["metadata"]["lastTurnError"],
+        serde_json::Value::Null,
+        "{next:#}"
+    );
 }

@@ -291,7 +291,8 @@ fn x11_rapid_callbacks_while_the_daemon_is_away() {
     assert_eq!(log_lines(&d.data).len(), 20);
 }
 
-/// X8, X9, X10 against a real daemon with one running session.
+/// X8, X9, X10 against a real daemon with one running session, then a stop failure and the
+/// next turn.
 #[test]
 fn x8_x9_x10_with_a_daemon() {
     let repo = GitRepo::new();
@@ -355,6 +356,49 @@ fn x8_x9_x10_with_a_daemon() {
         }
     });
     assert_eq!(session["activity"], "blocked");
+
+    // A turn an API error ended (the pinned CLI's payload, with terminal codes added): idle,
+    // the error kept on one line; the next turn removes it.
+    let run = hook(
+        "claude-code",
+        "stop-failure",
+        &base("demo-1"),
+        "{\"session_id\":\"c\",\"hook_event_name\":\"StopFailure\",\"error\":\"rate_limit\",\
+          \"last_assistant_message\":\"API Error: Request rejected (429)\\n\\u001b[31m· slow down\"}"
+            .as_bytes(),
+    );
+    assert_quiet_success(&run);
+    let session = env.json(&["get", "demo-1"]);
+    assert_eq!(
+        (&session["status"], &session["activity"]),
+        (&"idle".into(), &"idle".into()),
+        "{session}"
+    );
+    assert_eq!(
+        session["last_turn_error"],
+        serde_json::json!({"kind": "rate_limit", "message": "API Error: Request rejected (429) [31m· slow down"}),
+    );
+    let detail = env.ok(&["get", "demo-1"]);
+    assert!(
+        detail.lines().any(|l| l.starts_with("last turn error")
+            && l.ends_with("rate_limit: API Error: Request rejected (429) [31m· slow down")),
+        "{detail}"
+    );
+    let run = hook(
+        "claude-code",
+        "user-prompt-submit",
+        &base("demo-1"),
+        br#"{"session_id":"c","prompt":"again"}"#,
+    );
+    assert_quiet_success(&run);
+    let session = env.json(&["get", "demo-1"]);
+    assert_eq!(session["activity"], "active", "{session}");
+    assert_eq!(
+        session["last_turn_error"],
+        serde_json::Value::Null,
+        "{session}"
+    );
+    assert!(!env.ok(&["get", "demo-1"]).contains("last turn error"));
     assert_eq!(log_lines(&env.data_dir).len(), 1, "no new failure");
     env.stop_daemon();
 }

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ao_core::domain::{HookEvent, SessionId};
-use ao_proto::HookRequest;
+use ao_proto::{HookRequest, TurnErrorView};
 use serde_json::Value;
 
 /// Only the first MiB of the payload is kept; the rest is read and dropped.
@@ -97,6 +97,14 @@ fn callback(agent: &str, event: &str) -> Result<(), Failure> {
         .then(|| payload.get("prompt").and_then(Value::as_str))
         .flatten()
         .map(ao_core::decide::hooks::prompt_hash);
+    let turn_error = event
+        .parse::<HookEvent>()
+        .ok()
+        .and_then(|e| ao_core::decide::hooks::turn_error(agent, e, &payload))
+        .map(|e| TurnErrorView {
+            kind: e.kind.as_str().to_owned(),
+            message: e.message,
+        });
     let request = HookRequest {
         session_id: session.clone(),
         agent: agent.to_owned(),
@@ -109,6 +117,7 @@ fn callback(agent: &str, event: &str) -> Result<(), Failure> {
             .ok()
             .filter(|l| !l.is_empty()),
         prompt_hash,
+        turn_error,
     };
     send(request).map_err(fail)
 }

@@ -1,13 +1,13 @@
 //! Conversions at the edge: domain types to wire types, and errors to the stable `WireError`.
 
 use ao::domain::{
-    ActivityState, ChangeEvent, PrState, Project, ScmFacts, Session, SessionId, meta,
+    ActivityState, ChangeEvent, PrState, Project, ScmFacts, Session, SessionId, TurnError, meta,
 };
 use ao::ports::{Retired, TrashEntry, TrashState, WorkspaceError};
 use ao::service::{ErrorClass, ServiceError, SessionDetail};
 use ao_proto::{
     ErrorCode, EventView, PrView, ProjectView, RetiredView, ScmView, SessionView, TrashEntryView,
-    WireError,
+    TurnErrorView, WireError,
 };
 
 pub fn session_view(session: &Session, scm: Option<&ScmFacts>) -> SessionView {
@@ -45,6 +45,13 @@ pub fn session_view(session: &Session, scm: Option<&ScmFacts>) -> SessionView {
         exited_at: r.meta(meta::EXITED_AT).map(str::to_owned),
         exit_output: vec![],
         scm: scm.filter(|f| f.fetched).map(scm_view),
+        last_turn_error: r.meta(meta::LAST_TURN_ERROR).map(|value| {
+            let error = TurnError::from_meta(value);
+            TurnErrorView {
+                kind: error.kind.as_str().to_owned(),
+                message: error.message,
+            }
+        }),
     }
 }
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ao::domain::ProjectSettings;
+use ao::domain::{ProjectSettings, TurnError};
 use ao::service::{SpawnInput, WaitInput};
 use ao::session::{HookCall, ProjectSpec, SendOutcome};
 use ao_proto::{
@@ -271,6 +271,9 @@ impl Ao for Rpc {
             agent_session_id: request.agent_session_id,
             launch_id: request.launch_id,
             prompt_hash: request.prompt_hash,
+            turn_error: request
+                .turn_error
+                .map(|e| TurnError::new(&e.kind, &e.message)),
         };
         self.app.service.ingest_hook(call).await.map_err(wire_error)
     }

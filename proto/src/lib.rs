@@ -117,6 +117,19 @@ pub struct SessionView {
     #[serde(default)]
     pub exit_output: Vec<String>,
     pub scm: Option<ScmView>,
+    /// The error that ended the agent's latest turn (an API error: rate limit, server error, …),
+    /// until a turn starts again.
+    #[serde(default)]
+    pub last_turn_error: Option<TurnErrorView>,
+}
+
+/// The error that ended an agent's turn.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TurnErrorView {
+    /// `rate_limit`, `authentication_failed`, `billing_error`, `server_error`, … or `unknown`.
+    pub kind: String,
+    /// What the agent printed about it (e.g. `API Error: Request rejected (429)`).
+    pub message: String,
 }
 
 /// `aoctl spawn`.
@@ -366,6 +379,10 @@ pub struct HookRequest {
     pub launch_id: Option<String>,
     /// SHA-256 hex of a submitted prompt (trimmed).
     pub prompt_hash: Option<String>,
+    /// The error that ended the turn (`stop-failure`): its kind (`rate_limit`, …) and the
+    /// agent's message about it.
+    #[serde(default)]
+    pub turn_error: Option<TurnErrorView>,
 }
 
 /// Which tmux session to attach to. `aoctl` builds the `tmux attach` command itself, from its

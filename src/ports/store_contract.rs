@@ -309,8 +309,8 @@ pub async fn spawn_request_id_is_idempotent(store: &dyn Backend) {
     assert_eq!(all_events(store).await.len(), 4);
 }
 
-/// Patches merge (metadata key by key, empty values ignored, `replace_metadata` first), every
-/// axis round-trips, the revision moves by one and each write logs one row of the record after.
+/// Patches merge (metadata key by key, empty values ignored, `replace_metadata` first, then the
+/// removals, then the merge), every axis round-trips, the revision moves by one and each write logs one row of the record after.
 pub async fn commit_merges_and_logs(store: &dyn Backend) {
     let created = store
         .create(new_session("proj", None))
@@ -329,6 +329,9 @@ pub async fn commit_merges_and_logs(store: &dyn Backend) {
         (meta::WORKSPACE_PATH.to_owned(), "/w/proj-1".to_owned()),
         (meta::BRANCH.to_owned(), String::new()),
     ]);
+    patch.remove_metadata = [meta::PROMPT, meta::WORKSPACE_PATH, "neverSet"]
+        .map(str::to_owned)
+        .into();
     let r2 = store
         .commit(write(&id, 1, patch, EventType::SessionStateChanged))
         .await
@@ -341,8 +344,12 @@ pub async fn commit_merges_and_logs(store: &dyn Backend) {
         Some("ao/feature"),
         "empty value ignored"
     );
-    assert_eq!(r2.meta(meta::WORKSPACE_PATH), Some("/w/proj-1"));
-    assert_eq!(r2.meta(meta::PROMPT), Some("fix the bug"));
+    assert_eq!(
+        r2.meta(meta::WORKSPACE_PATH),
+        Some("/w/proj-1"),
+        "a merged value wins over its removal"
+    );
+    assert_eq!(r2.meta(meta::PROMPT), None, "removed");
     assert_eq!(r2.lifecycle.session.state, SessionState::Detecting);
     assert_eq!(r2.lifecycle.pr, created.lifecycle.pr, "untouched axis kept");
     assert_eq!(store.load(&id).await.unwrap().as_ref(), Some(&r2));

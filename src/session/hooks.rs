@@ -7,7 +7,7 @@ use super::{SessionManager, SmError};
 use crate::decide::hooks::{HOOK_FIELD_MAX, prompt_hash};
 use crate::domain::{
     ActivitySignal, ActivitySource, ActivityState, HookEvent, MessageState, SessionId,
-    SignalConfidence, quote,
+    SignalConfidence, TurnError, quote,
 };
 use crate::lifecycle::Applied;
 
@@ -23,6 +23,8 @@ pub struct HookCall {
     pub agent_session_id: Option<String>,
     pub launch_id: Option<String>,
     pub prompt_hash: Option<String>,
+    /// The error that ended the turn (a `stop-failure`); one bounded line by construction.
+    pub turn_error: Option<TurnError>,
 }
 
 /// Why a hook callback was rejected.
@@ -76,6 +78,7 @@ impl SessionManager {
             tool_name: clean(call.tool_name),
             tool_use_id: clean(call.tool_use_id),
             only_if_revision: None,
+            turn_error: call.turn_error,
         };
         match self.lcm.apply_activity_signal(&id, &signal).await? {
             Applied::UnknownSession => {

@@ -1,7 +1,8 @@
 //! The model APIs the real agent CLIs stream from, as answers of the loopback
 //! [`HttpServer`](crate::http::HttpServer): Anthropic Messages (`message_start` …
 //! `message_stop`, or one JSON message when no stream is asked) and OpenAI Responses
-//! (`response.created` … `response.completed`), plus readers of what the CLIs sent.
+//! (`response.created` … `response.completed`), Messages error answers, plus readers of what the
+//! CLIs sent.
 
 use serde_json::{Value, json};
 
@@ -142,6 +143,25 @@ pub fn anthropic_reply(request: &Value, turn: &Turn) -> Response {
         ("message_stop", json!({"type": "message_stop"})),
     ];
     Response::sse(events)
+}
+
+/// A Messages API error answer: the error body of `status` (429 `rate_limit_error`, 529
+/// `overloaded_error`, any other `api_error`) with `retry-after: 0` and `x-should-retry: false`,
+/// the API's word that the client must not retry (so Claude Code gives up after this one
+/// request instead of retrying with backoff for a minute or more).
+pub fn anthropic_error(status: u16, message: &str) -> Response {
+    let kind = match status {
+        429 => "rate_limit_error",
+        529 => "overloaded_error",
+        _ => "api_error",
+    };
+    Response::json(
+        status,
+        &json!({"type": "error", "error": {"type": kind, "message": message}}),
+    )
+    .header("retry-after", "0")
+    .header("x-should-retry", "false")
+    .header("request-id", format!("req_mock_{status}"))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use ao_core::text::strip_terminal_codes;
-use ao_proto::{EventView, SessionView};
+use ao_proto::{EventView, SessionView, TurnErrorView};
 
 use super::{age, or_dash, pairs, table};
 
@@ -95,8 +95,11 @@ pub fn session_detail(s: &SessionView) {
             format!("{} ({} ago)", s.created_at, age(Some(&s.created_at))),
         ),
         ("last activity", or_dash(s.last_activity_at.as_deref())),
-        ("pr", pr_cell(s)),
     ];
+    if let Some(error) = &s.last_turn_error {
+        rows.push(("last turn error", turn_error_cell(error)));
+    }
+    rows.push(("pr", pr_cell(s)));
     if let Some(pr) = &s.pr {
         rows.push(("pr url", or_dash(pr.url.as_deref())));
     }
@@ -127,6 +130,15 @@ pub fn session_detail(s: &SessionView) {
         for line in &s.exit_output {
             println!("  {}", strip_terminal_codes(line));
         }
+    }
+}
+
+/// `<kind>: <message>`, or the kind alone.
+fn turn_error_cell(error: &TurnErrorView) -> String {
+    if error.message.is_empty() {
+        error.kind.clone()
+    } else {
+        format!("{}: {}", error.kind, error.message)
     }
 }
 

@@ -86,7 +86,10 @@ pub fn gate_signal(
                 _ => None,
             };
         }
-        HookEvent::UserPromptSubmit | HookEvent::Stop | HookEvent::SessionEnd => {
+        HookEvent::UserPromptSubmit
+        | HookEvent::Stop
+        | HookEvent::StopFailure
+        | HookEvent::SessionEnd => {
             next.inflight.clear();
             next.blocked_candidate = None;
         }

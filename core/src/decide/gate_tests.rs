@@ -84,6 +84,7 @@ fn state_gate_table() {
         // blocked: only turn boundaries and the post of the dialog's own tool.
         ("I4 blocked + user-prompt-submit", Some(A::Blocked), on_1(), event(H::UserPromptSubmit), true),
         ("I4 blocked + stop", Some(A::Blocked), on_1(), event(H::Stop), true),
+        ("blocked + stop-failure", Some(A::Blocked), on_1(), event(H::StopFailure), true),
         ("I4 blocked + session-end", Some(A::Blocked), on_1(), event(H::SessionEnd), true),
         ("I1 blocked + post(candidate)", Some(A::Blocked), on_1(), post("toolu_1"), true),
         ("I2 blocked + post-failure(candidate)", Some(A::Blocked), on_1(), post_failure("toolu_1"), true),
@@ -102,6 +103,7 @@ fn state_gate_table() {
         ("waiting + post-failure", Some(A::WaitingInput), bg(), post_failure("bg"), false),
         ("I8 waiting + user-prompt-submit", Some(A::WaitingInput), none(), event(H::UserPromptSubmit), true),
         ("waiting + stop", Some(A::WaitingInput), none(), event(H::Stop), true),
+        ("waiting + stop-failure", Some(A::WaitingInput), none(), event(H::StopFailure), true),
         ("waiting + session-end", Some(A::WaitingInput), none(), event(H::SessionEnd), true),
         ("waiting + permission-request", Some(A::WaitingInput), none(), permission("Bash"), true),
         ("waiting + notification", Some(A::WaitingInput), none(), event(H::Notification), true),
@@ -198,6 +200,8 @@ fn bookkeeping_table() {
             Some(A::Blocked), f(&[("a", "Bash"), ("b", "Read")], Some("a")), event(H::UserPromptSubmit), f(&[], None)),
         ("stop clears everything",
             Some(A::WaitingInput), f(&[("a", "Bash")], Some("a")), event(H::Stop), f(&[], None)),
+        ("stop-failure clears everything (the failed turn is over)",
+            Some(A::Active), f(&[("a", "Bash")], Some("a")), event(H::StopFailure), f(&[], None)),
         ("session-end clears everything",
             Some(A::Active), f(&[("a", "Bash")], Some("a")), event(H::SessionEnd), f(&[], None)),
     ];
@@ -269,6 +273,14 @@ fn i_scenarios() {
         ]),
         ("I4 user-prompt-submit", blocked, vec![(event(H::UserPromptSubmit), A::Active, active)]),
         ("I4 stop", blocked, vec![(event(H::Stop), A::Idle, idle)]),
+        ("I4 stop-failure", blocked, vec![(event(H::StopFailure), A::Idle, idle)]),
+        ("a turn an API error ended, then the next turn", active, vec![
+            (pre("Bash", "t1"), A::Active, active),
+            (event(H::StopFailure), A::Idle, idle),
+            (event(H::UserPromptSubmit), A::Active, active),
+            (post("t1"), A::Active, active),
+            (event(H::Stop), A::Idle, idle),
+        ]),
         ("I4 session-end", blocked, vec![(event(H::SessionEnd), A::Exited, Some(A::Exited))]),
         ("I5", blocked, vec![
             (event(H::Notification), A::WaitingInput, blocked),

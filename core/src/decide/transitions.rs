@@ -13,7 +13,8 @@ use crate::domain::{
     ActivityAxis, ActivitySignal, ActivitySource, ActivityState, AgentExit, CiSummary, EventType,
     KillKind, KillReason, Launch, LifecyclePatch, Metadata, PrAxis, PrReason, PrState, ProbeResult,
     ReviewDecision, RuntimeAxis, RuntimeFacts, RuntimeReason, RuntimeState, ScmFacts, SessionAxis,
-    SessionReason, SessionRecord, SessionState, SignalConfidence, SpawnOutcome, Timestamp, meta,
+    SessionReason, SessionRecord, SessionState, SignalConfidence, SpawnOutcome, Timestamp,
+    TurnError, meta,
 };
 
 /// How recent activity must be to make a vanished runtime ambiguous rather than dead
@@ -339,6 +340,7 @@ pub fn plan_activity_signal(
     if cur.lifecycle.activity != axis {
         patch.activity = Some(axis);
     }
+    note_turn_error(&mut patch, cur, activity, signal.turn_error.as_ref());
     if let Some(session) = session_for_activity(activity)
         && !cur.is_terminal()
         && cur.lifecycle.session != session
@@ -346,6 +348,34 @@ pub fn plan_activity_signal(
         write_session(&mut patch, cur, session);
     }
     Ok((!patch.is_empty()).then_some(patch))
+}
+
+/// The evidence of a failed turn (`meta::LAST_TURN_ERROR`): written by the signal that reports
+/// it (superseding an older one), removed once a turn starts again (an accepted `active`), kept
+/// by anything else (a later idle notification of the same failed turn).
+fn note_turn_error(
+    patch: &mut LifecyclePatch,
+    cur: &SessionRecord,
+    activity: ActivityState,
+    turn_error: Option<&TurnError>,
+) {
+    let stored = cur.meta(meta::LAST_TURN_ERROR);
+    match turn_error {
+        Some(error) => {
+            let value = error.to_meta();
+            if stored != Some(value.as_str()) {
+                patch
+                    .metadata
+                    .insert(meta::LAST_TURN_ERROR.to_owned(), value);
+            }
+        }
+        None if activity == ActivityState::Active && stored.is_some() => {
+            patch
+                .remove_metadata
+                .insert(meta::LAST_TURN_ERROR.to_owned());
+        }
+        None => {}
+    }
 }
 
 /// `OnSpawnCompleted`: the runtime exists.
@@ -436,10 +466,11 @@ pub fn plan_reopen(
     }
     let lc = initial_lifecycle(PrReason::ClearedOnRestore);
     // How the last launch ended does not describe the new one.
-    let mut metadata = cur.metadata.clone();
-    for key in [meta::EXIT_CODE, meta::EXITED_AT, meta::TERMINATION_DETAIL] {
-        metadata.remove(key);
-    }
+    let remove_metadata = [meta::EXIT_CODE, meta::EXITED_AT, meta::TERMINATION_DETAIL]
+        .into_iter()
+        .filter(|key| cur.metadata.contains_key(*key))
+        .map(str::to_owned)
+        .collect();
     Ok(LifecyclePatch {
         session: Some(lc.session),
         pr: Some(lc.pr),
@@ -451,7 +482,7 @@ pub fn plan_reopen(
             started_at: None,
             first_signal_at: None,
         }),
-        replace_metadata: Some(metadata),
+        remove_metadata,
         ..LifecyclePatch::default()
     })
 }
@@ -468,6 +499,7 @@ pub fn plan_revert(earlier: &SessionRecord) -> LifecyclePatch {
         launch: Some(earlier.launch.clone()),
         replace_metadata: Some(earlier.metadata.clone()),
         metadata: Metadata::new(),
+        remove_metadata: Default::default(),
     }
 }
 

@@ -198,6 +198,7 @@ trait Expect {
     fn clear_memory(self) -> Self;
     fn launch(self, launch: Launch) -> Self;
     fn meta(self, pairs: &[(&str, &str)]) -> Self;
+    fn unmeta(self, key: &str) -> Self;
 }
 
 impl Expect for LifecyclePatch {
@@ -231,6 +232,10 @@ impl Expect for LifecyclePatch {
     }
     fn meta(mut self, pairs: &[(&str, &str)]) -> Self {
         self.metadata = metadata(pairs);
+        self
+    }
+    fn unmeta(mut self, key: &str) -> Self {
+        self.remove_metadata.insert(key.to_owned());
         self
     }
 }
@@ -759,6 +764,25 @@ fn activity_signal_scenarios() {
     };
     let act = |state, source| patch().activity(state, t0(), source);
     let t5 = t0().plus(secs(5));
+    // A record whose last turn an API error ended.
+    let failed = |state, activity, error: &str| {
+        let mut r = heard(state, activity);
+        r.metadata
+            .insert(meta::LAST_TURN_ERROR.to_owned(), error.to_owned());
+        r
+    };
+    fn stop_failure(s: &mut ActivitySignal, kind: &str, message: &str) {
+        s.hook_event = Some(HookEvent::StopFailure);
+        s.turn_error = Some(TurnError::new(kind, message));
+    }
+    let rate_limited = with(hook(Some(A::Idle)), |s| {
+        stop_failure(s, "rate_limit", "API Error: Request rejected (429)")
+    });
+    let overloaded = with(hook(Some(A::Idle)), |s| {
+        stop_failure(s, "server_error", "API Error: 529 Overloaded")
+    });
+    const RATE_LIMITED: &str = "rate_limit: API Error: Request rejected (429)";
+    let error_meta = |value| [(meta::LAST_TURN_ERROR, value)];
     #[rustfmt::skip]
     let cases: Vec<Row> = vec![
         ("H1 waiting_input (the first hook stamps the launch)", working(), hook(Some(A::WaitingInput)), true,
@@ -817,6 +841,26 @@ fn activity_signal_scenarios() {
             Ok(Some(patch().launch(stamped(now)).meta(&[("agentSessionId", "conv-3")])))),
         ("suppressed with nothing to book", heard(S::NeedsInput, A::Blocked), hook(Some(A::Active)), false, Ok(None)),
         ("valid but without an activity", heard(S::Working, A::Active), hook(None), true, Ok(None)),
+        ("a stop failure: idle, the error kept as evidence", heard(S::Working, A::Active), rate_limited.clone(), true,
+            Ok(Some(act(A::Idle, Src::Hook).session(S::Idle, R::Unset).meta(&error_meta(RATE_LIMITED))))),
+        ("a stop failure ends a blocked turn too", heard(S::NeedsInput, A::Blocked), rate_limited.clone(), true,
+            Ok(Some(act(A::Idle, Src::Hook).session(S::Idle, R::Unset).meta(&error_meta(RATE_LIMITED))))),
+        ("a newer failure supersedes the older one", failed(S::Working, A::Active, RATE_LIMITED), overloaded, true,
+            Ok(Some(act(A::Idle, Src::Hook).session(S::Idle, R::Unset)
+                .meta(&error_meta("server_error: API Error: 529 Overloaded"))))),
+        ("the same failure again rewrites nothing", failed(S::Working, A::Active, RATE_LIMITED), rate_limited.clone(), true,
+            Ok(Some(act(A::Idle, Src::Hook).session(S::Idle, R::Unset)))),
+        ("a later idle notification keeps the evidence", failed(S::Idle, A::Idle, RATE_LIMITED),
+            with(hook(Some(A::Idle)), |s| s.hook_event = Some(HookEvent::Notification)), true,
+            Ok(Some(patch().session(S::Idle, R::Unset)))),
+        ("the next turn removes the evidence", failed(S::Idle, A::Idle, RATE_LIMITED),
+            with(hook(Some(A::Active)), |s| s.hook_event = Some(HookEvent::UserPromptSubmit)), true,
+            Ok(Some(act(A::Active, Src::Hook).session(S::Working, R::TaskInProgress).unmeta(meta::LAST_TURN_ERROR)))),
+        ("a turn seen starting by the terminal removes it too", failed(S::Idle, A::Idle, RATE_LIMITED), term(Some(A::Active)), true,
+            Ok(Some(act(A::Active, Src::Terminal).session(S::Working, R::TaskInProgress).unmeta(meta::LAST_TURN_ERROR)))),
+        ("a suppressed active keeps it", failed(S::NeedsInput, A::Blocked, RATE_LIMITED), hook(Some(A::Active)), false, Ok(None)),
+        ("nothing to remove without evidence", heard(S::Idle, A::Idle), hook(Some(A::Active)), true,
+            Ok(Some(act(A::Active, Src::Hook).session(S::Working, R::TaskInProgress)))),
     ];
     for (name, cur, signal, gate_allows, want) in cases {
         assert_eq!(

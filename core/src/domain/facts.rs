@@ -128,7 +128,7 @@ impl ScmFacts {
 }
 
 wire_enum! {
-    /// Hook events ao installs (claude-code's nine; codex uses a subset).
+    /// Hook events ao installs (claude-code's ten; codex uses a subset).
     pub enum HookEvent {
         SessionStart => "session-start",
         UserPromptSubmit => "user-prompt-submit",
@@ -138,17 +138,23 @@ wire_enum! {
         PermissionRequest => "permission-request",
         Notification => "notification",
         Stop => "stop",
+        /// A turn that an API error ended (rate limit, server error, …).
+        StopFailure => "stop-failure",
         SessionEnd => "session-end",
     }
 }
 
 impl HookEvent {
-    /// `user-prompt-submit`, `stop` and `session-end` end a turn: the hook gate forgets the tool
-    /// calls in flight, and a turn boundary may always change a `blocked` activity.
+    /// `user-prompt-submit`, `stop`, `stop-failure` and `session-end` end a turn: the hook gate
+    /// forgets the tool calls in flight, and a turn boundary may always change a `blocked`
+    /// activity.
     pub const fn is_turn_boundary(self) -> bool {
         matches!(
             self,
-            HookEvent::UserPromptSubmit | HookEvent::Stop | HookEvent::SessionEnd
+            HookEvent::UserPromptSubmit
+                | HookEvent::Stop
+                | HookEvent::StopFailure
+                | HookEvent::SessionEnd
         )
     }
 
@@ -176,6 +182,8 @@ pub struct ActivitySignal {
     pub tool_use_id: Option<String>,
     /// Apply only if the record is still at this revision (terminal-observer repairs).
     pub only_if_revision: Option<u64>,
+    /// The error that ended the turn, when the agent reported one (`stop-failure`).
+    pub turn_error: Option<TurnError>,
 }
 
 impl ActivitySignal {
@@ -192,7 +200,75 @@ impl ActivitySignal {
             tool_name: None,
             tool_use_id: None,
             only_if_revision: None,
+            turn_error: None,
         }
+    }
+}
+
+wire_enum! {
+    /// Why an API error ended a turn, in the agent's own words (Claude Code's `StopFailure`
+    /// `error` field); any other value reads as `unknown`.
+    pub enum TurnErrorKind {
+        RateLimit => "rate_limit",
+        AuthenticationFailed => "authentication_failed",
+        OauthOrgNotAllowed => "oauth_org_not_allowed",
+        BillingError => "billing_error",
+        InvalidRequest => "invalid_request",
+        ModelNotFound => "model_not_found",
+        ServerError => "server_error",
+        MaxOutputTokens => "max_output_tokens",
+        Unknown => "unknown",
+    }
+}
+
+/// The error that ended an agent's turn: its kind and the agent's one-line account of it. Kept
+/// in the record's metadata (`lastTurnError`) as `<kind>: <message>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TurnError {
+    pub kind: TurnErrorKind,
+    pub message: String,
+}
+
+impl TurnError {
+    /// Longest message kept, in characters; a longer one is cut and ends with `…`.
+    pub const MESSAGE_MAX: usize = 500;
+
+    /// A turn error of `kind` (an unknown spelling reads as `unknown`) with `message` on one
+    /// line: control characters become spaces, runs of whitespace one space, at most
+    /// [`Self::MESSAGE_MAX`] characters.
+    pub fn new(kind: &str, message: &str) -> Self {
+        let spaced: String = message
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        let words: Vec<&str> = spaced.split_whitespace().collect();
+        let line = words.join(" ");
+        let message = if line.chars().count() > Self::MESSAGE_MAX {
+            let mut cut: String = line.chars().take(Self::MESSAGE_MAX - 1).collect();
+            cut.push('…');
+            cut
+        } else {
+            line
+        };
+        Self {
+            kind: kind.parse().unwrap_or(TurnErrorKind::Unknown),
+            message,
+        }
+    }
+
+    /// The metadata value: `<kind>: <message>`, or only the kind without a message.
+    pub fn to_meta(&self) -> String {
+        if self.message.is_empty() {
+            self.kind.as_str().to_owned()
+        } else {
+            format!("{}: {}", self.kind, self.message)
+        }
+    }
+
+    /// Reads a metadata value written by [`Self::to_meta`].
+    pub fn from_meta(value: &str) -> Self {
+        let (kind, message) = value.split_once(": ").unwrap_or((value, ""));
+        Self::new(kind, message)
     }
 }
 
@@ -235,5 +311,61 @@ impl KillReason {
             detail: None,
             metadata: Metadata::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn turn_errors_are_one_bounded_line_with_a_known_kind() {
+        let cases = [
+            (
+                "rate_limit",
+                "API Error: Request rejected (429)",
+                TurnErrorKind::RateLimit,
+                "API Error: Request rejected (429)",
+                "rate_limit: API Error: Request rejected (429)",
+            ),
+            (
+                "server_error",
+                " two\nlines\t\u{1b}[31m red ",
+                TurnErrorKind::ServerError,
+                "two lines [31m red",
+                "server_error: two lines [31m red",
+            ),
+            (
+                "billing_error",
+                "",
+                TurnErrorKind::BillingError,
+                "",
+                "billing_error",
+            ),
+            ("Rate_Limit", "x", TurnErrorKind::Unknown, "x", "unknown: x"),
+            ("", "", TurnErrorKind::Unknown, "", "unknown"),
+        ];
+        for (kind, message, want_kind, want_message, want_meta) in cases {
+            let error = TurnError::new(kind, message);
+            assert_eq!(
+                (error.kind, error.message.as_str()),
+                (want_kind, want_message),
+                "{kind:?}"
+            );
+            assert_eq!(error.to_meta(), want_meta);
+            assert_eq!(TurnError::from_meta(&error.to_meta()), error, "round trip");
+        }
+        for kind in TurnErrorKind::ALL {
+            assert_eq!(TurnError::new(kind.as_str(), "m").kind, *kind);
+        }
+        let long = TurnError::new("unknown", &"é".repeat(TurnError::MESSAGE_MAX + 1));
+        assert_eq!(long.message.chars().count(), TurnError::MESSAGE_MAX);
+        assert!(long.message.ends_with('…'));
+        let exact = TurnError::new("unknown", &"a".repeat(TurnError::MESSAGE_MAX));
+        assert_eq!(exact.message, "a".repeat(TurnError::MESSAGE_MAX));
+        assert_eq!(
+            TurnError::from_meta("server_error: API Error: 500: boom").message,
+            "API Error: 500: boom"
+        );
     }
 }

@@ -22,7 +22,7 @@ mod wire_enum;
 pub use env_key::is_env_key;
 pub use facts::{
     ActivitySignal, AgentExit, FailedCheck, HookEvent, KillReason, Mergeability, PendingComment,
-    RuntimeFacts, RuntimeHandle, ScmFacts, SpawnOutcome,
+    RuntimeFacts, RuntimeHandle, ScmFacts, SpawnOutcome, TurnError, TurnErrorKind,
 };
 pub use host_reports::{
     CheckContext, CheckRunDigest, GITHUB_ACTIONS_APP, LogTail, OpenPr, PrDetails, RepoRef,

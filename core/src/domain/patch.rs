@@ -3,6 +3,8 @@
 //! The LCM turns every decision into a patch that names only the axes it changes; the store
 //! applies it under a revision compare-and-swap. An empty patch is a no-op and is never written.
 
+use std::collections::BTreeSet;
+
 use super::record::{
     ActivityAxis, DetectingMemory, Launch, Metadata, PrAxis, RuntimeAxis, SessionAxis,
     SessionRecord,
@@ -22,6 +24,9 @@ pub struct LifecyclePatch {
     pub metadata: Metadata,
     /// Replaces the whole map (used only to revert a failed restore).
     pub replace_metadata: Option<Metadata>,
+    /// Keys removed (after a replacement, before the merge). Planners name only keys the record
+    /// holds, so a removal is always a change.
+    pub remove_metadata: BTreeSet<String>,
 }
 
 impl LifecyclePatch {
@@ -34,6 +39,7 @@ impl LifecyclePatch {
             && self.launch.is_none()
             && self.metadata.values().all(String::is_empty)
             && self.replace_metadata.is_none()
+            && self.remove_metadata.is_empty()
     }
 
     /// Applies the patch to `record`. Identity, revision and timestamps are the store's job.
@@ -60,6 +66,9 @@ impl LifecyclePatch {
         if let Some(all) = &self.replace_metadata {
             record.metadata = all.clone();
         }
+        record
+            .metadata
+            .retain(|key, _| !self.remove_metadata.contains(key));
         record.merge_metadata(self.metadata.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     }
 

@@ -142,6 +142,8 @@ pub mod meta {
     pub const EXIT_CODE: &str = "exitCode";
     /// When the agent exited (RFC 3339).
     pub const EXITED_AT: &str = "exitedAt";
+    /// The error that ended the latest turn (`TurnError::to_meta`); gone once a turn starts.
+    pub const LAST_TURN_ERROR: &str = "lastTurnError";
 }
 
 /// String metadata, merge-patched: given keys overwrite, others are kept, empty values are never

@@ -23,7 +23,7 @@ pub const HOOK_TIMEOUT_SECS: u64 = 30;
 
 /// Claude Code's native event names and the `aoctl hook` events they call, with the matcher of
 /// their group (none: every source and tool).
-pub const EVENTS: [(&str, HookEvent, Option<&str>); 9] = [
+pub const EVENTS: [(&str, HookEvent, Option<&str>); 10] = [
     ("SessionStart", HookEvent::SessionStart, None),
     ("UserPromptSubmit", HookEvent::UserPromptSubmit, None),
     ("PreToolUse", HookEvent::PreToolUse, None),
@@ -31,6 +31,7 @@ pub const EVENTS: [(&str, HookEvent, Option<&str>); 9] = [
     ("PostToolUseFailure", HookEvent::PostToolUseFailure, None),
     ("PermissionRequest", HookEvent::PermissionRequest, None),
     ("Stop", HookEvent::Stop, None),
+    ("StopFailure", HookEvent::StopFailure, None),
     ("Notification", HookEvent::Notification, None),
     ("SessionEnd", HookEvent::SessionEnd, None),
 ];
@@ -212,7 +213,7 @@ mod tests {
         out
     }
 
-    /// Q4 (document level): nine events, reinstall idempotent, user entries kept.
+    /// Q4 (document level): ten events, reinstall idempotent, user entries kept.
     #[test]
     fn reconcile_keeps_user_hooks_and_never_duplicates() {
         let mut settings: Map<String, Value> = serde_json::from_value(json!({
@@ -230,10 +231,14 @@ mod tests {
         install_ao_hooks(&mut settings, &program).unwrap();
         let first = settings.clone();
         let commands = ao_commands(&settings);
-        assert_eq!(commands.len(), 9, "{commands:?}");
+        assert_eq!(commands.len(), 10, "{commands:?}");
         assert!(commands.contains(&(
             "SessionEnd".to_owned(),
             "aoctl hook claude-code session-end".to_owned()
+        )));
+        assert!(commands.contains(&(
+            "StopFailure".to_owned(),
+            "aoctl hook claude-code stop-failure".to_owned()
         )));
         // The command moved out of the Bash-matcher group (its matcher is none).
         let pre = settings["hooks"]["PreToolUse"].as_array().unwrap();
@@ -256,7 +261,7 @@ mod tests {
         // A new aoctl location replaces the old commands instead of adding more.
         install_ao_hooks(&mut settings, &HookProgram::new(Some(Path::new("/opt/ao")))).unwrap();
         let moved = ao_commands(&settings);
-        assert_eq!(moved.len(), 9);
+        assert_eq!(moved.len(), 10);
         assert!(
             moved
                 .iter()
@@ -299,7 +304,7 @@ mod tests {
         install(dir.path(), &program).unwrap();
         let written = std::fs::read_to_string(settings_path(dir.path())).unwrap();
         let settings: Map<String, Value> = serde_json::from_str(&written).unwrap();
-        assert_eq!(ao_commands(&settings).len(), 9);
+        assert_eq!(ao_commands(&settings).len(), 10);
         let modified = std::fs::metadata(settings_path(dir.path()))
             .unwrap()
             .modified()

@@ -274,6 +274,11 @@ fn event_table() {
         (HookEvent::PermissionRequest, none.clone(), Some(Blocked)),
         (HookEvent::Stop, none.clone(), Some(Idle)),
         (
+            HookEvent::StopFailure,
+            json!({"error": "rate_limit", "last_assistant_message": "API Error: Request rejected (429)"}),
+            Some(Idle),
+        ),
+        (
             HookEvent::Notification,
             json!({"notification_type": "idle_prompt"}),
             Some(Idle),
@@ -371,7 +376,7 @@ async fn hooks_install_keeps_the_worktree_clean() {
         serde_json::from_str(&std::fs::read_to_string(dir.path().join(SETTINGS_FILE)).unwrap())
             .unwrap();
     let hooks = settings["hooks"].as_object().unwrap();
-    assert_eq!(hooks.len(), 9);
+    assert_eq!(hooks.len(), 10);
     for (native, event, _) in EVENTS {
         let command = &hooks[native][0]["hooks"][0];
         assert_eq!(
