@@ -2717,6 +2717,7 @@ async fn u10_lost_cas_leaves_nothing(b: Subject) {
             updated_at: t0(),
             end_incidents: ReactionKey::ALL.to_vec(),
             enqueue: Some(ReactionKey::AgentExited),
+            cause: None,
         })
         .await
         .unwrap_err();

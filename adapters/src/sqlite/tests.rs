@@ -59,6 +59,7 @@ pub(super) fn new_session(project: &str, request: Option<&str>) -> NewSession {
         metadata: Metadata::from([("prompt".to_owned(), "fix the bug".to_owned())]),
         created_at: t0(),
         spawn_request_id: request.map(str::to_owned),
+        cause: None,
     }
 }
 
@@ -83,6 +84,7 @@ pub(super) fn activity_write(
         updated_at: at,
         end_incidents: vec![],
         enqueue: None,
+        cause: None,
     }
 }
 
@@ -162,6 +164,7 @@ async fn reopening_keeps_everything() {
     store
         .commit(RecordWrite {
             enqueue: Some(ReactionKey::AgentIdle),
+            cause: None,
             ..activity_write(&id, 1, t0())
         })
         .await
