@@ -274,8 +274,11 @@ pub struct History {
     session: Session,
     /// Newest first; rows newer than the session as loaded are left out.
     steps: Vec<Step>,
-    /// The oldest row read is the session's creation, or the store has nothing older.
-    complete: bool,
+    /// Rows read, and the oldest one's `seq`.
+    rows_read: usize,
+    oldest_seq: Option<i64>,
+    /// The store has nothing older than the rows read.
+    exhausted: bool,
 }
 
 impl History {
@@ -284,44 +287,51 @@ impl History {
         Self {
             session,
             steps: vec![],
-            complete: false,
+            rows_read: 0,
+            oldest_seq: None,
+            exhausted: false,
         }
     }
 
     /// The `seq` to read the next (older) page before; `None` before the first page.
     pub fn oldest_seq(&self) -> Option<i64> {
-        self.steps.last().map(|s| s.seq)
+        self.oldest_seq
     }
 
-    /// Rows read so far.
-    pub fn len(&self) -> usize {
-        self.steps.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.steps.is_empty()
+    /// Rows read so far (readable or not).
+    pub fn rows_read(&self) -> usize {
+        self.rows_read
     }
 
     /// Adds the next page (older than every row so far, newest first); `exhausted` when the
     /// store has nothing older.
     pub fn extend(&mut self, rows: &[ChangeEvent], exhausted: bool) {
         let revision = self.session.record.revision;
+        self.rows_read += rows.len();
+        if let Some(last) = rows.last() {
+            self.oldest_seq = Some(last.seq);
+        }
         self.steps.extend(
             rows.iter()
                 .filter_map(Step::read)
                 .filter(|s| s.record.revision <= revision),
         );
-        self.complete = exhausted
-            || self
-                .steps
-                .last()
-                .is_some_and(|s| s.event == EventType::SessionCreated);
+        self.exhausted |= exhausted;
+    }
+
+    /// The rows read reach back to the session's creation.
+    fn complete(&self) -> bool {
+        self.steps
+            .last()
+            .is_some_and(|s| s.event == EventType::SessionCreated)
     }
 
     /// True when reading older rows would add nothing to a report of `limit` transitions:
-    /// the history is complete, or every axis's origin and `limit` transitions are known.
+    /// the store has nothing older, the creation was read, or every axis's origin and `limit`
+    /// transitions are known.
     pub fn is_enough(&self, limit: usize) -> bool {
-        self.complete
+        self.exhausted
+            || self.complete()
             || (Axis::ALL.iter().all(|&a| self.origin(a).since.is_some())
                 && self.transitions(limit).len() >= limit)
     }
@@ -421,7 +431,7 @@ impl History {
                 })
                 .collect(),
             transitions: self.transitions(limit),
-            history_complete: self.complete,
+            history_complete: self.complete(),
         }
     }
 }

@@ -517,7 +517,8 @@ fn rows_without_a_cause_or_newer_than_the_session_are_handled() {
     let mut history = History::new(session);
     let newest_first: Vec<_> = log.rows.iter().rev().cloned().collect();
     history.extend(&newest_first, true);
-    assert_eq!(history.len(), 2, "the newer row is left out");
+    assert_eq!(history.rows_read(), 3);
+    assert_eq!(history.steps.len(), 2, "the newer row is left out");
     let why = history.report(at(10), 10);
     let runtime = axis(&why, "runtime");
     assert_eq!(
@@ -530,7 +531,8 @@ fn rows_without_a_cause_or_newer_than_the_session_are_handled() {
     let mut row = log.rows[0].clone();
     row.payload = json!({"version": 1});
     broken.extend(&[row], true);
-    assert!(broken.is_empty());
+    assert!(broken.steps.is_empty());
+    assert_eq!((broken.rows_read(), broken.oldest_seq()), (1, Some(1)));
 }
 
 #[test]
@@ -645,4 +647,17 @@ fn every_status_has_a_sentence() {
         assert!(!text.is_empty() && text.ends_with('.'), "{status}: {text}");
         assert!(seen.insert(text.clone()), "{status}: {text}");
     }
+}
+
+#[test]
+fn a_pruned_history_is_not_complete_but_ends_the_reading() {
+    let log = worked_then_stopped();
+    let newest_first: Vec<_> = log.rows.iter().rev().cloned().collect();
+    let mut history = History::new(log.session(at(140)));
+    // The store pruned rows 1 and 2: it has nothing older than row 3.
+    history.extend(&newest_first[..4], true);
+    assert!(history.is_enough(10));
+    let why = history.report(at(140), 10);
+    assert!(!why.history_complete);
+    assert_eq!(axis(&why, "pr").changed_by, None);
 }
