@@ -116,7 +116,10 @@ fn why_names_the_causes_of_a_spawn_a_probe_and_a_kill() {
     let one = env.json(&["why", &id, "--limit", "1"]);
     assert_eq!(transitions(&one).len(), 1);
     assert_eq!(one["transitions"][0]["event"], "session_terminated");
-    assert_eq!(env.run(&["why", &id, "--limit", "0"]).status.code(), Some(2));
+    assert_eq!(
+        env.run(&["why", &id, "--limit", "0"]).status.code(),
+        Some(2)
+    );
     env.stop_daemon();
 }
 
