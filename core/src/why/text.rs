@@ -289,13 +289,13 @@ fn activity_sentence(e: &Evidence<'_>) -> String {
              activity yet.",
             e.ago(e.session.since)
         ),
-        _ => match (&e.session.parsed, e.probe()) {
-            (_, Some(p)) => format!(
+        _ => match e.probe() {
+            Some(p) => format!(
                 "a probe found the session healthy again{}: {}.",
                 e.ago(e.session.since),
                 probe_phrase(p)
             ),
-            _ => format!("the agent is working{note}."),
+            None => format!("the agent is working{note}."),
         },
     }
 }
