@@ -188,6 +188,7 @@ fn new_session() -> NewSession {
         ]),
         created_at: Timestamp::from_millis(1_700_000_000_000),
         spawn_request_id: None,
+        cause: None,
     }
 }
 
@@ -207,6 +208,7 @@ fn activity_write(id: &SessionId, expected: u64, at: i64) -> RecordWrite {
         updated_at: Timestamp::from_millis(at),
         end_incidents: vec![],
         enqueue: None,
+        cause: None,
     }
 }
 

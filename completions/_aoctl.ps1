@@ -35,6 +35,7 @@ Register-ArgumentCompleter -Native -CommandName 'aoctl' -ScriptBlock {
             [CompletionResult]::new('spawn', 'spawn', [CompletionResultType]::ParameterValue, 'Start a new agent session in its own worktree and tmux session')
             [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List sessions')
             [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Show one session')
+            [CompletionResult]::new('why', 'why', [CompletionResultType]::ParameterValue, 'Explain a session''s status: the evidence behind each axis and the last transitions')
             [CompletionResult]::new('kill', 'kill', [CompletionResultType]::ParameterValue, 'Stop a session''s agent and move its worktree to the trash (a dirty worktree stays)')
             [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Type a message into a session''s agent')
             [CompletionResult]::new('tail', 'tail', [CompletionResultType]::ParameterValue, 'Show a session''s output')
@@ -100,6 +101,22 @@ Register-ArgumentCompleter -Native -CommandName 'aoctl' -ScriptBlock {
             [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The daemon''s configuration file (passed to a daemon aoctl starts)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'json')
+            [CompletionResult]::new('--no-autostart', '--no-autostart', [CompletionResultType]::ParameterName, 'Never start the daemon; fail with exit code 3 when it is not running')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print the cause chain of errors')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print the cause chain of errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'aoctl;why' {
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'How many of the last transitions to show')
+            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'The daemon''s socket')
+            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'The data directory (passed to a daemon aoctl starts)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The daemon''s configuration file (passed to a daemon aoctl starts)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'The report as one JSON object')
             [CompletionResult]::new('--no-autostart', '--no-autostart', [CompletionResultType]::ParameterName, 'Never start the daemon; fail with exit code 3 when it is not running')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print the cause chain of errors')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print the cause chain of errors')
@@ -542,6 +559,7 @@ Register-ArgumentCompleter -Native -CommandName 'aoctl' -ScriptBlock {
             [CompletionResult]::new('spawn', 'spawn', [CompletionResultType]::ParameterValue, 'Start a new agent session in its own worktree and tmux session')
             [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List sessions')
             [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Show one session')
+            [CompletionResult]::new('why', 'why', [CompletionResultType]::ParameterValue, 'Explain a session''s status: the evidence behind each axis and the last transitions')
             [CompletionResult]::new('kill', 'kill', [CompletionResultType]::ParameterValue, 'Stop a session''s agent and move its worktree to the trash (a dirty worktree stays)')
             [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Type a message into a session''s agent')
             [CompletionResult]::new('tail', 'tail', [CompletionResultType]::ParameterValue, 'Show a session''s output')
@@ -566,6 +584,9 @@ Register-ArgumentCompleter -Native -CommandName 'aoctl' -ScriptBlock {
             break
         }
         'aoctl;help;get' {
+            break
+        }
+        'aoctl;help;why' {
             break
         }
         'aoctl;help;kill' {

@@ -70,6 +70,9 @@ _aoctl() {
             aoctl,wait)
                 cmd="aoctl__subcmd__wait"
                 ;;
+            aoctl,why)
+                cmd="aoctl__subcmd__why"
+                ;;
             aoctl__subcmd__daemon,help)
                 cmd="aoctl__subcmd__daemon__subcmd__help"
                 ;;
@@ -147,6 +150,9 @@ _aoctl() {
                 ;;
             aoctl__subcmd__help,wait)
                 cmd="aoctl__subcmd__help__subcmd__wait"
+                ;;
+            aoctl__subcmd__help,why)
+                cmd="aoctl__subcmd__help__subcmd__why"
                 ;;
             aoctl__subcmd__help__subcmd__daemon,start)
                 cmd="aoctl__subcmd__help__subcmd__daemon__subcmd__start"
@@ -230,7 +236,7 @@ _aoctl() {
 
     case "${cmd}" in
         aoctl)
-            opts="-v -h -V --socket --data-dir --tmux-socket --config --no-autostart --verbose --help --version spawn ls get kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help"
+            opts="-v -h -V --socket --data-dir --tmux-socket --config --no-autostart --verbose --help --version spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -646,7 +652,7 @@ _aoctl() {
             return 0
             ;;
         aoctl__subcmd__help)
-            opts="spawn ls get kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help"
+            opts="spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1024,6 +1030,20 @@ _aoctl() {
             return 0
             ;;
         aoctl__subcmd__help__subcmd__wait)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aoctl__subcmd__help__subcmd__why)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1719,6 +1739,40 @@ _aoctl() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tmux-socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aoctl__subcmd__why)
+            opts="-v -h -V --limit --json --socket --data-dir --tmux-socket --config --no-autostart --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --limit)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -32,6 +32,7 @@ set edit:completion:arg-completer[aoctl] = {|@words|
             cand spawn 'Start a new agent session in its own worktree and tmux session'
             cand ls 'List sessions'
             cand get 'Show one session'
+            cand why 'Explain a session''s status: the evidence behind each axis and the last transitions'
             cand kill 'Stop a session''s agent and move its worktree to the trash (a dirty worktree stays)'
             cand send 'Type a message into a session''s agent'
             cand tail 'Show a session''s output'
@@ -94,6 +95,21 @@ set edit:completion:arg-completer[aoctl] = {|@words|
             cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'
             cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
             cand --json 'json'
+            cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
+            cand -v 'Print the cause chain of errors'
+            cand --verbose 'Print the cause chain of errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aoctl;why'= {
+            cand --limit 'How many of the last transitions to show'
+            cand --socket 'The daemon''s socket'
+            cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
+            cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'
+            cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
+            cand --json 'The report as one JSON object'
             cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
             cand -v 'Print the cause chain of errors'
             cand --verbose 'Print the cause chain of errors'
@@ -497,6 +513,7 @@ set edit:completion:arg-completer[aoctl] = {|@words|
             cand spawn 'Start a new agent session in its own worktree and tmux session'
             cand ls 'List sessions'
             cand get 'Show one session'
+            cand why 'Explain a session''s status: the evidence behind each axis and the last transitions'
             cand kill 'Stop a session''s agent and move its worktree to the trash (a dirty worktree stays)'
             cand send 'Type a message into a session''s agent'
             cand tail 'Show a session''s output'
@@ -518,6 +535,8 @@ set edit:completion:arg-completer[aoctl] = {|@words|
         &'aoctl;help;ls'= {
         }
         &'aoctl;help;get'= {
+        }
+        &'aoctl;help;why'= {
         }
         &'aoctl;help;kill'= {
         }

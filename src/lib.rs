@@ -28,7 +28,7 @@ pub mod terminal_observer;
 pub mod upkeep;
 mod workers;
 
-pub use ao_core::{decide, domain};
+pub use ao_core::{decide, domain, why};
 
 #[cfg(any(test, feature = "testkit"))]
 pub use ao_core::fixtures;

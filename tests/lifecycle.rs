@@ -2718,6 +2718,7 @@ async fn u10_lost_cas_leaves_nothing(b: Subject) {
             updated_at: t0(),
             end_incidents: ReactionKey::ALL.to_vec(),
             enqueue: Some(ReactionKey::AgentExited),
+            cause: None,
         })
         .await
         .unwrap_err();
@@ -2834,8 +2835,107 @@ async fn two_lcms_share_one_store(b: Subject) {
     );
 }
 
+// ------------------------------------------------------------------------------------------
+// Causes: every entry point's commit names its observer and facts in the change-log row
+
+/// The cause of the newest change-log row of `id`.
+async fn last_cause(store: &Arc<dyn ao::ports::Backend>, id: &SessionId) -> serde_json::Value {
+    let rows = store.session_events(id, None, 1).await.unwrap();
+    rows[0].payload["cause"].clone()
+}
+
+async fn every_write_names_its_cause(b: Subject) {
+    let h = harness(&b);
+    let created = h
+        .lcm
+        .on_spawn_initiated(SpawnInitiation::Create(spec("feat/x")))
+        .await
+        .unwrap()
+        .record;
+    let id = created.id.clone();
+    assert_eq!(
+        last_cause(&b.store, &id).await,
+        serde_json::json!({"observer": "spawn"})
+    );
+    let launch_id = created.launch.id.clone();
+
+    h.lcm.on_spawn_completed(&id, &outcome(&id)).await.unwrap();
+    let cause = last_cause(&b.store, &id).await;
+    assert_eq!(
+        cause,
+        serde_json::json!({"observer": "launch", "runtime_handle": id.as_str(), "pane_id": "%3"})
+    );
+
+    let signal = ActivitySignal {
+        launch_id: Some(launch_id.clone()),
+        ..hook(HookEvent::Stop, Some(ActivityState::Ready))
+    };
+    assert!(h.signal(&id, &signal).await.changed().is_some());
+    let cause = last_cause(&b.store, &id).await;
+    assert_eq!(
+        (&cause["observer"], &cause["event"], &cause["activity"]),
+        (&"hook".into(), &"stop".into(), &"ready".into())
+    );
+
+    let facts = RuntimeFacts {
+        launch_id: Some(launch_id),
+        ..probe(ProbeResult::Alive, ProbeResult::Dead)
+    };
+    assert!(h.runtime(&id, &facts).await.changed().is_some());
+    let cause = last_cause(&b.store, &id).await;
+    assert_eq!(
+        (&cause["observer"], &cause["process"], &cause["attempts"]),
+        (&"reaper".into(), &"dead".into(), &1.into())
+    );
+
+    let mut pr = scm(PrState::Open, 12);
+    pr.ci_summary = CiSummary::Failing;
+    assert!(h.observe_scm(&id, &pr).await.changed().is_some());
+    let cause = last_cause(&b.store, &id).await;
+    assert_eq!(
+        (&cause["observer"], &cause["number"], &cause["ci"]),
+        (&"scm".into(), &12.into(), &"failing".into())
+    );
+
+    let before_kill = h.load(&id).await;
+    let mut reason = KillReason::new(KillKind::Manual);
+    reason.detail = Some("by hand".to_owned());
+    h.lcm.on_kill_requested(&id, &reason).await.unwrap();
+    assert_eq!(
+        last_cause(&b.store, &id).await,
+        serde_json::json!({"observer": "kill", "kind": "manual", "detail": "by hand"})
+    );
+
+    h.lcm
+        .on_spawn_initiated(SpawnInitiation::Reopen(id.clone()))
+        .await
+        .unwrap();
+    assert_eq!(
+        last_cause(&b.store, &id).await,
+        serde_json::json!({"observer": "restore"})
+    );
+    h.lcm
+        .on_spawn_initiated(SpawnInitiation::Revert(before_kill))
+        .await
+        .unwrap();
+    assert_eq!(
+        last_cause(&b.store, &id).await,
+        serde_json::json!({"observer": "revert"})
+    );
+    // A no-op writes no row, so it names no cause.
+    let rows = b.store.session_events(&id, None, 512).await.unwrap().len();
+    h.lcm.on_kill_requested(&id, &reason).await.unwrap();
+    h.lcm.on_kill_requested(&id, &reason).await.unwrap();
+    assert_eq!(
+        b.store.session_events(&id, None, 512).await.unwrap().len(),
+        rows + 1,
+        "the second kill of an ended session writes nothing"
+    );
+}
+
 over_backends!(
     g1_healthy_probe_never_overwrites_needs_input,
+    every_write_names_its_cause,
     g2_healthy_probe_recovers_detecting,
     g3_failed_probe_starts_quarantine,
     g4_dead_probe_kills_detecting,

@@ -5,7 +5,8 @@
 //! - [`decide`]: the decision functions of the lifecycle (probe verdicts, the PR ladder, the
 //!   `detecting` quarantine, the reaction table, the hook gate, SCM normalisation);
 //! - [`tmux`]: ao's tmux session names, exact targets, socket setting and attach command;
-//! - [`text`]: pane output without the terminal's control codes.
+//! - [`text`]: pane output without the terminal's control codes;
+//! - [`why`]: the evidence behind a session's status, as the report `aoctl why` shows.
 //!
 //! Nothing here does I/O, reads a clock, spawns, logs or needs an async runtime: time and facts
 //! come in as arguments, so every function is total, deterministic and table-tested. The crate's
@@ -15,6 +16,7 @@ pub mod decide;
 pub mod domain;
 pub mod text;
 pub mod tmux;
+pub mod why;
 
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;

@@ -12,7 +12,7 @@ use ao_proto::{
     Ao, AttachReply, Check, CleanupReply, CleanupRequest, EventsReply, EventsRequest, HookRequest,
     KillReply, KillRequest, ListRequest, Pong, ProjectAddRequest, ProjectView, SendReply,
     SendRequest, SessionView, Skipped, TailReply, TailRequest, TrashEmptyReply, TrashEmptyRequest,
-    TrashEntryView, WaitReply, WaitRequest, WireError,
+    TrashEntryView, WaitReply, WaitRequest, Why, WhyRequest, WireError,
 };
 use tarpc::context::Context;
 
@@ -136,6 +136,14 @@ impl Ao for Rpc {
     async fn get(self, _: Context, id: String) -> Result<SessionView, WireError> {
         let detail = self.app.service.get(&id).await.map_err(wire_error)?;
         Ok(detail_view(&detail))
+    }
+
+    async fn why(self, _: Context, request: WhyRequest) -> Result<Why, WireError> {
+        self.app
+            .service
+            .why(&request.id, request.limit)
+            .await
+            .map_err(wire_error)
     }
 
     async fn restore(self, _: Context, id: String) -> Result<SessionView, WireError> {

@@ -23,6 +23,12 @@ pub use transport::{
 pub use trust::{Untrusted, VerifyError, socket_dir, verify_peer, verify_socket_dir};
 
 pub use ao_core::domain::limits::{MAX_MESSAGE_BYTES, MAX_TAIL_BYTES, MAX_WAIT};
+/// The `why` report is built once, in `ao_core::why`, as the object every transport serves
+/// as-is: its fields are already wire-shaped (strings, times, the causes as recorded).
+pub use ao_core::why::{
+    AxisChange, AxisEvidence, CauseView, MetadataEvidence, Transition, WHY_DEFAULT_TRANSITIONS,
+    WHY_MAX_TRANSITIONS, Why,
+};
 
 /// The protocol version; bumped on incompatible changes (2: `AttachReply` names the tmux
 /// session instead of carrying a command line).
@@ -395,6 +401,15 @@ pub struct AttachReply {
     pub tmux_socket: String,
 }
 
+/// `aoctl why`: the evidence behind a session's status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WhyRequest {
+    pub id: String,
+    /// Transitions to show (the daemon's default when `None`; at most
+    /// [`WHY_MAX_TRANSITIONS`]).
+    pub limit: Option<u32>,
+}
+
 /// `ping`: who answered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pong {
@@ -424,6 +439,8 @@ pub trait Ao {
     async fn tail(request: TailRequest) -> Result<TailReply, WireError>;
     async fn list(request: ListRequest) -> Result<Vec<SessionView>, WireError>;
     async fn get(id: String) -> Result<SessionView, WireError>;
+    /// The evidence behind a session's status: axes, causes, last transitions.
+    async fn why(request: WhyRequest) -> Result<Why, WireError>;
     async fn restore(id: String) -> Result<SessionView, WireError>;
     async fn cleanup(request: CleanupRequest) -> Result<CleanupReply, WireError>;
     async fn events(request: EventsRequest) -> Result<EventsReply, WireError>;

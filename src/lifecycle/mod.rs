@@ -4,8 +4,9 @@
 //! run the pure planner of `decide::transitions`, and commit the sparse patch with the revision it
 //! loaded. The store checks that revision in the same statement that writes, so a write that lost
 //! a race (another task, another daemon) gets `Conflict` and the whole load → decide → write is
-//! re-run, at most five times. The commit carries, in the same transaction, the change-log row,
-//! the trackers whose incident ended, and the reaction row when the reaction key changed;
+//! re-run, at most five times. The commit carries, in the same transaction, the change-log row
+//! (with the write's `Cause`: the observer and the facts the entry point was given), the
+//! trackers whose incident ended, and the reaction row when the reaction key changed;
 //! reactions are never run on the caller's task, only woken.
 
 mod locks;
@@ -20,11 +21,13 @@ use crate::decide::reactions::{ReactionPolicies, ended_incidents, reaction_to_en
 use crate::decide::transitions::{
     ActiveSession, classify_write, initial_lifecycle, plan_activity_signal, plan_kill, plan_reopen,
     plan_revert, plan_runtime_observation, plan_scm_observation, plan_spawn_completed,
+    runtime_cause,
 };
 use crate::decide::{FlightState, gate_signal};
 use crate::domain::{
-    ActivitySignal, IssueId, KillReason, Launch, LifecyclePatch, Metadata, PrReason, ProjectId,
-    RuntimeFacts, ScmFacts, SessionId, SessionKind, SessionRecord, SpawnOutcome, Timestamp, meta,
+    ActivitySignal, Cause, IssueId, KillReason, Launch, LifecyclePatch, Metadata, PrReason,
+    ProjectId, RuntimeFacts, ScmFacts, SessionId, SessionKind, SessionRecord, SpawnOutcome,
+    Timestamp, meta,
 };
 use crate::ports::{
     Clock, Created, NewSession, ReactionStore, RecordWrite, RecordWriter, StoreError,
@@ -203,15 +206,18 @@ impl Lcm {
         &self.wakeups
     }
 
-    /// Load → plan → compare-and-swap, once. `plan` returning `Ok(None)` is a no-op.
-    async fn attempt<F>(
+    /// Load → plan → compare-and-swap, once. `plan` returning `Ok(None)` is a no-op; `cause`
+    /// names what caused a planned write, for its change-log row.
+    async fn attempt<F, C>(
         &self,
         id: &SessionId,
         enqueue: bool,
         plan: &mut F,
+        cause: &C,
     ) -> Result<Attempt, LcmError>
     where
         F: FnMut(&SessionRecord, Timestamp) -> Result<Option<LifecyclePatch>, LcmError>,
+        C: Fn(&SessionRecord, Timestamp) -> Cause,
     {
         let Some(cur) = self.records.load(id).await? else {
             return Ok(Attempt::Done(Applied::UnknownSession));
@@ -232,6 +238,7 @@ impl Lcm {
             } else {
                 None
             },
+            cause: Some(cause(&cur, now)),
             patch,
         };
         match self.records.commit(write).await {
@@ -245,29 +252,38 @@ impl Lcm {
     }
 
     /// The write pipeline (lock, load, plan, compare-and-swap commit) with up to five attempts.
-    async fn pipeline<F>(&self, id: &SessionId, enqueue: bool, plan: F) -> Result<Applied, LcmError>
+    async fn pipeline<F, C>(
+        &self,
+        id: &SessionId,
+        enqueue: bool,
+        plan: F,
+        cause: C,
+    ) -> Result<Applied, LcmError>
     where
         F: FnMut(&SessionRecord, Timestamp) -> Result<Option<LifecyclePatch>, LcmError>,
+        C: Fn(&SessionRecord, Timestamp) -> Cause,
     {
-        self.pipeline_then(id, enqueue, plan, || {}).await
+        self.pipeline_then(id, enqueue, plan, cause, || {}).await
     }
 
     /// The pipeline, running `finished` once the outcome is known, still under the session lock.
-    async fn pipeline_then<F, D>(
+    async fn pipeline_then<F, C, D>(
         &self,
         id: &SessionId,
         enqueue: bool,
         mut plan: F,
+        cause: C,
         finished: D,
     ) -> Result<Applied, LcmError>
     where
         F: FnMut(&SessionRecord, Timestamp) -> Result<Option<LifecyclePatch>, LcmError>,
+        C: Fn(&SessionRecord, Timestamp) -> Cause,
         D: FnOnce(),
     {
         let mut last_conflict = None;
         for attempt in 1..=LCM_WRITE_ATTEMPTS {
             let guard = self.locks.lock(id).await;
-            match self.attempt(id, enqueue, &mut plan).await? {
+            match self.attempt(id, enqueue, &mut plan, &cause).await? {
                 Attempt::Done(applied) => {
                     finished();
                     return Ok(applied);
@@ -288,13 +304,13 @@ impl Lcm {
         id: &SessionId,
         facts: &RuntimeFacts,
     ) -> Result<Applied, LcmError> {
-        self.pipeline(id, true, |cur, now| {
-            Ok(plan_runtime_observation(
-                cur,
-                facts,
-                facts.observed_at.unwrap_or(now),
-            ))
-        })
+        let observed = |now: Timestamp| facts.observed_at.unwrap_or(now);
+        self.pipeline(
+            id,
+            true,
+            |cur, now| Ok(plan_runtime_observation(cur, facts, observed(now))),
+            |cur, now| runtime_cause(cur, facts, observed(now)),
+        )
         .await
     }
 
@@ -321,8 +337,13 @@ impl Lcm {
         id: &SessionId,
         facts: &ScmFacts,
     ) -> Result<Applied, LcmError> {
-        self.pipeline(id, true, |cur, _| Ok(plan_scm_observation(cur, facts)))
-            .await
+        self.pipeline(
+            id,
+            true,
+            |cur, _| Ok(plan_scm_observation(cur, facts)),
+            |_, _| Cause::scm(facts),
+        )
+        .await
     }
 
     /// `ApplyActivitySignal`, behind the hook activity gate. An unknown id gives
@@ -347,7 +368,8 @@ impl Lcm {
                 lock(&self.flights).insert(id.clone(), flight);
             }
         };
-        self.pipeline_then(id, true, plan, store_flight).await
+        self.pipeline_then(id, true, plan, |_, _| Cause::signal(signal), store_flight)
+            .await
     }
 
     /// The flight state of a session's current launch (fresh for a new launch).
@@ -384,6 +406,7 @@ impl Lcm {
                         metadata,
                         created_at: now,
                         spawn_request_id: spec.spawn_request_id,
+                        cause: Some(Cause::Spawn),
                     })
                     .await?;
                 if !created.existing {
@@ -394,18 +417,28 @@ impl Lcm {
             SpawnInitiation::Reopen(id) => {
                 let launch_id = new_launch_id();
                 let applied = self
-                    .pipeline(&id, false, |cur, _| {
-                        plan_reopen(cur, launch_id.clone())
-                            .map(Some)
-                            .map_err(|ActiveSession| LcmError::ActiveSession(id.clone()))
-                    })
+                    .pipeline(
+                        &id,
+                        false,
+                        |cur, _| {
+                            plan_reopen(cur, launch_id.clone())
+                                .map(Some)
+                                .map_err(|ActiveSession| LcmError::ActiveSession(id.clone()))
+                        },
+                        |_, _| Cause::Restore,
+                    )
                     .await?;
                 self.expect_record(&id, applied).await
             }
             SpawnInitiation::Revert(earlier) => {
                 let id = earlier.id.clone();
                 let applied = self
-                    .pipeline(&id, false, |_, _| Ok(Some(plan_revert(&earlier))))
+                    .pipeline(
+                        &id,
+                        false,
+                        |_, _| Ok(Some(plan_revert(&earlier))),
+                        |_, _| Cause::Revert,
+                    )
                     .await?;
                 self.expect_record(&id, applied).await
             }
@@ -435,9 +468,12 @@ impl Lcm {
         outcome: &SpawnOutcome,
     ) -> Result<SessionRecord, LcmError> {
         let applied = self
-            .pipeline(id, false, |cur, now| {
-                Ok(Some(plan_spawn_completed(cur, outcome, now)))
-            })
+            .pipeline(
+                id,
+                false,
+                |cur, now| Ok(Some(plan_spawn_completed(cur, outcome, now))),
+                |_, _| Cause::launch(outcome),
+            )
             .await?;
         match applied {
             Applied::UnknownSession => Err(LcmError::UnseededSession(id.clone())),
@@ -452,8 +488,13 @@ impl Lcm {
         id: &SessionId,
         reason: &KillReason,
     ) -> Result<Applied, LcmError> {
-        self.pipeline(id, false, |cur, _| Ok(plan_kill(cur, reason)))
-            .await
+        self.pipeline(
+            id,
+            false,
+            |cur, _| Ok(plan_kill(cur, reason)),
+            |_, _| Cause::kill(reason),
+        )
+        .await
     }
 
     /// `TickEscalations(now)`: escalates trackers whose time budget ran out, queuing one escalation

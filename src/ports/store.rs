@@ -10,7 +10,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::domain::{
-    ChangeEvent, EventType, IssueId, Launch, Lifecycle, LifecyclePatch, Message, Metadata,
+    Cause, ChangeEvent, EventType, IssueId, Launch, Lifecycle, LifecyclePatch, Message, Metadata,
     NewMessage, Project, ProjectId, QueuedReaction, ReactionKey, ScmFacts, SessionId, SessionKind,
     SessionRecord, Timestamp, Tracker,
 };
@@ -45,6 +45,8 @@ pub struct NewSession {
     pub created_at: Timestamp,
     /// Client-chosen idempotency key of a spawn; unique when set.
     pub spawn_request_id: Option<String>,
+    /// What created it, for the change-log row (`None` only outside the LCM: tests, imports).
+    pub cause: Option<Cause>,
 }
 
 impl NewSession {
@@ -88,6 +90,8 @@ pub struct RecordWrite {
     pub end_incidents: Vec<ReactionKey>,
     /// A `reaction` row to queue, with the new revision as its trigger.
     pub enqueue: Option<ReactionKey>,
+    /// What caused the write, kept in its change-log row (`None` only outside the LCM).
+    pub cause: Option<Cause>,
 }
 
 /// Reading session records. Everything but the LCM holds a store that can only read them.
@@ -237,7 +241,8 @@ pub const EVENTS_PAGE_MAX: usize = 512;
 /// Longest wait of an events query.
 pub const EVENTS_WAIT_MAX: Duration = Duration::from_secs(30);
 
-/// The change-log reader.
+/// The change-log reader. A row's payload is `{"version": 1, "record": <record after the
+/// write>, "cause": <what caused it>}` (`cause` absent on rows written before causes were kept).
 #[async_trait]
 pub trait EventLog: Send + Sync {
     /// Rows with `seq > after` (of one session), oldest first, at most `limit` (capped at 512).
@@ -249,6 +254,15 @@ pub trait EventLog: Send + Sync {
         wait: Duration,
         session: Option<&SessionId>,
     ) -> Result<EventPage, StoreError>;
+
+    /// One session's rows with `seq < before` (all when `None`), newest first, at most `limit`
+    /// (capped at 512). Never waits.
+    async fn session_events(
+        &self,
+        session: &SessionId,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<ChangeEvent>, StoreError>;
 
     /// Deletes rows older than `before`; returns how many.
     async fn prune_events(&self, before: Timestamp) -> Result<u64, StoreError>;

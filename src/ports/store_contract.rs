@@ -7,12 +7,13 @@
 use std::time::Duration;
 
 use crate::domain::{
-    ActivityAxis, ActivitySource, ActivityState, ChangeEvent, CiSummary, DetectingMemory,
-    EventType, FailedCheck, IssueId, Launch, LifecyclePatch, Message, MessageMode, MessageState,
-    Metadata, NewMessage, PendingComment, PrAxis, PrReason, PrState, Project, ProjectId,
-    ProjectSettings, QueuedReaction, ReactionKey, ReactionRowKind, ReviewDecision, RuntimeAxis,
-    RuntimeReason, RuntimeState, ScmFacts, SessionAxis, SessionId, SessionKind, SessionReason,
-    SessionRecord, SessionState, Timestamp, Tracker, TrackerRollback, meta,
+    ActivityAxis, ActivitySource, ActivityState, Cause, ChangeEvent, CiSummary, DetectingMemory,
+    EventType, FailedCheck, IssueId, KillKind, KillReason, Launch, LifecyclePatch, Message,
+    MessageMode, MessageState, Metadata, NewMessage, PendingComment, PrAxis, PrReason, PrState,
+    Project, ProjectId, ProjectSettings, QueuedReaction, ReactionKey, ReactionRowKind,
+    ReviewDecision, RuntimeAxis, RuntimeReason, RuntimeState, ScmFacts, SessionAxis, SessionId,
+    SessionKind, SessionReason, SessionRecord, SessionState, Timestamp, Tracker, TrackerRollback,
+    meta,
 };
 use crate::fixtures::{lc, mins, secs, t0};
 use crate::ports::{Backend, EventPage, NewSession, RecordWrite, StoreError};
@@ -45,6 +46,7 @@ macro_rules! store_contract_tests {
                 r11_events_in_order,
                 r11_waiting_reader_wakes_on_commit,
                 r11_truncated_after_prune,
+                session_events_newest_first,
             );
         }
     };
@@ -121,6 +123,7 @@ fn new_session(project: &str, request: Option<&str>) -> NewSession {
         ]),
         created_at: t0(),
         spawn_request_id: request.map(str::to_owned),
+        cause: None,
     }
 }
 
@@ -133,6 +136,7 @@ fn write(id: &SessionId, expected: u64, patch: LifecyclePatch, event: EventType)
         updated_at: t0().plus(secs(expected)),
         end_incidents: vec![],
         enqueue: None,
+        cause: None,
     }
 }
 
@@ -452,6 +456,7 @@ pub async fn u10_lost_cas_leaves_nothing(store: &dyn Backend) {
     let ending = |expected| RecordWrite {
         end_incidents: vec![ReactionKey::CiFailed],
         enqueue: Some(ReactionKey::ChangesRequested),
+        cause: None,
         ..activity_write(&id, expected, t0().plus(secs(30)))
     };
 
@@ -542,6 +547,7 @@ pub async fn reaction_queue(store: &dyn Backend) {
     let (one, two) = (sid("proj-1"), sid("proj-2"));
     let enqueue = |id: &SessionId, expected, key| RecordWrite {
         enqueue: Some(key),
+        cause: None,
         ..activity_write(id, expected, t0().plus(secs(expected)))
     };
     store
@@ -1189,5 +1195,87 @@ pub async fn r11_truncated_after_prune(store: &dyn Backend) {
             .await
             .unwrap()
             .truncated
+    );
+}
+
+/// A session's rows come back newest first, only its own, paged by `before` and `limit`; each
+/// keeps the cause its write named (none when the write named none).
+pub async fn session_events_newest_first(store: &dyn Backend) {
+    let created = store
+        .create(NewSession {
+            cause: Some(Cause::Spawn),
+            ..new_session("p", None)
+        })
+        .await
+        .unwrap()
+        .record
+        .id;
+    let other = store
+        .create(new_session("q", None))
+        .await
+        .unwrap()
+        .record
+        .id;
+    let kill = Cause::kill(&KillReason::new(KillKind::Manual));
+    store
+        .commit(activity_write(&created, 1, t0()))
+        .await
+        .unwrap();
+    store.commit(activity_write(&other, 1, t0())).await.unwrap();
+    store
+        .commit(RecordWrite {
+            cause: Some(kill.clone()),
+            ..write(
+                &created,
+                2,
+                session_patch(SessionState::Terminated, SessionReason::ManuallyKilled),
+                EventType::SessionTerminated,
+            )
+        })
+        .await
+        .unwrap();
+
+    let mine = store.session_events(&created, None, 100).await.unwrap();
+    assert_eq!(
+        mine.iter().map(revision_of).collect::<Vec<_>>(),
+        [3, 2, 1],
+        "newest first"
+    );
+    assert!(mine.iter().all(|e| e.session_id == created));
+    assert!(mine.windows(2).all(|w| w[0].seq > w[1].seq));
+    assert_eq!(
+        mine[0].payload["cause"],
+        serde_json::to_value(&kill).unwrap()
+    );
+    assert!(mine[1].payload.get("cause").is_none(), "no cause named");
+    assert_eq!(
+        mine[2].payload["cause"],
+        serde_json::json!({"observer": "spawn"})
+    );
+
+    let first_two = store.session_events(&created, None, 2).await.unwrap();
+    assert_eq!(first_two, mine[..2]);
+    let rest = store
+        .session_events(&created, Some(first_two[1].seq), 100)
+        .await
+        .unwrap();
+    assert_eq!(rest, mine[2..]);
+    assert!(
+        store
+            .session_events(&created, Some(mine[2].seq), 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.session_events(&other, None, 100).await.unwrap().len(),
+        2
+    );
+    assert!(
+        store
+            .session_events(&sid("p-9"), None, 100)
+            .await
+            .unwrap()
+            .is_empty()
     );
 }

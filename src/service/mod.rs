@@ -26,11 +26,14 @@ use crate::domain::limits::{
 };
 use crate::domain::{Project, ProjectId, ScmFacts, Session, SessionId, SessionKind, meta};
 use crate::messages::runtime_handle;
-use crate::ports::{EventPage, Retired, ScmProvider, Store, ToolProbe, TrashEmptied, TrashEntry};
+use crate::ports::{
+    EVENTS_PAGE_MAX, EventPage, Retired, ScmProvider, Store, ToolProbe, TrashEmptied, TrashEntry,
+};
 use crate::session::{
     AgentRegistry, CleanupResult, HookCall, KillOptions, LaunchOptions, ProjectSpec, SendOutcome,
     SessionManager, SmError, SpawnRequest, TailChunk,
 };
+use crate::why::{History, WHY_DEFAULT_TRANSITIONS, WHY_MAX_TRANSITIONS, WHY_SCAN_MAX, Why};
 
 pub use doctor::{Check, DoctorFacts};
 pub use error::{ErrorClass, ServiceError};
@@ -331,6 +334,28 @@ impl Service {
             .store
             .events_after(after, limit, bounded(wait_ms, MAX_WAIT), session.as_ref())
             .await?)
+    }
+
+    /// The evidence behind a session's status: each axis with the write that gave it its value
+    /// (observer, time, signal), the metadata that explains it, and the last `limit`
+    /// transitions (10 by default, at most 100). Pages back through the session's change log,
+    /// newest first, until that is known, the log is exhausted, or 2048 rows were read.
+    pub async fn why(&self, id: &str, limit: Option<u32>) -> Result<Why, ServiceError> {
+        let id = session_id(id)?;
+        let limit = limit
+            .unwrap_or(WHY_DEFAULT_TRANSITIONS)
+            .clamp(1, WHY_MAX_TRANSITIONS) as usize;
+        let session = self.inner.sm.get(&id).await?;
+        let mut history = History::new(session);
+        while !history.is_enough(limit) && history.rows_read() < WHY_SCAN_MAX {
+            let page = self
+                .inner
+                .store
+                .session_events(&id, history.oldest_seq(), EVENTS_PAGE_MAX)
+                .await?;
+            history.extend(&page, page.len() < EVENTS_PAGE_MAX);
+        }
+        Ok(history.report(self.inner.sm.now(), limit))
     }
 
     /// Waits (bounded) until every session, or with `any` one of them, has one of the

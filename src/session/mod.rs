@@ -261,6 +261,11 @@ impl SessionManager {
             .ok_or_else(|| SmError::NotFound(id.clone()))?;
         Ok(self.read_model(record, self.clock.now()))
     }
+
+    /// The time by the SM's clock (the time its read models are derived at).
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
 }
 
 #[cfg(test)]

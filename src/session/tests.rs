@@ -310,6 +310,7 @@ impl World {
                 updated_at: t0(),
                 end_incidents: vec![],
                 enqueue: None,
+                cause: None,
             })
             .await
             .unwrap();

@@ -13,13 +13,14 @@ use async_trait::async_trait;
 use tokio::sync::Notify;
 
 use crate::domain::{
-    ChangeEvent, EventType, LIFECYCLE_VERSION, Message, MessageState, NewMessage, Project,
+    Cause, ChangeEvent, EventType, LIFECYCLE_VERSION, Message, MessageState, NewMessage, Project,
     ProjectId, QueuedReaction, ReactionKey, ReactionRowKind, ScmFacts, SessionId, SessionRecord,
     Timestamp, Tracker,
 };
 use crate::ports::{
-    Created, EventLog, EventPage, MessageStore, NewSession, ProjectStore, ReactionStore,
-    RecordReader, RecordWrite, RecordWriter, ScmSnapshotStore, StoreError, long_poll_events,
+    Created, EVENTS_PAGE_MAX, EventLog, EventPage, MessageStore, NewSession, ProjectStore,
+    ReactionStore, RecordReader, RecordWrite, RecordWriter, ScmSnapshotStore, StoreError,
+    long_poll_events,
 };
 
 #[derive(Default)]
@@ -42,10 +43,19 @@ struct State {
 }
 
 impl State {
-    fn log(&mut self, record: &SessionRecord, event_type: EventType, at: Timestamp) {
+    fn log(
+        &mut self,
+        record: &SessionRecord,
+        event_type: EventType,
+        at: Timestamp,
+        cause: Option<&Cause>,
+    ) {
         self.last_event_seq += 1;
         let seq = self.last_event_seq;
-        let payload = serde_json::json!({ "version": LIFECYCLE_VERSION, "record": record });
+        let mut payload = serde_json::json!({ "version": LIFECYCLE_VERSION, "record": record });
+        if let Some(cause) = cause {
+            payload["cause"] = serde_json::json!(cause);
+        }
         self.change_log.insert(
             seq,
             ChangeEvent {
@@ -152,7 +162,7 @@ impl RecordWriter for MemoryStore {
         let counter = st.counters.entry(record.project_id.clone()).or_default();
         *counter = (*counter).max(record.num);
         let at = record.updated_at;
-        st.log(&record, EventType::SessionCreated, at);
+        st.log(&record, EventType::SessionCreated, at, None);
         st.records.insert(record.id.clone(), record);
         drop(st);
         self.committed.notify_waiters();
@@ -174,6 +184,7 @@ impl RecordWriter for MemoryStore {
         }
         let project = new.project_id.clone();
         let request = new.spawn_request_id.clone();
+        let cause = new.cause.clone();
         let mut num = st.counters.get(&project).copied().unwrap_or(0) + 1;
         while st
             .records
@@ -186,7 +197,12 @@ impl RecordWriter for MemoryStore {
         if let Some(request) = request {
             st.spawn_requests.insert(request, record.id.clone());
         }
-        st.log(&record, EventType::SessionCreated, record.created_at);
+        st.log(
+            &record,
+            EventType::SessionCreated,
+            record.created_at,
+            cause.as_ref(),
+        );
         st.records.insert(record.id.clone(), record.clone());
         drop(st);
         self.committed.notify_waiters();
@@ -211,7 +227,7 @@ impl RecordWriter for MemoryStore {
         let mut next = write.patch.applied(current);
         next.revision += 1;
         next.updated_at = write.updated_at;
-        st.log(&next, write.event, write.updated_at);
+        st.log(&next, write.event, write.updated_at, write.cause.as_ref());
         st.delete_trackers(&write.id, &write.end_incidents);
         if let Some(key) = write.enqueue {
             st.queue_reaction(QueuedReaction::reaction(&next, key, write.updated_at));
@@ -460,6 +476,24 @@ impl EventLog for MemoryStore {
             std::future::ready(Ok((events, st.pruned_through)))
         })
         .await
+    }
+
+    async fn session_events(
+        &self,
+        session: &SessionId,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<ChangeEvent>, StoreError> {
+        let st = self.lock();
+        Ok(st
+            .change_log
+            .range(..before.unwrap_or(i64::MAX))
+            .rev()
+            .map(|(_, e)| e)
+            .filter(|e| &e.session_id == session)
+            .take(limit.min(EVENTS_PAGE_MAX))
+            .cloned()
+            .collect())
     }
 
     async fn prune_events(&self, before: Timestamp) -> Result<u64, StoreError> {

@@ -55,12 +55,13 @@ use tokio::sync::Notify;
 pub use schema::{PRAGMAS, SCHEMA_VERSION};
 
 use ao::ports::{
-    Created, EventLog, EventPage, MessageStore, NewSession, ProjectStore, ReactionStore,
-    RecordReader, RecordWrite, RecordWriter, ScmSnapshotStore, StoreError, long_poll_events,
+    Created, EVENTS_PAGE_MAX, EventLog, EventPage, MessageStore, NewSession, ProjectStore,
+    ReactionStore, RecordReader, RecordWrite, RecordWriter, ScmSnapshotStore, StoreError,
+    long_poll_events,
 };
 use ao_core::domain::{
-    Message, MessageState, NewMessage, Project, ProjectId, QueuedReaction, ReactionKey, ScmFacts,
-    SessionId, SessionRecord, Timestamp, Tracker,
+    ChangeEvent, Message, MessageState, NewMessage, Project, ProjectId, QueuedReaction,
+    ReactionKey, ScmFacts, SessionId, SessionRecord, Timestamp, Tracker,
 };
 use threads::{Readers, Writer};
 
@@ -418,6 +419,20 @@ impl EventLog for SqliteStore {
             self.read("events_after", move |c| {
                 read::events(c, after, limit, filter.as_ref().map(SessionId::as_str))
             })
+        })
+        .await
+    }
+
+    async fn session_events(
+        &self,
+        session: &SessionId,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<ChangeEvent>, StoreError> {
+        let session = session.clone();
+        let limit = limit.min(EVENTS_PAGE_MAX);
+        self.read("session_events", move |c| {
+            read::session_events(c, session.as_str(), before.unwrap_or(i64::MAX), limit)
         })
         .await
     }

@@ -234,6 +234,31 @@ pub(super) fn events(
     Ok((out, pruned))
 }
 
+/// One session's rows with `seq < before`, newest first, at most `limit` (the
+/// `change_log_by_session` index walked backwards).
+pub(super) fn session_events(
+    conn: &Connection,
+    session: &str,
+    before: i64,
+    limit: usize,
+) -> Result<Vec<ChangeEvent>, Fail> {
+    let mut stmt = conn.prepare_cached(SESSION_EVENTS)?;
+    let mut rows = stmt.query(params![
+        session,
+        before,
+        i64::try_from(limit).unwrap_or(i64::MAX)
+    ])?;
+    let mut out = vec![];
+    while let Some(row) = rows.next()? {
+        out.push(event_from_row(row)?);
+    }
+    Ok(out)
+}
+
+/// The statement of [`session_events`].
+pub(super) const SESSION_EVENTS: &str = "SELECT seq, session_id, project_id, event_type, payload_json, created_at \
+     FROM change_log WHERE session_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3";
+
 /// The highest `change_log` seq removed by pruning (0 when none was).
 pub(super) fn pruned_through(conn: &Connection) -> Result<i64, Fail> {
     let mut stmt =

@@ -59,6 +59,7 @@ pub(super) fn new_session(project: &str, request: Option<&str>) -> NewSession {
         metadata: Metadata::from([("prompt".to_owned(), "fix the bug".to_owned())]),
         created_at: t0(),
         spawn_request_id: request.map(str::to_owned),
+        cause: None,
     }
 }
 
@@ -83,6 +84,7 @@ pub(super) fn activity_write(
         updated_at: at,
         end_incidents: vec![],
         enqueue: None,
+        cause: None,
     }
 }
 
@@ -162,6 +164,7 @@ async fn reopening_keeps_everything() {
     store
         .commit(RecordWrite {
             enqueue: Some(ReactionKey::AgentIdle),
+            cause: None,
             ..activity_write(&id, 1, t0())
         })
         .await
@@ -438,4 +441,30 @@ async fn opens_a_wal_left_without_its_index() {
     assert!(std::fs::metadata(wal_of(&path)).unwrap().len() > 0);
     let s2 = open(&copy.join("ao.db")).await.unwrap();
     assert_eq!(s2.load(&id).await.unwrap().unwrap().revision, 2);
+}
+
+/// `why` reads a session's newest rows first: the query walks `change_log_by_session`
+/// backwards, with no scan of the table and no sort.
+#[tokio::test]
+async fn session_events_use_the_session_index() {
+    let (store, dir) = temp_store().await;
+    drop(store);
+    let plan = with_raw(&dir.path().join("ao.db"), |conn| {
+        let mut stmt = conn
+            .prepare(&format!(
+                "EXPLAIN QUERY PLAN {}",
+                super::read::SESSION_EVENTS
+            ))
+            .unwrap();
+        let rows = stmt
+            .query_map(rusqlite::params!["p-1", i64::MAX, 10], |row| {
+                row.get::<_, String>(3)
+            })
+            .unwrap();
+        rows.map(Result::unwrap).collect::<Vec<_>>().join("\n")
+    });
+    assert!(
+        plan.contains("USING INDEX change_log_by_session") && !plan.contains("TEMP B-TREE"),
+        "{plan}"
+    );
 }

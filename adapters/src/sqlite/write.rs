@@ -15,8 +15,8 @@ use super::read::{self, TRACKER_COLUMNS};
 use super::threads::Fail;
 use ao::ports::{Created, NewSession, RecordWrite, StoreError};
 use ao_core::domain::{
-    EventType, LIFECYCLE_VERSION, Message, MessageState, Metadata, NewMessage, Project, ProjectId,
-    QueuedReaction, ReactionKey, ScmFacts, SessionId, SessionRecord, Timestamp, Tracker,
+    Cause, EventType, LIFECYCLE_VERSION, Message, MessageState, Metadata, NewMessage, Project,
+    ProjectId, QueuedReaction, ReactionKey, ScmFacts, SessionId, SessionRecord, Timestamp, Tracker,
     TrackerRollback,
 };
 
@@ -39,7 +39,13 @@ pub(super) fn seed(conn: &mut Connection, record: &SessionRecord) -> Result<(), 
         record.project_id.as_str(),
         i64_of(record.num.saturating_add(1), "session number")?
     ])?;
-    log(&tx, record, EventType::SessionCreated, record.updated_at)?;
+    log(
+        &tx,
+        record,
+        EventType::SessionCreated,
+        record.updated_at,
+        None,
+    )?;
     Ok(tx.commit()?)
 }
 
@@ -63,10 +69,17 @@ pub(super) fn create(conn: &mut Connection, new: NewSession) -> Result<Created, 
         }
     }
     let request = new.spawn_request_id.clone();
+    let cause = new.cause.clone();
     let num = allocate(&tx, &new.project_id)?;
     let record = new.into_record(num);
     insert_session(&tx, &record, request.as_deref())?;
-    log(&tx, &record, EventType::SessionCreated, record.created_at)?;
+    log(
+        &tx,
+        &record,
+        EventType::SessionCreated,
+        record.created_at,
+        cause.as_ref(),
+    )?;
     tx.commit()?;
     Ok(Created {
         record,
@@ -211,7 +224,13 @@ pub(super) fn commit(conn: &mut Connection, write: RecordWrite) -> Result<Sessio
     next.revision = u64::try_from(revision)
         .map_err(|_| Fail::Data(format!("sessions row {}: negative revision", write.id)))?;
     write_metadata(&tx, next.id.as_str(), &current.metadata, &next.metadata)?;
-    log(&tx, &next, write.event, write.updated_at)?;
+    log(
+        &tx,
+        &next,
+        write.event,
+        write.updated_at,
+        write.cause.as_ref(),
+    )?;
     delete_trackers(&tx, next.id.as_str(), &write.end_incidents)?;
     if let Some(key) = write.enqueue {
         queue_reaction(&tx, &QueuedReaction::reaction(&next, key, write.updated_at))?;
@@ -243,11 +262,14 @@ fn write_metadata(
     Ok(())
 }
 
-/// The `change_log` payload: the lifecycle shape version and the record after the write.
+/// The `change_log` payload: the lifecycle shape version, the record after the write and
+/// what caused it.
 #[derive(Serialize)]
 struct Payload<'a> {
     version: u32,
     record: &'a SessionRecord,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cause: Option<&'a Cause>,
 }
 
 fn log(
@@ -255,11 +277,13 @@ fn log(
     record: &SessionRecord,
     event: EventType,
     at: Timestamp,
+    cause: Option<&Cause>,
 ) -> Result<(), Fail> {
     let payload = to_json(
         &Payload {
             version: LIFECYCLE_VERSION,
             record,
+            cause,
         },
         "the change_log payload",
     )?;

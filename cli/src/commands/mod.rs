@@ -17,6 +17,7 @@ mod spawn;
 mod tail;
 mod trash;
 mod wait;
+mod why;
 
 use std::time::Duration;
 
@@ -44,6 +45,8 @@ pub enum Command {
     Ls(ls::LsArgs),
     /// Show one session.
     Get(get::GetArgs),
+    /// Explain a session's status: the evidence behind each axis and the last transitions.
+    Why(why::WhyArgs),
     /// Stop a session's agent and move its worktree to the trash (a dirty worktree stays).
     Kill(kill::KillArgs),
     /// Type a message into a session's agent.
@@ -91,6 +94,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Spawn(args) => spawn::run(global, args).await,
         Command::Ls(args) => ls::run(global, args).await,
         Command::Get(args) => get::run(global, args).await,
+        Command::Why(args) => why::run(global, args).await,
         Command::Kill(args) => kill::run(global, args).await,
         Command::Send(args) => send::run(global, args).await,
         Command::Tail(args) => tail::run(global, args).await,

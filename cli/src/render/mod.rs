@@ -2,11 +2,13 @@
 //! `aoctl` prints about a result is written here; the commands only call. No colour is ever
 //! emitted, so `NO_COLOR` and non-TTY output need no special handling.
 //!
-//! `session` shows sessions, their change log and their pane output; `reply` says what a
-//! command did (kill, cleanup, send, the trash, projects, the daemon, doctor).
+//! `session` shows sessions, their change log and their pane output; `why` the evidence behind a
+//! status; `reply` says what a command did (kill, cleanup, send, the trash, projects, the
+//! daemon, doctor).
 
 mod reply;
 mod session;
+mod why;
 
 use std::io::{IsTerminal, Write};
 
@@ -23,6 +25,7 @@ pub use session::{
     clear_screen, event, events_pruned, output, output_trimmed, session, session_detail,
     session_list, sessions, tail_start,
 };
+pub use why::why;
 
 /// Prints `value` as one JSON document with `--json`, else as `human` shows it.
 pub fn json_or<T: Serialize + ?Sized>(json: bool, value: &T, human: impl FnOnce(&T)) {

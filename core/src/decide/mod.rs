@@ -18,7 +18,10 @@ use serde::Serialize;
 
 use crate::domain::{DetectingMemory, PrReason, PrState, SessionAxis, Status};
 
-pub use detecting::{DETECTING_MAX_ATTEMPTS, DETECTING_MAX_DURATION, create_detecting_decision};
+pub use detecting::{
+    DETECTING_MAX_ATTEMPTS, DETECTING_MAX_DURATION, Episode, create_detecting_decision,
+    detecting_episode,
+};
 pub use evidence::hash_evidence;
 pub use gate::{FlightState, INFLIGHT_MAX, gate_signal};
 pub use pr::{OpenPrInput, resolve_open_pr_decision, resolve_terminal_pr_decision};

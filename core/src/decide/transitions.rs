@@ -8,13 +8,16 @@
 use std::time::Duration;
 
 use super::probe::{ProbeInput, ProcessState, resolve_probe_decision};
-use super::{Decision, OpenPrInput, resolve_open_pr_decision, resolve_terminal_pr_decision};
+use super::{
+    Decision, OpenPrInput, detecting_episode, hash_evidence, resolve_open_pr_decision,
+    resolve_terminal_pr_decision,
+};
 use crate::domain::{
-    ActivityAxis, ActivitySignal, ActivitySource, ActivityState, AgentExit, CiSummary, EventType,
-    KillKind, KillReason, Launch, LifecyclePatch, Metadata, PrAxis, PrReason, PrState, ProbeResult,
-    ReviewDecision, RuntimeAxis, RuntimeFacts, RuntimeReason, RuntimeState, ScmFacts, SessionAxis,
-    SessionReason, SessionRecord, SessionState, SignalConfidence, SpawnOutcome, Timestamp,
-    TurnError, meta,
+    ActivityAxis, ActivitySignal, ActivitySource, ActivityState, AgentExit, Cause, CiSummary,
+    EventType, KillKind, KillReason, Launch, LifecyclePatch, Metadata, PrAxis, PrReason, PrState,
+    ProbeCause, ProbeResult, ReviewDecision, RuntimeAxis, RuntimeFacts, RuntimeReason,
+    RuntimeState, ScmFacts, SessionAxis, SessionReason, SessionRecord, SessionState,
+    SignalConfidence, SpawnOutcome, Timestamp, TurnError, meta,
 };
 
 /// How recent activity must be to make a vanished runtime ambiguous rather than dead
@@ -98,29 +101,7 @@ pub fn plan_runtime_observation(
     {
         return Some(agent_exit_patch(cur, exit));
     }
-    let (runtime, runtime_failed) = match facts.runtime {
-        Some(ProbeResult::Alive) => (RuntimeState::Alive, false),
-        Some(ProbeResult::Dead) => (RuntimeState::Exited, false),
-        Some(ProbeResult::Failed) => (RuntimeState::ProbeFailed, true),
-        Some(ProbeResult::Indeterminate) | None => (RuntimeState::Unknown, false),
-    };
-    let (process, process_failed) = match facts.process {
-        Some(ProbeResult::Alive) => (ProcessState::Alive, false),
-        Some(ProbeResult::Dead) => (ProcessState::Dead, false),
-        Some(ProbeResult::Failed) => (ProcessState::Indeterminate, true),
-        Some(ProbeResult::Indeterminate) | None => (ProcessState::Indeterminate, false),
-    };
-    let decision = resolve_probe_decision(&ProbeInput {
-        kill_requested: false,
-        server_gone: facts.server_gone,
-        runtime,
-        runtime_failed,
-        process,
-        process_failed,
-        recent_activity: recent_activity(cur, now),
-        prior: cur.lifecycle.detecting.clone(),
-        now,
-    });
+    let decision = resolve_probe_decision(&probe_input(cur, facts, now));
 
     let mut patch = LifecyclePatch::default();
     let runtime_axis = runtime_axis_for(facts.runtime);
@@ -186,6 +167,77 @@ pub fn exit_detail(code: i32) -> String {
         signal @ 1..=64 => format!("the agent was ended by signal {signal} (exit code {code})"),
         _ => format!("the agent exited with code {code}"),
     }
+}
+
+/// The probe decision's input for `facts` observed at `now` on the record `cur`.
+fn probe_input(cur: &SessionRecord, facts: &RuntimeFacts, now: Timestamp) -> ProbeInput {
+    let (runtime, runtime_failed) = match facts.runtime {
+        Some(ProbeResult::Alive) => (RuntimeState::Alive, false),
+        Some(ProbeResult::Dead) => (RuntimeState::Exited, false),
+        Some(ProbeResult::Failed) => (RuntimeState::ProbeFailed, true),
+        Some(ProbeResult::Indeterminate) | None => (RuntimeState::Unknown, false),
+    };
+    let (process, process_failed) = match facts.process {
+        Some(ProbeResult::Alive) => (ProcessState::Alive, false),
+        Some(ProbeResult::Dead) => (ProcessState::Dead, false),
+        Some(ProbeResult::Failed) => (ProcessState::Indeterminate, true),
+        Some(ProbeResult::Indeterminate) | None => (ProcessState::Indeterminate, false),
+    };
+    ProbeInput {
+        kill_requested: false,
+        server_gone: facts.server_gone,
+        runtime,
+        runtime_failed,
+        process,
+        process_failed,
+        recent_activity: recent_activity(cur, now),
+        prior: cur.lifecycle.detecting.clone(),
+        now,
+    }
+}
+
+/// The cause of a write `plan_runtime_observation(cur, facts, now)` planned: the probe's
+/// facts, the decision's evidence and, when the decision quarantines or escalates, where the
+/// report stands in its episode.
+pub fn runtime_cause(cur: &SessionRecord, facts: &RuntimeFacts, now: Timestamp) -> Cause {
+    if let Some(exit) = facts.agent_exit
+        && !cur.is_terminal()
+    {
+        return Cause::Reaper(ProbeCause {
+            observed_at: now,
+            runtime: facts.runtime,
+            process: facts.process,
+            server_gone: facts.server_gone,
+            pane_exit_status: facts.pane_exit_status,
+            agent_exit: Some(exit),
+            verdict: exit_detail(exit.code),
+            attempts: None,
+            since: None,
+        });
+    }
+    let decision = resolve_probe_decision(&probe_input(cur, facts, now));
+    let quarantined = matches!(
+        decision.session.map(|s| s.state),
+        Some(SessionState::Detecting | SessionState::Stuck)
+    );
+    let episode = quarantined.then(|| {
+        detecting_episode(
+            &hash_evidence(&decision.evidence),
+            cur.lifecycle.detecting.as_ref(),
+            now,
+        )
+    });
+    Cause::Reaper(ProbeCause {
+        observed_at: now,
+        runtime: facts.runtime,
+        process: facts.process,
+        server_gone: facts.server_gone,
+        pane_exit_status: facts.pane_exit_status,
+        agent_exit: facts.agent_exit,
+        verdict: decision.evidence,
+        attempts: episode.map(|e| e.attempts),
+        since: episode.map(|e| e.started_at),
+    })
 }
 
 /// A session whose spawn completed is past `spawning` once a probe sees its pane and its agent

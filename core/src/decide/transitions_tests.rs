@@ -1263,3 +1263,65 @@ fn classify_write_table() {
         assert_eq!(classify_write(&cur, &next), want, "{name}");
     }
 }
+
+// ---------------------------------------------------------------- the cause of a runtime write
+
+/// The cause a probe's write records: the facts as given, the decision's evidence, and where a
+/// quarantined report stands in its episode (the count the quarantine itself keeps).
+#[test]
+fn runtime_cause_carries_the_probe_and_its_episode() {
+    let disagree = "disagree runtime=alive process=dead recentActivity=false";
+    let cause =
+        |record: &SessionRecord, facts: &RuntimeFacts| match runtime_cause(record, facts, t0()) {
+            Cause::Reaper(p) => p,
+            other => panic!("a reaper cause, got {other:?}"),
+        };
+    let healthy = cause(&working(), &probe(Some(P::Alive), Some(P::Alive)));
+    assert_eq!(
+        healthy,
+        ProbeCause {
+            observed_at: t0(),
+            runtime: Some(P::Alive),
+            process: Some(P::Alive),
+            server_gone: false,
+            pane_exit_status: None,
+            agent_exit: None,
+            verdict: "alive runtime=alive process=alive".to_owned(),
+            attempts: None,
+            since: None,
+        }
+    );
+
+    let first = cause(&working(), &probe(Some(P::Alive), Some(P::Dead)));
+    assert_eq!(
+        (first.verdict.as_str(), first.attempts, first.since),
+        (disagree, Some(1), Some(t0()))
+    );
+
+    let began = t0().minus(secs(10));
+    let mut second = working();
+    second.lifecycle.session = axis(S::Detecting, R::AgentProcessExited);
+    second.lifecycle.detecting = Some(memory(2, began, disagree));
+    let third = cause(&second, &probe(Some(P::Alive), Some(P::Dead)));
+    assert_eq!((third.attempts, third.since), (Some(3), Some(began)));
+    // The same report the planner escalates to stuck.
+    let patch = plan_runtime_observation(&second, &probe(Some(P::Alive), Some(P::Dead)), t0())
+        .expect("a write");
+    assert_eq!(patch.session, Some(axis(S::Stuck, R::AgentProcessExited)));
+
+    let mut gone = probe(Some(P::Dead), Some(P::Dead));
+    gone.server_gone = true;
+    gone.pane_exit_status = Some(1);
+    let lost = cause(&working(), &gone);
+    assert!(lost.server_gone && lost.attempts.is_none());
+    assert_eq!(lost.pane_exit_status, Some(1));
+
+    // A recorded exit is the verdict itself: no quarantine episode.
+    let exit = exited(Some(P::Alive), Some(P::Dead), 3, secs(1));
+    let ended = cause(&second, &exit);
+    assert_eq!(ended.agent_exit, exit.agent_exit);
+    assert_eq!(
+        (ended.verdict.as_str(), ended.attempts, ended.since),
+        ("the agent exited with code 3", None, None)
+    );
+}

@@ -4,6 +4,7 @@
 //! Pure data and total functions only: no I/O, no clock reads, no async. Nothing here imports any
 //! other module of this crate.
 
+mod cause;
 mod env_key;
 mod facts;
 mod host_reports;
@@ -19,6 +20,9 @@ mod status;
 mod time;
 mod wire_enum;
 
+pub use cause::{
+    CAUSE_MAX_CHECKS, Cause, KillCause, LaunchCause, PrCause, ProbeCause, SignalCause,
+};
 pub use env_key::is_env_key;
 pub use facts::{
     ActivitySignal, AgentExit, FailedCheck, HookEvent, KillReason, Mergeability, PendingComment,
