@@ -215,7 +215,7 @@ fn read_shell(rows: &[String], cursor_y: usize, width: usize) -> InputLine {
 /// Byte offset just past a shell prompt: the first prompt mark followed by a space or the end.
 fn prompt_end(row: &str) -> Option<usize> {
     let mut chars = row.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
+    while let Some((_, c)) = chars.next() {
         if PROMPT_MARKS.contains(&c) {
             match chars.peek() {
                 None => return Some(row.len()),

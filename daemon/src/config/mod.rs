@@ -50,6 +50,8 @@ pub struct Config {
     pub worktree_root: PathBuf,
     pub post_create_timeout: Duration,
     pub trash_ttl: Duration,
+    /// How long an unchanged draft in an agent's input line holds messages back.
+    pub draft_grace: Duration,
     /// The file mode mask agents run with: the one `aod` was started with.
     pub pane_umask: u32,
     pub reaper_tick: Duration,
@@ -157,6 +159,10 @@ pub fn resolve(flags: Flags) -> Result<Config> {
             .post_create_timeout
             .map_or(ao_adapters::setup::POST_CREATE_TIMEOUT, |d| d.0),
         trash_ttl,
+        draft_grace: file
+            .delivery
+            .draft_grace
+            .map_or(ao::messages::DEFAULT_DRAFT_GRACE, |d| d.0),
         pane_umask: 0o022,
         reaper_tick: tick(&file.reaper, ao::reaper::REAPER_TICK, "reaper")?,
         observer_tick: tick(
