@@ -29,8 +29,8 @@ use crate::ports::{
     AgentCapabilities, AgentCatalog, AgentMessenger, Backend, Clock, MessengerError, RecordReader,
     RecordWriter, Submit,
 };
-use ao_core::input_line::{Composer, InputLine, Screen};
 use crate::reaction_dispatch::Reactions;
+use ao_core::input_line::{Composer, InputLine, Screen};
 
 /// A clock that only moves when told to.
 #[derive(Debug)]

@@ -100,9 +100,7 @@ impl Ao for Rpc {
         let (message_id, state, draft) = match outcome {
             SendOutcome::Queued { message_id, draft } => (message_id, "queued", draft),
             SendOutcome::Injected { message_id, draft } => (message_id, "injected", draft),
-            SendOutcome::Acknowledged { message_id, draft } => {
-                (message_id, "acknowledged", draft)
-            }
+            SendOutcome::Acknowledged { message_id, draft } => (message_id, "acknowledged", draft),
         };
         let (draft, draft_text) = match draft {
             None => (None, None),

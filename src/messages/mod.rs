@@ -45,7 +45,7 @@ use crate::domain::{
 };
 use crate::lifecycle::{DraftNote, Lcm, Wakeups};
 use crate::ports::{AgentCatalog, AgentMessenger, Clock, Store, StoreError, Submit};
-use crate::workers::{SessionQueue, SessionWorkers, run_queue};
+use crate::workers::{Drained, SessionQueue, SessionWorkers, run_queue};
 
 /// How often the dispatcher looks for queued messages without being woken.
 pub const DELIVERY_POLL: Duration = Duration::from_secs(1);
@@ -135,20 +135,22 @@ impl MessageDelivery {
         run_queue(self, cancel, DELIVERY_POLL).await;
     }
 
-    /// Delivers until the lane is empty or the agent is busy; a store error stops the lane with
-    /// its message still queued (the worker retries it after a backoff).
+    /// Delivers until the lane is empty, the agent is busy or a draft is in its input line; a
+    /// store error stops the lane with its message still queued (the worker retries it after a
+    /// backoff).
     async fn drain_messages(
         &self,
         id: &SessionId,
         cancel: &CancellationToken,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Drained, StoreError> {
         while !cancel.is_cancelled() {
             match self.deliver_next(id).await? {
-                None | Some(Pause::Busy | Pause::Draft) => return Ok(()),
+                None => return Ok(Drained::Empty),
+                Some(Pause::Busy | Pause::Draft) => return Ok(Drained::Paused),
                 Some(Pause::Empty) => {}
             }
         }
-        Ok(())
+        Ok(Drained::Paused)
     }
 
     /// Delivers (or refuses) the oldest queued message. `Ok(None)` when there is none.
@@ -216,7 +218,11 @@ impl MessageDelivery {
         let _confirming =
             (confirm || set_aside.is_some()).then(|| self.wakeups.confirming.begin(message.id));
         self.store.mark_injected(message.id, now, ends).await?;
-        if let Err(e) = self.messenger.write(id, &handle, &message.body, submit).await {
+        if let Err(e) = self
+            .messenger
+            .write(id, &handle, &message.body, submit)
+            .await
+        {
             let mut reason = e.message;
             if let Some(draft) = &set_aside {
                 reason.push_str(&format!("; the draft set aside was: {draft:?}"));
@@ -454,7 +460,7 @@ impl SessionQueue for MessageDelivery {
         self: Arc<Self>,
         id: SessionId,
         cancel: CancellationToken,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Drained, StoreError> {
         self.drain_messages(&id, &cancel).await
     }
 }

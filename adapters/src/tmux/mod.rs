@@ -810,13 +810,8 @@ impl Runtime for TmuxRuntime {
         let budget =
             send::detached_budget(chunks.len(), options.command_timeout, submit.enter_delay);
         let rest: Vec<String> = rest.iter().map(|c| (*c).to_owned()).collect();
-        let finish = Self::finish_message(
-            tmux.clone(),
-            target.clone(),
-            text.to_owned(),
-            rest,
-            submit,
-        );
+        let finish =
+            Self::finish_message(tmux.clone(), target.clone(), text.to_owned(), rest, submit);
         let task = tokio::spawn(async move {
             match tokio::time::timeout(budget, finish).await {
                 Ok(result) => result,

@@ -56,7 +56,10 @@ mod tests {
     fn o24_detached_budget() {
         let five = Duration::from_secs(5);
         let pause = Duration::from_millis(300);
-        assert_eq!(detached_budget(1, five, pause), Duration::from_millis(10300));
+        assert_eq!(
+            detached_budget(1, five, pause),
+            Duration::from_millis(10300)
+        );
         assert_eq!(
             detached_budget(4, five, pause),
             Duration::from_millis(25300)

@@ -29,6 +29,10 @@ pub struct SendArgs {
     /// Return once the message is queued.
     #[arg(long)]
     no_wait: bool,
+    /// How long to wait for the message to be typed (default 60s); a message still queued then
+    /// stays queued.
+    #[arg(long, conflicts_with = "no_wait")]
+    timeout: Option<humantime::Duration>,
     /// Do not wait for a draft in the agent's input line: clear it, send, and type it back.
     #[arg(long)]
     force: bool,
@@ -57,7 +61,7 @@ pub async fn run(global: &Global, args: SendArgs) -> Result<u8> {
         )));
     }
     let daemon = client::connect(global).await?;
-    let wait = (!args.no_wait).then_some(SEND_WAIT);
+    let wait = (!args.no_wait).then(|| args.timeout.map_or(SEND_WAIT, Into::into));
     let request = SendRequest {
         id: args.id,
         message: text,
