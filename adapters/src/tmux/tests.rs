@@ -695,13 +695,8 @@ async fn o21_enter_follows_as_soon_as_the_text_shows() {
         "{:?}",
         started.elapsed()
     );
-    let names: Vec<&str> = f
-        .commands()
-        .iter()
-        .map(|c| c[0].as_str())
-        .collect::<Vec<_>>()
-        .leak()
-        .to_vec();
+    let commands = f.commands();
+    let names: Vec<&str> = commands.iter().map(|c| c[0].as_str()).collect();
     assert_eq!(
         names,
         [
@@ -794,22 +789,24 @@ async fn clear_input_keys_per_composer_and_the_screen() {
 
 #[tokio::test(start_paused = true)]
 async fn o22_cancelled_during_the_pause_still_submits() {
-    let f = Fixture::new(|_: &[String], _| Reply::Out(""));
+    // The text never shows: the wait lasts the whole delay, and a cancelled caller still gets
+    // its Enter.
+    let f = Fixture::new(screens(&["0,0,80\nworking...\n"]));
     let h = handle("s");
-    let send = f.runtime.send_message(&h, "hi");
+    let send = f.runtime.submit_message(&h, "hi", shell_submit(300));
     assert!(
         tokio::time::timeout(Duration::from_millis(100), send)
             .await
             .is_err()
     );
-    assert_eq!(f.commands().len(), 1);
     tokio::time::sleep(Duration::from_secs(1)).await;
+    let commands = f.commands();
+    assert_eq!(commands[0], words("send-keys -t =s:0.0 -l -- hi"));
+    assert_eq!(commands.last(), Some(&words("send-keys -t =s:0.0 Enter")));
     assert_eq!(
-        f.commands(),
-        vec![
-            words("send-keys -t =s:0.0 -l -- hi"),
-            words("send-keys -t =s:0.0 Enter")
-        ]
+        commands.iter().filter(|c| c[0] == "send-keys").count(),
+        2,
+        "{commands:?}"
     );
 }
 
