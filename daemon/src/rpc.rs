@@ -105,6 +105,7 @@ impl Ao for Rpc {
         let (draft, draft_text) = match draft {
             None => (None, None),
             Some(DraftNote::Waiting) => (Some("waiting"), None),
+            Some(DraftNote::SetAside) => (Some("set_aside"), None),
             Some(DraftNote::Restored) => (Some("restored"), None),
             Some(DraftNote::NotRestored(text)) => (Some("not_restored"), Some(text)),
         };

@@ -226,8 +226,9 @@ pub struct SendReply {
     pub id: String,
     pub message_id: i64,
     pub state: String,
-    /// A draft in the input line: `waiting` (queued behind it), `restored` (cleared, the
-    /// message sent, the draft typed back) or `not_restored` (cleared; see `draft_text`).
+    /// A draft in the input line: `waiting` (queued behind it), `set_aside` (cleared, to be
+    /// typed back after the message), `restored` (cleared, the message sent, the draft typed
+    /// back) or `not_restored` (cleared; see `draft_text`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub draft: Option<String>,
     /// The text of a draft that was cleared and could not be typed back.

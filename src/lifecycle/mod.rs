@@ -115,6 +115,9 @@ pub enum DraftNote {
     /// The message is queued behind a draft (waiting for it to be sent, cleared or left alone
     /// for the grace).
     Waiting,
+    /// The draft is cleared and is typed back once the message is in (a waiting sender waits
+    /// for the outcome).
+    SetAside,
     /// The draft was cleared, the message sent, and the draft typed back.
     Restored,
     /// The draft was cleared and the message sent, but the draft could not be typed back (the

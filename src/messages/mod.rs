@@ -199,11 +199,13 @@ impl MessageDelivery {
                 return Ok(Some(Pause::Draft));
             }
             Draft::SetAside(draft) => {
+                self.wakeups.drafts.set(message.id, DraftNote::SetAside);
                 if let Err(why) = self.clear(id, &handle, submit.composer).await {
                     let reason = format!(
                         "the draft in the input line could not be cleared ({why}); nothing was \
                          typed. The draft was: {draft:?}"
                     );
+                    self.wakeups.drafts.take(message.id);
                     self.refuse(&message, &reason).await?;
                     return Ok(Some(Pause::Empty));
                 }
@@ -214,9 +216,8 @@ impl MessageDelivery {
             && !message.body.trim().is_empty()
             && capabilities.confirm_capable;
         // Registered before the row turns `injected`, so a waiting sender never mistakes an
-        // unconfirmed injection (or a draft not yet typed back) for the final outcome.
-        let _confirming =
-            (confirm || set_aside.is_some()).then(|| self.wakeups.confirming.begin(message.id));
+        // unconfirmed injection for the final outcome.
+        let _confirming = confirm.then(|| self.wakeups.confirming.begin(message.id));
         self.store.mark_injected(message.id, now, ends).await?;
         if let Err(e) = self
             .messenger
@@ -226,6 +227,7 @@ impl MessageDelivery {
             let mut reason = e.message;
             if let Some(draft) = &set_aside {
                 reason.push_str(&format!("; the draft set aside was: {draft:?}"));
+                self.wakeups.drafts.take(message.id);
             }
             self.refuse(&message, &reason).await?;
             return Ok(Some(Pause::Empty));

@@ -150,8 +150,10 @@ fn settled(
     notes: &DraftNotes,
 ) -> Result<Option<SendOutcome>, SmError> {
     let message_id = message.id;
+    let draft_pending = notes.get(message_id) == Some(DraftNote::SetAside);
     match message.state {
         MessageState::Queued => Ok(None),
+        MessageState::Injected | MessageState::Acknowledged if draft_pending => Ok(None),
         MessageState::Injected if confirming => Ok(None),
         MessageState::Injected => Ok(Some(SendOutcome::Injected {
             message_id,

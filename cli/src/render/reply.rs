@@ -131,6 +131,9 @@ pub fn send_reply(reply: &SendReply) {
         Some("restored") => {
             println!("the draft in the input line was cleared for it and typed back afterwards")
         }
+        Some("set_aside") => println!(
+            "the draft in the input line was cleared for it; it is typed back once the message is in"
+        ),
         Some("not_restored") => println!(
             "the draft in the input line was cleared for it and could not be typed back; it \
              was:\n{}",
