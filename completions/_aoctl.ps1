@@ -145,11 +145,13 @@ Register-ArgumentCompleter -Native -CommandName 'aoctl' -ScriptBlock {
         'aoctl;send' {
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Read the message from a file (`-` for stdin)')
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Read the message from a file (`-` for stdin)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for the message to be typed (default 60s); a message still queued then stays queued')
             [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'The daemon''s socket')
             [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'The data directory (passed to a daemon aoctl starts)')
             [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The daemon''s configuration file (passed to a daemon aoctl starts)')
             [CompletionResult]::new('--no-wait', '--no-wait', [CompletionResultType]::ParameterName, 'Return once the message is queued')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Do not wait for a draft in the agent''s input line: clear it, send, and type it back')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'json')
             [CompletionResult]::new('--no-autostart', '--no-autostart', [CompletionResultType]::ParameterName, 'Never start the daemon; fail with exit code 3 when it is not running')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print the cause chain of errors')

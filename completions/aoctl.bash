@@ -1396,7 +1396,7 @@ _aoctl() {
             return 0
             ;;
         aoctl__subcmd__send)
-            opts="-f -v -h -V --file --no-wait --json --socket --data-dir --tmux-socket --config --no-autostart --verbose --help --version"
+            opts="-f -v -h -V --file --no-wait --timeout --force --json --socket --data-dir --tmux-socket --config --no-autostart --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1407,6 +1407,10 @@ _aoctl() {
                     return 0
                     ;;
                 -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

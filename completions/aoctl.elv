@@ -136,11 +136,13 @@ set edit:completion:arg-completer[aoctl] = {|@words|
         &'aoctl;send'= {
             cand -f 'Read the message from a file (`-` for stdin)'
             cand --file 'Read the message from a file (`-` for stdin)'
+            cand --timeout 'How long to wait for the message to be typed (default 60s); a message still queued then stays queued'
             cand --socket 'The daemon''s socket'
             cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
             cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'
             cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
             cand --no-wait 'Return once the message is queued'
+            cand --force 'Do not wait for a draft in the agent''s input line: clear it, send, and type it back'
             cand --json 'json'
             cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
             cand -v 'Print the cause chain of errors'

@@ -112,11 +112,13 @@ complete -c aoctl -n "__fish_aoctl_using_subcommand kill" -s v -l verbose -d 'Pr
 complete -c aoctl -n "__fish_aoctl_using_subcommand kill" -s h -l help -d 'Print help'
 complete -c aoctl -n "__fish_aoctl_using_subcommand kill" -s V -l version -d 'Print version'
 complete -c aoctl -n "__fish_aoctl_using_subcommand send" -s f -l file -d 'Read the message from a file (`-` for stdin)' -r -F
+complete -c aoctl -n "__fish_aoctl_using_subcommand send" -l timeout -d 'How long to wait for the message to be typed (default 60s); a message still queued then stays queued' -r
 complete -c aoctl -n "__fish_aoctl_using_subcommand send" -l socket -d 'The daemon\'s socket' -r -F
 complete -c aoctl -n "__fish_aoctl_using_subcommand send" -l data-dir -d 'The data directory (passed to a daemon aoctl starts)' -r -F
 complete -c aoctl -n "__fish_aoctl_using_subcommand send" -l tmux-socket -d 'ao\'s tmux server label or socket path (passed to a daemon aoctl starts)' -r
 complete -c aoctl -n "__fish_aoctl_using_subcommand send" -l config -d 'The daemon\'s configuration file (passed to a daemon aoctl starts)' -r -F
 complete -c aoctl -n "__fish_aoctl_using_subcommand send" -l no-wait -d 'Return once the message is queued'
+complete -c aoctl -n "__fish_aoctl_using_subcommand send" -l force -d 'Do not wait for a draft in the agent\'s input line: clear it, send, and type it back'
 complete -c aoctl -n "__fish_aoctl_using_subcommand send" -l json
 complete -c aoctl -n "__fish_aoctl_using_subcommand send" -l no-autostart -d 'Never start the daemon; fail with exit code 3 when it is not running'
 complete -c aoctl -n "__fish_aoctl_using_subcommand send" -s v -l verbose -d 'Print the cause chain of errors'

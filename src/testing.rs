@@ -27,9 +27,10 @@ use crate::lifecycle::{Applied, Lcm, Wakeups};
 use crate::messages::MessageDelivery;
 use crate::ports::{
     AgentCapabilities, AgentCatalog, AgentMessenger, Backend, Clock, MessengerError, RecordReader,
-    RecordWriter,
+    RecordWriter, Submit,
 };
 use crate::reaction_dispatch::Reactions;
+use ao_core::input_line::{Composer, InputLine, Screen};
 
 /// A clock that only moves when told to.
 #[derive(Debug)]
@@ -80,16 +81,35 @@ impl crate::ports::Notifier for RecordingNotifier {
     }
 }
 
-/// Records pane writes; can be told to fail, or to take time per session.
+/// Records pane writes; can be told to fail, or to take time per session. Each session's input
+/// line holds a draft when told so: `clear_input` empties it, `type_text` puts text back.
 #[derive(Debug, Default)]
 pub struct RecordingMessenger {
     writes: Mutex<Vec<(SessionId, String)>>,
     attempts: Mutex<usize>,
     fail: Mutex<bool>,
     delays: Mutex<HashMap<SessionId, Duration>>,
+    drafts: Mutex<HashMap<SessionId, String>>,
+    /// Every pane action in order: `write <text>`, `clear`, `type <text>`.
+    actions: Mutex<Vec<String>>,
 }
 
 impl RecordingMessenger {
+    /// The session's input line holds `draft` (empty: nothing).
+    pub fn set_draft(&self, session: &SessionId, draft: &str) {
+        let mut drafts = self.drafts.lock().unwrap();
+        if draft.is_empty() {
+            drafts.remove(session);
+        } else {
+            drafts.insert(session.clone(), draft.to_owned());
+        }
+    }
+
+    /// Every pane action in order: `write <text>`, `clear`, `type <text>`.
+    pub fn actions(&self) -> Vec<String> {
+        self.actions.lock().unwrap().clone()
+    }
+
     /// Successful writes, in order.
     pub fn writes(&self) -> Vec<(SessionId, String)> {
         self.writes.lock().unwrap().clone()
@@ -120,6 +140,7 @@ impl AgentMessenger for RecordingMessenger {
         session: &SessionId,
         _handle: &RuntimeHandle,
         text: &str,
+        _submit: Submit,
     ) -> Result<(), MessengerError> {
         *self.attempts.lock().unwrap() += 1;
         let delay = self.delays.lock().unwrap().get(session).copied();
@@ -132,13 +153,57 @@ impl AgentMessenger for RecordingMessenger {
                 message: "pane write failed".to_owned(),
             });
         }
+        if self.drafts.lock().unwrap().contains_key(session) {
+            return Err(MessengerError {
+                session: session.clone(),
+                message: "typed into a draft".to_owned(),
+            });
+        }
+        self.actions.lock().unwrap().push(format!("write {text}"));
         self.writes
             .lock()
             .unwrap()
             .push((session.clone(), text.to_owned()));
         Ok(())
     }
+
+    async fn input_line(
+        &self,
+        session: &SessionId,
+        _handle: &RuntimeHandle,
+        _composer: Composer,
+    ) -> Result<InputLine, MessengerError> {
+        Ok(match self.drafts.lock().unwrap().get(session) {
+            Some(draft) => InputLine::Draft(draft.clone()),
+            None => InputLine::Empty,
+        })
+    }
+
+    async fn clear_input(
+        &self,
+        session: &SessionId,
+        _handle: &RuntimeHandle,
+        _composer: Composer,
+    ) -> Result<(), MessengerError> {
+        self.actions.lock().unwrap().push("clear".to_owned());
+        self.drafts.lock().unwrap().remove(session);
+        Ok(())
+    }
+
+    async fn type_text(
+        &self,
+        session: &SessionId,
+        _handle: &RuntimeHandle,
+        text: &str,
+    ) -> Result<(), MessengerError> {
+        self.actions.lock().unwrap().push(format!("type {text}"));
+        self.set_draft(session, text);
+        Ok(())
+    }
 }
+
+/// The draft grace of the harness's delivery.
+pub const TEST_DRAFT_GRACE: Duration = Duration::from_secs(30);
 
 /// `claude-code` and `codex` are hook-capable; everything else is not.
 #[derive(Debug, Default)]
@@ -149,6 +214,7 @@ impl AgentCatalog for TestCatalog {
         AgentCapabilities {
             hook_capable: matches!(agent, "claude-code" | "codex"),
             confirm_capable: agent == "claude-code",
+            submit: Submit::default(),
         }
     }
 }
@@ -204,6 +270,7 @@ impl Harness {
             store.clone(),
             messenger.clone(),
             Arc::new(TestCatalog),
+            TEST_DRAFT_GRACE,
         );
         Self {
             store,
@@ -600,13 +667,41 @@ impl crate::ports::Runtime for FakeRuntime {
         Ok(())
     }
 
-    async fn send_message(
+    async fn submit_message(
+        &self,
+        handle: &RuntimeHandle,
+        text: &str,
+        _submit: Submit,
+    ) -> Result<(), crate::ports::RuntimeError> {
+        self.note(format!("runtime.send {} {text}", handle.id));
+        Ok(())
+    }
+
+    async fn type_text(
         &self,
         handle: &RuntimeHandle,
         text: &str,
     ) -> Result<(), crate::ports::RuntimeError> {
-        self.note(format!("runtime.send {} {text}", handle.id));
+        self.note(format!("runtime.type {} {text}", handle.id));
         Ok(())
+    }
+
+    async fn clear_input(
+        &self,
+        handle: &RuntimeHandle,
+        _composer: Composer,
+    ) -> Result<(), crate::ports::RuntimeError> {
+        self.note(format!("runtime.clear {}", handle.id));
+        Ok(())
+    }
+
+    async fn screen(&self, _handle: &RuntimeHandle) -> Result<Screen, crate::ports::RuntimeError> {
+        Ok(Screen {
+            text: String::new(),
+            cursor_x: 0,
+            cursor_y: 0,
+            width: 80,
+        })
     }
 
     async fn interrupt(&self, handle: &RuntimeHandle) -> Result<(), crate::ports::RuntimeError> {

@@ -41,7 +41,17 @@ pub(crate) trait SessionQueue: Send + Sync + 'static {
         self: Arc<Self>,
         id: SessionId,
         cancel: CancellationToken,
-    ) -> Result<(), StoreError>;
+    ) -> Result<Drained, StoreError>;
+}
+
+/// How a worker left its lane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Drained {
+    /// Nothing left (work queued while it finished is picked up at once).
+    Empty,
+    /// Its next item waits for something (a busy agent, a draft): the next wake-up or poll
+    /// looks again, so an ending worker does not wake the dispatcher into a busy loop.
+    Paused,
 }
 
 /// Runs a queue until cancelled: on every wake-up and every `poll` (which also catches work
@@ -63,11 +73,15 @@ pub(crate) async fn run_queue<Q: SessionQueue>(
                 for id in sessions {
                     let (worker, cancel) = (queue.clone(), cancel.clone());
                     let rewake = queue.clone();
-                    queue
-                        .workers()
-                        .ensure(id.clone(), work_lane(worker, id, cancel), move || {
-                            rewake.wake().notify_one()
-                        });
+                    queue.workers().ensure(
+                        id.clone(),
+                        work_lane(worker, id, cancel),
+                        move |drained| {
+                            if drained == Drained::Empty {
+                                rewake.wake().notify_one()
+                            }
+                        },
+                    );
                 }
                 backoff.succeed()
             }
@@ -98,16 +112,20 @@ pub(crate) async fn run_queue<Q: SessionQueue>(
 
 /// One session's worker: drains its lane, and after a failure drains it again once the
 /// backoff has passed, until the lane is drained or the queue is cancelled.
-async fn work_lane<Q: SessionQueue>(queue: Arc<Q>, id: SessionId, cancel: CancellationToken) {
+async fn work_lane<Q: SessionQueue>(
+    queue: Arc<Q>,
+    id: SessionId,
+    cancel: CancellationToken,
+) -> Drained {
     let mut backoff = Backoff::retry();
     let mut failures = RepeatedFailure::default();
     loop {
         match queue.clone().drain(id.clone(), cancel.clone()).await {
-            Ok(()) => {
+            Ok(drained) => {
                 if let Some(n) = failures.succeeded() {
                     info!(session = %id, failures = n, "{} works again", Q::NAME);
                 }
-                return;
+                return drained;
             }
             Err(e) => {
                 if let Some(line) = failures.failed() {
@@ -116,7 +134,7 @@ async fn work_lane<Q: SessionQueue>(queue: Arc<Q>, id: SessionId, cancel: Cancel
             }
         }
         tokio::select! {
-            _ = cancel.cancelled() => return,
+            _ = cancel.cancelled() => return Drained::Paused,
             _ = tokio::time::sleep(backoff.fail()) => {}
         }
     }
@@ -132,13 +150,14 @@ impl SessionWorkers {
         self.running.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Spawns `work` for `id` unless a worker for `id` is running. `on_exit` runs after the
-    /// worker has left the running set (used to re-wake the dispatcher, so work queued while
-    /// the worker was finishing is not left to the next poll).
-    pub(crate) fn ensure<W, E>(self: &Arc<Self>, id: SessionId, work: W, on_exit: E)
+    /// Spawns `work` for `id` unless a worker for `id` is running. `on_exit` gets the work's
+    /// result after the worker has left the running set (used to re-wake the dispatcher, so
+    /// work queued while the worker was finishing is not left to the next poll).
+    pub(crate) fn ensure<W, T, E>(self: &Arc<Self>, id: SessionId, work: W, on_exit: E)
     where
-        W: Future<Output = ()> + Send + 'static,
-        E: FnOnce() + Send + 'static,
+        W: Future<Output = T> + Send + 'static,
+        T: Send + 'static,
+        E: FnOnce(T) + Send + 'static,
     {
         if !self.lock().insert(id.clone()) {
             return;
@@ -155,9 +174,9 @@ impl SessionWorkers {
                 }
             }
             let exit = Exit(workers, Some(id));
-            work.await;
+            let result = work.await;
             drop(exit);
-            on_exit();
+            on_exit(result);
         });
     }
 
@@ -225,13 +244,13 @@ mod tests {
             self: Arc<Self>,
             _: SessionId,
             _: CancellationToken,
-        ) -> Result<(), StoreError> {
+        ) -> Result<Drained, StoreError> {
             let mut drains = self.drains.lock().unwrap();
             drains.push(Instant::now());
             if drains.len() <= self.failures {
                 Err(StoreError::Backend("database or disk is full".to_owned()))
             } else {
-                Ok(())
+                Ok(Drained::Empty)
             }
         }
     }

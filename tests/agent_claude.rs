@@ -4,8 +4,10 @@
 //!
 //! One flow, on purpose (a real agent is heavy on a 2-core machine): spawn → working → idle,
 //! `send` acknowledged, turns the API fails (429, then 529) ending at once with the error kept
-//! and a queued message delivered as soon as the failed turn ends, a permission dialog →
-//! `needs_input` with sends refused, kill, restore resuming the same conversation.
+//! and a queued message delivered as soon as the failed turn ends, a draft in the composer (never
+//! typed into: `send --force` sets it aside and types it back, a plain `send` waits for it), a
+//! permission dialog → `needs_input` with sends refused, kill, restore resuming the same
+//! conversation.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -29,6 +31,9 @@ const OVERLOADED: &str = "this turn meets an overloaded API";
 const TOOL: &str = "please run the marker command";
 const REFUSED: &str = "this must not be typed";
 const AFTER: &str = "message after the restore";
+const DRAFT: &str = "a draft the user is still writing";
+const FORCED: &str = "forced past the draft";
+const WAITED: &str = "waited for the draft";
 
 /// The scripted model: a slow first answer (so `working` is observable), a 429 for
 /// `RATE_LIMITED` (slow too, so a message sent meanwhile finds the agent busy), a 529 for
@@ -212,8 +217,63 @@ DISABLE_ERROR_REPORTING = "1"
     env.wait_status("demo-1", &["idle"]);
     failed_turns_end_at_once(&env, &mock);
 
-    // A tool call opens a permission dialog: needs_input, and sends are refused. The turn that
-    // started removed the last turn's error.
+    // A draft in the composer: `send --force` clears it, sends alone, and types it back.
+    env.tmux(&["send-keys", "-t", "=demo-1:0.0", "-l", DRAFT]);
+    let composer_shows = |what: &str| {
+        wait_for(&format!("the composer to show {what:?}"), SLOW, || {
+            let pane = env.capture("demo-1");
+            if pane.contains(what) {
+                Ok(())
+            } else {
+                Err(pane)
+            }
+        })
+    };
+    composer_shows(DRAFT);
+    let sent = env.json(&["send", "demo-1", "--force", FORCED]);
+    assert_eq!(sent["state"], "acknowledged", "{sent}");
+    assert_eq!(sent["draft"], "restored", "{sent}");
+    wait_for("the forced turn at the model", SLOW, || {
+        let n = turns_with(&mock, FORCED).len();
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(format!("{n} requests"))
+        }
+    });
+    composer_shows(DRAFT);
+    env.wait_status("demo-1", &["idle"]);
+
+    // A plain send waits behind the draft and says so; once the user clears it, it goes.
+    let out = env.ok(&["send", "demo-1", WAITED, "--timeout", "2s"]);
+    assert!(
+        out.contains("a draft is in the agent's input line"),
+        "{out}"
+    );
+    assert!(turns_with(&mock, WAITED).is_empty(), "not typed yet");
+    env.tmux(&["send-keys", "-t", "=demo-1:0.0", "Escape", "Escape"]);
+    wait_for("the waited turn at the model", SLOW, || {
+        let n = turns_with(&mock, WAITED).len();
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(format!("{n} requests; pane:\n{}", env.capture("demo-1")))
+        }
+    });
+    let typed: Vec<String> = mock
+        .requests()
+        .iter()
+        .filter_map(|r| r.json())
+        .flat_map(|b| anthropic_user_texts(&b))
+        .collect();
+    assert!(
+        !typed.iter().any(|t| t.contains(DRAFT)),
+        "the draft never reached the model: {typed:?}"
+    );
+    env.wait_status("demo-1", &["idle"]);
+
+    // A tool call opens a permission dialog: needs_input, and sends are refused. The turns
+    // started since the failed ones removed the last turn's error.
     let sent = env.json(&["send", "demo-1", TOOL]);
     assert_eq!(sent["state"], "acknowledged", "{sent}");
     let session = env.wait_status("demo-1", &["needs_input"]);

@@ -6,6 +6,7 @@
 //!   `detecting` quarantine, the reaction table, the hook gate, SCM normalisation);
 //! - [`tmux`]: ao's tmux session names, exact targets, socket setting and attach command;
 //! - [`text`]: pane output without the terminal's control codes;
+//! - [`input_line`]: what an agent's input line holds (empty, a draft, unrecognised), from a screen;
 //! - [`why`]: the evidence behind a session's status, as the report `aoctl why` shows.
 //!
 //! Nothing here does I/O, reads a clock, spawns, logs or needs an async runtime: time and facts
@@ -14,6 +15,7 @@
 
 pub mod decide;
 pub mod domain;
+pub mod input_line;
 pub mod text;
 pub mod tmux;
 pub mod why;

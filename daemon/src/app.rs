@@ -139,6 +139,9 @@ fn registry(
             search_path: search_path.to_owned(),
         })));
     }
+    for (name, delay) in &config.agents.enter_delays {
+        agents.set_enter_delay(name, *delay);
+    }
     Ok(agents)
 }
 
@@ -330,6 +333,7 @@ impl App {
             self.store.clone(),
             Arc::new(RuntimeMessenger::new(self.runtime.clone())),
             self.agents.clone(),
+            self.config.draft_grace,
         );
         loops.spawn(delivery.run(cancel.clone()));
         let reaper = Arc::new(Reaper::new(

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ao::domain::{ProjectSettings, TurnError};
+use ao::lifecycle::DraftNote;
 use ao::service::{SpawnInput, WaitInput};
 use ao::session::{HookCall, ProjectSpec, SendOutcome};
 use ao_proto::{
@@ -93,18 +94,27 @@ impl Ao for Rpc {
         let outcome = self
             .app
             .service
-            .send(&request.id, request.message, request.wait_ms)
+            .send(&request.id, request.message, request.wait_ms, request.force)
             .await
             .map_err(wire_error)?;
-        let (message_id, state) = match outcome {
-            SendOutcome::Queued { message_id } => (message_id, "queued"),
-            SendOutcome::Injected { message_id } => (message_id, "injected"),
-            SendOutcome::Acknowledged { message_id } => (message_id, "acknowledged"),
+        let (message_id, state, draft) = match outcome {
+            SendOutcome::Queued { message_id, draft } => (message_id, "queued", draft),
+            SendOutcome::Injected { message_id, draft } => (message_id, "injected", draft),
+            SendOutcome::Acknowledged { message_id, draft } => (message_id, "acknowledged", draft),
+        };
+        let (draft, draft_text) = match draft {
+            None => (None, None),
+            Some(DraftNote::Waiting) => (Some("waiting"), None),
+            Some(DraftNote::SetAside) => (Some("set_aside"), None),
+            Some(DraftNote::Restored) => (Some("restored"), None),
+            Some(DraftNote::NotRestored(text)) => (Some("not_restored"), Some(text)),
         };
         Ok(SendReply {
             id: request.id,
             message_id,
             state: state.to_owned(),
+            draft: draft.map(str::to_owned),
+            draft_text,
         })
     }
 

@@ -240,6 +240,10 @@ pub struct SendRequest {
     pub message: String,
     /// Wait for delivery up to this long; `None` returns once queued.
     pub wait_ms: Option<u64>,
+    /// Clear a draft in the agent's input line at once (and type it back after the message)
+    /// instead of waiting for it.
+    #[serde(default)]
+    pub force: bool,
 }
 
 /// Where a message got to: `queued`, `injected` or `acknowledged`.
@@ -248,6 +252,14 @@ pub struct SendReply {
     pub id: String,
     pub message_id: i64,
     pub state: String,
+    /// A draft in the input line: `waiting` (queued behind it), `set_aside` (cleared, to be
+    /// typed back after the message), `restored` (cleared, the message sent, the draft typed
+    /// back) or `not_restored` (cleared; see `draft_text`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub draft: Option<String>,
+    /// The text of a draft that was cleared and could not be typed back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub draft_text: Option<String>,
 }
 
 /// `aoctl tail`: output after `cursor` (or the last `lines` lines when `cursor` is `None`).

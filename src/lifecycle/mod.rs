@@ -108,6 +108,55 @@ pub struct Wakeups {
     pub messages: Notify,
     /// Injected messages whose delivery confirmation is still running.
     pub confirming: Arc<Confirming>,
+    /// What the delivery worker did about a draft in the input line, per message.
+    pub drafts: DraftNotes,
+}
+
+/// What happened to a draft the user left in the input line, for the message it concerned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DraftNote {
+    /// The message is queued behind a draft (waiting for it to be sent, cleared or left alone
+    /// for the grace).
+    Waiting,
+    /// The draft is cleared and is typed back once the message is in (a waiting sender waits
+    /// for the outcome).
+    SetAside,
+    /// The draft was cleared, the message sent, and the draft typed back.
+    Restored,
+    /// The draft was cleared and the message sent, but the draft could not be typed back (the
+    /// input line did not come back empty): this is its text.
+    NotRestored(String),
+}
+
+/// Draft notes by message id, in memory (a restart forgets them); the oldest go beyond
+/// `MAX_DRAFT_NOTES`, so notes nobody waits for cannot pile up.
+#[derive(Debug, Default)]
+pub struct DraftNotes(Mutex<std::collections::BTreeMap<i64, DraftNote>>);
+
+/// The most draft notes kept.
+pub const MAX_DRAFT_NOTES: usize = 1024;
+
+impl DraftNotes {
+    pub fn set(&self, message: i64, note: DraftNote) {
+        let mut notes = self.lock();
+        notes.insert(message, note);
+        while notes.len() > MAX_DRAFT_NOTES {
+            notes.pop_first();
+        }
+    }
+
+    pub fn get(&self, message: i64) -> Option<DraftNote> {
+        self.lock().get(&message).cloned()
+    }
+
+    /// Removes and returns the note (a final outcome reports it once).
+    pub fn take(&self, message: i64) -> Option<DraftNote> {
+        self.lock().remove(&message)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<i64, DraftNote>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// The ids of injected messages still in their confirmation loop (the re-sent Enters that wait for

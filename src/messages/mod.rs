@@ -4,9 +4,19 @@
 //!
 //! Per row: wait while a hook-capable agent is `active`; re-read the record and run the guard
 //! (a refusal makes no pane write, and a refused nudge gives its attempt back in the same
-//! transaction); refuse a nudge whose reaction key is no longer current; mark the row `injected`
-//! (committed before the write, so a restart never types it twice); write it. An injected user
-//! message ends the session's `agent-idle` incident.
+//! transaction); refuse a nudge whose reaction key is no longer current; look at the input line
+//! (below); mark the row `injected` (committed before the write, so a restart never types it
+//! twice); write it: Enter follows as soon as the text shows (see `ports::Submit`). An injected
+//! user message ends the session's `agent-idle` incident.
+//!
+//! Drafts: text is never typed into a draft the user left in the input line. While one is there,
+//! the row waits (re-checked every `DELIVERY_POLL`, the send reply says why) until the line is
+//! empty, or until the same draft has sat unchanged for the draft grace; then, or at once for
+//! `send --force`, the draft is set aside: the line is cleared (and must read empty), the message
+//! is sent, and once the line is empty again (after the confirmation loop, if any) the draft is
+//! typed back without Enter. A draft that cannot be typed back within `RESTORE_WAIT` is logged
+//! and returned to the sender. Someone typing while ao types is caught before Enter: the message
+//! is then refused, not submitted.
 //!
 //! Then, for `deliver` rows to a confirm-capable agent (Claude Code reports both prompt submission
 //! and permission dialogs), the confirmation loop that makes sure the agent took it: poll the
@@ -16,8 +26,11 @@
 //! never fails the delivery. Nudges are not confirmed: the reaction ladder has its own retries, and
 //! an extra Enter after a nudge could submit a half-typed user prompt.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use ao_core::input_line::{Composer, InputLine};
 
 use async_trait::async_trait;
 use tokio::sync::Notify;
@@ -28,11 +41,11 @@ use tracing::{debug, warn};
 use crate::decide::reactions::{GuardOutcome, guard, reaction_key_for};
 use crate::domain::{
     ActivityState, Message, MessageMode, MessageState, ReactionKey, RuntimeHandle, SessionId,
-    SessionRecord, meta,
+    SessionRecord, Timestamp, meta,
 };
-use crate::lifecycle::{Lcm, Wakeups};
-use crate::ports::{AgentCatalog, AgentMessenger, Clock, Store, StoreError};
-use crate::workers::{SessionQueue, SessionWorkers, run_queue};
+use crate::lifecycle::{DraftNote, Lcm, Wakeups};
+use crate::ports::{AgentCatalog, AgentMessenger, Clock, Store, StoreError, Submit};
+use crate::workers::{Drained, SessionQueue, SessionWorkers, run_queue};
 
 /// How often the dispatcher looks for queued messages without being woken.
 pub const DELIVERY_POLL: Duration = Duration::from_secs(1);
@@ -46,6 +59,15 @@ pub const CONFIRM_POLL: Duration = Duration::from_millis(300);
 pub const CONFIRM_ROUND: Duration = Duration::from_secs(2);
 pub const CONFIRM_ENTERS: u32 = 3;
 
+/// How long a draft set aside may take to be typed back: the input line must come back empty
+/// (the agent took the message and shows its prompt again).
+pub const RESTORE_WAIT: Duration = Duration::from_secs(10);
+/// How often the input line is read while waiting to type a draft back.
+pub const RESTORE_POLL: Duration = Duration::from_millis(50);
+
+/// The default of `[delivery] draft_grace`: how long an unchanged draft holds messages back.
+pub const DEFAULT_DRAFT_GRACE: Duration = Duration::from_secs(30);
+
 /// The message delivery dispatcher and its per-session workers.
 pub struct MessageDelivery {
     store: Arc<dyn Store>,
@@ -54,6 +76,20 @@ pub struct MessageDelivery {
     catalog: Arc<dyn AgentCatalog>,
     wakeups: Arc<Wakeups>,
     workers: Arc<SessionWorkers>,
+    /// How long an unchanged draft holds a message back.
+    draft_grace: Duration,
+    /// The draft last seen in each session's input line, and since when it has not changed.
+    drafts: Mutex<HashMap<SessionId, (String, Timestamp)>>,
+}
+
+/// What to do about the input line before typing.
+enum Draft {
+    /// Nothing in the way.
+    None,
+    /// A draft the message waits for.
+    Wait,
+    /// A draft to clear now and type back after the message.
+    SetAside(String),
 }
 
 /// How one confirmation round ended.
@@ -69,6 +105,8 @@ enum Pause {
     Empty,
     /// The agent is busy; the next activity change wakes the dispatcher.
     Busy,
+    /// A draft is in the input line; the dispatcher's poll looks again.
+    Draft,
 }
 
 impl MessageDelivery {
@@ -77,6 +115,7 @@ impl MessageDelivery {
         store: Arc<dyn Store>,
         messenger: Arc<dyn AgentMessenger>,
         catalog: Arc<dyn AgentCatalog>,
+        draft_grace: Duration,
     ) -> Arc<Self> {
         Arc::new(Self {
             store,
@@ -85,6 +124,8 @@ impl MessageDelivery {
             catalog,
             wakeups: lcm.wakeups().clone(),
             workers: Arc::default(),
+            draft_grace,
+            drafts: Mutex::default(),
         })
     }
 
@@ -94,20 +135,22 @@ impl MessageDelivery {
         run_queue(self, cancel, DELIVERY_POLL).await;
     }
 
-    /// Delivers until the lane is empty or the agent is busy; a store error stops the lane with
-    /// its message still queued (the worker retries it after a backoff).
+    /// Delivers until the lane is empty, the agent is busy or a draft is in its input line; a
+    /// store error stops the lane with its message still queued (the worker retries it after a
+    /// backoff).
     async fn drain_messages(
         &self,
         id: &SessionId,
         cancel: &CancellationToken,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Drained, StoreError> {
         while !cancel.is_cancelled() {
             match self.deliver_next(id).await? {
-                None | Some(Pause::Busy) => return Ok(()),
+                None => return Ok(Drained::Empty),
+                Some(Pause::Busy | Pause::Draft) => return Ok(Drained::Paused),
                 Some(Pause::Empty) => {}
             }
         }
-        Ok(())
+        Ok(Drained::Paused)
     }
 
     /// Delivers (or refuses) the oldest queued message. `Ok(None)` when there is none.
@@ -147,25 +190,161 @@ impl MessageDelivery {
             MessageMode::Deliver => &[ReactionKey::AgentIdle],
             MessageMode::Nudge => &[],
         };
+        let capabilities = self.catalog.capabilities(&record.agent);
+        let submit = capabilities.submit;
+        let set_aside = match self.draft(id, &message, &handle, submit.composer).await {
+            Draft::None => None,
+            Draft::Wait => {
+                self.wakeups.drafts.set(message.id, DraftNote::Waiting);
+                return Ok(Some(Pause::Draft));
+            }
+            Draft::SetAside(draft) => {
+                self.wakeups.drafts.set(message.id, DraftNote::SetAside);
+                if let Err(why) = self.clear(id, &handle, submit.composer).await {
+                    let reason = format!(
+                        "the draft in the input line could not be cleared ({why}); nothing was \
+                         typed. The draft was: {draft:?}"
+                    );
+                    self.wakeups.drafts.take(message.id);
+                    self.refuse(&message, &reason).await?;
+                    return Ok(Some(Pause::Empty));
+                }
+                Some(draft)
+            }
+        };
         let confirm = message.mode == MessageMode::Deliver
             && !message.body.trim().is_empty()
-            && self.catalog.capabilities(&record.agent).confirm_capable;
+            && capabilities.confirm_capable;
         // Registered before the row turns `injected`, so a waiting sender never mistakes an
         // unconfirmed injection for the final outcome.
         let _confirming = confirm.then(|| self.wakeups.confirming.begin(message.id));
         self.store.mark_injected(message.id, now, ends).await?;
-        if let Err(e) = self.messenger.write(id, &handle, &message.body).await {
-            self.refuse(&message, &e.message).await?;
+        if let Err(e) = self
+            .messenger
+            .write(id, &handle, &message.body, submit)
+            .await
+        {
+            let mut reason = e.message;
+            if let Some(draft) = &set_aside {
+                reason.push_str(&format!("; the draft set aside was: {draft:?}"));
+                self.wakeups.drafts.take(message.id);
+            }
+            self.refuse(&message, &reason).await?;
             return Ok(Some(Pause::Empty));
         }
         if confirm {
-            self.confirm(id, message.id, &handle).await;
+            self.confirm(id, message.id, &handle, submit).await;
+        }
+        if let Some(draft) = set_aside {
+            let note = self.restore(id, &handle, submit.composer, &draft).await;
+            self.wakeups.drafts.set(message.id, note);
+        } else {
+            self.wakeups.drafts.take(message.id);
         }
         Ok(Some(Pause::Empty))
     }
 
+    /// Looks at the input line: nothing in the way, a draft to wait for, or one to set aside
+    /// (`force`, or unchanged for the grace). An input line that cannot be read is no draft.
+    async fn draft(
+        &self,
+        id: &SessionId,
+        message: &Message,
+        handle: &RuntimeHandle,
+        composer: Composer,
+    ) -> Draft {
+        let draft = match self.messenger.input_line(id, handle, composer).await {
+            Ok(InputLine::Draft(draft)) => draft,
+            Ok(InputLine::Empty | InputLine::Unseen) => {
+                self.drafts().remove(id);
+                return Draft::None;
+            }
+            Err(e) => {
+                debug!(session = %id, error = %e, "input line unreadable; typing as before");
+                self.drafts().remove(id);
+                return Draft::None;
+            }
+        };
+        if message.force {
+            self.drafts().remove(id);
+            return Draft::SetAside(draft);
+        }
+        let now = self.clock.now();
+        let mut drafts = self.drafts();
+        let since = match drafts.get(id) {
+            Some((seen, since)) if *seen == draft => *since,
+            _ => {
+                drafts.insert(id.clone(), (draft, now));
+                return Draft::Wait;
+            }
+        };
+        if now.at_least_after(since, self.draft_grace) {
+            drafts.remove(id);
+            debug!(session = %id, "a draft unchanged for the grace is set aside");
+            Draft::SetAside(draft)
+        } else {
+            Draft::Wait
+        }
+    }
+
+    /// Clears the input line and checks it reads empty.
+    async fn clear(
+        &self,
+        id: &SessionId,
+        handle: &RuntimeHandle,
+        composer: Composer,
+    ) -> Result<(), String> {
+        self.messenger
+            .clear_input(id, handle, composer)
+            .await
+            .map_err(|e| e.message)?;
+        let deadline = tokio::time::Instant::now() + RESTORE_WAIT;
+        loop {
+            match self.messenger.input_line(id, handle, composer).await {
+                Ok(InputLine::Empty) => return Ok(()),
+                Ok(other) if tokio::time::Instant::now() >= deadline => {
+                    return Err(format!("the input line still reads {other:?}"));
+                }
+                Err(e) => return Err(e.message),
+                Ok(_) => tokio::time::sleep(RESTORE_POLL).await,
+            }
+        }
+    }
+
+    /// Types a set-aside draft back once the input line is empty again.
+    async fn restore(
+        &self,
+        id: &SessionId,
+        handle: &RuntimeHandle,
+        composer: Composer,
+        draft: &str,
+    ) -> DraftNote {
+        let deadline = tokio::time::Instant::now() + RESTORE_WAIT;
+        loop {
+            match self.messenger.input_line(id, handle, composer).await {
+                Ok(InputLine::Empty) => break,
+                Ok(_) | Err(_) if tokio::time::Instant::now() >= deadline => {
+                    warn!(session = %id, "the draft set aside could not be typed back: the input line did not come back empty");
+                    return DraftNote::NotRestored(draft.to_owned());
+                }
+                _ => tokio::time::sleep(RESTORE_POLL).await,
+            }
+        }
+        match self.messenger.type_text(id, handle, draft).await {
+            Ok(()) => DraftNote::Restored,
+            Err(e) => {
+                warn!(session = %id, error = %e, "typing the draft back failed");
+                DraftNote::NotRestored(draft.to_owned())
+            }
+        }
+    }
+
+    fn drafts(&self) -> std::sync::MutexGuard<'_, HashMap<SessionId, (String, Timestamp)>> {
+        self.drafts.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// The confirmation loop; never fails (a store error ends it with a warning).
-    async fn confirm(&self, id: &SessionId, message: i64, handle: &RuntimeHandle) {
+    async fn confirm(&self, id: &SessionId, message: i64, handle: &RuntimeHandle, submit: Submit) {
         let mut enters = 1;
         loop {
             match self.confirmation_round(id, message).await {
@@ -193,7 +372,7 @@ impl MessageDelivery {
                 debug!(session = %id, message, outcome = verdict.as_str(), "Enter re-send refused");
                 return;
             }
-            if let Err(e) = self.messenger.write(id, handle, "").await {
+            if let Err(e) = self.messenger.write(id, handle, "", submit).await {
                 warn!(session = %id, message, error = %e.message, "Enter re-send failed");
                 return;
             }
@@ -283,7 +462,7 @@ impl SessionQueue for MessageDelivery {
         self: Arc<Self>,
         id: SessionId,
         cancel: CancellationToken,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Drained, StoreError> {
         self.drain_messages(&id, &cancel).await
     }
 }

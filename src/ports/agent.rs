@@ -5,10 +5,17 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
+use ao_core::input_line::Composer;
 use async_trait::async_trait;
 
 use crate::domain::{ActivityState, HookEvent, SessionId};
+use crate::ports::Submit;
+
+/// The wait for a typed message to show before Enter, for a harness that names none: a shell
+/// echoes typed text at once.
+pub const DEFAULT_ENTER_DELAY: Duration = Duration::from_millis(100);
 
 /// Errors of the agent port.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -142,6 +149,17 @@ pub trait AgentHarness: Send + Sync {
         false
     }
 
+    /// How the agent draws its input line (a shell-like prompt unless it says otherwise).
+    fn composer(&self) -> Composer {
+        Composer::Shell
+    }
+
+    /// The longest wait for a typed message to show before Enter is pressed anyway (a
+    /// configured `[agents.X] enter_delay` wins).
+    fn enter_delay(&self) -> Duration {
+        DEFAULT_ENTER_DELAY
+    }
+
     /// The activity a hook event means, from the event and its JSON payload; nothing for a
     /// harness without hooks.
     fn derive_activity(
@@ -171,6 +189,8 @@ pub struct AgentCapabilities {
     pub hook_capable: bool,
     /// Reports prompt submission and permission dialogs: enables send confirmation.
     pub confirm_capable: bool,
+    /// How its input line is drawn and when Enter follows a typed message.
+    pub submit: Submit,
 }
 
 /// Looks up capabilities by harness name (the record's `agent` field).

@@ -5,6 +5,10 @@ use std::path::PathBuf;
 
 use async_trait::async_trait;
 
+use std::time::Duration;
+
+use ao_core::input_line::{Composer, Screen};
+
 use crate::domain::{AgentExit, ProbeResult, RuntimeHandle, SessionId};
 
 /// Errors of the runtime port. Every command error carries the argv and the command's output.
@@ -31,6 +35,13 @@ pub enum RuntimeError {
     Command { argv: String, output: String },
     #[error("cancelled")]
     Cancelled,
+    /// The typed text was not submitted: the input line held more than it when Enter was due.
+    #[error(
+        "someone typed into the pane while ao typed the message, so it was not submitted; the \
+         input line holds both texts: finish or clear it in the pane (`aoctl attach`), then send \
+         again"
+    )]
+    Interleaved,
     /// Destroy: the runtime and its processes are gone, but this was left behind.
     #[error("the runtime is gone, but {0}")]
     Leftover(String),
@@ -91,6 +102,16 @@ pub struct OutputChunk {
     pub next: u64,
 }
 
+/// How the Enter after a typed message is timed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Submit {
+    /// How the agent draws its input line, to see the typed text there.
+    pub composer: Composer,
+    /// The longest wait for the typed text to show before Enter is pressed anyway; zero presses
+    /// Enter right after the text.
+    pub enter_delay: Duration,
+}
+
 /// A terminal container for agents.
 #[async_trait]
 pub trait Runtime: Send + Sync {
@@ -111,9 +132,35 @@ pub trait Runtime: Send + Sync {
     /// the runtime is gone and only some of its files stayed.
     async fn destroy(&self, handle: &RuntimeHandle) -> Result<(), RuntimeError>;
 
-    /// Types `text` literally, then Enter; empty text sends Enter only. Once the first chunk is
-    /// accepted, the rest completes even if the caller is cancelled.
-    async fn send_message(&self, handle: &RuntimeHandle, text: &str) -> Result<(), RuntimeError>;
+    /// Types `text` literally, then Enter as soon as the text shows in the input line (at most
+    /// `submit.enter_delay` later); empty text sends Enter only. Once the first chunk is accepted,
+    /// the rest completes even if the caller is cancelled. `Interleaved` when the input line
+    /// holds more than the text when Enter is due: nothing is submitted.
+    async fn submit_message(
+        &self,
+        handle: &RuntimeHandle,
+        text: &str,
+        submit: Submit,
+    ) -> Result<(), RuntimeError>;
+
+    /// `submit_message` with Enter right after the text.
+    async fn send_message(&self, handle: &RuntimeHandle, text: &str) -> Result<(), RuntimeError> {
+        self.submit_message(handle, text, Submit::default()).await
+    }
+
+    /// Types `text` literally without Enter (a draft put back).
+    async fn type_text(&self, handle: &RuntimeHandle, text: &str) -> Result<(), RuntimeError>;
+
+    /// Empties the input line the way `composer` clears it (`C-e C-u`; `Escape Escape` for
+    /// Claude Code).
+    async fn clear_input(
+        &self,
+        handle: &RuntimeHandle,
+        composer: Composer,
+    ) -> Result<(), RuntimeError>;
+
+    /// The visible screen with its attributes, the cursor and the width.
+    async fn screen(&self, handle: &RuntimeHandle) -> Result<Screen, RuntimeError>;
 
     /// Sends Ctrl-C.
     async fn interrupt(&self, handle: &RuntimeHandle) -> Result<(), RuntimeError>;

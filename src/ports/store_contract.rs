@@ -770,11 +770,13 @@ pub async fn message_lifecycle(store: &dyn Backend) {
         .await
         .unwrap();
     assert!(m2.id > m1.id);
-    store
-        .enqueue_message(deliver("proj-2", "other"), t0())
+    let forced = store
+        .enqueue_message(deliver("proj-2", "other").forced(true), t0())
         .await
         .unwrap();
     assert_eq!(store.message(m1.id).await.unwrap().as_ref(), Some(&m1));
+    let read = store.message(forced.id).await.unwrap().unwrap();
+    assert!(read.force && !m1.force, "send --force is kept with the row");
     assert_eq!(
         store.next_queued_message(&one).await.unwrap().as_ref(),
         Some(&m1)

@@ -26,7 +26,7 @@ use crate::domain::{
 };
 use crate::lifecycle::{Lcm, Wakeups};
 use crate::ports::{Clock, Notifier, Store, StoreError};
-use crate::workers::{SessionQueue, SessionWorkers, run_queue};
+use crate::workers::{Drained, SessionQueue, SessionWorkers, run_queue};
 
 /// How often the dispatcher looks for rows without being woken (catches other processes).
 pub const DISPATCH_POLL: Duration = Duration::from_secs(1);
@@ -214,7 +214,7 @@ impl SessionQueue for Reactions {
         self: Arc<Self>,
         id: SessionId,
         cancel: CancellationToken,
-    ) -> Result<(), StoreError> {
-        self.drain_rows(id, cancel).await
+    ) -> Result<Drained, StoreError> {
+        self.drain_rows(id, cancel).await.map(|()| Drained::Empty)
     }
 }

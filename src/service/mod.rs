@@ -215,12 +215,14 @@ impl Service {
         })
     }
 
-    /// Queues a message for a session's agent; with `wait_ms`, waits (bounded) for delivery.
+    /// Queues a message for a session's agent; with `wait_ms`, waits (bounded) for delivery;
+    /// `force` sets a draft in the agent's input line aside at once instead of waiting for it.
     pub async fn send(
         &self,
         id: &str,
         message: String,
         wait_ms: Option<u64>,
+        force: bool,
     ) -> Result<SendOutcome, ServiceError> {
         let id = session_id(id)?;
         if message.len() > MAX_MESSAGE_BYTES {
@@ -234,7 +236,7 @@ impl Service {
         }
         let wait = wait_ms.map(|ms| bounded(ms, MAX_SEND_WAIT));
         let sm = self.sm();
-        self.detached(async move { sm.send(&id, message, wait).await })
+        self.detached(async move { sm.send(&id, message, wait, force).await })
             .await
     }
 

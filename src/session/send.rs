@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::{SessionManager, SmError};
 use crate::domain::{Message, MessageState, NewMessage, SessionId};
+use crate::lifecycle::{DraftNote, DraftNotes};
 
 /// How often a waiting send looks at its message.
 const SEND_POLL: Duration = Duration::from_millis(25);
@@ -54,30 +55,41 @@ impl fmt::Display for SendRefusal {
     }
 }
 
-/// Where a sent message got to.
+/// Where a sent message got to, and what happened to a draft in the input line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendOutcome {
-    /// Committed to the queue; not waited for.
-    Queued { message_id: i64 },
+    /// Committed to the queue; not waited for, or still waiting (`draft`: behind a draft).
+    Queued {
+        message_id: i64,
+        draft: Option<DraftNote>,
+    },
     /// Typed into the pane (no confirmation available or it did not come).
-    Injected { message_id: i64 },
+    Injected {
+        message_id: i64,
+        draft: Option<DraftNote>,
+    },
     /// The agent confirmed it received the message.
-    Acknowledged { message_id: i64 },
+    Acknowledged {
+        message_id: i64,
+        draft: Option<DraftNote>,
+    },
 }
 
 impl SessionManager {
     /// `Send(id, message, wait)`: queue a user message; with `wait`, return its final state, or
-    /// `Queued` if it is still waiting (for a busy agent) when the wait runs out.
+    /// `Queued` if it is still waiting (for a busy agent or a draft) when the wait runs out.
+    /// `force` sets a draft in the input line aside at once.
     pub async fn send(
         &self,
         id: &SessionId,
         body: String,
         wait: Option<Duration>,
+        force: bool,
     ) -> Result<SendOutcome, SmError> {
         if self.store.load(id).await?.is_none() {
             return Err(SmError::NotFound(id.clone()));
         }
-        let message = NewMessage::deliver(id.clone(), body);
+        let message = NewMessage::deliver(id.clone(), body).forced(force);
         self.send_message(message, wait).await
     }
 
@@ -97,8 +109,10 @@ impl SessionManager {
         let Some(wait) = wait else {
             return Ok(SendOutcome::Queued {
                 message_id: queued.id,
+                draft: None,
             });
         };
+        let notes = &self.lcm.wakeups().drafts;
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             let current = self
@@ -107,12 +121,13 @@ impl SessionManager {
                 .await?
                 .ok_or_else(|| SmError::NotFound(id.clone()))?;
             let confirming = self.lcm.wakeups().confirming.contains(current.id);
-            if let Some(outcome) = settled(&current, confirming)? {
+            if let Some(outcome) = settled(&current, confirming, notes)? {
                 return Ok(outcome);
             }
             if tokio::time::Instant::now() >= deadline {
                 return Ok(SendOutcome::Queued {
                     message_id: queued.id,
+                    draft: notes.get(queued.id),
                 });
             }
             tokio::time::sleep(SEND_POLL).await;
@@ -120,15 +135,34 @@ impl SessionManager {
     }
 }
 
+/// What happened to a draft, once the message is typed (a leftover `Waiting` says nothing).
+fn settled_note(notes: &DraftNotes, message_id: i64) -> Option<DraftNote> {
+    notes
+        .take(message_id)
+        .filter(|note| *note != DraftNote::Waiting)
+}
+
 /// The outcome once a message left `queued` and, when it is being confirmed, once the
-/// confirmation loop ended; refusals become errors.
-fn settled(message: &Message, confirming: bool) -> Result<Option<SendOutcome>, SmError> {
+/// confirmation loop ended (a draft set aside is back by then); refusals become errors.
+fn settled(
+    message: &Message,
+    confirming: bool,
+    notes: &DraftNotes,
+) -> Result<Option<SendOutcome>, SmError> {
     let message_id = message.id;
+    let draft_pending = notes.get(message_id) == Some(DraftNote::SetAside);
     match message.state {
         MessageState::Queued => Ok(None),
+        MessageState::Injected | MessageState::Acknowledged if draft_pending => Ok(None),
         MessageState::Injected if confirming => Ok(None),
-        MessageState::Injected => Ok(Some(SendOutcome::Injected { message_id })),
-        MessageState::Acknowledged => Ok(Some(SendOutcome::Acknowledged { message_id })),
+        MessageState::Injected => Ok(Some(SendOutcome::Injected {
+            message_id,
+            draft: settled_note(notes, message_id),
+        })),
+        MessageState::Acknowledged => Ok(Some(SendOutcome::Acknowledged {
+            message_id,
+            draft: settled_note(notes, message_id),
+        })),
         MessageState::Refused => Err(SmError::Refused {
             id: message.session_id.clone(),
             reason: SendRefusal::from_reason(message.reason.as_deref().unwrap_or_default()),

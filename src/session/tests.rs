@@ -1860,7 +1860,7 @@ async fn m21_send() {
     w.h.start();
     w.h.seed(working(1)).await;
     let outcome =
-        w.sm.send(&sid("proj-1"), "hello".to_owned(), Some(secs(10)))
+        w.sm.send(&sid("proj-1"), "hello".to_owned(), Some(secs(10)), false)
             .await
             .unwrap();
     assert!(
@@ -1874,7 +1874,7 @@ async fn m21_send() {
 
     // --no-wait: queued now, written by the worker.
     let outcome =
-        w.sm.send(&sid("proj-1"), "again".to_owned(), None)
+        w.sm.send(&sid("proj-1"), "again".to_owned(), None, false)
             .await
             .unwrap();
     assert!(matches!(outcome, SendOutcome::Queued { .. }), "{outcome:?}");
@@ -1883,7 +1883,7 @@ async fn m21_send() {
 
     // Unknown id: nothing queued.
     assert_eq!(
-        w.sm.send(&sid("proj-9"), "x".to_owned(), None)
+        w.sm.send(&sid("proj-9"), "x".to_owned(), None, false)
             .await
             .unwrap_err(),
         SmError::NotFound(sid("proj-9"))
@@ -1919,7 +1919,7 @@ async fn m28_send_guard() {
 
     async fn send(w: &World, n: u64) -> Result<SendOutcome, SmError> {
         let id = sid(&format!("proj-{n}"));
-        w.sm.send(&id, "hi".to_owned(), Some(secs(10))).await
+        w.sm.send(&id, "hi".to_owned(), Some(secs(10)), false).await
     }
     for (n, refusal) in [
         (1, SendRefusal::AwaitingDecision),
@@ -1971,7 +1971,7 @@ async fn m28_send_waits_for_the_confirmation() {
             .unwrap();
     });
     let outcome =
-        w.sm.send(&sid("proj-1"), "hello".to_owned(), Some(secs(60)))
+        w.sm.send(&sid("proj-1"), "hello".to_owned(), Some(secs(60)), false)
             .await
             .unwrap();
     assert!(
@@ -1980,7 +1980,7 @@ async fn m28_send_waits_for_the_confirmation() {
     );
     // proj-2 never confirms: `injected`, after the loop's three Enters.
     let outcome =
-        w.sm.send(&sid("proj-2"), "hi".to_owned(), Some(secs(60)))
+        w.sm.send(&sid("proj-2"), "hi".to_owned(), Some(secs(60)), false)
             .await
             .unwrap();
     assert!(

@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::Value;
@@ -18,6 +19,10 @@ use ao::ports::{
     AgentError, AgentHarness, LaunchConfig, PermissionMode, PromptDelivery, RestoreConfig,
 };
 use ao_core::domain::{ActivityState, HookEvent};
+use ao_core::input_line::Composer;
+
+/// The longest wait for a typed message to show in codex's composer before Enter.
+pub const ENTER_DELAY: Duration = Duration::from_millis(500);
 
 /// The harness name (the record's `agent`).
 pub const NAME: &str = ao_core::decide::hooks::CODEX;
@@ -283,6 +288,16 @@ impl AgentHarness for CodexHarness {
     /// Its `blocked` ends only at turn boundaries, so re-sent Enters are never used.
     fn confirm_capable(&self) -> bool {
         false
+    }
+
+    fn composer(&self) -> Composer {
+        Composer::Codex
+    }
+
+    /// An Enter that arrives while codex still takes typed text as a paste burst becomes a
+    /// newline; the burst is drawn only once it ends, so Enter waits until the text shows.
+    fn enter_delay(&self) -> Duration {
+        ENTER_DELAY
     }
 
     fn derive_activity(&self, event: HookEvent, payload: &Value) -> Option<ActivityState> {

@@ -287,7 +287,7 @@ pub(super) fn tracker_from_row(row: &Row<'_>) -> Result<Tracker, Fail> {
 }
 
 /// `messages` columns `id, session_id, mode, body, state, reason, attempts,
-/// tracker_before_json, created_at, updated_at`.
+/// tracker_before_json, created_at, updated_at, force`.
 pub(super) fn message_from_row(row: &Row<'_>) -> Result<Message, Fail> {
     let id: i64 = row.get(0)?;
     let decode = || -> Result<Message, Fail> {
@@ -303,6 +303,7 @@ pub(super) fn message_from_row(row: &Row<'_>) -> Result<Message, Fail> {
                 .get::<_, Option<String>>(7)?
                 .map(|text| json(&text, "tracker_before_json"))
                 .transpose()?,
+            force: row.get(10)?,
             created_at: time(row.get(8)?),
             updated_at: time(row.get(9)?),
         })

@@ -159,7 +159,7 @@ pub(super) fn trackers(conn: &Connection, session: &str) -> Result<Vec<Tracker>,
 }
 
 const MESSAGE_COLUMNS: &str = "id, session_id, mode, body, state, reason, attempts, \
-     tracker_before_json, created_at, updated_at";
+     tracker_before_json, created_at, updated_at, force";
 
 pub(super) fn message(conn: &Connection, id: i64) -> Result<Option<Message>, Fail> {
     let mut stmt = conn.prepare_cached(&format!(

@@ -34,10 +34,13 @@ const VERSION_TABLE: &str = "schema_version";
 
 /// Migration `i` brings the schema from version `i` to `i + 1`. Append only; never edit one
 /// that has shipped.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// `send --force`: the message sets a draft in the input line aside at once.
+const V2: &str = "ALTER TABLE messages ADD COLUMN force INTEGER NOT NULL DEFAULT 0;";
 
 const V1: &str = r#"
 CREATE TABLE projects (

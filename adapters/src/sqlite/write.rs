@@ -420,8 +420,8 @@ fn insert_message(tx: &Transaction<'_>, new: NewMessage, now: Timestamp) -> Resu
     let id: i64 = tx
         .prepare_cached(
             "INSERT INTO messages (session_id, mode, body, state, reason, attempts, \
-             reaction_key, tracker_before_json, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, NULL, 0, ?5, ?6, ?7, ?7) RETURNING id",
+             reaction_key, tracker_before_json, created_at, updated_at, force) \
+             VALUES (?1, ?2, ?3, ?4, NULL, 0, ?5, ?6, ?7, ?7, ?8) RETURNING id",
         )?
         .query_row(
             params![
@@ -432,6 +432,7 @@ fn insert_message(tx: &Transaction<'_>, new: NewMessage, now: Timestamp) -> Resu
                 new.rollback.as_ref().map(|r| r.key.as_str()),
                 rollback_json,
                 now.as_millis(),
+                new.force,
             ],
             |row| row.get(0),
         )?;

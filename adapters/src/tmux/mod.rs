@@ -51,9 +51,10 @@ use async_trait::async_trait;
 use crate::process::CommandRunner;
 use ao::backoff::RepeatedFailure;
 use ao::ports::{
-    OutputChunk, PaneInfo, PaneProbe, ProbeTarget, Runtime, RuntimeConfig, RuntimeError,
+    OutputChunk, PaneInfo, PaneProbe, ProbeTarget, Runtime, RuntimeConfig, RuntimeError, Submit,
 };
 use ao_core::domain::RuntimeHandle;
+use ao_core::input_line::{Composer, Screen, Typed, read_input, typed_state};
 
 pub use ao_core::tmux::{AttachCommand, TmuxSocket, attach_command};
 pub use command::{check_version, is_missing_output, tmux_conf_text, write_tmux_conf};
@@ -71,6 +72,8 @@ use script::launch_script;
 const CWD_SAMPLES: usize = 5;
 /// The pause between two working-directory samples.
 const CWD_INTERVAL: Duration = Duration::from_millis(50);
+/// How often the input line is read while waiting for typed text to show.
+const SHOWN_POLL: Duration = Duration::from_millis(2);
 /// Bytes tmux's client can carry for one command beyond the exact packing, kept free in case
 /// another tmux version packs a little differently.
 const COMMAND_MARGIN: usize = 64;
@@ -94,8 +97,6 @@ pub struct TmuxOptions {
     pub command_timeout: Duration,
     /// How long destroy's reap waits after TERM before KILL (5 s).
     pub reap_grace: Duration,
-    /// Pause between the typed text and Enter (300 ms).
-    pub enter_delay: Duration,
     /// Largest `send-keys -l` chunk (16 KiB; further capped by tmux's command size).
     pub chunk_bytes: usize,
     /// Size at which an output log is trimmed to its newest half (4 MiB).
@@ -113,7 +114,6 @@ impl TmuxOptions {
             proc_root: PathBuf::from("/proc"),
             command_timeout: Duration::from_secs(5),
             reap_grace: Duration::from_secs(5),
-            enter_delay: Duration::from_millis(300),
             chunk_bytes: send::CHUNK_BYTES,
             output_log_cap: output_log::LOG_CAP,
             pane_umask: None,
@@ -525,23 +525,88 @@ impl TmuxRuntime {
         })
     }
 
-    /// Types the chunks after the first, waits, and presses Enter.
+    /// Types the chunks after the first, waits for the text to show, and presses Enter.
     async fn finish_message(
         tmux: Tmux,
         target: String,
+        text: String,
         rest: Vec<String>,
-        enter_delay: Duration,
+        submit: Submit,
     ) -> Result<(), RuntimeError> {
         for chunk in &rest {
             tmux.run_ok(["send-keys", "-t", &target, "-l", "--", chunk])
                 .await?;
         }
-        if !enter_delay.is_zero() {
-            tokio::time::sleep(enter_delay).await;
+        if !submit.enter_delay.is_zero() {
+            Self::wait_until_shown(&tmux, &target, &text, submit).await?;
         }
         tmux.run_ok(["send-keys", "-t", &target, "Enter"])
             .await
             .map(drop)
+    }
+
+    /// Polls the input line until it shows `text` (then Enter may follow at once) or
+    /// `submit.enter_delay` passed (Enter follows anyway: some agents draw input ao cannot read).
+    /// `Interleaved` when the input line holds more than `text`: nothing may be submitted.
+    async fn wait_until_shown(
+        tmux: &Tmux,
+        target: &str,
+        text: &str,
+        submit: Submit,
+    ) -> Result<(), RuntimeError> {
+        let deadline = tokio::time::Instant::now() + submit.enter_delay;
+        loop {
+            let typed = match Self::read_screen(tmux, target).await {
+                Ok(screen) => typed_state(&read_input(submit.composer, &screen), text),
+                Err(e) => {
+                    tracing::debug!(target, error = %e, "screen unreadable; Enter after the delay");
+                    Typed::NotShown
+                }
+            };
+            match typed {
+                Typed::Shown => return Ok(()),
+                Typed::Interleaved => return Err(RuntimeError::Interleaved),
+                Typed::NotShown if tokio::time::Instant::now() >= deadline => return Ok(()),
+                Typed::NotShown => tokio::time::sleep(SHOWN_POLL).await,
+            }
+        }
+    }
+
+    /// The pane's screen with attributes, its cursor and width, from one tmux call.
+    async fn read_screen(tmux: &Tmux, target: &str) -> Result<Screen, RuntimeError> {
+        let spec = tmux.chain_spec(&[
+            &[
+                "display-message",
+                "-p",
+                "-t",
+                target,
+                "#{cursor_x},#{cursor_y},#{pane_width}",
+            ],
+            &["capture-pane", "-p", "-e", "-t", target],
+        ]);
+        let out = tmux.run_spec(&spec).await?;
+        if !out.success() {
+            return Err(command_error(&spec, &out));
+        }
+        let stdout = out.stdout_text();
+        let (head, text) = stdout.split_once('\n').unwrap_or((&stdout, ""));
+        let numbers: Vec<usize> = head
+            .trim()
+            .split(',')
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        let [cursor_x, cursor_y, width] = numbers[..] else {
+            return Err(RuntimeError::Command {
+                argv: spec.display(),
+                output: format!("unexpected cursor line {head:?}"),
+            });
+        };
+        Ok(Screen {
+            text: text.to_owned(),
+            cursor_x,
+            cursor_y,
+            width,
+        })
     }
 }
 
@@ -722,7 +787,12 @@ impl Runtime for TmuxRuntime {
         self.destroy_name(name).await
     }
 
-    async fn send_message(&self, handle: &RuntimeHandle, text: &str) -> Result<(), RuntimeError> {
+    async fn submit_message(
+        &self,
+        handle: &RuntimeHandle,
+        text: &str,
+        submit: Submit,
+    ) -> Result<(), RuntimeError> {
         let name = validate_handle(handle)?;
         if text.contains('\0') {
             // Rejected up front: a NUL cannot be passed as an argument, and failing on a later
@@ -746,9 +816,10 @@ impl Runtime for TmuxRuntime {
         // half-typed draft is left in the agent's input.
         let options = &self.inner.options;
         let budget =
-            send::detached_budget(chunks.len(), options.command_timeout, options.enter_delay);
+            send::detached_budget(chunks.len(), options.command_timeout, submit.enter_delay);
         let rest: Vec<String> = rest.iter().map(|c| (*c).to_owned()).collect();
-        let finish = Self::finish_message(tmux.clone(), target.clone(), rest, options.enter_delay);
+        let finish =
+            Self::finish_message(tmux.clone(), target.clone(), text.to_owned(), rest, submit);
         let task = tokio::spawn(async move {
             match tokio::time::timeout(budget, finish).await {
                 Ok(result) => result,
@@ -760,6 +831,45 @@ impl Runtime for TmuxRuntime {
         });
         task.await
             .map_err(|e| RuntimeError::Io(format!("message task failed: {e}")))?
+    }
+
+    async fn type_text(&self, handle: &RuntimeHandle, text: &str) -> Result<(), RuntimeError> {
+        let name = validate_handle(handle)?;
+        if text.contains('\0') {
+            return Err(RuntimeError::InvalidConfig(
+                "typed text must not contain NUL bytes".to_owned(),
+            ));
+        }
+        let target = pane_target(name);
+        for chunk in send::split_chunks(text, self.chunk_limit(&target)) {
+            self.inner
+                .tmux
+                .run_ok(["send-keys", "-t", &target, "-l", "--", chunk])
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn clear_input(
+        &self,
+        handle: &RuntimeHandle,
+        composer: Composer,
+    ) -> Result<(), RuntimeError> {
+        let name = validate_handle(handle)?;
+        // Claude Code's C-u clears one wrapped row only; two Escapes clear its whole input.
+        let keys: &[&str] = match composer {
+            Composer::Claude => &["Escape", "Escape"],
+            Composer::Codex | Composer::Shell => &["C-e", "C-u"],
+        };
+        let target = pane_target(name);
+        let mut args = vec!["send-keys", "-t", &target];
+        args.extend_from_slice(keys);
+        self.inner.tmux.run_ok(args).await.map(drop)
+    }
+
+    async fn screen(&self, handle: &RuntimeHandle) -> Result<Screen, RuntimeError> {
+        let name = validate_handle(handle)?;
+        Self::read_screen(&self.inner.tmux, &pane_target(name)).await
     }
 
     async fn interrupt(&self, handle: &RuntimeHandle) -> Result<(), RuntimeError> {

@@ -31,9 +31,9 @@ pub fn split_chunks(text: &str, max_bytes: usize) -> Vec<&str> {
 }
 
 /// How long the detached remainder of a send may take: a full command deadline per chunk plus
-/// the pause before Enter.
+/// the longest wait before Enter, plus one command deadline for a screen read in that wait.
 pub fn detached_budget(chunks: usize, per_call: Duration, enter_delay: Duration) -> Duration {
-    per_call * u32::try_from(chunks).unwrap_or(u32::MAX) + enter_delay
+    per_call * u32::try_from(chunks).unwrap_or(u32::MAX) + enter_delay + per_call
 }
 
 #[cfg(test)]
@@ -56,10 +56,13 @@ mod tests {
     fn o24_detached_budget() {
         let five = Duration::from_secs(5);
         let pause = Duration::from_millis(300);
-        assert_eq!(detached_budget(1, five, pause), Duration::from_millis(5300));
+        assert_eq!(
+            detached_budget(1, five, pause),
+            Duration::from_millis(10300)
+        );
         assert_eq!(
             detached_budget(4, five, pause),
-            Duration::from_millis(20300)
+            Duration::from_millis(25300)
         );
     }
 }

@@ -660,54 +660,155 @@ fn default_chunks_fit_tmux_command_limit() {
     assert!(packed <= Tmux::COMMAND_MAX, "{packed}");
 }
 
+/// A submit that waits for the text: the screen's answers, one per read.
+fn screens(reads: &'static [&'static str]) -> impl Fn(&[String], usize) -> Reply {
+    move |command: &[String], n| match command[0].as_str() {
+        "display-message" => Reply::Out(reads[n.min(reads.len() - 1)]),
+        _ => Reply::Out(""),
+    }
+}
+
+fn shell_submit(ms: u64) -> Submit {
+    Submit {
+        composer: Composer::Shell,
+        enter_delay: Duration::from_millis(ms),
+    }
+}
+
 #[tokio::test(start_paused = true)]
-async fn o21_enter_delay() {
-    let f = Fixture::with(
-        |_: &[String], _| Reply::Out(""),
-        |o| {
-            o.enter_delay = Duration::ZERO;
-        },
-    );
+async fn o21_enter_follows_as_soon_as_the_text_shows() {
+    // Without a delay: Enter right after the text, no screen read.
+    let f = Fixture::new(|_: &[String], _| Reply::Out(""));
     let started = Instant::now();
     f.runtime.send_message(&handle("s"), "hi").await.unwrap();
     assert_eq!(started.elapsed(), Duration::ZERO);
-
-    let f = Fixture::with(
-        |_: &[String], _| Reply::Out(""),
-        |o| {
-            o.enter_delay = Duration::from_millis(30);
-        },
-    );
-    let started = Instant::now();
-    f.runtime.send_message(&handle("s"), "hi").await.unwrap();
-    assert!(started.elapsed() >= Duration::from_millis(30));
     assert_eq!(f.commands().len(), 2);
 
+    // The text shows at the third read: Enter then, long before the delay.
+    let f = Fixture::new(screens(&["2,0,80\n$\n", "2,0,80\n$\n", "4,0,80\n$ hi\n"]));
+    let started = Instant::now();
+    let submit = shell_submit(300);
+    f.runtime
+        .submit_message(&handle("s"), "hi", submit)
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_millis(10),
+        "{:?}",
+        started.elapsed()
+    );
+    let commands = f.commands();
+    let names: Vec<&str> = commands.iter().map(|c| c[0].as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "send-keys",
+            "display-message",
+            "capture-pane",
+            "display-message",
+            "capture-pane",
+            "display-message",
+            "capture-pane",
+            "send-keys"
+        ]
+    );
+    assert_eq!(
+        f.commands()[2],
+        words("capture-pane -p -e -t =s:0.0"),
+        "the screen with its attributes"
+    );
+
+    // Never shown (an input ao cannot read): Enter after the delay.
+    let f = Fixture::new(screens(&["0,0,80\nworking...\n"]));
+    let started = Instant::now();
+    f.runtime
+        .submit_message(&handle("s"), "hi", shell_submit(30))
+        .await
+        .unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(30));
+    assert_eq!(
+        f.commands().last().unwrap(),
+        &words("send-keys -t =s:0.0 Enter")
+    );
+
+    // Empty text: Enter only, at once.
     let f = Fixture::new(|_: &[String], _| Reply::Out(""));
     let started = Instant::now();
-    f.runtime.send_message(&handle("s"), "").await.unwrap();
+    f.runtime
+        .submit_message(&handle("s"), "", shell_submit(300))
+        .await
+        .unwrap();
     assert_eq!(started.elapsed(), Duration::ZERO);
     assert_eq!(f.commands(), vec![words("send-keys -t =s:0.0 Enter")]);
 }
 
 #[tokio::test(start_paused = true)]
-async fn o22_cancelled_during_the_pause_still_submits() {
-    let f = Fixture::new(|_: &[String], _| Reply::Out(""));
+async fn someone_typing_at_the_same_time_withholds_the_enter() {
+    let f = Fixture::new(screens(&["9,0,80\n$ hixy\n"]));
+    let err = f
+        .runtime
+        .submit_message(&handle("s"), "hi", shell_submit(300))
+        .await
+        .unwrap_err();
+    assert_eq!(err, RuntimeError::Interleaved);
+    assert!(
+        !f.commands()
+            .iter()
+            .any(|c| c.last().is_some_and(|k| k == "Enter")),
+        "no Enter: {:?}",
+        f.commands()
+    );
+}
+
+#[tokio::test]
+async fn clear_input_keys_per_composer_and_the_screen() {
+    let f = Fixture::new(screens(&["3,1,80\n\u{1b}[1mtop\n$ x\n"]));
     let h = handle("s");
-    let send = f.runtime.send_message(&h, "hi");
+    f.runtime.clear_input(&h, Composer::Shell).await.unwrap();
+    f.runtime.clear_input(&h, Composer::Codex).await.unwrap();
+    f.runtime.clear_input(&h, Composer::Claude).await.unwrap();
+    f.runtime.type_text(&h, "back").await.unwrap();
+    let screen = f.runtime.screen(&h).await.unwrap();
+    assert_eq!(
+        f.commands()[..4],
+        [
+            words("send-keys -t =s:0.0 C-e C-u"),
+            words("send-keys -t =s:0.0 C-e C-u"),
+            words("send-keys -t =s:0.0 Escape Escape"),
+            words("send-keys -t =s:0.0 -l -- back"),
+        ]
+    );
+    assert_eq!(
+        screen,
+        Screen {
+            text: "\u{1b}[1mtop\n$ x\n".to_owned(),
+            cursor_x: 3,
+            cursor_y: 1,
+            width: 80,
+        }
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn o22_cancelled_during_the_pause_still_submits() {
+    // The text never shows: the wait lasts the whole delay, and a cancelled caller still gets
+    // its Enter.
+    let f = Fixture::new(screens(&["0,0,80\nworking...\n"]));
+    let h = handle("s");
+    let send = f.runtime.submit_message(&h, "hi", shell_submit(300));
     assert!(
         tokio::time::timeout(Duration::from_millis(100), send)
             .await
             .is_err()
     );
-    assert_eq!(f.commands().len(), 1);
     tokio::time::sleep(Duration::from_secs(1)).await;
+    let commands = f.commands();
+    assert_eq!(commands[0], words("send-keys -t =s:0.0 -l -- hi"));
+    assert_eq!(commands.last(), Some(&words("send-keys -t =s:0.0 Enter")));
     assert_eq!(
-        f.commands(),
-        vec![
-            words("send-keys -t =s:0.0 -l -- hi"),
-            words("send-keys -t =s:0.0 Enter")
-        ]
+        commands.iter().filter(|c| c[0] == "send-keys").count(),
+        2,
+        "{commands:?}"
     );
 }
 

@@ -1,6 +1,7 @@
 //! `aoctl send`: a message for a session's agent, typed through the session guard. It waits
-//! until the message is typed (a busy agent gets it when its turn ends) unless `--no-wait`;
-//! sent from inside a session, it is prefixed `[from <id>]`.
+//! until the message is typed (a busy agent gets it when its turn ends, a draft in its input line
+//! is waited for) unless `--no-wait`; `--force` sets such a draft aside at once and types it back
+//! after the message; sent from inside a session, it is prefixed `[from <id>]`.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -28,6 +29,13 @@ pub struct SendArgs {
     /// Return once the message is queued.
     #[arg(long)]
     no_wait: bool,
+    /// How long to wait for the message to be typed (default 60s); a message still queued then
+    /// stays queued.
+    #[arg(long, conflicts_with = "no_wait")]
+    timeout: Option<humantime::Duration>,
+    /// Do not wait for a draft in the agent's input line: clear it, send, and type it back.
+    #[arg(long)]
+    force: bool,
     #[arg(long)]
     json: bool,
 }
@@ -53,11 +61,12 @@ pub async fn run(global: &Global, args: SendArgs) -> Result<u8> {
         )));
     }
     let daemon = client::connect(global).await?;
-    let wait = (!args.no_wait).then_some(SEND_WAIT);
+    let wait = (!args.no_wait).then(|| args.timeout.map_or(SEND_WAIT, Into::into));
     let request = SendRequest {
         id: args.id,
         message: text,
         wait_ms: wait.map(|w| w.as_millis() as u64),
+        force: args.force,
     };
     let reply = daemon
         .client

@@ -111,15 +111,35 @@ fn retired_detail(retired: &RetiredView) -> String {
 
 /// How far a sent message got.
 pub fn send_reply(reply: &SendReply) {
-    match reply.state.as_str() {
-        "acknowledged" => {
+    match (reply.state.as_str(), reply.draft.as_deref()) {
+        ("acknowledged", _) => {
             println!("delivered to {} (the agent confirmed it)", reply.id)
         }
-        "injected" => println!("typed into {}", reply.id),
+        ("injected", _) => println!("typed into {}", reply.id),
+        (_, Some("waiting")) => println!(
+            "queued for {}: a draft is in the agent's input line; the message waits until it \
+             is sent or cleared, or has sat unchanged for the draft grace (`send --force` sets \
+             it aside now)",
+            reply.id
+        ),
         _ => println!(
             "queued for {} (it will be typed once the agent is not busy)",
             reply.id
         ),
+    }
+    match reply.draft.as_deref() {
+        Some("restored") => {
+            println!("the draft in the input line was cleared for it and typed back afterwards")
+        }
+        Some("set_aside") => println!(
+            "the draft in the input line was cleared for it; it is typed back once the message is in"
+        ),
+        Some("not_restored") => println!(
+            "the draft in the input line was cleared for it and could not be typed back; it \
+             was:\n{}",
+            reply.draft_text.as_deref().unwrap_or_default()
+        ),
+        _ => {}
     }
 }
 

@@ -172,6 +172,8 @@ pub struct NewMessage {
     pub mode: MessageMode,
     pub body: String,
     pub rollback: Option<TrackerRollback>,
+    /// Set aside a draft in the input line at once instead of waiting for it.
+    pub force: bool,
 }
 
 impl NewMessage {
@@ -182,7 +184,14 @@ impl NewMessage {
             mode: MessageMode::Deliver,
             body: body.into(),
             rollback: None,
+            force: false,
         }
+    }
+
+    /// Sets a draft in the input line aside at once (`send --force`).
+    pub fn forced(mut self, force: bool) -> Self {
+        self.force = force;
+        self
     }
 
     /// A reaction's nudge, carrying what it changed on its tracker.
@@ -196,6 +205,7 @@ impl NewMessage {
             mode: MessageMode::Nudge,
             body: body.into(),
             rollback: Some(rollback),
+            force: false,
         }
     }
 }
@@ -212,6 +222,8 @@ pub struct Message {
     pub reason: Option<String>,
     pub attempts: u32,
     pub rollback: Option<TrackerRollback>,
+    /// Set aside a draft in the input line at once instead of waiting for it.
+    pub force: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -228,6 +240,7 @@ impl Message {
             reason: None,
             attempts: 0,
             rollback: new.rollback,
+            force: new.force,
             created_at: now,
             updated_at: now,
         }
@@ -281,6 +294,7 @@ mod message_tests {
                 mode: MessageMode::Deliver,
                 body: "hello".to_owned(),
                 rollback: None,
+                force: false,
             }
         );
         assert_eq!(
@@ -294,6 +308,7 @@ mod message_tests {
                 reason: None,
                 attempts: 0,
                 rollback: None,
+                force: false,
                 created_at: now,
                 updated_at: now,
             }
@@ -312,6 +327,7 @@ mod message_tests {
                 mode: MessageMode::Nudge,
                 body: "CI is failing".to_owned(),
                 rollback: Some(rollback.clone()),
+                force: false,
             }
         );
         let queued = Message::queued(8, nudge, now);

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Result, bail};
 use ao::domain::{is_env_key, quote};
@@ -12,6 +13,8 @@ use ao_adapters::agents::AgentOptions;
 use ao_adapters::agents::command::CommandPromptDelivery;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
+
+use super::file::HumanDuration;
 
 /// `[agents]`: the built-in harnesses under their own names; every other name is a harness the
 /// file adds.
@@ -44,6 +47,8 @@ struct BuiltinAgentSection {
     /// codex only: `-c <key>=<value>` overrides.
     #[serde(default)]
     config: toml::Table,
+    /// The longest wait for a typed message to show before Enter.
+    enter_delay: Option<HumanDuration>,
 }
 
 /// `[agents.<name>]`: a harness the file adds, of the given `kind`.
@@ -68,12 +73,17 @@ pub struct CommandAgent {
     pub restore_argv: Option<Vec<String>>,
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// The longest wait for a typed message to show before Enter.
+    pub enter_delay: Option<HumanDuration>,
 }
 
 /// A configured command harness gets its prompt on its command line unless told otherwise.
 fn prompt_in_argv() -> CommandPromptDelivery {
     CommandPromptDelivery::Argv
 }
+
+/// The longest `enter_delay` accepted: a send's whole remainder runs within a bounded budget.
+const MAX_ENTER_DELAY: Duration = Duration::from_secs(10);
 
 /// Options of a built-in harness (`claude-code`, `codex`), checked.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -93,6 +103,8 @@ pub struct AgentsConfig {
     pub codex: BuiltinAgent,
     /// The `command` harnesses the file adds, by name.
     pub commands: BTreeMap<String, CommandAgent>,
+    /// Each `[agents.X] enter_delay` set, by harness name.
+    pub enter_delays: BTreeMap<String, Duration>,
 }
 
 impl AgentsSection {
@@ -102,14 +114,31 @@ impl AgentsSection {
             bail!("[agents.command] is built in and takes no settings");
         }
         let mut commands = BTreeMap::new();
+        let mut enter_delays = BTreeMap::new();
+        for (name, section) in [("claude-code", &self.claude), ("codex", &self.codex)] {
+            if let Some(delay) = section.as_ref().and_then(|s| s.enter_delay) {
+                enter_delays.insert(name.to_owned(), delay.0);
+            }
+        }
         for (name, agent) in self.added {
             let AddedAgent::Command(command) = agent;
             if command.argv.is_empty() {
                 bail!("[agents.{name}] needs argv");
             }
+            if let Some(delay) = command.enter_delay {
+                enter_delays.insert(name.clone(), delay.0);
+            }
             commands.insert(name, command);
         }
+        if let Some((name, delay)) = enter_delays.iter().find(|(_, d)| **d > MAX_ENTER_DELAY) {
+            bail!(
+                "[agents.{name}] enter_delay is {}; at most {} (the wait ends as soon as the text shows)",
+                humantime::format_duration(*delay),
+                humantime::format_duration(MAX_ENTER_DELAY)
+            );
+        }
         Ok(AgentsConfig {
+            enter_delays,
             claude: builtin_agent("claude-code", self.claude.unwrap_or_default(), config_dir)?,
             codex: builtin_agent("codex", self.codex.unwrap_or_default(), config_dir)?,
             commands,

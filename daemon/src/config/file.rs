@@ -45,6 +45,16 @@ pub struct FileConfig {
     pub scm: ScmSection,
     #[serde(default)]
     pub notify: NotifySection,
+    #[serde(default)]
+    pub delivery: DeliverySection,
+}
+
+/// `[delivery]`: how messages reach a pane.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliverySection {
+    /// How long an unchanged draft in an agent's input line holds messages back (default 30 s).
+    pub draft_grace: Option<HumanDuration>,
 }
 
 /// Reads the file: a missing default file is an empty configuration, a missing explicit one an

@@ -50,6 +50,8 @@ pub struct Config {
     pub worktree_root: PathBuf,
     pub post_create_timeout: Duration,
     pub trash_ttl: Duration,
+    /// How long an unchanged draft in an agent's input line holds messages back.
+    pub draft_grace: Duration,
     /// The file mode mask agents run with: the one `aod` was started with.
     pub pane_umask: u32,
     pub reaper_tick: Duration,
@@ -157,6 +159,10 @@ pub fn resolve(flags: Flags) -> Result<Config> {
             .post_create_timeout
             .map_or(ao_adapters::setup::POST_CREATE_TIMEOUT, |d| d.0),
         trash_ttl,
+        draft_grace: file
+            .delivery
+            .draft_grace
+            .map_or(ao::messages::DEFAULT_DRAFT_GRACE, |d| d.0),
         pane_umask: 0o022,
         reaper_tick: tick(&file.reaper, ao::reaper::REAPER_TICK, "reaper")?,
         observer_tick: tick(
@@ -200,6 +206,8 @@ fn absolute(path: PathBuf) -> Result<PathBuf> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use ao::decide::reactions::ReactionAction;
     use ao::domain::{ProjectSettings, ReactionKey};
     use ao::ports::PermissionMode;
@@ -234,6 +242,11 @@ tick = "2s"
 kind = "command"
 argv = ["aider", "--yes"]
 prompt_flag = "--message"
+enter_delay = "250ms"
+[agents.codex]
+enter_delay = "1s"
+[delivery]
+draft_grace = "45s"
 [reactions.agent-idle]
 action = "send-to-agent"
 [reactions.ci-failed]
@@ -279,6 +292,14 @@ min_priority = "urgent"
         .unwrap();
         let config = resolve(flags(&path)).unwrap();
         assert_eq!(config.tmux_socket, "ao-test");
+        assert_eq!(config.draft_grace, Duration::from_secs(45));
+        assert_eq!(
+            config.agents.enter_delays,
+            BTreeMap::from([
+                ("aider".to_owned(), Duration::from_millis(250)),
+                ("codex".to_owned(), Duration::from_secs(1)),
+            ])
+        );
         assert!(!config.load_user_tmux_config);
         assert_eq!(config.reaper_tick, Duration::from_secs(2));
         let aider = &config.agents.commands["aider"];
@@ -358,6 +379,7 @@ min_priority = "urgent"
         assert_eq!(config.scm_poll_interval, Duration::from_secs(30));
         assert!(config.sinks.is_empty());
         assert_eq!(config.trash_ttl, TRASH_TTL);
+        assert_eq!(config.draft_grace, ao::messages::DEFAULT_DRAFT_GRACE);
         std::fs::write(&path, "[workspace]\ntrash_ttl = \"2d\"").unwrap();
         let config = resolve(flags(&path)).unwrap();
         assert_eq!(config.trash_ttl, Duration::from_secs(2 * 24 * 3600));
@@ -416,6 +438,14 @@ min_priority = "urgent"
                 &["[agents.x]", "unknown field `model`"],
             ),
             ("[agents.x]\nkind = \"command\"", &["[agents.x] needs argv"]),
+            (
+                "[agents.claude-code]\nenter_delay = \"11s\"",
+                &["[agents.claude-code] enter_delay is 11s; at most 10s"],
+            ),
+            (
+                "[delivery]\ndraft_grace = \"soon\"",
+                &["invalid duration \"soon\""],
+            ),
             (
                 "[agents.command]\nargv = [\"sh\"]",
                 &["[agents.command] is built in and takes no settings"],

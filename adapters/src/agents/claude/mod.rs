@@ -26,6 +26,10 @@ use ao::ports::{
     RestoreConfig,
 };
 use ao_core::domain::{ActivityState, HookEvent, SessionId};
+use ao_core::input_line::Composer;
+
+/// The longest wait for a typed message to show in Claude Code's input before Enter.
+pub const ENTER_DELAY: Duration = Duration::from_millis(300);
 
 pub use settings::{
     EVENTS, HOOK_TIMEOUT_SECS, SETTINGS_FILE, install_ao_hooks, remove_ao_hooks,
@@ -281,6 +285,16 @@ impl AgentHarness for ClaudeHarness {
 
     fn confirm_capable(&self) -> bool {
         true
+    }
+
+    fn composer(&self) -> Composer {
+        Composer::Claude
+    }
+
+    /// Claude Code takes an Enter right after typed text (a long text becomes a `[Pasted text]`
+    /// placeholder, which counts as shown); the wait covers a slow first render.
+    fn enter_delay(&self) -> Duration {
+        ENTER_DELAY
     }
 
     fn derive_activity(&self, event: HookEvent, payload: &Value) -> Option<ActivityState> {
