@@ -227,10 +227,19 @@ fn prompt_end(row: &str) -> Option<usize> {
     None
 }
 
-/// A captured row without its escape sequences and without the characters drawn dim.
+/// The attributes of a captured character that matter here.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Style {
+    dim: bool,
+    reverse: bool,
+}
+
+/// A captured row without its escape sequences and without the characters drawn dim. A
+/// character drawn in reverse video right before dim text is the cursor an agent draws over its
+/// placeholder's first letter (Claude's "Resend your message…"), so it goes with the placeholder.
 fn visible_text(row: &str) -> String {
-    let mut out = String::with_capacity(row.len());
-    let mut dim = false;
+    let mut styled: Vec<(char, Style)> = Vec::with_capacity(row.len());
+    let mut style = Style::default();
     let mut chars = row.chars().peekable();
     while let Some(c) = chars.next() {
         if c == '\u{1b}' && chars.peek() == Some(&'[') {
@@ -245,25 +254,36 @@ fn visible_text(row: &str) -> String {
                 params.push(c);
             }
             if last == Some('m') {
-                dim = sgr_dim(&params, dim);
+                style = sgr_style(&params, style);
             }
             continue;
         }
-        if !dim {
-            out.push(c);
-        }
+        styled.push((c, style));
     }
+    let out: String = styled
+        .iter()
+        .enumerate()
+        .filter(|&(i, &(_, style))| {
+            let drawn_cursor =
+                style.reverse && styled.get(i + 1).is_some_and(|&(_, next)| next.dim);
+            !style.dim && !drawn_cursor
+        })
+        .map(|(_, &(c, _))| c)
+        .collect();
     strip_terminal_codes(&out).trim_end().to_owned()
 }
 
-/// Dim after an SGR sequence with `params`, from `dim` before it.
-fn sgr_dim(params: &str, mut dim: bool) -> bool {
+/// The style after an SGR sequence with `params`, from `style` before it.
+fn sgr_style(params: &str, mut style: Style) -> Style {
     let codes: Vec<&str> = params.split([';', ':']).collect();
     let mut i = 0;
     while i < codes.len() {
         match codes[i] {
-            "" | "0" | "22" => dim = false,
-            "2" => dim = true,
+            "" | "0" => style = Style::default(),
+            "22" => style.dim = false,
+            "2" => style.dim = true,
+            "7" => style.reverse = true,
+            "27" => style.reverse = false,
             // Extended colours carry their own numbers: 5;n or 2;r;g;b.
             "38" | "48" | "58" => {
                 i += match codes.get(i + 1) {
@@ -276,7 +296,7 @@ fn sgr_dim(params: &str, mut dim: bool) -> bool {
         }
         i += 1;
     }
-    dim
+    style
 }
 
 #[cfg(test)]

@@ -277,3 +277,31 @@ fn typed_text_is_shown_interleaved_or_not_yet() {
         assert_eq!(typed_state(&input, typed), want, "{name}");
     }
 }
+
+/// After a failed turn Claude shows the placeholder "Resend your message to try again" with its
+/// cursor (reverse video) drawn over the first letter: the line is empty, not a draft "R". The
+/// row is the real empty composer's with that placeholder in it, as a run against the real CLI
+/// showed it.
+#[test]
+fn a_cursor_drawn_over_a_placeholder_is_not_a_draft() {
+    let empty = screen!("claude_empty");
+    let cursor_on_space = "\u{1b}[7m \u{1b}[0m";
+    assert!(empty.text.contains(cursor_on_space));
+    let placeholder = Screen {
+        text: empty.text.replacen(
+            cursor_on_space,
+            "\u{1b}[7mR\u{1b}[0m\u{1b}[2mesend your message to try again\u{1b}[0m",
+            1,
+        ),
+        ..empty.clone()
+    };
+    assert_eq!(read_input(Composer::Claude, &placeholder), InputLine::Empty);
+    // A reverse-video letter followed by plain text is a draft with the cursor inside it.
+    let inside = Screen {
+        text: empty
+            .text
+            .replacen(cursor_on_space, "ab\u{1b}[7mc\u{1b}[0md", 1),
+        ..empty
+    };
+    assert_eq!(read_input(Composer::Claude, &inside), draft("abcd"));
+}
