@@ -5,8 +5,8 @@
 //! - `N.log`: the newest pane output. tmux runs `exec cat >> 'N.log'` (an ao-made, single-quoted
 //!   path: no user text) and that `cat` writes with `O_APPEND`.
 //! - `N.log.offset`: the logical offset of `N.log`'s first byte (decimal; absent = 0).
-//! - `N.exit`: the agent's exit status (decimal and a newline), written by the launch script
-//!   when the agent exits; its modification time is the exit time.
+//! - `exits/N.exit`: the agent's exit status (decimal and a newline), written by the launch
+//!   script when the agent exits; its modification time is the exit time.
 //!
 //! Trimming: when `N.log` exceeds the cap, the newest half (from a line start when one is near)
 //! is kept by truncating the file in place and writing the kept bytes back. Because `cat`'s
@@ -29,6 +29,9 @@ use ao::ports::{OutputChunk, RuntimeError};
 
 use super::command::escape_format;
 use super::script::shell_quote;
+
+/// The subdirectory of the output directory that holds the exit files.
+const EXITS_DIR: &str = "exits";
 
 /// The default cap on one log file.
 pub const LOG_CAP: u64 = 4 * 1024 * 1024;
@@ -80,7 +83,12 @@ impl OutputLog {
 
     /// Where the launch script writes the agent's exit status when the agent exits.
     pub fn exit_path(&self, name: &str) -> PathBuf {
-        self.dir.join(format!("{name}.exit"))
+        self.exits_dir().join(format!("{name}.exit"))
+    }
+
+    /// Exit files have a directory of their own, so finding them lists only them.
+    fn exits_dir(&self) -> PathBuf {
+        self.dir.join(EXITS_DIR)
     }
 
     /// Forgets an earlier launch's exit before a new launch in the same session name.
@@ -93,16 +101,18 @@ impl OutputLog {
         }
     }
 
-    /// The session names that have an exit file (one directory listing).
+    /// The session names that have an exit file (one listing of a directory that holds only
+    /// exit files, so it costs nothing while no agent has exited).
     pub fn exited_names(&self) -> Result<HashSet<String>, RuntimeError> {
-        let entries = match std::fs::read_dir(&self.dir) {
+        let dir = self.exits_dir();
+        let entries = match std::fs::read_dir(&dir) {
             Ok(entries) => entries,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(HashSet::new()),
-            Err(e) => return Err(io_error(&self.dir, e)),
+            Err(e) => return Err(io_error(&dir, e)),
         };
         let mut names = HashSet::new();
         for entry in entries {
-            let entry = entry.map_err(|e| io_error(&self.dir, e))?;
+            let entry = entry.map_err(|e| io_error(&dir, e))?;
             if let Some(name) = entry
                 .file_name()
                 .to_str()
@@ -147,13 +157,15 @@ impl OutputLog {
         self.dir.join(format!("{name}.log.offset"))
     }
 
-    /// Creates the output directory (mode 0700: pane output can hold secrets).
+    /// Creates the output directory and its exit-file directory (mode 0700: pane output can
+    /// hold secrets).
     pub fn prepare(&self) -> Result<(), RuntimeError> {
+        let exits = self.exits_dir();
         std::fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
-            .create(&self.dir)
-            .map_err(|e| io_error(&self.dir, e))
+            .create(&exits)
+            .map_err(|e| io_error(&exits, e))
     }
 
     /// The `pipe-pane` command for session `name`: only ao-made text, the path single-quoted
@@ -451,9 +463,20 @@ mod tests {
         append(&log, "s", b"x");
         log.enforce_cap("s").unwrap();
         log.write_offset("s", 7).unwrap();
+        std::fs::write(log.exit_path("s"), "0\n").unwrap();
+        assert_eq!(log.exited_names().unwrap(), HashSet::from(["s".to_owned()]));
         log.remove("s").unwrap();
         log.remove("s").unwrap();
-        assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0);
+        let left: Vec<_> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            left,
+            ["exits"],
+            "only the (empty) exit-file directory stays"
+        );
+        assert!(log.exited_names().unwrap().is_empty());
         assert_eq!(
             log.pipe_command("s"),
             format!(

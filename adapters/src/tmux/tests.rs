@@ -198,7 +198,7 @@ fn config(id: &str) -> RuntimeConfig {
 }
 
 fn script_for(id: &str, out: &Path) -> String {
-    let exit = out.join(format!("{id}.exit"));
+    let exit = out.join("exits").join(format!("{id}.exit"));
     format!(
         r#"cd '/tmp/ws' || exit; unset NO_COLOR; export AO_SESSION_ID='{id}'; export COLORTERM='truecolor'; export PATH='/custom/bin:/usr/bin'; 'agent' '--go'; ao_exit=$?; printf '%s\n' "$ao_exit" > '{}'; printf '\n[ao] the agent exited with code %s; this shell keeps the pane open.\n' "$ao_exit"; exec "${{SHELL:-/bin/sh}}" -i"#,
         exit.display()
