@@ -18,6 +18,12 @@
 //! wraps at the width), so a restored draft can differ in whitespace, and a multi-line draft comes
 //! back on one line; a prompt whose text itself holds a mark followed by a space (`a > b $`) shows a
 //! draft on an empty line (ao then waits for the grace, it never types into it).
+//!
+//! An agent may draw without colour (Claude does when `CI` is set): its placeholder is then not
+//! dim. Claude's composer is read as colourless when its top rule carries no SGR; there a row that
+//! starts with Claude's caret (a reverse-video character) followed by text is a placeholder, as
+//! the caret sits at the start only of an empty input. A colourless draft whose caret the user
+//! moved to its start therefore reads as empty.
 
 use std::sync::LazyLock;
 
@@ -82,12 +88,13 @@ static CLAUDE_PASTE: LazyLock<Regex> =
 
 /// Reads the input line of `composer` from `screen`.
 pub fn read_input(composer: Composer, screen: &Screen) -> InputLine {
-    let rows: Vec<String> = screen.text.split('\n').map(visible_text).collect();
+    let raw_rows: Vec<&str> = screen.text.split('\n').collect();
+    let rows: Vec<String> = raw_rows.iter().map(|row| visible_text(row)).collect();
     if screen.cursor_y >= rows.len() {
         return InputLine::Unseen;
     }
     match composer {
-        Composer::Claude => read_claude(&rows, screen.cursor_y),
+        Composer::Claude => read_claude(&rows, &raw_rows, screen.cursor_y),
         Composer::Codex => read_codex(&rows, screen.cursor_y),
         Composer::Shell => read_shell(&rows, screen.cursor_y, screen.width),
     }
@@ -148,7 +155,7 @@ fn after_mark(row: &str, mark: char) -> Option<&str> {
     }
 }
 
-fn read_claude(rows: &[String], cursor_y: usize) -> InputLine {
+fn read_claude(rows: &[String], raw_rows: &[&str], cursor_y: usize) -> InputLine {
     let Some(top) = (0..=cursor_y)
         .rev()
         .find(|&r| after_mark(&rows[r], '❯').is_some())
@@ -163,6 +170,10 @@ fn read_claude(rows: &[String], cursor_y: usize) -> InputLine {
     };
     if cursor_y >= bottom {
         return InputLine::Unseen;
+    }
+    let colourless = !raw_rows[top - 1].contains('\u{1b}');
+    if colourless && caret_opens_text(raw_rows[top]) {
+        return InputLine::Empty;
     }
     let mut parts = vec![after_mark(&rows[top], '❯').unwrap_or_default().trim()];
     parts.extend(rows[top + 1..bottom].iter().map(|r| r.trim()));
@@ -234,10 +245,8 @@ struct Style {
     reverse: bool,
 }
 
-/// A captured row without its escape sequences and without the characters drawn dim. A
-/// character drawn in reverse video right before dim text is the cursor an agent draws over its
-/// placeholder's first letter (Claude's "Resend your message…"), so it goes with the placeholder.
-fn visible_text(row: &str) -> String {
+/// A captured row's characters with the style each is drawn in; escape sequences dropped.
+fn styled_chars(row: &str) -> Vec<(char, Style)> {
     let mut styled: Vec<(char, Style)> = Vec::with_capacity(row.len());
     let mut style = Style::default();
     let mut chars = row.chars().peekable();
@@ -260,6 +269,14 @@ fn visible_text(row: &str) -> String {
         }
         styled.push((c, style));
     }
+    styled
+}
+
+/// A captured row without its escape sequences and without the characters drawn dim. A
+/// character drawn in reverse video right before dim text is the cursor an agent draws over its
+/// placeholder's first letter (Claude's "Resend your message…"), so it goes with the placeholder.
+fn visible_text(row: &str) -> String {
+    let styled = styled_chars(row);
     let out: String = styled
         .iter()
         .enumerate()
@@ -271,6 +288,20 @@ fn visible_text(row: &str) -> String {
         .map(|(_, &(c, _))| c)
         .collect();
     strip_terminal_codes(&out).trim_end().to_owned()
+}
+
+/// Whether the input on Claude's first composer row starts with its caret (a character drawn in
+/// reverse video) and has text after it: a placeholder under the caret of an empty input.
+fn caret_opens_text(raw_row: &str) -> bool {
+    let styled = styled_chars(raw_row);
+    let mut input = styled
+        .iter()
+        .skip_while(|&&(c, _)| c == '❯')
+        .skip_while(|&&(c, style)| c.is_whitespace() && !style.reverse);
+    let Some(&(_, caret)) = input.next() else {
+        return false;
+    };
+    caret.reverse && input.any(|&(c, _)| !c.is_whitespace())
 }
 
 /// The style after an SGR sequence with `params`, from `style` before it.

@@ -1,6 +1,7 @@
 //! Table tests over screens captured from the real CLIs (bash 5.2 `--norc -i`, Claude Code
 //! 2.1.330, codex 0.169.0) in a 100x30 tmux pane with `capture-pane -p -e`; each fixture's first
-//! line holds the cursor and width `display-message` printed.
+//! line holds the cursor and width `display-message` printed. The `claude_colorless_*` fixtures
+//! come from a 220x50 pane of Claude Code run with `CI=true`, which makes it draw without colour.
 
 use super::*;
 
@@ -112,6 +113,18 @@ fn reads_the_input_line_of_real_screens() {
             Composer::Claude,
             screen!("claude_draft_pasted"),
             draft("hello there quick[Pasted text #2]"),
+        ),
+        (
+            "claude_colorless_placeholder (CI set: no dim, the caret opens the text)",
+            Composer::Claude,
+            screen!("claude_colorless_placeholder"),
+            InputLine::Empty,
+        ),
+        (
+            "claude_colorless_draft (CI set: the caret follows the text)",
+            Composer::Claude,
+            screen!("claude_colorless_draft"),
+            draft("abc"),
         ),
         (
             "codex_empty (a dim placeholder)",
