@@ -106,8 +106,9 @@ pub struct Wakeups {
     pub reactions: Notify,
     /// The message delivery dispatcher (queued messages, activity changes).
     pub messages: Notify,
-    /// Injected messages whose delivery confirmation is still running.
-    pub confirming: Arc<Confirming>,
+    /// Messages the delivery worker is still writing, confirming or typing a draft back after;
+    /// a waiting `Send` is woken when one ends.
+    pub in_flight: Arc<InFlight>,
     /// What the delivery worker did about a draft in the input line, per message.
     pub drafts: DraftNotes,
 }
@@ -159,17 +160,22 @@ impl DraftNotes {
     }
 }
 
-/// The ids of injected messages still in their confirmation loop (the re-sent Enters that wait for
-/// the agent to take the message): a waiting `Send` reports `injected` only once the loop gave up.
-/// In memory on purpose: a restart ends every loop.
+/// The ids of messages the delivery worker is still handling after it marked them injected:
+/// typing, pressing Enter, the confirmation loop (the re-sent Enters that wait for the agent to
+/// take the message) and a draft typed back. A waiting `Send` reports `injected` only once that
+/// ended, and is woken (`ended`) when it does. In memory on purpose: a restart ends every flight.
 #[derive(Debug, Default)]
-pub struct Confirming(Mutex<std::collections::HashSet<i64>>);
+pub struct InFlight {
+    ids: Mutex<std::collections::HashSet<i64>>,
+    /// Woken whenever a flight ends or a queued message is refused.
+    pub ended: Notify,
+}
 
-impl Confirming {
-    /// Marks `message` as confirming until the returned guard drops.
-    pub fn begin(self: &Arc<Self>, message: i64) -> ConfirmingGuard {
+impl InFlight {
+    /// Marks `message` in flight until the returned guard drops.
+    pub fn begin(self: &Arc<Self>, message: i64) -> InFlightGuard {
         self.lock().insert(message);
-        ConfirmingGuard {
+        InFlightGuard {
             set: self.clone(),
             message,
         }
@@ -180,20 +186,22 @@ impl Confirming {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<i64>> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+        self.ids.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
-/// Ends a message's confirmation when dropped (also on an early return or a cancelled task).
+/// Ends a message's flight when dropped (also on an early return or a cancelled task) and wakes
+/// the senders waiting for an outcome.
 #[derive(Debug)]
-pub struct ConfirmingGuard {
-    set: Arc<Confirming>,
+pub struct InFlightGuard {
+    set: Arc<InFlight>,
     message: i64,
 }
 
-impl Drop for ConfirmingGuard {
+impl Drop for InFlightGuard {
     fn drop(&mut self) {
         self.set.lock().remove(&self.message);
+        self.set.ended.notify_waiters();
     }
 }
 

@@ -215,9 +215,9 @@ impl MessageDelivery {
         let confirm = message.mode == MessageMode::Deliver
             && !message.body.trim().is_empty()
             && capabilities.confirm_capable;
-        // Registered before the row turns `injected`, so a waiting sender never mistakes an
-        // unconfirmed injection for the final outcome.
-        let _confirming = confirm.then(|| self.wakeups.confirming.begin(message.id));
+        // Registered before the row turns `injected`, so a waiting sender never takes a message
+        // still being typed, or not yet confirmed, for the final outcome.
+        let _in_flight = self.wakeups.in_flight.begin(message.id);
         self.store.mark_injected(message.id, now, ends).await?;
         if let Err(e) = self
             .messenger
@@ -424,7 +424,9 @@ impl MessageDelivery {
         debug!(session = %message.session_id, id = message.id, reason, "message refused");
         self.store
             .refuse_message(message.id, reason, self.clock.now())
-            .await
+            .await?;
+        self.wakeups.in_flight.ended.notify_waiters();
+        Ok(())
     }
 
     /// True when no message is queued and no worker holds one.

@@ -8,7 +8,9 @@ use super::{SessionManager, SmError};
 use crate::domain::{Message, MessageState, NewMessage, SessionId};
 use crate::lifecycle::{DraftNote, DraftNotes};
 
-/// How often a waiting send looks at its message.
+/// How often a waiting send looks at its message when nothing woke it: the delivery worker wakes
+/// it when a flight ends or it refuses a row, but other paths (a kill refusing what is queued)
+/// do not.
 const SEND_POLL: Duration = Duration::from_millis(25);
 
 /// Why a message was refused, in the spec's error vocabulary.
@@ -93,8 +95,8 @@ impl SessionManager {
         self.send_message(message, wait).await
     }
 
-    /// Queues a message and, for up to `wait`, polls it until it leaves `queued` (and, for a
-    /// confirmed delivery, until its confirmation loop ends).
+    /// Queues a message and, for up to `wait`, waits until it leaves `queued` and the delivery
+    /// worker is done with it.
     pub(super) async fn send_message(
         &self,
         message: NewMessage,
@@ -112,25 +114,31 @@ impl SessionManager {
                 draft: None,
             });
         };
-        let notes = &self.lcm.wakeups().drafts;
+        let wakeups = self.lcm.wakeups();
+        let notes = &wakeups.drafts;
         let deadline = tokio::time::Instant::now() + wait;
         loop {
+            // Registered before the read, so a flight that ends in between still wakes us.
+            let ended = wakeups.in_flight.ended.notified();
+            tokio::pin!(ended);
+            ended.as_mut().enable();
             let current = self
                 .store
                 .message(queued.id)
                 .await?
                 .ok_or_else(|| SmError::NotFound(id.clone()))?;
-            let confirming = self.lcm.wakeups().confirming.contains(current.id);
-            if let Some(outcome) = settled(&current, confirming, notes)? {
+            let in_flight = wakeups.in_flight.contains(current.id);
+            if let Some(outcome) = settled(&current, in_flight, notes)? {
                 return Ok(outcome);
             }
-            if tokio::time::Instant::now() >= deadline {
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
                 return Ok(SendOutcome::Queued {
                     message_id: queued.id,
                     draft: notes.get(queued.id),
                 });
             }
-            tokio::time::sleep(SEND_POLL).await;
+            let _ = tokio::time::timeout(SEND_POLL.min(deadline - now), ended).await;
         }
     }
 }
@@ -142,11 +150,11 @@ fn settled_note(notes: &DraftNotes, message_id: i64) -> Option<DraftNote> {
         .filter(|note| *note != DraftNote::Waiting)
 }
 
-/// The outcome once a message left `queued` and, when it is being confirmed, once the
-/// confirmation loop ended (a draft set aside is back by then); refusals become errors.
+/// The outcome once a message left `queued` and its flight ended (typed, Enter pressed, the
+/// confirmation loop over, a draft set aside typed back); refusals become errors.
 fn settled(
     message: &Message,
-    confirming: bool,
+    in_flight: bool,
     notes: &DraftNotes,
 ) -> Result<Option<SendOutcome>, SmError> {
     let message_id = message.id;
@@ -154,7 +162,7 @@ fn settled(
     match message.state {
         MessageState::Queued => Ok(None),
         MessageState::Injected | MessageState::Acknowledged if draft_pending => Ok(None),
-        MessageState::Injected if confirming => Ok(None),
+        MessageState::Injected if in_flight => Ok(None),
         MessageState::Injected => Ok(Some(SendOutcome::Injected {
             message_id,
             draft: settled_note(notes, message_id),

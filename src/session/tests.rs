@@ -1890,6 +1890,40 @@ async fn m21_send() {
     );
 }
 
+/// A waiting `Send` answers once the pane write is over: a slow write is waited for, and a write
+/// that fails is the error, never an `injected` reported while the text was still being typed.
+#[tokio::test(start_paused = true)]
+async fn send_answers_once_the_write_is_over() {
+    let mut w = World::new().await;
+    w.h.start();
+    w.h.seed(working(1)).await;
+    w.h.messenger.set_delay(&sid("proj-1"), secs(2));
+    let started = tokio::time::Instant::now();
+    let outcome =
+        w.sm.send(&sid("proj-1"), "slow".to_owned(), Some(secs(10)), false)
+            .await
+            .unwrap();
+    assert!(
+        matches!(outcome, SendOutcome::Injected { .. }),
+        "{outcome:?}"
+    );
+    assert!(started.elapsed() >= secs(2), "{:?}", started.elapsed());
+    assert_eq!(w.h.messenger.texts(), ["slow"], "typed before the answer");
+
+    w.h.messenger.set_failing(true);
+    let err =
+        w.sm.send(&sid("proj-1"), "lost".to_owned(), Some(secs(10)), false)
+            .await
+            .unwrap_err();
+    assert_eq!(
+        err,
+        SmError::Refused {
+            id: sid("proj-1"),
+            reason: SendRefusal::Failed("pane write failed".to_owned()),
+        }
+    );
+}
+
 /// M28 (guard part), S11: refusals map to the spec's errors and type nothing.
 #[tokio::test]
 async fn m28_send_guard() {
