@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 use ao::domain::{ProbeResult, RuntimeHandle, SessionId};
 use ao::ports::{PaneProbe, ProbeTarget, Runtime, RuntimeConfig};
 use ao_adapters::process::SystemRunner;
-use ao_adapters::tmux::{TmuxOptions, TmuxRuntime, TmuxSocket, session_name, write_tmux_conf};
+use ao_adapters::tmux::{
+    TmuxOptions, TmuxRuntime, TmuxSocket, is_missing_output, session_name, write_tmux_conf,
+};
 use ao_testkit::procfs::process_alive;
 
 /// Generous: a loaded 2-core CI machine can be slow to start processes.
@@ -684,4 +686,119 @@ async fn a_40_kib_argument_reaches_the_agent_intact() {
     .await;
     assert_eq!(std::fs::read_to_string(&out).unwrap(), prompt);
     runtime.destroy(&h).await.unwrap();
+}
+
+/// A session whose pane writes every byte it receives to `<dir>/<id>.bin`, raw.
+async fn raw_reader(server: &Server, runtime: &TmuxRuntime, id: &str) -> (RuntimeHandle, PathBuf) {
+    let received = server.dir.path().join(format!("{id}.bin"));
+    let argv = [
+        "sh",
+        "-c",
+        "stty raw -echo; exec cat > \"$1\"",
+        "sh",
+        received.to_str().unwrap(),
+    ];
+    let h = runtime.create(&server.config(id, &argv)).await.unwrap();
+    wait_for(
+        "the raw reader",
+        || server.screen(id),
+        || async { received.exists().then_some(()) },
+    )
+    .await;
+    (h, received)
+}
+
+/// Waits until `file` holds `want`, then checks it holds exactly that.
+async fn assert_received(server: &Server, id: &str, file: &PathBuf, want: &[u8]) {
+    let got = wait_for(
+        "the message",
+        || format!("{:?}\n{}", std::fs::read(file), server.screen(id)),
+        || async {
+            let got = std::fs::read(file).ok()?;
+            (got.len() >= want.len()).then_some(got)
+        },
+    )
+    .await;
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        String::from_utf8_lossy(want),
+        "{id}"
+    );
+}
+
+/// The control clients attached to the server, as `session` names.
+fn control_clients(server: &Server) -> Vec<String> {
+    let out = server.tmux(&[
+        "list-clients",
+        "-F",
+        "#{client_control_mode} #{client_session}",
+    ]);
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix("1 ").map(str::to_owned))
+        .collect()
+}
+
+/// With control mode, messages are typed through one `tmux -C` client: byte-exact whatever the
+/// text holds (quotes, `#{}`, `$`, `;`, `\`, tabs, any script), with a tmux process for what
+/// cannot go on one line; the client follows sessions that end and a server that is killed.
+#[tokio::test]
+async fn the_control_client_types_exactly_and_outlives_sessions_and_servers() {
+    let server = Server::new();
+    let runtime = TmuxRuntime::new(
+        TmuxOptions {
+            control_mode: true,
+            ..server.options()
+        },
+        Arc::new(SystemRunner),
+    )
+    .expect("runtime");
+    let (a, a_file) = raw_reader(&server, &runtime, "ctl-a").await;
+    let (b, b_file) = raw_reader(&server, &runtime, "ctl-b").await;
+    assert!(control_clients(&server).is_empty(), "none before a send");
+
+    let printable: String = (0x20u8..0x7f).map(char::from).collect();
+    let one_line =
+        format!("{printable}\tit's '' \"\" #{{pane_id}} $HOME ~ ${{X}} ü 世界 😀 end\\;");
+    runtime.send_message(&a, &one_line).await.unwrap();
+    let mut want_a = one_line.clone().into_bytes();
+    want_a.push(b'\r');
+    assert_received(&server, "ctl-a", &a_file, &want_a).await;
+    assert_eq!(
+        control_clients(&server),
+        ["ctl-a"],
+        "typed through the control client"
+    );
+
+    // A line break cannot go on a control line: a tmux process types it, exactly.
+    let two_lines = "first line\nsecond; line";
+    runtime.send_message(&a, two_lines).await.unwrap();
+    want_a.extend_from_slice(two_lines.as_bytes());
+    want_a.push(b'\r');
+    assert_received(&server, "ctl-a", &a_file, &want_a).await;
+
+    // The screen reads the same through the control client as through a process.
+    let plain = server.runtime();
+    assert_eq!(
+        runtime.screen(&b).await.unwrap(),
+        plain.screen(&b).await.unwrap()
+    );
+
+    // The session the client is attached to ends: the next call attaches a new one.
+    runtime.destroy(&a).await.unwrap();
+    runtime.send_message(&b, "to b").await.unwrap();
+    assert_received(&server, "ctl-b", &b_file, b"to b\r").await;
+    assert_eq!(control_clients(&server), ["ctl-b"]);
+
+    // The server is killed: a send says the session is gone; on a new server sends work again.
+    server.tmux(&["kill-server"]);
+    let err = runtime.send_message(&b, "lost").await.unwrap_err();
+    assert!(
+        is_missing_output(&err.to_string()),
+        "a missing server, not a control client error: {err}"
+    );
+    let (c, c_file) = raw_reader(&server, &runtime, "ctl-c").await;
+    runtime.send_message(&c, "to c").await.unwrap();
+    assert_received(&server, "ctl-c", &c_file, b"to c\r").await;
+    assert_eq!(control_clients(&server), ["ctl-c"]);
 }

@@ -159,6 +159,7 @@ impl App {
         let tmux = TmuxRuntime::new(
             TmuxOptions {
                 pane_umask: Some(config.pane_umask),
+                control_mode: config.tmux_control_mode,
                 ..TmuxOptions::new(socket, conf, config.tmux_output_dir())
             },
             runner.clone(),

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::control::{Answer, ControlClient};
 use crate::process::{CommandOutput, CommandRunner, CommandSpec, ProcessError};
 use ao::ports::RuntimeError;
 use ao_core::tmux::TmuxSocket;
@@ -154,6 +155,17 @@ pub struct Tmux {
     config_file: PathBuf,
     timeout: Duration,
     cwd: PathBuf,
+    /// The control-mode client [`Tmux::run_commands`] uses, when enabled.
+    control: Option<Arc<ControlClient>>,
+}
+
+/// Whether a command may run again after its first try got no answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Repeat {
+    /// A query: asked again through a tmux process.
+    Safe,
+    /// It may already have run (typing): the call fails.
+    Unsafe,
 }
 
 impl Tmux {
@@ -169,7 +181,19 @@ impl Tmux {
             config_file,
             timeout,
             cwd: stable_cwd(),
+            control: None,
         }
+    }
+
+    /// Sends [`Tmux::run_commands`] through a persistent control-mode client (see `control`).
+    pub fn with_control(mut self) -> Self {
+        self.control = Some(Arc::new(ControlClient::new(
+            self.socket.clone(),
+            self.config_file.clone(),
+            self.cwd.clone(),
+            self.timeout,
+        )));
+        self
     }
 
     /// The size in bytes tmux's client allows for a command's packed argv; see
@@ -270,6 +294,37 @@ impl Tmux {
         }
     }
 
+    /// Runs `commands`, which target `session`, in order: through the control client when there
+    /// is one and it takes the call, else as one chained tmux process. The output is the one a
+    /// chained process gives: every command's stdout, success when all succeeded, the first
+    /// failure's message. Unlike a chained process, the control client runs the commands after a
+    /// failed one too, so only chain commands that do not depend on each other.
+    pub async fn run_commands(
+        &self,
+        session: &str,
+        commands: &[&[&str]],
+        repeat: Repeat,
+    ) -> Result<CommandOutput, RuntimeError> {
+        let spec = self.chain_spec(commands);
+        if let Some(control) = &self.control
+            && let Some(answered) = control.call(session, commands).await
+        {
+            match answered {
+                Ok(answers) => return Ok(chained_output(answers)),
+                Err(e) if repeat == Repeat::Safe => {
+                    tracing::debug!(error = %e, "asking again through a tmux process");
+                }
+                Err(e) => {
+                    return Err(RuntimeError::Command {
+                        argv: spec.display(),
+                        output: e.to_string(),
+                    });
+                }
+            }
+        }
+        self.run_spec(&spec).await
+    }
+
     /// Runs a query or an idempotent command; `Ok(None)` when the output says the session or
     /// server is gone.
     ///
@@ -302,6 +357,25 @@ impl Tmux {
             }
         }
     }
+}
+
+/// The control client's answers as the output of one chained process: all the output, and the
+/// first failure's message as stderr with exit status 1.
+fn chained_output(answers: Vec<Answer>) -> CommandOutput {
+    let mut out = CommandOutput {
+        code: Some(0),
+        stdout: Vec::new(),
+        stderr: Vec::new(),
+    };
+    for answer in answers {
+        if answer.ok {
+            out.stdout.extend_from_slice(&answer.output);
+        } else if out.success() {
+            out.code = Some(1);
+            out.stderr = answer.output;
+        }
+    }
+    out
 }
 
 /// A failed tmux call: its argv and everything it printed (or its exit status).

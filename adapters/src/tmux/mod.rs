@@ -31,6 +31,7 @@
 //! process reap), `send` (message chunks), `output_log` (the pipe-pane log).
 
 mod command;
+mod control;
 mod names;
 mod output_log;
 mod probe;
@@ -62,7 +63,7 @@ pub use names::{
     RUNTIME_NAME, pane_target, session_name, session_target, validate_handle, window_target,
 };
 
-use command::{Tmux, command_error, escape_format};
+use command::{Repeat, Tmux, command_error, escape_format};
 use output_log::OutputLog;
 use procfs::ProcFs;
 use reap::{ProcessControl, SystemProcesses, parse_pane_pids, reap_sessions};
@@ -103,6 +104,9 @@ pub struct TmuxOptions {
     pub output_log_cap: u64,
     /// The file mode mask agents run with; `None` keeps the daemon's.
     pub pane_umask: Option<u32>,
+    /// Type, press Enter and read screens through a persistent `tmux -C` client instead of a
+    /// tmux process per call (off here; the daemon turns it on unless configured off).
+    pub control_mode: bool,
 }
 
 impl TmuxOptions {
@@ -117,6 +121,7 @@ impl TmuxOptions {
             chunk_bytes: send::CHUNK_BYTES,
             output_log_cap: output_log::LOG_CAP,
             pane_umask: None,
+            control_mode: false,
         }
     }
 }
@@ -166,12 +171,15 @@ impl TmuxRuntime {
             ));
         }
         let log = OutputLog::new(options.output_dir.clone(), options.output_log_cap)?;
-        let tmux = Tmux::new(
+        let mut tmux = Tmux::new(
             runner,
             options.socket.clone(),
             options.config_file.clone(),
             options.command_timeout,
         );
+        if options.control_mode {
+            tmux = tmux.with_control();
+        }
         let socket_path = options.socket.path(
             std::env::var_os("TMUX_TMPDIR").as_deref(),
             nix::unistd::getuid().as_raw(),
@@ -528,21 +536,24 @@ impl TmuxRuntime {
     /// Types the chunks after the first, waits for the text to show, and presses Enter.
     async fn finish_message(
         tmux: Tmux,
-        target: String,
+        name: String,
         text: String,
         rest: Vec<String>,
         submit: Submit,
     ) -> Result<(), RuntimeError> {
+        let target = pane_target(&name);
         for chunk in &rest {
-            tmux.run_ok(["send-keys", "-t", &target, "-l", "--", chunk])
-                .await?;
+            type_keys(
+                &tmux,
+                &name,
+                &["send-keys", "-t", &target, "-l", "--", chunk],
+            )
+            .await?;
         }
         if !submit.enter_delay.is_zero() {
-            Self::wait_until_shown(&tmux, &target, &text, submit).await?;
+            Self::wait_until_shown(&tmux, &name, &text, submit).await?;
         }
-        tmux.run_ok(["send-keys", "-t", &target, "Enter"])
-            .await
-            .map(drop)
+        type_keys(&tmux, &name, &["send-keys", "-t", &target, "Enter"]).await
     }
 
     /// Polls the input line until it shows `text` (then Enter may follow at once) or
@@ -550,16 +561,16 @@ impl TmuxRuntime {
     /// `Interleaved` when the input line holds more than `text`: nothing may be submitted.
     async fn wait_until_shown(
         tmux: &Tmux,
-        target: &str,
+        name: &str,
         text: &str,
         submit: Submit,
     ) -> Result<(), RuntimeError> {
         let deadline = tokio::time::Instant::now() + submit.enter_delay;
         loop {
-            let typed = match Self::read_screen(tmux, target).await {
+            let typed = match Self::read_screen(tmux, name).await {
                 Ok(screen) => typed_state(&read_input(submit.composer, &screen), text),
                 Err(e) => {
-                    tracing::debug!(target, error = %e, "screen unreadable; Enter after the delay");
+                    tracing::debug!(session = name, error = %e, "screen unreadable; Enter after the delay");
                     Typed::NotShown
                 }
             };
@@ -572,19 +583,22 @@ impl TmuxRuntime {
         }
     }
 
-    /// The pane's screen with attributes, its cursor and width, from one tmux call.
-    async fn read_screen(tmux: &Tmux, target: &str) -> Result<Screen, RuntimeError> {
-        let spec = tmux.chain_spec(&[
+    /// The screen of the session's pane with attributes, its cursor and width, from one tmux
+    /// call.
+    async fn read_screen(tmux: &Tmux, name: &str) -> Result<Screen, RuntimeError> {
+        let target = pane_target(name);
+        let commands: [&[&str]; 2] = [
             &[
                 "display-message",
                 "-p",
                 "-t",
-                target,
+                &target,
                 "#{cursor_x},#{cursor_y},#{pane_width}",
             ],
-            &["capture-pane", "-p", "-e", "-t", target],
-        ]);
-        let out = tmux.run_spec(&spec).await?;
+            &["capture-pane", "-p", "-e", "-t", &target],
+        ];
+        let out = tmux.run_commands(name, &commands, Repeat::Safe).await?;
+        let spec = tmux.chain_spec(&commands);
         if !out.success() {
             return Err(command_error(&spec, &out));
         }
@@ -607,6 +621,16 @@ impl TmuxRuntime {
             cursor_y,
             width,
         })
+    }
+}
+
+/// Runs one `send-keys` into session `name`'s pane; a failure is an error with its output.
+async fn type_keys(tmux: &Tmux, name: &str, args: &[&str]) -> Result<(), RuntimeError> {
+    let out = tmux.run_commands(name, &[args], Repeat::Unsafe).await?;
+    if out.success() {
+        Ok(())
+    } else {
+        Err(command_error(&tmux.spec(args), &out))
     }
 }
 
@@ -805,13 +829,9 @@ impl Runtime for TmuxRuntime {
         let tmux = &self.inner.tmux;
         let chunks = send::split_chunks(text, self.chunk_limit(&target));
         let Some((first, rest)) = chunks.split_first() else {
-            return tmux
-                .run_ok(["send-keys", "-t", &target, "Enter"])
-                .await
-                .map(drop);
+            return type_keys(tmux, name, &["send-keys", "-t", &target, "Enter"]).await;
         };
-        tmux.run_ok(["send-keys", "-t", &target, "-l", "--", first])
-            .await?;
+        type_keys(tmux, name, &["send-keys", "-t", &target, "-l", "--", first]).await?;
         // The message is partly typed now: finish it on a task the caller cannot cancel, so no
         // half-typed draft is left in the agent's input.
         let options = &self.inner.options;
@@ -819,7 +839,7 @@ impl Runtime for TmuxRuntime {
             send::detached_budget(chunks.len(), options.command_timeout, submit.enter_delay);
         let rest: Vec<String> = rest.iter().map(|c| (*c).to_owned()).collect();
         let finish =
-            Self::finish_message(tmux.clone(), target.clone(), text.to_owned(), rest, submit);
+            Self::finish_message(tmux.clone(), name.to_owned(), text.to_owned(), rest, submit);
         let task = tokio::spawn(async move {
             match tokio::time::timeout(budget, finish).await {
                 Ok(result) => result,
@@ -842,10 +862,12 @@ impl Runtime for TmuxRuntime {
         }
         let target = pane_target(name);
         for chunk in send::split_chunks(text, self.chunk_limit(&target)) {
-            self.inner
-                .tmux
-                .run_ok(["send-keys", "-t", &target, "-l", "--", chunk])
-                .await?;
+            type_keys(
+                &self.inner.tmux,
+                name,
+                &["send-keys", "-t", &target, "-l", "--", chunk],
+            )
+            .await?;
         }
         Ok(())
     }
@@ -864,12 +886,12 @@ impl Runtime for TmuxRuntime {
         let target = pane_target(name);
         let mut args = vec!["send-keys", "-t", &target];
         args.extend_from_slice(keys);
-        self.inner.tmux.run_ok(args).await.map(drop)
+        type_keys(&self.inner.tmux, name, &args).await
     }
 
     async fn screen(&self, handle: &RuntimeHandle) -> Result<Screen, RuntimeError> {
         let name = validate_handle(handle)?;
-        Self::read_screen(&self.inner.tmux, &pane_target(name)).await
+        Self::read_screen(&self.inner.tmux, name).await
     }
 
     async fn interrupt(&self, handle: &RuntimeHandle) -> Result<(), RuntimeError> {

@@ -101,6 +101,8 @@ pub struct TmuxSection {
     pub socket: Option<String>,
     /// Source `~/.tmux.conf` in ao's server.
     pub load_user_config: Option<bool>,
+    /// Type and read screens through a persistent `tmux -C` client.
+    pub control_mode: Option<bool>,
 }
 
 /// `[reaper]` and `[observer]`: how often a loop ticks.

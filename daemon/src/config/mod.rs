@@ -42,6 +42,8 @@ pub struct Config {
     pub socket: PathBuf,
     pub tmux_socket: String,
     pub load_user_tmux_config: bool,
+    /// `[runtime.tmux] control_mode`: a persistent `tmux -C` client for typing and screen reads.
+    pub tmux_control_mode: bool,
     pub ephemeral: bool,
     pub log_file: Option<PathBuf>,
     pub max_connections: usize,
@@ -176,6 +178,7 @@ pub fn resolve(flags: Flags) -> Result<Config> {
             .map_or(Duration::from_secs(30 * 24 * 3600), |d| d.0),
         policies: reaction_table::reaction_policies(&file.reactions)?,
         load_user_tmux_config: file.runtime.tmux.load_user_config.unwrap_or(true),
+        tmux_control_mode: file.runtime.tmux.control_mode.unwrap_or(true),
         aoctl_path: file.aoctl_path,
         agents,
         projects: file
