@@ -21,6 +21,8 @@ pub mod exit {
     /// The daemon is unreachable, or its socket is not trusted.
     pub const UNREACHABLE: u8 = 3;
     pub const NOT_FOUND: u8 = 4;
+    /// `wait`: a session ended in another status, so the wait can never be met.
+    pub const ENDED: u8 = 5;
 }
 
 /// An error for the user: one line, an exit code, and (with `-v`) its causes.

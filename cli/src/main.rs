@@ -1,7 +1,7 @@
 //! `aoctl`, the ao control CLI: parses, calls the daemon, prints. It decides nothing.
 //!
 //! Exit codes: 0 ok, 1 operation failed, 2 usage error, 3 daemon unreachable or not trusted,
-//! 4 not found.
+//! 4 not found, 5 (`wait`) a session ended in another status.
 
 mod client;
 mod commands;

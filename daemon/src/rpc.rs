@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ao::domain::{ProjectSettings, TurnError};
+use ao::domain::{ProjectSettings, TurnError, WaitVerdict};
 use ao::lifecycle::DraftNote;
 use ao::service::{SpawnInput, WaitInput};
 use ao::session::{HookCall, ProjectSpec, SendOutcome};
@@ -87,6 +87,7 @@ impl Ao for Rpc {
             detached_ref: result.retired.detached_ref.clone(),
             nested_repos: result.retired.nested_repos.clone(),
             leftovers: result.leftovers,
+            already_ended: report.already_ended.map(|s| s.to_string()),
         })
     }
 
@@ -226,14 +227,15 @@ impl Ao for Rpc {
             any: request.any,
             wait_ms: request.wait_ms,
         };
-        let (reached, sessions) = self
+        let (verdict, sessions) = self
             .app
             .service
             .wait_for_status(input)
             .await
             .map_err(wire_error)?;
         Ok(WaitReply {
-            reached,
+            reached: verdict == WaitVerdict::Reached,
+            unreachable: verdict == WaitVerdict::Unreachable,
             sessions: sessions.iter().map(|s| session_view(s, None)).collect(),
         })
     }

@@ -185,6 +185,9 @@ pub struct KillReply {
     /// What the runtime left behind although it is gone.
     #[serde(default)]
     pub leftovers: Vec<String>,
+    /// The status the session had already ended in before this kill, when it had.
+    #[serde(default)]
+    pub already_ended: Option<String>,
 }
 
 /// Where one cleaned-up session's worktree went.
@@ -356,6 +359,9 @@ pub struct WaitRequest {
 pub struct WaitReply {
     /// True when the condition held at return.
     pub reached: bool,
+    /// True when it never can: a session the wait needs ended in another status.
+    #[serde(default)]
+    pub unreachable: bool,
     pub sessions: Vec<SessionView>,
 }
 

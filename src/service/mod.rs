@@ -24,7 +24,9 @@ use crate::domain::limits::{
     DEFAULT_TAIL_LINES, MAX_EVENTS_PAGE, MAX_MESSAGE_BYTES, MAX_SEND_WAIT, MAX_TAIL_BYTES,
     MAX_TAIL_LINES, MAX_WAIT,
 };
-use crate::domain::{Project, ProjectId, ScmFacts, Session, SessionId, SessionKind, meta};
+use crate::domain::{
+    Project, ProjectId, ScmFacts, Session, SessionId, SessionKind, Status, WaitVerdict, meta,
+};
 use crate::messages::runtime_handle;
 use crate::ports::{
     EVENTS_PAGE_MAX, EventPage, Retired, ScmProvider, Store, ToolProbe, TrashEmptied, TrashEntry,
@@ -77,6 +79,8 @@ pub struct KillReport {
     pub result: crate::session::KillResult,
     /// The worktree path on the record after the kill (kept when the worktree stayed).
     pub workspace_path: Option<String>,
+    /// The status the session had already ended in, when it had (the kill only tidied up).
+    pub already_ended: Option<Status>,
 }
 
 /// What a cleanup did; `retired` is empty in a dry run.
@@ -197,7 +201,8 @@ impl Service {
         let id = session_id(id)?;
         // The SM treats a missing record as a benign race; for a caller, an unknown id is an
         // error like every other command's.
-        self.inner.sm.get(&id).await?;
+        let before = self.inner.sm.get(&id).await?;
+        let already_ended = before.record.is_terminal().then_some(before.status);
         let sm = self.sm();
         let kill_id = id.clone();
         let result = self
@@ -212,6 +217,7 @@ impl Service {
         Ok(KillReport {
             result,
             workspace_path,
+            already_ended,
         })
     }
 
@@ -330,6 +336,10 @@ impl Service {
         session: Option<&str>,
     ) -> Result<EventPage, ServiceError> {
         let session = session.map(session_id).transpose()?;
+        if let Some(id) = &session {
+            // An unknown id is an error here as everywhere, not an empty log.
+            self.inner.sm.get(id).await?;
+        }
         let limit = limit.clamp(1, MAX_EVENTS_PAGE) as usize;
         Ok(self
             .inner
@@ -365,7 +375,7 @@ impl Service {
     pub async fn wait_for_status(
         &self,
         input: WaitInput,
-    ) -> Result<(bool, Vec<Session>), ServiceError> {
+    ) -> Result<(WaitVerdict, Vec<Session>), ServiceError> {
         if input.ids.is_empty() {
             return Err(ServiceError::invalid(
                 "InvalidArgument",

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use super::{SessionManager, SmError};
-use crate::domain::{Session, SessionId, Status};
+use crate::domain::{Session, SessionId, Status, WaitVerdict, wait_verdict};
 use crate::messages::runtime_handle;
 use crate::ports::OutputChunk;
 
@@ -69,31 +69,29 @@ impl SessionManager {
         }
     }
 
-    /// Waits up to `wait` until every (or, with `any`, one) session's status is in `statuses`.
-    /// Returns whether the condition held, and the sessions as last seen.
+    /// Waits up to `wait` until every (or, with `any`, one) session's status is in `statuses`,
+    /// or until that can no longer happen (see [`wait_verdict`]). Returns the verdict
+    /// (`Pending` when the wait ran out) and the sessions as last seen.
     pub async fn wait_for_status(
         &self,
         ids: &[SessionId],
         statuses: &BTreeSet<Status>,
         any: bool,
         wait: Duration,
-    ) -> Result<(bool, Vec<Session>), SmError> {
+    ) -> Result<(WaitVerdict, Vec<Session>), SmError> {
         let deadline = tokio::time::Instant::now() + wait;
+        let wanted: Vec<Status> = statuses.iter().copied().collect();
         let mut cursor = 0;
         loop {
             let mut sessions = Vec::with_capacity(ids.len());
             for id in ids {
                 sessions.push(self.get(id).await?);
             }
-            let matched = |s: &Session| statuses.contains(&s.status);
-            let reached = if any {
-                sessions.iter().any(matched)
-            } else {
-                sessions.iter().all(matched)
-            };
+            let seen: Vec<Status> = sessions.iter().map(|s| s.status).collect();
+            let verdict = wait_verdict(&seen, &wanted, any);
             let now = tokio::time::Instant::now();
-            if reached || now >= deadline {
-                return Ok((reached, sessions));
+            if verdict != WaitVerdict::Pending || now >= deadline {
+                return Ok((verdict, sessions));
             }
             // Sleep until a commit (or the recheck interval, for time-based statuses).
             let nap = (deadline - now).min(STATUS_RECHECK);

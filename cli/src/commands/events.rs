@@ -32,6 +32,9 @@ pub struct EventsArgs {
 
 pub async fn run(global: &Global, args: EventsArgs) -> Result<u8> {
     let daemon = client::connect(global).await?;
+    if args.follow {
+        render::exit_when_reader_leaves();
+    }
     let mut after = args.since;
     let mut collected = vec![];
     loop {

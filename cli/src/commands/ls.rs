@@ -30,6 +30,9 @@ pub struct LsArgs {
 
 pub async fn run(global: &Global, args: LsArgs) -> Result<u8> {
     let daemon = client::connect(global).await?;
+    if args.watch {
+        render::exit_when_reader_leaves();
+    }
     let request = ListRequest {
         project: args.project,
         all: args.all,

@@ -35,6 +35,9 @@ pub async fn run(global: &Global, args: TailArgs) -> Result<u8> {
         )
         .await??;
     render::tail_start(&first.text);
+    if args.follow {
+        render::exit_when_reader_leaves();
+    }
     let mut cursor = first.next;
     let mut live = first.live;
     while args.follow && live {

@@ -1,8 +1,10 @@
 //! `aoctl wait`: blocks until the sessions reach one of the statuses (all of them, or any with
-//! `--any`), in long-polls of at most 25 s; a timeout is exit code 1.
+//! `--any`), in long-polls of at most 25 s; a timeout is exit code 1, and a session that ended in
+//! another status (so the wait can never be met) exit code 5 at once.
 
 use std::time::Duration;
 
+use ao_core::domain::Status;
 use ao_proto::WaitRequest;
 use clap::Args;
 
@@ -51,15 +53,28 @@ pub async fn run(global: &Global, args: WaitArgs) -> Result<u8> {
             )
             .await??;
         let timed_out = deadline.is_some_and(|d| tokio::time::Instant::now() >= d);
-        if reply.reached || timed_out {
+        if reply.reached || reply.unreachable || timed_out {
             render::json_or(args.json, &reply, |reply| render::sessions(&reply.sessions));
             if reply.reached {
                 return Ok(exit::OK);
             }
-            return Err(CliError::failed(format!(
-                "timed out waiting for {}",
-                args.status.join(",")
-            )));
+            let wanted = args.status.join(",");
+            if reply.unreachable {
+                let ended: Vec<String> = reply
+                    .sessions
+                    .iter()
+                    .filter(|s| {
+                        s.status.parse::<Status>().is_ok_and(Status::is_terminal)
+                            && !args.status.iter().any(|w| w.trim() == s.status)
+                    })
+                    .map(|s| format!("{} ended as {}", s.id, s.status))
+                    .collect();
+                return Err(CliError::new(
+                    exit::ENDED,
+                    format!("{}; it can no longer become {wanted}", ended.join(", ")),
+                ));
+            }
+            return Err(CliError::failed(format!("timed out waiting for {wanted}")));
         }
     }
 }

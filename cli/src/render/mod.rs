@@ -2,9 +2,27 @@
 //! `aoctl` prints about a result is written here; the commands only call. No colour is ever
 //! emitted, so `NO_COLOR` and non-TTY output need no special handling.
 //!
+//! Everything goes to stdout through [`write_out`]: a reader that went away (`aoctl ls --watch |
+//! head -1`, `aoctl events | head -1`) ends aoctl at once with status 0, like a listing that
+//! ended; any other write error (a full disk) ends it with status 1 and says so.
+//!
 //! `session` shows sessions, their change log and their pane output; `why` the evidence behind a
 //! status; `reply` says what a command did (kill, cleanup, send, the trash, projects, the
 //! daemon, doctor).
+
+/// `println!` through [`write_out`].
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::render::write_out(|out| writeln!(out, $($arg)*))
+    };
+}
+
+/// `print!` through [`write_out`].
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::render::write_out(|out| write!(out, $($arg)*))
+    };
+}
 
 mod reply;
 mod session;
@@ -27,6 +45,46 @@ pub use session::{
 };
 pub use why::why;
 
+/// Writes to stdout with `write`, then flushes; see the module documentation for errors.
+pub fn write_out(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = write(&mut out).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(i32::from(crate::client::exit::OK));
+        }
+        eprintln!("aoctl: cannot write the output: {e}");
+        std::process::exit(i32::from(crate::client::exit::FAILED));
+    }
+}
+
+/// How often a following command looks whether its reader is still there.
+const READER_CHECK: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Ends aoctl with status 0 soon after the reader of its stdout went away, for the commands
+/// that follow something and may print nothing for a long time (`ls --watch`, `events -f`,
+/// `tail -f`). A pipe whose reader closed polls as an error; a terminal or a file never does.
+pub fn exit_when_reader_leaves() {
+    tokio::spawn(async {
+        loop {
+            tokio::time::sleep(READER_CHECK).await;
+            if stdout_reader_gone() {
+                std::process::exit(i32::from(crate::client::exit::OK));
+            }
+        }
+    });
+}
+
+fn stdout_reader_gone() -> bool {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use std::os::fd::AsFd;
+    let stdout = std::io::stdout();
+    let mut fds = [PollFd::new(stdout.as_fd(), PollFlags::empty())];
+    matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0)
+        && fds[0]
+            .revents()
+            .is_some_and(|r| r.intersects(PollFlags::POLLERR | PollFlags::POLLHUP))
+}
+
 /// Prints `value` as one JSON document with `--json`, else as `human` shows it.
 pub fn json_or<T: Serialize + ?Sized>(json: bool, value: &T, human: impl FnOnce(&T)) {
     if json {
@@ -43,7 +101,7 @@ pub fn json<T: Serialize + ?Sized>(value: &T) {
     } else {
         serde_json::to_string(value)
     };
-    println!(
+    outln!(
         "{}",
         text.unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
     );
@@ -58,19 +116,23 @@ fn table(header: &[&str], rows: Vec<Vec<String>>) {
     }
     let mut table: Table = builder.build();
     table.with(Style::blank());
-    let mut out = std::io::stdout().lock();
-    for line in table.to_string().lines() {
-        let _ = writeln!(out, "{}", line.trim_end());
-    }
+    write_out(|out| {
+        for line in table.to_string().lines() {
+            writeln!(out, "{}", line.trim_end())?;
+        }
+        Ok(())
+    });
 }
 
 /// Key/value pairs, one per line.
 fn pairs(pairs: &[(&str, String)]) {
     let width = pairs.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-    let mut out = std::io::stdout().lock();
-    for (key, value) in pairs {
-        let _ = writeln!(out, "{key:<width$}  {value}");
-    }
+    write_out(|out| {
+        for (key, value) in pairs {
+            writeln!(out, "{key:<width$}  {value}")?;
+        }
+        Ok(())
+    });
 }
 
 /// `5s`, `3m`, `2h`, `4d` since an RFC 3339 time (`-` when unknown).

@@ -14,47 +14,51 @@ use super::{age, pairs, table};
 /// What a kill did: where the worktree went and what keeps the work.
 pub fn kill_reply(reply: &KillReply) {
     let id = &reply.id;
+    let killed = match &reply.already_ended {
+        Some(status) => format!("{id} had already ended ({status})"),
+        None => format!("killed {id}"),
+    };
     match (
         &reply.trash_path,
         reply.workspace_freed,
         &reply.workspace_error,
     ) {
         (Some(trash), true, _) => {
-            println!("killed {id}; worktree moved to the trash: {trash}");
-            println!(
+            outln!("{killed}; worktree moved to the trash: {trash}");
+            outln!(
                 "  `aoctl trash restore {id}` puts it back; `aoctl restore {id}` relaunches the agent there"
             );
         }
-        (None, true, _) => println!("killed {id}; its worktree was already gone"),
+        (None, true, _) => outln!("{killed}; its worktree was already gone"),
         (_, false, Some(why)) => {
-            println!(
-                "killed {id}; worktree kept at {}: {}",
+            outln!(
+                "{killed}; worktree kept at {}: {}",
                 reply.workspace_path.as_deref().unwrap_or("(unknown path)"),
                 why.message
             );
             if why.kind == "Dirty" {
-                println!(
+                outln!(
                     "  `aoctl kill {id} --preserve` stashes tracked and untracked changes into \
                      refs/ao/preserved/{id} and moves the worktree to the trash"
                 );
             }
         }
-        (_, false, None) => println!("{id} was not found; nothing to do"),
+        (_, false, None) => outln!("{id} was not found; nothing to do"),
     }
     if let Some(reference) = &reply.preserved_ref {
-        println!("  uncommitted work saved in {reference}");
+        outln!("  uncommitted work saved in {reference}");
     }
     if let Some(reference) = &reply.detached_ref {
-        println!("  commits on its detached HEAD kept in {reference}");
+        outln!("  commits on its detached HEAD kept in {reference}");
     }
     if !reply.nested_repos.is_empty() {
-        println!(
+        outln!(
             "  nested repositories (not in the preserved ref; their files are in the trash): {}",
             reply.nested_repos.join(", ")
         );
     }
     for leftover in &reply.leftovers {
-        println!("  note: {leftover}");
+        outln!("  note: {leftover}");
     }
 }
 
@@ -85,7 +89,7 @@ pub fn cleanup_reply(reply: &CleanupReply, dry_run: bool) {
             .map(|s| vec![s.id.clone(), "skipped".to_owned(), s.reason.clone()]),
     );
     if rows.is_empty() {
-        println!("nothing to clean up");
+        outln!("nothing to clean up");
     } else {
         table(&["ID", "RESULT", "DETAIL"], rows);
     }
@@ -113,28 +117,28 @@ fn retired_detail(retired: &RetiredView) -> String {
 pub fn send_reply(reply: &SendReply) {
     match (reply.state.as_str(), reply.draft.as_deref()) {
         ("acknowledged", _) => {
-            println!("delivered to {} (the agent confirmed it)", reply.id)
+            outln!("delivered to {} (the agent confirmed it)", reply.id)
         }
-        ("injected", _) => println!("typed into {}", reply.id),
-        (_, Some("waiting")) => println!(
+        ("injected", _) => outln!("typed into {}", reply.id),
+        (_, Some("waiting")) => outln!(
             "queued for {}: a draft is in the agent's input line; the message waits until it \
              is sent or cleared, or has sat unchanged for the draft grace (`send --force` sets \
              it aside now)",
             reply.id
         ),
-        _ => println!(
+        _ => outln!(
             "queued for {} (it will be typed once the agent is not busy)",
             reply.id
         ),
     }
     match reply.draft.as_deref() {
         Some("restored") => {
-            println!("the draft in the input line was cleared for it and typed back afterwards")
+            outln!("the draft in the input line was cleared for it and typed back afterwards")
         }
-        Some("set_aside") => println!(
+        Some("set_aside") => outln!(
             "the draft in the input line was cleared for it; it is typed back once the message is in"
         ),
-        Some("not_restored") => println!(
+        Some("not_restored") => outln!(
             "the draft in the input line was cleared for it and could not be typed back; it \
              was:\n{}",
             reply.draft_text.as_deref().unwrap_or_default()
@@ -146,7 +150,7 @@ pub fn send_reply(reply: &SendReply) {
 /// `trash ls`: the entries, oldest first.
 pub fn trash_entries(entries: &[TrashEntryView]) {
     if entries.is_empty() {
-        println!("the trash is empty");
+        outln!("the trash is empty");
     } else {
         let rows = entries.iter().map(trash_row).collect();
         table(
@@ -186,7 +190,7 @@ fn trash_row(entry: &TrashEntryView) -> Vec<String> {
 
 /// Where a trash entry went back to, and how to relaunch its agent.
 pub fn trash_restored(entry: &TrashEntryView) {
-    println!(
+    outln!(
         "restored {} to {}{}",
         entry.id,
         entry
@@ -200,20 +204,20 @@ pub fn trash_restored(entry: &TrashEntryView) {
             .unwrap_or_default()
     );
     if let Some(session) = &entry.session {
-        println!("  `aoctl restore {session}` relaunches its agent there");
+        outln!("  `aoctl restore {session}` relaunches its agent there");
     }
 }
 
 /// What emptying the trash deleted and what it kept.
 pub fn trash_emptied(reply: &TrashEmptyReply) {
     for entry in &reply.removed {
-        println!("deleted {}", entry.id);
+        outln!("deleted {}", entry.id);
     }
     for kept in &reply.failed {
-        println!("kept {}: {}", kept.id, kept.reason);
+        outln!("kept {}: {}", kept.id, kept.reason);
     }
     if reply.removed.is_empty() && reply.failed.is_empty() {
-        println!("nothing to delete");
+        outln!("nothing to delete");
     }
 }
 
@@ -227,13 +231,13 @@ pub fn project_registered(project: &ProjectView) {
 }
 
 pub fn project_added(project: &ProjectView) {
-    println!("added project {} ({})", project.id, project.repo_path);
+    outln!("added project {} ({})", project.id, project.repo_path);
 }
 
 /// `project ls`.
 pub fn projects(projects: &[ProjectView]) {
     if projects.is_empty() {
-        println!("no projects (add one with `aoctl project add NAME REPO_PATH`)");
+        outln!("no projects (add one with `aoctl project add NAME REPO_PATH`)");
     } else {
         let rows = projects
             .iter()
@@ -251,23 +255,23 @@ pub fn projects(projects: &[ProjectView]) {
 }
 
 pub fn project_removed(name: &str) {
-    println!("removed project {name}");
+    outln!("removed project {name}");
 }
 
 pub fn daemon_already_running(pong: &Pong) {
-    println!("aod already running (pid {}) on {}", pong.pid, pong.socket);
+    outln!("aod already running (pid {}) on {}", pong.pid, pong.socket);
 }
 
 pub fn daemon_started(pid: u32, socket: &Path) {
-    println!("aod started (pid {pid}) on {}", socket.display());
+    outln!("aod started (pid {pid}) on {}", socket.display());
 }
 
 pub fn daemon_not_running() {
-    println!("aod is not running");
+    outln!("aod is not running");
 }
 
 pub fn daemon_stopped(pid: u32) {
-    println!("aod stopped (pid {pid}); sessions keep running");
+    outln!("aod stopped (pid {pid}); sessions keep running");
 }
 
 /// `daemon status` of a running daemon.

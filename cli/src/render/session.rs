@@ -1,8 +1,6 @@
 //! Sessions as people read them: the session table, one session in detail, change-log lines, and
 //! a pane's output stripped of terminal control sequences.
 
-use std::io::Write;
-
 use ao_core::text::strip_terminal_codes;
 use ao_proto::{EventView, SessionView, TurnErrorView};
 
@@ -59,7 +57,7 @@ pub fn session(s: &SessionView) {
 /// when it was not given).
 pub fn session_list(list: &[SessionView], all: bool) {
     if list.is_empty() {
-        println!(
+        outln!(
             "no sessions{}",
             if all { "" } else { " (--all shows ended ones)" }
         );
@@ -70,7 +68,7 @@ pub fn session_list(list: &[SessionView], all: bool) {
 
 /// Clears the terminal before `ls --watch` redraws.
 pub fn clear_screen() {
-    print!("\u{1b}[2J\u{1b}[H");
+    out!("\u{1b}[2J\u{1b}[H");
 }
 
 /// One session in detail.
@@ -126,9 +124,9 @@ pub fn session_detail(s: &SessionView) {
     }
     pairs(&rows);
     if !s.exit_output.is_empty() {
-        println!("last output:");
+        outln!("last output:");
         for line in &s.exit_output {
-            println!("  {}", strip_terminal_codes(line));
+            outln!("  {}", strip_terminal_codes(line));
         }
     }
 }
@@ -145,7 +143,7 @@ fn turn_error_cell(error: &TurnErrorView) -> String {
 /// One change-log row: a JSON object, or a line with the state of each lifecycle axis.
 pub fn event(e: &EventView, json: bool) {
     if json {
-        println!("{}", serde_json::to_string(e).unwrap_or_default());
+        outln!("{}", serde_json::to_string(e).unwrap_or_default());
         return;
     }
     let state = |axis: &str| {
@@ -154,7 +152,7 @@ pub fn event(e: &EventView, json: bool) {
             .unwrap_or("")
             .to_owned()
     };
-    println!(
+    outln!(
         "{:>6}  {}  {:<12} {:<26} session={} pr={} runtime={}",
         e.seq,
         e.created_at,
@@ -175,16 +173,14 @@ pub fn events_pruned() {
 /// reader's terminal).
 pub fn output(text: &str) {
     let clean = strip_terminal_codes(text);
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(clean.as_bytes());
-    let _ = out.flush();
+    super::write_out(|out| out.write_all(clean.as_bytes()));
 }
 
 /// The first page of `tail`: its output, its last line ended.
 pub fn tail_start(text: &str) {
     output(text);
     if !text.is_empty() && !text.ends_with('\n') {
-        println!();
+        outln!();
     }
 }
 

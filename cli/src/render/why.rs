@@ -11,7 +11,7 @@ use ao_proto::{AxisChange, AxisEvidence, Transition, Why};
 
 /// Prints the report.
 pub fn why(report: &Why) {
-    print!("{}", ao_core::text::strip_terminal_codes(&screen(report)));
+    out!("{}", ao_core::text::strip_terminal_codes(&screen(report)));
 }
 
 /// `12:03:10`, with the date when it is not the report's day.

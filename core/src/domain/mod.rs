@@ -49,7 +49,9 @@ pub use states::{
     ReviewDecision, RuntimeReason, RuntimeState, SessionKind, SessionReason, SessionState,
     SignalConfidence,
 };
-pub use status::{NO_SIGNAL_GRACE, Status, derive_status, derive_status_static};
+pub use status::{
+    NO_SIGNAL_GRACE, Status, WaitVerdict, derive_status, derive_status_static, wait_verdict,
+};
 pub use time::{BadTimestamp, Timestamp, duration_millis};
 pub use wire_enum::UnknownValue;
 

@@ -50,6 +50,40 @@ impl Status {
     }
 }
 
+/// Where a wait for sessions to reach some statuses stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitVerdict {
+    /// Every session (or, waiting for any, one) shows a wanted status.
+    Reached,
+    /// Not yet.
+    Pending,
+    /// It can no longer happen: a session the wait needs ended in another status (waiting for
+    /// every session), or every session did (waiting for any).
+    Unreachable,
+}
+
+/// How a wait for `wanted` stands given the sessions' `statuses`: a terminal session keeps its
+/// status, so one that ended in another status can never satisfy the wait.
+pub fn wait_verdict(statuses: &[Status], wanted: &[Status], any: bool) -> WaitVerdict {
+    let matched = |s: &Status| wanted.contains(s);
+    let ended_elsewhere = |s: &Status| s.is_terminal() && !matched(s);
+    if any {
+        if statuses.iter().any(matched) {
+            WaitVerdict::Reached
+        } else if statuses.iter().all(ended_elsewhere) {
+            WaitVerdict::Unreachable
+        } else {
+            WaitVerdict::Pending
+        }
+    } else if statuses.iter().all(matched) {
+        WaitVerdict::Reached
+    } else if statuses.iter().any(ended_elsewhere) {
+        WaitVerdict::Unreachable
+    } else {
+        WaitVerdict::Pending
+    }
+}
+
 /// `DeriveStatus(record, now, hookCapable)`: total and pure; the first matching row wins.
 pub fn derive_status(record: &SessionRecord, now: Timestamp, hook_capable: bool) -> Status {
     let no_signal = hook_capable && no_signal_condition(record, now);
@@ -132,5 +166,41 @@ fn open_pr_status(reason: PrReason) -> Status {
         PrReason::MergeReady => Status::Mergeable,
         PrReason::ReviewPending => Status::ReviewPending,
         _ => Status::PrOpen,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wait_verdicts() {
+        use Status::{Done, Errored, Idle, Killed, NeedsInput, Working};
+        use WaitVerdict::{Pending, Reached, Unreachable};
+        let idle_or_input = [Idle, NeedsInput];
+        let cases: &[(&[Status], &[Status], bool, WaitVerdict)] = &[
+            // Every session.
+            (&[Idle], &idle_or_input, false, Reached),
+            (&[Idle, NeedsInput], &idle_or_input, false, Reached),
+            (&[Idle, Working], &idle_or_input, false, Pending),
+            (&[Idle, Killed], &idle_or_input, false, Unreachable),
+            (&[Working, Errored], &idle_or_input, false, Unreachable),
+            (&[Killed], &[Killed], false, Reached),
+            (&[Done, Killed], &[Done, Killed], false, Reached),
+            (&[Done, Working], &[Done], false, Pending),
+            // Any session.
+            (&[Working, Idle], &idle_or_input, true, Reached),
+            (&[Working, Killed], &idle_or_input, true, Pending),
+            (&[Killed, Errored], &idle_or_input, true, Unreachable),
+            (&[Killed, Done], &[Done], true, Reached),
+            (&[Working], &idle_or_input, true, Pending),
+        ];
+        for (statuses, wanted, any, verdict) in cases {
+            assert_eq!(
+                wait_verdict(statuses, wanted, *any),
+                *verdict,
+                "{statuses:?} waiting for {wanted:?}, any: {any}"
+            );
+        }
     }
 }

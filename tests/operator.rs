@@ -1,0 +1,136 @@
+//! End-to-end tests of the daily operator's rough edges, through the real binaries: a `wait` that
+//! ends when its session ended, aoctl's output cut off by its reader (`| head -1`), `events` of an
+//! unknown session, and killing a session that had already ended.
+
+use std::io::Read;
+use std::process::{Child, Stdio};
+
+use ao_testkit::{GitRepo, SLOW, TestEnv, wait_for};
+
+fn env_with_project() -> (TestEnv, GitRepo) {
+    let repo = GitRepo::new();
+    let mut env = TestEnv::new();
+    env.start_daemon();
+    env.add_project("demo", &repo.path);
+    (env, repo)
+}
+
+/// Waits (polling, within `SLOW`) for `child` to exit; returns its exit code and stderr.
+fn wait_exit(child: &mut Child, what: &str) -> (Option<i32>, String) {
+    let status = wait_for(what, SLOW, || match child.try_wait() {
+        Ok(Some(status)) => Ok(status),
+        Ok(None) => Err("still running".to_owned()),
+        Err(e) => Err(e.to_string()),
+    });
+    let mut stderr = String::new();
+    if let Some(mut err) = child.stderr.take() {
+        let _ = err.read_to_string(&mut stderr);
+    }
+    (status.code(), stderr)
+}
+
+/// A `wait` for a status its session can no longer reach ends as soon as the session ends,
+/// with exit code 5 and the status it ended in; `--any` keeps waiting while one can.
+#[test]
+fn wait_ends_when_its_session_ended() {
+    let (env, _repo) = env_with_project();
+    let id = env.spawn_cmd("demo", "sleep 100000");
+    let other = env.spawn_cmd("demo", "sleep 100000");
+    let mut waiting = env
+        .aoctl()
+        .args(["wait", &id, "--status", "needs_input"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start aoctl wait");
+    env.ok(&["kill", &id]);
+    let (code, stderr) = wait_exit(&mut waiting, "the wait to end after the kill");
+    assert_eq!(code, Some(5), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{id} ended as killed")) && stderr.contains("needs_input"),
+        "{stderr}"
+    );
+
+    // Already ended: at once, also as JSON on stdout.
+    let out = env.run(&["wait", &id, "--status", "idle", "--json"]);
+    assert_eq!(out.status.code(), Some(5));
+    let reply: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(reply["unreachable"], true, "{reply}");
+    assert_eq!(reply["reached"], false, "{reply}");
+
+    // With --any, the live session may still get there: a timeout, not an ended wait.
+    let out = env.run(&[
+        "wait",
+        &id,
+        &other,
+        "--any",
+        "--status",
+        "needs_input",
+        "--timeout",
+        "1s",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    // Waiting for the status it ended in is met.
+    env.ok(&["wait", &id, "--status", "killed"]);
+}
+
+/// An aoctl whose reader has gone (`aoctl … | head -1`) exits at once with status 0 and no
+/// panic, whether it prints once, follows a log, or redraws.
+#[test]
+fn a_reader_that_leaves_ends_aoctl_quietly() {
+    let (env, _repo) = env_with_project();
+    let id = env.spawn_cmd("demo", "sleep 100000");
+    for args in [
+        vec!["events"],
+        vec!["events", "--json"],
+        vec!["events", "-f"],
+        vec!["ls"],
+        vec!["ls", "--watch"],
+        vec!["get", id.as_str()],
+        vec!["completions", "bash"],
+        // Prints nothing (a silent pane) and follows: ended by the reader check.
+        vec!["tail", "-f", "-n", "1", id.as_str()],
+    ] {
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let mut child = env
+            .aoctl()
+            .args(&args)
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start aoctl");
+        let (code, stderr) = wait_exit(&mut child, &format!("aoctl {args:?} to exit"));
+        assert_eq!(code, Some(0), "aoctl {args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "aoctl {args:?}: {stderr}");
+    }
+}
+
+/// `events --session` of an unknown session is "not found" (exit code 4), not an empty log.
+#[test]
+fn events_of_an_unknown_session_are_not_found() {
+    let (env, _repo) = env_with_project();
+    let out = env.run(&["events", "--session", "nope-1"]);
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("nope-1"),
+        "{out:?}"
+    );
+}
+
+/// Killing a session that had already ended says so instead of repeating what the first kill
+/// did.
+#[test]
+fn killing_an_ended_session_says_it_had_ended() {
+    let (env, _repo) = env_with_project();
+    let id = env.spawn_cmd("demo", "sleep 100000");
+    let first = env.ok(&["kill", &id]);
+    assert!(first.starts_with(&format!("killed {id}")), "{first}");
+    let again = env.ok(&["kill", &id]);
+    assert!(
+        again.starts_with(&format!("{id} had already ended (killed)")),
+        "{again}"
+    );
+    let reply = env.json(&["kill", &id]);
+    assert_eq!(reply["already_ended"], "killed", "{reply}");
+}
