@@ -134,3 +134,60 @@ fn killing_an_ended_session_says_it_had_ended() {
     let reply = env.json(&["kill", &id]);
     assert_eq!(reply["already_ended"], "killed", "{reply}");
 }
+
+/// `aoctl spawn` run inside a session's worktree (what an agent there does) spawns into the
+/// session's own project, records the session as the parent, and a repository never gets a
+/// second project.
+#[test]
+fn a_spawn_from_inside_a_session_uses_its_project_and_records_the_parent() {
+    let (env, repo) = env_with_project();
+    let parent = env.spawn_cmd("demo", "sleep 100000");
+    let worktree = env.json(&["get", &parent])["workspace_path"]
+        .as_str()
+        .expect("a worktree path")
+        .to_owned();
+    let out = env
+        .aoctl()
+        .args(["spawn", "--cmd", "sleep 100000", "--json"])
+        .current_dir(&worktree)
+        .env("AO_SESSION_ID", &parent)
+        .output()
+        .expect("run aoctl spawn");
+    assert!(out.status.success(), "{out:?}");
+    let child: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let child_id = child["id"].as_str().expect("an id").to_owned();
+    assert_eq!(child["project"], "demo", "{child}");
+    assert_eq!(child["parent"], parent.as_str(), "{child}");
+    let shown = env.ok(&["get", &child_id]);
+    assert!(
+        shown
+            .lines()
+            .any(|l| l.starts_with("spawned by") && l.trim_end().ends_with(&parent)),
+        "{shown}"
+    );
+    let projects = env.json(&["project", "ls"]);
+    assert_eq!(
+        projects.as_array().map(Vec::len),
+        Some(1),
+        "no project for the worktree: {projects}"
+    );
+
+    // The same repository, or a worktree of it, cannot become a second project.
+    for path in [repo.path.to_str().unwrap(), worktree.as_str()] {
+        let out = env.run(&["project", "add", "again", path]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains("already registered as project demo"),
+            "{stderr}"
+        );
+    }
+
+    // The parent goes first; the child is still killed normally.
+    env.ok(&["kill", &parent]);
+    let killed = env.ok(&["kill", &child_id]);
+    assert!(
+        killed.starts_with(&format!("killed {child_id}")),
+        "{killed}"
+    );
+}

@@ -40,6 +40,7 @@ fn sleeper() -> SpawnRequest {
         model: None,
         permission_mode: None,
         request_id: None,
+        parent: None,
     }
 }
 

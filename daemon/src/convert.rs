@@ -52,6 +52,7 @@ pub fn session_view(session: &Session, scm: Option<&ScmFacts>) -> SessionView {
                 message: error.message,
             }
         }),
+        parent: r.meta(meta::PARENT_SESSION).map(str::to_owned),
     }
 }
 

@@ -62,6 +62,7 @@ impl Ao for Rpc {
             permission_mode: request.permission_mode,
             command: request.command,
             request_id: request.request_id,
+            parent: request.parent,
         };
         let session = self.app.service.spawn(input).await.map_err(wire_error)?;
         Ok(session_view(&session, None))

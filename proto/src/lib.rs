@@ -127,6 +127,9 @@ pub struct SessionView {
     /// until a turn starts again.
     #[serde(default)]
     pub last_turn_error: Option<TurnErrorView>,
+    /// The session whose agent spawned this one.
+    #[serde(default)]
+    pub parent: Option<String>,
 }
 
 /// The error that ended an agent's turn.
@@ -152,6 +155,9 @@ pub struct SpawnRequest {
     pub permission_mode: Option<String>,
     /// Client-chosen idempotency key: a retried spawn returns the same session.
     pub request_id: Option<String>,
+    /// The session spawning this one: `aoctl` run inside a session sends its `AO_SESSION_ID`.
+    #[serde(default)]
+    pub parent: Option<String>,
 }
 
 /// `aoctl kill`.

@@ -25,6 +25,8 @@ pub struct SpawnInput {
     pub command: Option<Vec<String>>,
     /// Client-chosen idempotency key.
     pub request_id: Option<String>,
+    /// The session spawning this one (recorded when it exists).
+    pub parent: Option<String>,
 }
 
 /// A wait for statuses as a client asks for it.

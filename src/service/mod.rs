@@ -177,6 +177,11 @@ impl Service {
             return Err(ServiceError::too_large("prompt", MAX_MESSAGE_BYTES));
         }
         branch_length(input.branch.as_deref())?;
+        // A parent that is not a known session (a stale `AO_SESSION_ID`) is not recorded.
+        let parent = match input.parent.as_deref().map(SessionId::parse) {
+            Some(Ok(parent)) if self.inner.store.load(&parent).await?.is_some() => Some(parent),
+            _ => None,
+        };
         let request = SpawnRequest {
             project,
             issue,
@@ -191,6 +196,7 @@ impl Service {
                 command: input.command,
             },
             request_id: input.request_id,
+            parent,
         };
         let sm = self.sm();
         self.detached(async move { sm.spawn(request).await }).await

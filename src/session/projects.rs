@@ -22,8 +22,8 @@ pub struct ProjectSpec {
 }
 
 impl SessionManager {
-    /// Validates and registers a project. The repository path is resolved to its work tree's
-    /// top level.
+    /// Validates and registers a project. The repository path is resolved to its main work
+    /// tree's top level (a linked worktree's is its repository's); a repository has one project.
     pub async fn add_project(&self, spec: ProjectSpec) -> Result<Project, SmError> {
         let invalid = |why: String| SmError::InvalidProject(why);
         let id = ProjectId::parse(&spec.name).map_err(|e| invalid(e.to_string()))?;
@@ -43,6 +43,22 @@ impl SessionManager {
                     quote_within(&why, &path)
                 ))
             })?;
+        // One project per repository: a second would make a bare `spawn` there ambiguous.
+        if let Some(other) = self
+            .store
+            .projects()
+            .await?
+            .into_iter()
+            .find(|p| p.id != id && p.repo_path == repo)
+        {
+            return Err(invalid(format!(
+                "{} is already registered as project {}; spawn there with `-p {}`, or remove \
+                 that project first",
+                quote(&repo.to_string_lossy()),
+                other.id,
+                other.id
+            )));
+        }
         if let Some(base) = &spec.base_branch {
             self.workspace
                 .check_branch(&repo, base)

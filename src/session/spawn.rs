@@ -64,6 +64,8 @@ pub struct SpawnRequest {
     pub options: LaunchOptions,
     /// Client-chosen idempotency key.
     pub request_id: Option<String>,
+    /// The session whose agent spawned this one.
+    pub parent: Option<SessionId>,
 }
 
 /// `prompt`, `agentRules`, or both joined by a blank line (`prompt` first).
@@ -98,7 +100,7 @@ impl SessionManager {
                 branch: request.branch.clone().unwrap_or_default(),
                 prompt: prompt.clone(),
                 spawn_request_id: request.request_id.clone(),
-                extra_metadata: launch_options_metadata(&request.options),
+                extra_metadata: spawn_metadata(&request),
             }))
             .await?;
         if created.existing {
@@ -455,13 +457,16 @@ impl SessionManager {
     }
 }
 
-/// The launch options as metadata (nothing when all are default).
-fn launch_options_metadata(options: &LaunchOptions) -> crate::domain::Metadata {
+/// The new record's metadata: the launch options (when not all default) and the parent session.
+fn spawn_metadata(request: &SpawnRequest) -> crate::domain::Metadata {
     let mut metadata = crate::domain::Metadata::new();
-    if *options != LaunchOptions::default()
-        && let Ok(json) = serde_json::to_string(options)
+    if request.options != LaunchOptions::default()
+        && let Ok(json) = serde_json::to_string(&request.options)
     {
         metadata.insert(META_LAUNCH_OPTIONS.to_owned(), json);
+    }
+    if let Some(parent) = &request.parent {
+        metadata.insert(meta::PARENT_SESSION.to_owned(), parent.to_string());
     }
     metadata
 }

@@ -77,6 +77,7 @@ fn request() -> SpawnRequest {
         agent: Some(FakeHarness::NAME.to_owned()),
         options: LaunchOptions::default(),
         request_id: None,
+        parent: None,
     }
 }
 

@@ -16,6 +16,7 @@ mod porcelain;
 mod preserve;
 mod refs;
 mod retire;
+
 #[cfg(test)]
 mod tests;
 mod trash;
@@ -424,19 +425,28 @@ impl Workspace for GitWorktree {
     }
 
     async fn repo_root(&self, path: &Path) -> Result<PathBuf, WorkspaceError> {
-        let spec = self.git.at(path).args(["rev-parse", "--show-toplevel"]);
+        let spec = self.git.at(path).args([
+            "rev-parse",
+            "--path-format=absolute",
+            "--show-toplevel",
+            "--git-common-dir",
+        ]);
         let out = self.git.output(&spec).await?;
         if !out.success() {
             return Err(failure(&spec, &out));
         }
-        let top = out.stdout_text().trim().to_owned();
-        if top.is_empty() {
-            return Err(WorkspaceError::Io(format!(
+        let text = out.stdout_text();
+        let mut lines = text.lines().map(str::trim);
+        match (lines.next(), lines.next()) {
+            (Some(top), Some(common_dir)) if !top.is_empty() => Ok(ao_core::domain::main_worktree(
+                Path::new(top),
+                Path::new(common_dir),
+            )),
+            _ => Err(WorkspaceError::Io(format!(
                 "{} is not inside a git work tree",
                 path.display()
-            )));
+            ))),
         }
-        Ok(PathBuf::from(top))
     }
 
     async fn status(&self, info: &WorkspaceInfo) -> Result<WorktreeStatus, WorkspaceError> {

@@ -2,7 +2,7 @@
 //! current directory, registered on first use. `--cmd` is split like a shell would, but no
 //! shell runs.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use ao_proto::{ProjectAddRequest, SessionView, SpawnRequest};
 use clap::{Args, ValueEnum};
@@ -77,6 +77,9 @@ pub async fn run(global: &Global, args: SpawnArgs) -> Result<u8> {
             .and_then(|m| m.to_possible_value())
             .map(|v| v.get_name().to_owned()),
         request_id: Some(uuid::Uuid::new_v4().to_string()),
+        parent: std::env::var("AO_SESSION_ID")
+            .ok()
+            .filter(|id| !id.is_empty()),
     };
     let session = spawn_with_retry(&daemon, request).await?;
     render::json_or(args.json, &session, render::session);
@@ -104,18 +107,27 @@ async fn spawn_with_retry(daemon: &Daemon, request: SpawnRequest) -> Result<Sess
 }
 
 /// The project of the git repository around the current directory, registered on first use.
+/// Inside a linked worktree (an agent's own session) that is its main repository's project.
 async fn project_for_cwd(daemon: &Daemon, agent: Option<&str>) -> Result<String> {
     let out = std::process::Command::new("git")
-        .args(["rev-parse", "--show-toplevel"])
+        .args([
+            "rev-parse",
+            "--path-format=absolute",
+            "--show-toplevel",
+            "--git-common-dir",
+        ])
         .stderr(std::process::Stdio::null())
         .output()
         .map_err(|e| CliError::usage("no -p given and git could not be run").because(e))?;
-    if !out.status.success() {
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut lines = text.lines().map(str::trim);
+    let (Some(top), Some(common_dir), true) = (lines.next(), lines.next(), out.status.success())
+    else {
         return Err(CliError::usage(
             "no -p given and the current directory is not inside a git repository",
         ));
-    }
-    let top = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    };
+    let top = ao_core::domain::main_worktree(Path::new(top), Path::new(common_dir));
     let top = top.canonicalize().unwrap_or(top);
     let projects = daemon.client.project_list(ctx(QUICK)).await??;
     if let Some(p) = projects.iter().find(|p| {

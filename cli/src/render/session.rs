@@ -97,6 +97,9 @@ pub fn session_detail(s: &SessionView) {
     if let Some(error) = &s.last_turn_error {
         rows.push(("last turn error", turn_error_cell(error)));
     }
+    if let Some(parent) = &s.parent {
+        rows.push(("spawned by", parent.clone()));
+    }
     rows.push(("pr", pr_cell(s)));
     if let Some(pr) = &s.pr {
         rows.push(("pr url", or_dash(pr.url.as_deref())));

@@ -34,7 +34,7 @@ pub use host_reports::{
 };
 pub use ids::{IdError, IssueId, PROJECT_ID_MAX, ProjectId, SESSION_ID_MAX, SessionId};
 pub use patch::LifecyclePatch;
-pub use project::{Project, ProjectSettings, relative_setup_path};
+pub use project::{Project, ProjectSettings, main_worktree, relative_setup_path};
 pub use quote::{QUOTE_MAX_CHARS, quote, quote_within};
 pub use reaction::{
     ChangeEvent, EventType, Message, MessageMode, MessageState, NewMessage, NotifyEvent, Priority,

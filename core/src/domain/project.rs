@@ -52,6 +52,18 @@ pub fn relative_setup_path(path: &str) -> Option<PathBuf> {
     normal.then(|| p.components().collect())
 }
 
+/// The main worktree of the repository whose work tree is `top`, given git's common directory
+/// (`git rev-parse --path-format=absolute --show-toplevel --git-common-dir`): for a linked
+/// worktree (an ao session's, say) the directory holding the common `.git`, so it maps to its
+/// repository's project; `top` itself otherwise (a main worktree, a submodule, a separate git
+/// directory).
+pub fn main_worktree(top: &Path, common_dir: &Path) -> PathBuf {
+    match (common_dir.file_name(), common_dir.parent()) {
+        (Some(name), Some(parent)) if name == ".git" => parent.to_path_buf(),
+        _ => top.to_path_buf(),
+    }
+}
+
 #[cfg(test)]
 mod setup_path_tests {
     use super::*;
@@ -63,5 +75,21 @@ mod setup_path_tests {
         for bad in ["", "/etc/passwd", "../x", "a/../../b", "a\0b"] {
             assert_eq!(relative_setup_path(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_linked_worktree_maps_to_its_main_worktree() {
+        let main = |top: &str, common: &str| main_worktree(Path::new(top), Path::new(common));
+        assert_eq!(main("/r", "/r/.git"), PathBuf::from("/r"));
+        assert_eq!(
+            main("/data/worktrees/demo/demo-1", "/r/.git"),
+            PathBuf::from("/r")
+        );
+        // A submodule, or a work tree with its git directory elsewhere: its own top.
+        assert_eq!(
+            main("/r/sub", "/r/.git/modules/sub"),
+            PathBuf::from("/r/sub")
+        );
+        assert_eq!(main("/w", "/srv/w.git"), PathBuf::from("/w"));
     }
 }

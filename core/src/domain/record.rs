@@ -144,6 +144,8 @@ pub mod meta {
     pub const EXITED_AT: &str = "exitedAt";
     /// The error that ended the latest turn (`TurnError::to_meta`); gone once a turn starts.
     pub const LAST_TURN_ERROR: &str = "lastTurnError";
+    /// The session whose agent spawned this one (from its `AO_SESSION_ID`).
+    pub const PARENT_SESSION: &str = "parentSession";
 }
 
 /// String metadata, merge-patched: given keys overwrite, others are kept, empty values are never

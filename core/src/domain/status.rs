@@ -168,39 +168,3 @@ fn open_pr_status(reason: PrReason) -> Status {
         _ => Status::PrOpen,
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wait_verdicts() {
-        use Status::{Done, Errored, Idle, Killed, NeedsInput, Working};
-        use WaitVerdict::{Pending, Reached, Unreachable};
-        let idle_or_input = [Idle, NeedsInput];
-        let cases: &[(&[Status], &[Status], bool, WaitVerdict)] = &[
-            // Every session.
-            (&[Idle], &idle_or_input, false, Reached),
-            (&[Idle, NeedsInput], &idle_or_input, false, Reached),
-            (&[Idle, Working], &idle_or_input, false, Pending),
-            (&[Idle, Killed], &idle_or_input, false, Unreachable),
-            (&[Working, Errored], &idle_or_input, false, Unreachable),
-            (&[Killed], &[Killed], false, Reached),
-            (&[Done, Killed], &[Done, Killed], false, Reached),
-            (&[Done, Working], &[Done], false, Pending),
-            // Any session.
-            (&[Working, Idle], &idle_or_input, true, Reached),
-            (&[Working, Killed], &idle_or_input, true, Pending),
-            (&[Killed, Errored], &idle_or_input, true, Unreachable),
-            (&[Killed, Done], &[Done], true, Reached),
-            (&[Working], &idle_or_input, true, Pending),
-        ];
-        for (statuses, wanted, any, verdict) in cases {
-            assert_eq!(
-                wait_verdict(statuses, wanted, *any),
-                *verdict,
-                "{statuses:?} waiting for {wanted:?}, any: {any}"
-            );
-        }
-    }
-}

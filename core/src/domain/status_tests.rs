@@ -306,3 +306,35 @@ fn read_model_serializes_status_next_to_the_record() {
     let back: Session = serde_json::from_value(json).unwrap();
     assert_eq!(back, session);
 }
+
+/// A wait for statuses ends when met, or when a session it needs ended elsewhere.
+#[test]
+fn wait_verdicts() {
+    use Status::{Done, Errored, Idle, Killed, NeedsInput, Working};
+    use WaitVerdict::{Pending, Reached, Unreachable};
+    let idle_or_input = [Idle, NeedsInput];
+    let cases: &[(&[Status], &[Status], bool, WaitVerdict)] = &[
+        // Every session.
+        (&[Idle], &idle_or_input, false, Reached),
+        (&[Idle, NeedsInput], &idle_or_input, false, Reached),
+        (&[Idle, Working], &idle_or_input, false, Pending),
+        (&[Idle, Killed], &idle_or_input, false, Unreachable),
+        (&[Working, Errored], &idle_or_input, false, Unreachable),
+        (&[Killed], &[Killed], false, Reached),
+        (&[Done, Killed], &[Done, Killed], false, Reached),
+        (&[Done, Working], &[Done], false, Pending),
+        // Any session.
+        (&[Working, Idle], &idle_or_input, true, Reached),
+        (&[Working, Killed], &idle_or_input, true, Pending),
+        (&[Killed, Errored], &idle_or_input, true, Unreachable),
+        (&[Killed, Done], &[Done], true, Reached),
+        (&[Working], &idle_or_input, true, Pending),
+    ];
+    for (statuses, wanted, any, verdict) in cases {
+        assert_eq!(
+            wait_verdict(statuses, wanted, *any),
+            *verdict,
+            "{statuses:?} waiting for {wanted:?}, any: {any}"
+        );
+    }
+}
