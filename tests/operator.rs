@@ -191,3 +191,53 @@ fn a_spawn_from_inside_a_session_uses_its_project_and_records_the_parent() {
         "{killed}"
     );
 }
+
+/// The agent's program is looked up on the spawner's `PATH`, which the agent also gets, and
+/// `--env`/`--env-file` set its variables; nothing else of the spawner's environment leaks in.
+#[test]
+fn the_spawner_chooses_the_agents_path_and_variables() {
+    use std::os::unix::fs::PermissionsExt;
+    let (env, _repo) = env_with_project();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let program = bin.join("myprog");
+    std::fs::write(
+        &program,
+        "#!/bin/sh\nprintf '%s|%s|%s|%s\\n' \"$MYKEY\" \"$FROMFILE\" \"$LEAKED\" \"$PATH\" > \"$1\"\nexec sleep 100000\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let env_file = dir.path().join("agent.env");
+    std::fs::write(&env_file, "# for the agent\nFROMFILE=\"from the file\"\nMYKEY=overridden\n").unwrap();
+    let seen = dir.path().join("seen.txt");
+    let caller_path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let cmd = format!("myprog {}", seen.display());
+    let spawn = |path: &str| {
+        env.aoctl()
+            .args(["spawn", "-p", "demo", "--cmd", &cmd, "--env", "MYKEY=x"])
+            .arg("--env-file")
+            .arg(&env_file)
+            .env("PATH", path)
+            .env("LEAKED", "no")
+            .output()
+            .expect("run aoctl spawn")
+    };
+    let out = spawn(&caller_path);
+    assert!(out.status.success(), "{out:?}");
+    let line = wait_for("the agent's environment", SLOW, || {
+        std::fs::read_to_string(&seen).map_err(|e| e.to_string())
+    });
+    let fields: Vec<&str> = line.trim_end().split('|').collect();
+    assert_eq!(fields[..3], ["x", "from the file", ""], "{line}");
+    assert!(
+        fields[3].split(':').any(|p| p == bin.to_str().unwrap()),
+        "the agent has the spawner's PATH: {line}"
+    );
+
+    // Not on the spawner's PATH: the error says whose PATH was searched.
+    let out = spawn("/usr/bin:/bin");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("not on your PATH"), "{stderr}");
+}

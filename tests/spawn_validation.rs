@@ -41,6 +41,8 @@ fn sleeper() -> SpawnRequest {
         permission_mode: None,
         request_id: None,
         parent: None,
+        env: Default::default(),
+        path: None,
     }
 }
 

@@ -63,6 +63,8 @@ impl Ao for Rpc {
             command: request.command,
             request_id: request.request_id,
             parent: request.parent,
+            env: request.env,
+            path: request.path,
         };
         let session = self.app.service.spawn(input).await.map_err(wire_error)?;
         Ok(session_view(&session, None))

@@ -158,6 +158,12 @@ pub struct SpawnRequest {
     /// The session spawning this one: `aoctl` run inside a session sends its `AO_SESSION_ID`.
     #[serde(default)]
     pub parent: Option<String>,
+    /// Variables for the agent (`--env`, `--env-file`), over the project's.
+    #[serde(default)]
+    pub env: std::collections::BTreeMap<String, String>,
+    /// The spawner's `PATH`: the agent's program is looked up there and the agent gets it.
+    #[serde(default)]
+    pub path: Option<String>,
 }
 
 /// `aoctl kill`.

@@ -83,6 +83,9 @@ pub struct LaunchConfig {
     pub model: Option<String>,
     /// Argv for the generic `command` harness (`aoctl spawn --cmd`).
     pub command: Option<Vec<String>>,
+    /// Where the `command` harness looks its program up: the spawner's `PATH`; `None` is the
+    /// daemon's.
+    pub search_path: Option<String>,
 }
 
 /// What a resume needs to know.

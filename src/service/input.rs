@@ -27,6 +27,10 @@ pub struct SpawnInput {
     pub request_id: Option<String>,
     /// The session spawning this one (recorded when it exists).
     pub parent: Option<String>,
+    /// Variables for this session's agent (`spawn --env`, `--env-file`).
+    pub env: std::collections::BTreeMap<String, String>,
+    /// The spawner's `PATH`.
+    pub path: Option<String>,
 }
 
 /// A wait for statuses as a client asks for it.

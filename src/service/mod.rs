@@ -194,6 +194,8 @@ impl Service {
                 model: input.model.filter(|m| !m.trim().is_empty()),
                 permission_mode,
                 command: input.command,
+                env: input.env,
+                path: input.path.filter(|p| !p.is_empty()),
             },
             request_id: input.request_id,
             parent,

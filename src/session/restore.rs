@@ -129,7 +129,14 @@ impl SessionManager {
             .record;
 
         // 7. A fresh runtime with the new launch generation.
-        let env = self.pane_env(&reopened, &project, harness.as_ref(), &launch, &binary);
+        let env = self.pane_env(
+            &reopened,
+            &project,
+            harness.as_ref(),
+            &launch,
+            &options,
+            &binary,
+        );
         let config = RuntimeConfig {
             session_id: id.clone(),
             workspace_path: info.path.clone(),

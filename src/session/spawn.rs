@@ -1,6 +1,7 @@
 //! Spawn: preflight, then create record → worktree → setup and hooks → runtime →
 //! `OnSpawnCompleted`, rolling back in reverse order on failure.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,6 +39,14 @@ pub struct LaunchOptions {
     /// The argv of the generic `command` harness.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<Vec<String>>,
+    /// Variables the spawner set for this session (`spawn --env`/`--env-file`); they win over
+    /// the project's.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+    /// The spawner's `PATH`: the agent's program is looked up there, and the pane gets it
+    /// unless the project or `env` sets `PATH`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
 }
 
 impl LaunchOptions {
@@ -206,6 +215,7 @@ impl SessionManager {
         let launch = self.launch_config(None, None, in_command.then_some(prompt), &request.options);
         validate::launch_argv(&harness.launch_argv(&launch).map_err(agent_error)?)?;
         validate::env("project env", &project.settings.env)?;
+        validate::env("--env", &request.options.env)?;
         validate::env("agent env", &harness.environment(&launch))?;
         Ok(Preflight {
             project,
@@ -228,6 +238,7 @@ impl SessionManager {
             permissions: options.permission_mode,
             model: options.model.clone(),
             command: options.command.clone(),
+            search_path: options.path.clone(),
         }
     }
 
@@ -262,6 +273,7 @@ impl SessionManager {
             &pre.project,
             pre.harness.as_ref(),
             &launch,
+            &request.options,
             &pre.binary,
         );
         let config = RuntimeConfig {
@@ -337,8 +349,9 @@ impl SessionManager {
         project: &Project,
         harness: &dyn AgentHarness,
         launch: &LaunchConfig,
+        options: &LaunchOptions,
         binary: &std::path::Path,
-    ) -> std::collections::BTreeMap<String, String> {
+    ) -> BTreeMap<String, String> {
         let identity = IdentityEnv {
             session_id: record.id.to_string(),
             project_id: record.project_id.to_string(),
@@ -351,22 +364,20 @@ impl SessionManager {
             socket: self.config.socket_path.display().to_string(),
             launch_id: record.launch.id.clone(),
         };
-        let base = project
-            .settings
-            .env
+        // The spawner's variables win over the project's; PATH: theirs, the project's, the
+        // spawner's own PATH, the daemon's.
+        let mut env = project.settings.env.clone();
+        env.extend(options.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let base = env
             .get("PATH")
+            .or(options.path.as_ref())
             .cloned()
             .unwrap_or_else(|| self.config.daemon_path.clone());
         if self.config.aoctl_dir.is_none() {
             warn!(session = %record.id, "no aoctl next to aod: PATH left unpinned, hooks rely on the user's PATH");
         }
         let path = pinned_path(self.config.aoctl_dir.as_deref(), binary.parent(), &base);
-        runtime_env(
-            &project.settings.env,
-            &harness.environment(launch),
-            &identity,
-            &path,
-        )
+        runtime_env(&env, &harness.environment(launch), &identity, &path)
     }
 
     /// "Kill record" then undo, in reverse creation order. Returns the error to report. Rollback

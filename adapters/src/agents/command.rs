@@ -100,8 +100,13 @@ impl AgentHarness for CommandHarness {
 
     fn resolve_binary(&self, config: &LaunchConfig) -> Result<PathBuf, AgentError> {
         let argv = self.base_argv(config)?;
-        find_executable(&argv[0], &self.config.search_path, &[])
-            .ok_or_else(|| AgentError::BinaryNotFound(format!("{} (not on PATH)", quote(&argv[0]))))
+        let (search_path, whose) = match &config.search_path {
+            Some(path) => (path, "your"),
+            None => (&self.config.search_path, "the daemon's"),
+        };
+        find_executable(&argv[0], search_path, &[]).ok_or_else(|| {
+            AgentError::BinaryNotFound(format!("{} (not on {whose} PATH)", quote(&argv[0])))
+        })
     }
 
     fn launch_argv(&self, config: &LaunchConfig) -> Result<Vec<String>, AgentError> {

@@ -2,6 +2,7 @@
 //! current directory, registered on first use. `--cmd` is split like a shell would, but no
 //! shell runs.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use ao_proto::{ProjectAddRequest, SessionView, SpawnRequest};
@@ -36,6 +37,13 @@ pub struct SpawnArgs {
     /// The agent's permission mode.
     #[arg(long, value_enum)]
     permission_mode: Option<PermissionMode>,
+    /// A variable for the agent, KEY=VALUE (repeatable; wins over --env-file and the project's
+    /// env). The agent gets no other variable of yours but PATH.
+    #[arg(long = "env", value_name = "KEY=VALUE")]
+    env: Vec<String>,
+    /// Variables for the agent from a dotenv file (KEY=VALUE lines, # comments, quotes).
+    #[arg(long, value_name = "FILE")]
+    env_file: Option<PathBuf>,
     /// Print the session as JSON.
     #[arg(long)]
     json: bool,
@@ -63,6 +71,7 @@ pub async fn run(global: &Global, args: SpawnArgs) -> Result<u8> {
         Some(p) => p,
         None => project_for_cwd(&daemon, agent.as_deref()).await?,
     };
+    let env = agent_env(args.env_file.as_deref(), &args.env)?;
     let prompt = (!args.prompt.is_empty()).then(|| args.prompt.join(" "));
     let request = SpawnRequest {
         project,
@@ -80,10 +89,35 @@ pub async fn run(global: &Global, args: SpawnArgs) -> Result<u8> {
         parent: std::env::var("AO_SESSION_ID")
             .ok()
             .filter(|id| !id.is_empty()),
+        env,
+        path: std::env::var("PATH").ok(),
     };
     let session = spawn_with_retry(&daemon, request).await?;
     render::json_or(args.json, &session, render::session);
     Ok(exit::OK)
+}
+
+/// The agent's variables: `--env-file`'s, then each `--env KEY=VALUE` over them.
+fn agent_env(file: Option<&Path>, pairs: &[String]) -> Result<BTreeMap<String, String>> {
+    let mut env = BTreeMap::new();
+    if let Some(file) = file {
+        let entries = dotenvy::from_path_iter(file)
+            .map_err(|e| CliError::usage(format!("--env-file {}: {e}", file.display())))?;
+        for entry in entries {
+            let (key, value) = entry
+                .map_err(|e| CliError::usage(format!("--env-file {}: {e}", file.display())))?;
+            env.insert(key, value);
+        }
+    }
+    for pair in pairs {
+        let Some((key, value)) = pair.split_once('=').filter(|(k, _)| !k.is_empty()) else {
+            return Err(CliError::usage(format!(
+                "--env {pair:?}: expected KEY=VALUE"
+            )));
+        };
+        env.insert(key.to_owned(), value.to_owned());
+    }
+    Ok(env)
 }
 
 /// `--cmd`'s text as argv.
