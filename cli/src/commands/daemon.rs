@@ -25,7 +25,8 @@ pub enum DaemonCommand {
     /// Stop the daemon; sessions keep running.
     Stop,
     /// Stop the daemon (if it runs) and start it again with these settings: a changed
-    /// configuration file takes effect. Sessions keep running.
+    /// configuration file takes effect (an invalid one is refused first, the daemon left
+    /// running). Sessions keep running.
     Restart,
     /// Show whether the daemon runs, and where.
     Status {
@@ -51,6 +52,15 @@ pub async fn run(global: &Global, command: DaemonCommand) -> Result<u8> {
             None => render::daemon_not_running(),
         },
         DaemonCommand::Restart => {
+            // A configuration the new daemon would refuse leaves the running one alone.
+            if running.is_some() {
+                let check = client::check_config(global).await?;
+                if let (false, Some(error)) = (check.ok, check.error) {
+                    return Err(CliError::usage(format!(
+                        "not restarting the daemon: {error}"
+                    )));
+                }
+            }
             if let Some(pong) = running {
                 stop(&socket, &pong).await?;
             }
