@@ -141,9 +141,8 @@ pub async fn connect(global: &Global) -> Result<Daemon> {
 /// sentence each, none when they agree or were not given.
 pub fn other_settings(global: &Global, pong: &Pong) -> Vec<String> {
     let mut differences = vec![];
-    let restart = "`aoctl daemon restart` restarts it with yours (its sessions keep running, \
-                   unmanaged, if the data directory changes); a daemon of its own needs its own \
-                   --socket";
+    let restart = "`aoctl daemon restart` restarts it with yours; a daemon of its own needs its \
+                   own --socket";
     if let Some(wanted) = &global.data_dir
         && !same_path(wanted, Path::new(&pong.data_dir))
     {
@@ -246,13 +245,6 @@ fn aod_command(aod: &Path, global: &Global) -> std::process::Command {
         command.arg("--config").arg(config);
     }
     command
-}
-
-fn aod_not_found() -> CliError {
-    CliError::new(
-        exit::UNREACHABLE,
-        "`aod` was not found next to aoctl or on PATH",
-    )
 }
 
 /// Starts `aod` in the background with this client's settings and waits until a daemon
@@ -437,7 +429,11 @@ pub struct ConfigCheck {
 
 /// Runs `aod --check-config` with this client's settings: no daemon is needed or started.
 pub async fn check_config(global: &Global) -> Result<ConfigCheck> {
-    let aod = find_aod().ok_or_else(aod_not_found)?;
+    let aod = find_aod().ok_or_else(|| {
+        CliError::failed(
+            "`aod` (which checks the configuration) was not found next to aoctl or on PATH",
+        )
+    })?;
     let mut command = tokio::process::Command::from(aod_command(&aod, global));
     command
         .arg("--check-config")

@@ -225,8 +225,10 @@ async fn run(config: Config) -> Result<()> {
     let mut loops = app.start_loops(&loops_cancel);
     // 10. Serve.
     let listener = server::bind(&socket)?;
-    if let Some(path) = &log_file {
-        stderr_to_log_file(path)?;
+    if let Some(path) = &log_file
+        && let Err(e) = stderr_to_log_file(path)
+    {
+        warn!("{e:#}; stderr stays where it was");
     }
     info!(socket = %socket.display(), pid = std::process::id(), "aod serving");
     let rpc = rpc::Rpc::new(app.clone());
