@@ -32,8 +32,10 @@ fn check(name: &str, ok: bool, warning: bool, detail: String) -> Check {
 pub async fn run(global: &Global, args: DoctorArgs) -> Result<u8> {
     let config = client::check_config(global).await;
     let mut checks = vec![config_line(&config)];
-    let config_valid = matches!(&config, Ok(c) if c.ok);
-    match reach_daemon(global, config_valid).await {
+    // Only a configuration known to be invalid keeps doctor from starting a daemon (one that
+    // could not be checked is reported, and the start says why it fails, if it does).
+    let config_invalid = matches!(&config, Ok(c) if !c.ok);
+    match reach_daemon(global, config_invalid).await {
         Ok(daemon) => {
             let pong = daemon.client.ping(ctx(QUICK)).await?;
             checks.push(check("data dir", true, false, pong.data_dir.clone()));
@@ -82,17 +84,17 @@ fn config_line(config: &Result<ConfigCheck>) -> Check {
 }
 
 /// The daemon that answers on the socket; started (unless `--no-autostart`) only when the
-/// configuration is valid: an invalid one would stop it at start anyway.
-async fn reach_daemon(global: &Global, config_valid: bool) -> Result<client::Daemon> {
+/// configuration is not invalid: an invalid one would stop it at start anyway.
+async fn reach_daemon(global: &Global, config_invalid: bool) -> Result<client::Daemon> {
     let socket = global.socket_path();
     match ao_proto::connect(&socket, QUICK).await {
         Ok(client) => Ok(client::Daemon { client }),
         Err(ConnectError::Untrusted(e)) => Err(client::untrusted(e)),
-        Err(e) if global.no_autostart || !config_valid => {
-            let why = if config_valid {
-                "(start it with `aoctl daemon start`)"
-            } else {
+        Err(e) if global.no_autostart || config_invalid => {
+            let why = if config_invalid {
                 "(not started: the configuration is invalid)"
+            } else {
+                "(start it with `aoctl daemon start`)"
             };
             Err(CliError::new(
                 exit::UNREACHABLE,
