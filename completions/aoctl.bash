@@ -25,6 +25,9 @@ _aoctl() {
             aoctl,completions)
                 cmd="aoctl__subcmd__completions"
                 ;;
+            aoctl,config)
+                cmd="aoctl__subcmd__config"
+                ;;
             aoctl,daemon)
                 cmd="aoctl__subcmd__daemon"
                 ;;
@@ -73,8 +76,23 @@ _aoctl() {
             aoctl,why)
                 cmd="aoctl__subcmd__why"
                 ;;
+            aoctl__subcmd__config,check)
+                cmd="aoctl__subcmd__config__subcmd__check"
+                ;;
+            aoctl__subcmd__config,help)
+                cmd="aoctl__subcmd__config__subcmd__help"
+                ;;
+            aoctl__subcmd__config__subcmd__help,check)
+                cmd="aoctl__subcmd__config__subcmd__help__subcmd__check"
+                ;;
+            aoctl__subcmd__config__subcmd__help,help)
+                cmd="aoctl__subcmd__config__subcmd__help__subcmd__help"
+                ;;
             aoctl__subcmd__daemon,help)
                 cmd="aoctl__subcmd__daemon__subcmd__help"
+                ;;
+            aoctl__subcmd__daemon,restart)
+                cmd="aoctl__subcmd__daemon__subcmd__restart"
                 ;;
             aoctl__subcmd__daemon,start)
                 cmd="aoctl__subcmd__daemon__subcmd__start"
@@ -87,6 +105,9 @@ _aoctl() {
                 ;;
             aoctl__subcmd__daemon__subcmd__help,help)
                 cmd="aoctl__subcmd__daemon__subcmd__help__subcmd__help"
+                ;;
+            aoctl__subcmd__daemon__subcmd__help,restart)
+                cmd="aoctl__subcmd__daemon__subcmd__help__subcmd__restart"
                 ;;
             aoctl__subcmd__daemon__subcmd__help,start)
                 cmd="aoctl__subcmd__daemon__subcmd__help__subcmd__start"
@@ -105,6 +126,9 @@ _aoctl() {
                 ;;
             aoctl__subcmd__help,completions)
                 cmd="aoctl__subcmd__help__subcmd__completions"
+                ;;
+            aoctl__subcmd__help,config)
+                cmd="aoctl__subcmd__help__subcmd__config"
                 ;;
             aoctl__subcmd__help,daemon)
                 cmd="aoctl__subcmd__help__subcmd__daemon"
@@ -153,6 +177,12 @@ _aoctl() {
                 ;;
             aoctl__subcmd__help,why)
                 cmd="aoctl__subcmd__help__subcmd__why"
+                ;;
+            aoctl__subcmd__help__subcmd__config,check)
+                cmd="aoctl__subcmd__help__subcmd__config__subcmd__check"
+                ;;
+            aoctl__subcmd__help__subcmd__daemon,restart)
+                cmd="aoctl__subcmd__help__subcmd__daemon__subcmd__restart"
                 ;;
             aoctl__subcmd__help__subcmd__daemon,start)
                 cmd="aoctl__subcmd__help__subcmd__daemon__subcmd__start"
@@ -236,7 +266,7 @@ _aoctl() {
 
     case "${cmd}" in
         aoctl)
-            opts="-v -h -V --socket --data-dir --tmux-socket --config --no-autostart --verbose --help --version spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help"
+            opts="-v -h -V --socket --data-dir --tmux-socket --config --no-autostart --verbose --help --version spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor config completions hook help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -363,8 +393,110 @@ _aoctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        aoctl__subcmd__config)
+            opts="-v -h -V --socket --data-dir --tmux-socket --config --no-autostart --verbose --help --version check help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tmux-socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aoctl__subcmd__config__subcmd__check)
+            opts="-v -h -V --json --socket --data-dir --tmux-socket --config --no-autostart --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tmux-socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aoctl__subcmd__config__subcmd__help)
+            opts="check help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aoctl__subcmd__config__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aoctl__subcmd__config__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         aoctl__subcmd__daemon)
-            opts="-v -h -V --socket --data-dir --tmux-socket --config --no-autostart --verbose --help --version start stop status help"
+            opts="-v -h -V --socket --data-dir --tmux-socket --config --no-autostart --verbose --help --version start stop restart status help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -394,7 +526,7 @@ _aoctl() {
             return 0
             ;;
         aoctl__subcmd__daemon__subcmd__help)
-            opts="start stop status help"
+            opts="start stop restart status help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -408,6 +540,20 @@ _aoctl() {
             return 0
             ;;
         aoctl__subcmd__daemon__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aoctl__subcmd__daemon__subcmd__help__subcmd__restart)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -456,6 +602,36 @@ _aoctl() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aoctl__subcmd__daemon__subcmd__restart)
+            opts="-v -h -V --socket --data-dir --tmux-socket --config --no-autostart --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tmux-socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -652,7 +828,7 @@ _aoctl() {
             return 0
             ;;
         aoctl__subcmd__help)
-            opts="spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help"
+            opts="spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor config completions hook help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -707,9 +883,51 @@ _aoctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        aoctl__subcmd__help__subcmd__daemon)
-            opts="start stop status"
+        aoctl__subcmd__help__subcmd__config)
+            opts="check"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aoctl__subcmd__help__subcmd__config__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aoctl__subcmd__help__subcmd__daemon)
+            opts="start stop restart status"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aoctl__subcmd__help__subcmd__daemon__subcmd__restart)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -44,7 +44,8 @@ set edit:completion:arg-completer[aoctl] = {|@words|
             cand wait 'Wait until sessions reach a status'
             cand project 'Manage projects (git repositories sessions are spawned from)'
             cand daemon 'Start, stop or inspect the daemon'
-            cand doctor 'Check tmux, git, the socket, the store and the agent CLIs'
+            cand doctor 'Check the configuration file, the daemon, tmux, git, the socket, the store and the agent CLIs (a missing agent CLI is a warning)'
+            cand config 'Check the configuration file without a daemon'
             cand completions 'Print a shell completion script'
             cand hook 'The callback agent hooks run (never fails; see `hook.rs`)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -414,6 +415,7 @@ set edit:completion:arg-completer[aoctl] = {|@words|
             cand --version 'Print version'
             cand start 'Start the daemon in the background (if it is not running)'
             cand stop 'Stop the daemon; sessions keep running'
+            cand restart 'Stop the daemon (if it runs) and start it again with these settings: a changed configuration file takes effect (an invalid one is refused first, the daemon left running). Sessions keep running'
             cand status 'Show whether the daemon runs, and where'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -443,6 +445,19 @@ set edit:completion:arg-completer[aoctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'aoctl;daemon;restart'= {
+            cand --socket 'The daemon''s socket'
+            cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
+            cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'
+            cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
+            cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
+            cand -v 'Print the cause chain of errors'
+            cand --verbose 'Print the cause chain of errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'aoctl;daemon;status'= {
             cand --socket 'The daemon''s socket'
             cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
@@ -460,12 +475,15 @@ set edit:completion:arg-completer[aoctl] = {|@words|
         &'aoctl;daemon;help'= {
             cand start 'Start the daemon in the background (if it is not running)'
             cand stop 'Stop the daemon; sessions keep running'
+            cand restart 'Stop the daemon (if it runs) and start it again with these settings: a changed configuration file takes effect (an invalid one is refused first, the daemon left running). Sessions keep running'
             cand status 'Show whether the daemon runs, and where'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'aoctl;daemon;help;start'= {
         }
         &'aoctl;daemon;help;stop'= {
+        }
+        &'aoctl;daemon;help;restart'= {
         }
         &'aoctl;daemon;help;status'= {
         }
@@ -484,6 +502,43 @@ set edit:completion:arg-completer[aoctl] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
+        }
+        &'aoctl;config'= {
+            cand --socket 'The daemon''s socket'
+            cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
+            cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'
+            cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
+            cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
+            cand -v 'Print the cause chain of errors'
+            cand --verbose 'Print the cause chain of errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand check 'Check the configuration file (`--config`, `AO_CONFIG`, else the default) as a daemon start would, without a daemon; show the file, data directory and socket it resolves to'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'aoctl;config;check'= {
+            cand --socket 'The daemon''s socket'
+            cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
+            cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'
+            cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
+            cand --json 'json'
+            cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
+            cand -v 'Print the cause chain of errors'
+            cand --verbose 'Print the cause chain of errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aoctl;config;help'= {
+            cand check 'Check the configuration file (`--config`, `AO_CONFIG`, else the default) as a daemon start would, without a daemon; show the file, data directory and socket it resolves to'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'aoctl;config;help;check'= {
+        }
+        &'aoctl;config;help;help'= {
         }
         &'aoctl;completions'= {
             cand --socket 'The daemon''s socket'
@@ -527,7 +582,8 @@ set edit:completion:arg-completer[aoctl] = {|@words|
             cand wait 'Wait until sessions reach a status'
             cand project 'Manage projects (git repositories sessions are spawned from)'
             cand daemon 'Start, stop or inspect the daemon'
-            cand doctor 'Check tmux, git, the socket, the store and the agent CLIs'
+            cand doctor 'Check the configuration file, the daemon, tmux, git, the socket, the store and the agent CLIs (a missing agent CLI is a warning)'
+            cand config 'Check the configuration file without a daemon'
             cand completions 'Print a shell completion script'
             cand hook 'The callback agent hooks run (never fails; see `hook.rs`)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -581,15 +637,23 @@ set edit:completion:arg-completer[aoctl] = {|@words|
         &'aoctl;help;daemon'= {
             cand start 'Start the daemon in the background (if it is not running)'
             cand stop 'Stop the daemon; sessions keep running'
+            cand restart 'Stop the daemon (if it runs) and start it again with these settings: a changed configuration file takes effect (an invalid one is refused first, the daemon left running). Sessions keep running'
             cand status 'Show whether the daemon runs, and where'
         }
         &'aoctl;help;daemon;start'= {
         }
         &'aoctl;help;daemon;stop'= {
         }
+        &'aoctl;help;daemon;restart'= {
+        }
         &'aoctl;help;daemon;status'= {
         }
         &'aoctl;help;doctor'= {
+        }
+        &'aoctl;help;config'= {
+            cand check 'Check the configuration file (`--config`, `AO_CONFIG`, else the default) as a daemon start would, without a daemon; show the file, data directory and socket it resolves to'
+        }
+        &'aoctl;help;config;check'= {
         }
         &'aoctl;help;completions'= {
         }

@@ -47,7 +47,8 @@ complete -c aoctl -n "__fish_aoctl_needs_command" -f -a "events" -d 'Show the ch
 complete -c aoctl -n "__fish_aoctl_needs_command" -f -a "wait" -d 'Wait until sessions reach a status'
 complete -c aoctl -n "__fish_aoctl_needs_command" -f -a "project" -d 'Manage projects (git repositories sessions are spawned from)'
 complete -c aoctl -n "__fish_aoctl_needs_command" -f -a "daemon" -d 'Start, stop or inspect the daemon'
-complete -c aoctl -n "__fish_aoctl_needs_command" -f -a "doctor" -d 'Check tmux, git, the socket, the store and the agent CLIs'
+complete -c aoctl -n "__fish_aoctl_needs_command" -f -a "doctor" -d 'Check the configuration file, the daemon, tmux, git, the socket, the store and the agent CLIs (a missing agent CLI is a warning)'
+complete -c aoctl -n "__fish_aoctl_needs_command" -f -a "config" -d 'Check the configuration file without a daemon'
 complete -c aoctl -n "__fish_aoctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c aoctl -n "__fish_aoctl_needs_command" -f -a "hook" -d 'The callback agent hooks run (never fails; see `hook.rs`)'
 complete -c aoctl -n "__fish_aoctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -278,18 +279,19 @@ complete -c aoctl -n "__fish_aoctl_using_subcommand project; and __fish_seen_sub
 complete -c aoctl -n "__fish_aoctl_using_subcommand project; and __fish_seen_subcommand_from help" -f -a "ls" -d 'List projects'
 complete -c aoctl -n "__fish_aoctl_using_subcommand project; and __fish_seen_subcommand_from help" -f -a "rm" -d 'Unregister a project (refused while it has live sessions)'
 complete -c aoctl -n "__fish_aoctl_using_subcommand project; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and not __fish_seen_subcommand_from start stop status help" -l socket -d 'The daemon\'s socket' -r -F
-complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and not __fish_seen_subcommand_from start stop status help" -l data-dir -d 'The data directory (passed to a daemon aoctl starts)' -r -F
-complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and not __fish_seen_subcommand_from start stop status help" -l tmux-socket -d 'ao\'s tmux server label or socket path (passed to a daemon aoctl starts)' -r
-complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and not __fish_seen_subcommand_from start stop status help" -l config -d 'The daemon\'s configuration file (passed to a daemon aoctl starts)' -r -F
-complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and not __fish_seen_subcommand_from start stop status help" -l no-autostart -d 'Never start the daemon; fail with exit code 3 when it is not running'
-complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and not __fish_seen_subcommand_from start stop status help" -s v -l verbose -d 'Print the cause chain of errors'
-complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and not __fish_seen_subcommand_from start stop status help" -s h -l help -d 'Print help'
-complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and not __fish_seen_subcommand_from start stop status help" -s V -l version -d 'Print version'
-complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and not __fish_seen_subcommand_from start stop status help" -f -a "start" -d 'Start the daemon in the background (if it is not running)'
-complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and not __fish_seen_subcommand_from start stop status help" -f -a "stop" -d 'Stop the daemon; sessions keep running'
-complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and not __fish_seen_subcommand_from start stop status help" -f -a "status" -d 'Show whether the daemon runs, and where'
-complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and not __fish_seen_subcommand_from start stop status help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and not __fish_seen_subcommand_from start stop restart status help" -l socket -d 'The daemon\'s socket' -r -F
+complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and not __fish_seen_subcommand_from start stop restart status help" -l data-dir -d 'The data directory (passed to a daemon aoctl starts)' -r -F
+complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and not __fish_seen_subcommand_from start stop restart status help" -l tmux-socket -d 'ao\'s tmux server label or socket path (passed to a daemon aoctl starts)' -r
+complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and not __fish_seen_subcommand_from start stop restart status help" -l config -d 'The daemon\'s configuration file (passed to a daemon aoctl starts)' -r -F
+complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and not __fish_seen_subcommand_from start stop restart status help" -l no-autostart -d 'Never start the daemon; fail with exit code 3 when it is not running'
+complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and not __fish_seen_subcommand_from start stop restart status help" -s v -l verbose -d 'Print the cause chain of errors'
+complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and not __fish_seen_subcommand_from start stop restart status help" -s h -l help -d 'Print help'
+complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and not __fish_seen_subcommand_from start stop restart status help" -s V -l version -d 'Print version'
+complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and not __fish_seen_subcommand_from start stop restart status help" -f -a "start" -d 'Start the daemon in the background (if it is not running)'
+complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and not __fish_seen_subcommand_from start stop restart status help" -f -a "stop" -d 'Stop the daemon; sessions keep running'
+complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and not __fish_seen_subcommand_from start stop restart status help" -f -a "restart" -d 'Stop the daemon (if it runs) and start it again with these settings: a changed configuration file takes effect (an invalid one is refused first, the daemon left running). Sessions keep running'
+complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and not __fish_seen_subcommand_from start stop restart status help" -f -a "status" -d 'Show whether the daemon runs, and where'
+complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and not __fish_seen_subcommand_from start stop restart status help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and __fish_seen_subcommand_from start" -l socket -d 'The daemon\'s socket' -r -F
 complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and __fish_seen_subcommand_from start" -l data-dir -d 'The data directory (passed to a daemon aoctl starts)' -r -F
 complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and __fish_seen_subcommand_from start" -l tmux-socket -d 'ao\'s tmux server label or socket path (passed to a daemon aoctl starts)' -r
@@ -306,6 +308,14 @@ complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and __fish_seen_subc
 complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and __fish_seen_subcommand_from stop" -s v -l verbose -d 'Print the cause chain of errors'
 complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and __fish_seen_subcommand_from stop" -s h -l help -d 'Print help'
 complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and __fish_seen_subcommand_from stop" -s V -l version -d 'Print version'
+complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and __fish_seen_subcommand_from restart" -l socket -d 'The daemon\'s socket' -r -F
+complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and __fish_seen_subcommand_from restart" -l data-dir -d 'The data directory (passed to a daemon aoctl starts)' -r -F
+complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and __fish_seen_subcommand_from restart" -l tmux-socket -d 'ao\'s tmux server label or socket path (passed to a daemon aoctl starts)' -r
+complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and __fish_seen_subcommand_from restart" -l config -d 'The daemon\'s configuration file (passed to a daemon aoctl starts)' -r -F
+complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and __fish_seen_subcommand_from restart" -l no-autostart -d 'Never start the daemon; fail with exit code 3 when it is not running'
+complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and __fish_seen_subcommand_from restart" -s v -l verbose -d 'Print the cause chain of errors'
+complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and __fish_seen_subcommand_from restart" -s h -l help -d 'Print help'
+complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and __fish_seen_subcommand_from restart" -s V -l version -d 'Print version'
 complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and __fish_seen_subcommand_from status" -l socket -d 'The daemon\'s socket' -r -F
 complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and __fish_seen_subcommand_from status" -l data-dir -d 'The data directory (passed to a daemon aoctl starts)' -r -F
 complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and __fish_seen_subcommand_from status" -l tmux-socket -d 'ao\'s tmux server label or socket path (passed to a daemon aoctl starts)' -r
@@ -317,6 +327,7 @@ complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and __fish_seen_subc
 complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
 complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and __fish_seen_subcommand_from help" -f -a "start" -d 'Start the daemon in the background (if it is not running)'
 complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and __fish_seen_subcommand_from help" -f -a "stop" -d 'Stop the daemon; sessions keep running'
+complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and __fish_seen_subcommand_from help" -f -a "restart" -d 'Stop the daemon (if it runs) and start it again with these settings: a changed configuration file takes effect (an invalid one is refused first, the daemon left running). Sessions keep running'
 complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and __fish_seen_subcommand_from help" -f -a "status" -d 'Show whether the daemon runs, and where'
 complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c aoctl -n "__fish_aoctl_using_subcommand doctor" -l socket -d 'The daemon\'s socket' -r -F
@@ -328,6 +339,27 @@ complete -c aoctl -n "__fish_aoctl_using_subcommand doctor" -l no-autostart -d '
 complete -c aoctl -n "__fish_aoctl_using_subcommand doctor" -s v -l verbose -d 'Print the cause chain of errors'
 complete -c aoctl -n "__fish_aoctl_using_subcommand doctor" -s h -l help -d 'Print help'
 complete -c aoctl -n "__fish_aoctl_using_subcommand doctor" -s V -l version -d 'Print version'
+complete -c aoctl -n "__fish_aoctl_using_subcommand config; and not __fish_seen_subcommand_from check help" -l socket -d 'The daemon\'s socket' -r -F
+complete -c aoctl -n "__fish_aoctl_using_subcommand config; and not __fish_seen_subcommand_from check help" -l data-dir -d 'The data directory (passed to a daemon aoctl starts)' -r -F
+complete -c aoctl -n "__fish_aoctl_using_subcommand config; and not __fish_seen_subcommand_from check help" -l tmux-socket -d 'ao\'s tmux server label or socket path (passed to a daemon aoctl starts)' -r
+complete -c aoctl -n "__fish_aoctl_using_subcommand config; and not __fish_seen_subcommand_from check help" -l config -d 'The daemon\'s configuration file (passed to a daemon aoctl starts)' -r -F
+complete -c aoctl -n "__fish_aoctl_using_subcommand config; and not __fish_seen_subcommand_from check help" -l no-autostart -d 'Never start the daemon; fail with exit code 3 when it is not running'
+complete -c aoctl -n "__fish_aoctl_using_subcommand config; and not __fish_seen_subcommand_from check help" -s v -l verbose -d 'Print the cause chain of errors'
+complete -c aoctl -n "__fish_aoctl_using_subcommand config; and not __fish_seen_subcommand_from check help" -s h -l help -d 'Print help'
+complete -c aoctl -n "__fish_aoctl_using_subcommand config; and not __fish_seen_subcommand_from check help" -s V -l version -d 'Print version'
+complete -c aoctl -n "__fish_aoctl_using_subcommand config; and not __fish_seen_subcommand_from check help" -f -a "check" -d 'Check the configuration file (`--config`, `AO_CONFIG`, else the default) as a daemon start would, without a daemon; show the file, data directory and socket it resolves to'
+complete -c aoctl -n "__fish_aoctl_using_subcommand config; and not __fish_seen_subcommand_from check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c aoctl -n "__fish_aoctl_using_subcommand config; and __fish_seen_subcommand_from check" -l socket -d 'The daemon\'s socket' -r -F
+complete -c aoctl -n "__fish_aoctl_using_subcommand config; and __fish_seen_subcommand_from check" -l data-dir -d 'The data directory (passed to a daemon aoctl starts)' -r -F
+complete -c aoctl -n "__fish_aoctl_using_subcommand config; and __fish_seen_subcommand_from check" -l tmux-socket -d 'ao\'s tmux server label or socket path (passed to a daemon aoctl starts)' -r
+complete -c aoctl -n "__fish_aoctl_using_subcommand config; and __fish_seen_subcommand_from check" -l config -d 'The daemon\'s configuration file (passed to a daemon aoctl starts)' -r -F
+complete -c aoctl -n "__fish_aoctl_using_subcommand config; and __fish_seen_subcommand_from check" -l json
+complete -c aoctl -n "__fish_aoctl_using_subcommand config; and __fish_seen_subcommand_from check" -l no-autostart -d 'Never start the daemon; fail with exit code 3 when it is not running'
+complete -c aoctl -n "__fish_aoctl_using_subcommand config; and __fish_seen_subcommand_from check" -s v -l verbose -d 'Print the cause chain of errors'
+complete -c aoctl -n "__fish_aoctl_using_subcommand config; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
+complete -c aoctl -n "__fish_aoctl_using_subcommand config; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
+complete -c aoctl -n "__fish_aoctl_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "check" -d 'Check the configuration file (`--config`, `AO_CONFIG`, else the default) as a daemon start would, without a daemon; show the file, data directory and socket it resolves to'
+complete -c aoctl -n "__fish_aoctl_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c aoctl -n "__fish_aoctl_using_subcommand completions" -l socket -d 'The daemon\'s socket' -r -F
 complete -c aoctl -n "__fish_aoctl_using_subcommand completions" -l data-dir -d 'The data directory (passed to a daemon aoctl starts)' -r -F
 complete -c aoctl -n "__fish_aoctl_using_subcommand completions" -l tmux-socket -d 'ao\'s tmux server label or socket path (passed to a daemon aoctl starts)' -r
@@ -344,25 +376,26 @@ complete -c aoctl -n "__fish_aoctl_using_subcommand hook" -l no-autostart -d 'Ne
 complete -c aoctl -n "__fish_aoctl_using_subcommand hook" -s v -l verbose -d 'Print the cause chain of errors'
 complete -c aoctl -n "__fish_aoctl_using_subcommand hook" -s h -l help -d 'Print help'
 complete -c aoctl -n "__fish_aoctl_using_subcommand hook" -s V -l version -d 'Print version'
-complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help" -f -a "spawn" -d 'Start a new agent session in its own worktree and tmux session'
-complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help" -f -a "ls" -d 'List sessions'
-complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help" -f -a "get" -d 'Show one session'
-complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help" -f -a "why" -d 'Explain a session\'s status: the evidence behind each axis and the last transitions'
-complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help" -f -a "kill" -d 'Stop a session\'s agent and move its worktree to the trash (a dirty worktree stays)'
-complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help" -f -a "send" -d 'Type a message into a session\'s agent'
-complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help" -f -a "tail" -d 'Show a session\'s output'
-complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help" -f -a "restore" -d 'Relaunch a killed session in its worktree (resuming the agent\'s conversation when it can)'
-complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help" -f -a "cleanup" -d 'Move the worktrees of ended sessions to the trash (dirty ones stay unless --preserve)'
-complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help" -f -a "trash" -d 'The worktrees of ended sessions: list, restore, empty'
-complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help" -f -a "attach" -d 'Attach your terminal to a session\'s tmux session'
-complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help" -f -a "events" -d 'Show the change log (session transitions)'
-complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help" -f -a "wait" -d 'Wait until sessions reach a status'
-complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help" -f -a "project" -d 'Manage projects (git repositories sessions are spawned from)'
-complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help" -f -a "daemon" -d 'Start, stop or inspect the daemon'
-complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help" -f -a "doctor" -d 'Check tmux, git, the socket, the store and the agent CLIs'
-complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help" -f -a "completions" -d 'Print a shell completion script'
-complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help" -f -a "hook" -d 'The callback agent hooks run (never fails; see `hook.rs`)'
-complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor completions hook help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor config completions hook help" -f -a "spawn" -d 'Start a new agent session in its own worktree and tmux session'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor config completions hook help" -f -a "ls" -d 'List sessions'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor config completions hook help" -f -a "get" -d 'Show one session'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor config completions hook help" -f -a "why" -d 'Explain a session\'s status: the evidence behind each axis and the last transitions'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor config completions hook help" -f -a "kill" -d 'Stop a session\'s agent and move its worktree to the trash (a dirty worktree stays)'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor config completions hook help" -f -a "send" -d 'Type a message into a session\'s agent'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor config completions hook help" -f -a "tail" -d 'Show a session\'s output'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor config completions hook help" -f -a "restore" -d 'Relaunch a killed session in its worktree (resuming the agent\'s conversation when it can)'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor config completions hook help" -f -a "cleanup" -d 'Move the worktrees of ended sessions to the trash (dirty ones stay unless --preserve)'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor config completions hook help" -f -a "trash" -d 'The worktrees of ended sessions: list, restore, empty'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor config completions hook help" -f -a "attach" -d 'Attach your terminal to a session\'s tmux session'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor config completions hook help" -f -a "events" -d 'Show the change log (session transitions)'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor config completions hook help" -f -a "wait" -d 'Wait until sessions reach a status'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor config completions hook help" -f -a "project" -d 'Manage projects (git repositories sessions are spawned from)'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor config completions hook help" -f -a "daemon" -d 'Start, stop or inspect the daemon'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor config completions hook help" -f -a "doctor" -d 'Check the configuration file, the daemon, tmux, git, the socket, the store and the agent CLIs (a missing agent CLI is a warning)'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor config completions hook help" -f -a "config" -d 'Check the configuration file without a daemon'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor config completions hook help" -f -a "completions" -d 'Print a shell completion script'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor config completions hook help" -f -a "hook" -d 'The callback agent hooks run (never fails; see `hook.rs`)'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and not __fish_seen_subcommand_from spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor config completions hook help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c aoctl -n "__fish_aoctl_using_subcommand help; and __fish_seen_subcommand_from trash" -f -a "ls" -d 'List the trash, oldest first'
 complete -c aoctl -n "__fish_aoctl_using_subcommand help; and __fish_seen_subcommand_from trash" -f -a "restore" -d 'Move an entry back to its original path, as a registered worktree on its branch'
 complete -c aoctl -n "__fish_aoctl_using_subcommand help; and __fish_seen_subcommand_from trash" -f -a "empty" -d 'Delete trash entries (all of them, or those older than --older-than)'
@@ -371,4 +404,6 @@ complete -c aoctl -n "__fish_aoctl_using_subcommand help; and __fish_seen_subcom
 complete -c aoctl -n "__fish_aoctl_using_subcommand help; and __fish_seen_subcommand_from project" -f -a "rm" -d 'Unregister a project (refused while it has live sessions)'
 complete -c aoctl -n "__fish_aoctl_using_subcommand help; and __fish_seen_subcommand_from daemon" -f -a "start" -d 'Start the daemon in the background (if it is not running)'
 complete -c aoctl -n "__fish_aoctl_using_subcommand help; and __fish_seen_subcommand_from daemon" -f -a "stop" -d 'Stop the daemon; sessions keep running'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and __fish_seen_subcommand_from daemon" -f -a "restart" -d 'Stop the daemon (if it runs) and start it again with these settings: a changed configuration file takes effect (an invalid one is refused first, the daemon left running). Sessions keep running'
 complete -c aoctl -n "__fish_aoctl_using_subcommand help; and __fish_seen_subcommand_from daemon" -f -a "status" -d 'Show whether the daemon runs, and where'
+complete -c aoctl -n "__fish_aoctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Check the configuration file (`--config`, `AO_CONFIG`, else the default) as a daemon start would, without a daemon; show the file, data directory and socket it resolves to'

@@ -453,7 +453,7 @@ fn ephemeral_runs_a_real_store_and_keeps_nothing() {
     assert_eq!(dirs.len(), 1, "{dirs:?}");
     assert!(dirs[0].join("ao.db").is_file(), "{:?}", dirs[0]);
     assert!(!env.data_dir.join("ao.db").exists());
-    // (Doctor fails on this machine's missing agent CLIs; only the store's line matters.)
+    // (Only the store's line matters here.)
     let doctor = String::from_utf8_lossy(&env.run(&["doctor"]).stdout).into_owned();
     assert!(
         doctor

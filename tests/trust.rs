@@ -440,7 +440,11 @@ fn attach_runs_only_the_tmux_command_aoctl_builds() {
     let attach = |socket: &Path, id: &str| {
         let (_master, tty) = terminal();
         let mut command = aoctl(&base, socket);
+        // No data directory or configuration file of its own: aoctl then asks the daemon
+        // nothing (no `ping` to compare them) before `attach`, the fake's one answer.
         command
+            .env_remove("AO_DATA_DIR")
+            .env_remove("AO_CONFIG")
             .env("PATH", path_with(&tmux_bin))
             .args(["--no-autostart", "attach", id])
             .stdin(tty);

@@ -9,6 +9,12 @@
 //! background loops; 10. only then the socket. Shutdown: stop accepting, cancel every loop
 //! before waiting for any (waiting first would deadlock), wait for the loops and the service's
 //! mutations within the shutdown budget, close the store.
+//!
+//! Started in the background (`--log-file`), the daemon writes its start-up errors to stderr
+//! as well as to the log, so the `aoctl` that started it can show them; once it serves, stderr
+//! goes to the log file too (that `aoctl` stops reading). Exit codes: 0 stopped, 1 failed,
+//! 2 invalid configuration, 3 another daemon already runs on this data directory or socket.
+//! `--check-config` only resolves the configuration, prints it as JSON and exits 0 or 2.
 
 mod app;
 mod config;
@@ -29,6 +35,7 @@ use tracing::{info, warn};
 
 use crate::app::App;
 use crate::config::{Config, Flags};
+use crate::server::AlreadyRunning;
 
 /// How long shutdown waits, after the drain, for clients to hang up, so replies in flight (the
 /// answer to `shutdown` itself, a mutation that just finished) are written before the exit.
@@ -41,6 +48,10 @@ fn main() -> ExitCode {
     let user_umask = nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077)).bits();
     return_large_allocations_to_the_system();
     let flags = Flags::parse();
+    if flags.check_config {
+        return check_config(flags);
+    }
+    let log_file = flags.log_file.clone();
     let config = match config::resolve(flags) {
         // Agents get the user's own mask back (their files are the user's work, not ao's data).
         Ok(config) => Config {
@@ -49,6 +60,9 @@ fn main() -> ExitCode {
         },
         Err(e) => {
             eprintln!("aod: {e:#}");
+            if let Some(path) = log_file {
+                append_start_failure(&path, &e);
+            }
             return ExitCode::from(2);
         }
     };
@@ -68,9 +82,76 @@ fn main() -> ExitCode {
         Err(e) => {
             tracing::error!("{e:#}");
             eprintln!("aod: {e:#}");
-            ExitCode::from(1)
+            if e.chain().any(|cause| cause.is::<AlreadyRunning>()) {
+                ExitCode::from(AlreadyRunning::EXIT_CODE)
+            } else {
+                ExitCode::from(1)
+            }
         }
     }
+}
+
+/// `--check-config`: the configuration resolved exactly as a start resolves it, as one JSON
+/// object on stdout; exit 0 when valid, 2 when not.
+fn check_config(flags: Flags) -> ExitCode {
+    let explicit = flags.config.clone();
+    let report = match config::resolve(flags) {
+        Ok(config) => serde_json::json!({
+            "ok": true,
+            "error": null,
+            "config_file": config.config_file,
+            "config_file_found": config.config_file_found,
+            "data_dir": config.data_dir,
+            "socket": config.socket,
+        }),
+        Err(e) => serde_json::json!({
+            "ok": false,
+            "error": format!("{e:#}"),
+            "config_file": explicit.unwrap_or_else(ao_proto::paths::default_config_file),
+            "config_file_found": null,
+            "data_dir": null,
+            "socket": null,
+        }),
+    };
+    println!("{report}");
+    if report["ok"] == true {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    }
+}
+
+/// A configuration that stops the start is recorded in the log file too (before logging is
+/// set up, so by hand, in the same shape), for whoever reads the log instead of stderr.
+fn append_start_failure(path: &Path, e: &anyhow::Error) {
+    use std::io::Write;
+    if let Some(dir) = path.parent()
+        && server::private_dir(dir).is_err()
+    {
+        return;
+    }
+    let Ok(mut file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    else {
+        return;
+    };
+    let now = humantime::format_rfc3339_micros(std::time::SystemTime::now());
+    let _ = writeln!(file, "{now} ERROR aod: not started: {e:#}");
+}
+
+/// From the moment the daemon serves, what reaches stderr (a panic, a program it runs that
+/// inherits it) goes to the log file: the `aoctl` that read stderr during the start has let go.
+fn stderr_to_log_file(path: &Path) -> Result<()> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("opening log file {}", path.display()))?;
+    nix::unistd::dup2_stderr(&file)
+        .with_context(|| format!("pointing stderr at {}", path.display()))?;
+    Ok(())
 }
 
 /// Large allocations (request frames, replies) go straight to the system and back when freed.
@@ -132,6 +213,7 @@ async fn run(config: Config) -> Result<()> {
     // 5–8. tmux, store, adapters, boot reconcile.
     let socket = config.socket.clone();
     let shutdown_budget = config.shutdown_timeout;
+    let log_file = config.log_file.clone();
     let limits = server::ServeLimits {
         max_connections: server::connection_cap(config.max_connections),
         idle_timeout: config.idle_timeout,
@@ -143,6 +225,11 @@ async fn run(config: Config) -> Result<()> {
     let mut loops = app.start_loops(&loops_cancel);
     // 10. Serve.
     let listener = server::bind(&socket)?;
+    if let Some(path) = &log_file
+        && let Err(e) = stderr_to_log_file(path)
+    {
+        warn!("{e:#}; stderr stays where it was");
+    }
     info!(socket = %socket.display(), pid = std::process::id(), "aod serving");
     let rpc = rpc::Rpc::new(app.clone());
     tokio::spawn(watch_signals(app.shutdown.clone()));

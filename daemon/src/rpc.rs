@@ -44,6 +44,7 @@ impl Ao for Rpc {
             data_dir: self.app.config.data_dir.display().to_string(),
             socket: self.app.config.socket.display().to_string(),
             started_at: self.app.started_at.to_rfc3339(),
+            config_file: Some(self.app.config.config_file.display().to_string()),
         }
     }
 
@@ -323,6 +324,7 @@ impl Ao for Rpc {
             .map(|c| Check {
                 name: c.name,
                 ok: c.ok,
+                warning: c.warning,
                 detail: c.detail,
             })
             .collect()

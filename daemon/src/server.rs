@@ -110,6 +110,23 @@ pub fn secure_socket_dir(socket: &Path) -> Result<()> {
     }
 }
 
+/// Another daemon holds the data directory or answers on the socket: `aod` exits with
+/// [`AlreadyRunning::EXIT_CODE`], so whoever started it knows to look for that daemon.
+#[derive(Debug)]
+pub struct AlreadyRunning(String);
+
+impl AlreadyRunning {
+    pub const EXIT_CODE: u8 = 3;
+}
+
+impl std::fmt::Display for AlreadyRunning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "daemon already running ({})", self.0)
+    }
+}
+
+impl std::error::Error for AlreadyRunning {}
+
 /// Takes `<data dir>/aod.lock` without blocking; held for the daemon's lifetime.
 pub fn lock_data_dir(path: &Path) -> Result<Flock<File>> {
     let file = std::fs::OpenOptions::new()
@@ -120,10 +137,10 @@ pub fn lock_data_dir(path: &Path) -> Result<Flock<File>> {
         .with_context(|| format!("opening {}", path.display()))?;
     Flock::lock(file, FlockArg::LockExclusiveNonblock).map_err(|(_, errno)| {
         if errno == nix::errno::Errno::EWOULDBLOCK {
-            anyhow::anyhow!(
-                "daemon already running (data directory lock {} is held)",
+            anyhow::Error::new(AlreadyRunning(format!(
+                "data directory lock {} is held",
                 path.display()
-            )
+            )))
         } else {
             anyhow::anyhow!("locking {}: {errno}", path.display())
         }
@@ -133,7 +150,7 @@ pub fn lock_data_dir(path: &Path) -> Result<Flock<File>> {
 /// A live socket means another daemon; a stale socket file from a crash is removed.
 pub async fn claim_socket_path(path: &Path) -> Result<()> {
     if UnixStream::connect(path).await.is_ok() {
-        bail!("daemon already running (socket {} answers)", path.display());
+        return Err(AlreadyRunning(format!("socket {} answers", path.display())).into());
     }
     match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_socket() => {
@@ -153,8 +170,14 @@ pub async fn claim_socket_path(path: &Path) -> Result<()> {
 
 /// Binds the socket (0600) in its directory, which `secure_socket_dir` has checked.
 pub fn bind(path: &Path) -> Result<UnixListener> {
-    let listener =
-        UnixListener::bind(path).with_context(|| format!("binding {}", path.display()))?;
+    let listener = match UnixListener::bind(path) {
+        Ok(listener) => listener,
+        // Another daemon bound it since `claim_socket_path` looked (two starts at once).
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            return Err(AlreadyRunning(format!("socket {} is taken", path.display())).into());
+        }
+        Err(e) => return Err(e).with_context(|| format!("binding {}", path.display())),
+    };
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
         .with_context(|| format!("securing {}", path.display()))?;
     Ok(listener)

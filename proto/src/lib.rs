@@ -449,13 +449,21 @@ pub struct Pong {
     pub data_dir: String,
     pub socket: String,
     pub started_at: String,
+    /// The configuration file the daemon read at start (or the default path it looked at and
+    /// did not find); absent from daemons older than this field.
+    #[serde(default)]
+    pub config_file: Option<String>,
 }
 
-/// One line of `aoctl doctor`.
+/// One line of `aoctl doctor`: `ok` false fails `doctor`; `warning` (with `ok` true) is
+/// something to look at that does not (an optional agent CLI that is not installed).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Check {
     pub name: String,
     pub ok: bool,
+    /// Absent from daemons older than this field.
+    #[serde(default)]
+    pub warning: bool,
     pub detail: String,
 }
 

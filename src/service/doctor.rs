@@ -1,20 +1,23 @@
 //! `doctor`: what works and what does not, each with what to do about it. The daemon supplies
 //! what it learned at start; the agent CLIs, the store and the code-host token are checked now.
+//! An agent CLI that is not installed is a warning, not a failure: every agent is optional, and
+//! only a spawn that names it fails.
 
 use std::time::Duration;
 
 use super::ServiceDeps;
-use crate::ports::LaunchConfig;
+use crate::ports::{AgentError, LaunchConfig};
 
 /// How long an agent CLI gets to print its `--version`: a large one starts slowly on a busy
 /// machine.
 const AGENT_VERSION_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// One line of the report.
+/// One line of the report: `ok` false fails `doctor`; a `warning` (still `ok`) does not.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Check {
     pub name: String,
     pub ok: bool,
+    pub warning: bool,
     pub detail: String,
 }
 
@@ -24,7 +27,17 @@ impl Check {
         Self {
             name: name.into(),
             ok,
+            warning: false,
             detail: result.unwrap_or_else(|e| e),
+        }
+    }
+
+    fn warning(name: impl Into<String>, detail: String) -> Self {
+        Self {
+            name: name.into(),
+            ok: true,
+            warning: true,
+            detail,
         }
     }
 }
@@ -51,6 +64,7 @@ pub(super) async fn run(deps: &ServiceDeps) -> Vec<Check> {
         Check {
             name: "store".into(),
             ok: deps.store.list_running().await.is_ok(),
+            warning: false,
             detail: facts.store_location.clone(),
         },
         Check::of("socket", Ok(facts.socket.clone())),
@@ -63,6 +77,7 @@ pub(super) async fn run(deps: &ServiceDeps) -> Vec<Check> {
         let Some(harness) = deps.agents.get(name) else {
             continue;
         };
+        let check = format!("agent {name}");
         let result = match harness.resolve_binary(&LaunchConfig::default()) {
             Ok(path) => {
                 let shown = path.display().to_string();
@@ -71,9 +86,16 @@ pub(super) async fn run(deps: &ServiceDeps) -> Vec<Check> {
                     Err(e) => Err(format!("{shown}: `--version` failed: {e}")),
                 }
             }
+            Err(e @ AgentError::BinaryNotFound(_)) => {
+                checks.push(Check::warning(
+                    check,
+                    format!("{e}; optional: only spawns with --agent {name} need it"),
+                ));
+                continue;
+            }
             Err(e) => Err(e.to_string()),
         };
-        checks.push(Check::of(format!("agent {name}"), result));
+        checks.push(Check::of(check, result));
     }
     checks.push(code_host_token(deps).await);
     checks.push(Check::of("notify", Ok(facts.notify.join(", "))));

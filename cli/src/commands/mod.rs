@@ -4,6 +4,7 @@
 mod attach;
 mod cleanup;
 pub mod completions;
+mod config;
 mod daemon;
 mod doctor;
 mod events;
@@ -78,8 +79,14 @@ pub enum Command {
         #[command(subcommand)]
         command: daemon::DaemonCommand,
     },
-    /// Check tmux, git, the socket, the store and the agent CLIs.
+    /// Check the configuration file, the daemon, tmux, git, the socket, the store and the agent
+    /// CLIs (a missing agent CLI is a warning).
     Doctor(doctor::DoctorArgs),
+    /// Check the configuration file without a daemon.
+    Config {
+        #[command(subcommand)]
+        command: config::ConfigCommand,
+    },
     /// Print a shell completion script.
     Completions { shell: Shell },
     /// The callback agent hooks run (never fails; see `hook.rs`).
@@ -107,6 +114,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Project { command } => project::run(global, command).await,
         Command::Daemon { command } => daemon::run(global, command).await,
         Command::Doctor(args) => doctor::run(global, args).await,
+        Command::Config { command } => config::run(global, command).await,
         Command::Completions { .. } | Command::Hook { .. } => {
             unreachable!("handled before the runtime starts")
         }

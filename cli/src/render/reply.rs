@@ -10,6 +10,7 @@ use ao_proto::{
 };
 
 use super::{age, pairs, table};
+use crate::client::ConfigCheck;
 
 /// What a kill did: where the worktree went and what keeps the work.
 pub fn kill_reply(reply: &KillReply) {
@@ -282,7 +283,33 @@ pub fn daemon_status(pong: &Pong) {
         ("version", pong.version.clone()),
         ("socket", pong.socket.clone()),
         ("data dir", pong.data_dir.clone()),
+        (
+            "config",
+            pong.config_file.clone().unwrap_or_else(|| "-".into()),
+        ),
         ("since", pong.started_at.clone()),
+    ]);
+}
+
+/// `config check` of a valid configuration: what it resolves to.
+pub fn config_check(check: &ConfigCheck) {
+    let file = check.config_file.display().to_string();
+    let shown = |path: &Option<std::path::PathBuf>| {
+        path.as_ref()
+            .map_or_else(|| "-".to_owned(), |p| p.display().to_string())
+    };
+    pairs(&[
+        (
+            "config file",
+            if check.config_file_found == Some(false) {
+                format!("{file} (not found: every default applies)")
+            } else {
+                file
+            },
+        ),
+        ("data dir", shown(&check.data_dir)),
+        ("socket", shown(&check.socket)),
+        ("status", "valid".into()),
     ]);
 }
 
@@ -292,7 +319,12 @@ pub fn doctor_checks(checks: &[Check]) {
         .iter()
         .map(|c| {
             vec![
-                if c.ok { "ok" } else { "FAIL" }.to_owned(),
+                match (c.ok, c.warning) {
+                    (false, _) => "FAIL",
+                    (true, true) => "WARN",
+                    (true, false) => "ok",
+                }
+                .to_owned(),
                 c.name.clone(),
                 c.detail.clone(),
             ]

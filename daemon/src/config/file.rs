@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use ao::domain::{ProjectSettings, quote};
 use ao::session::ProjectSpec;
 use serde::Deserialize;
@@ -57,15 +57,20 @@ pub struct DeliverySection {
     pub draft_grace: Option<HumanDuration>,
 }
 
-/// Reads the file: a missing default file is an empty configuration, a missing explicit one an
-/// error.
-pub fn read(path: &Path, explicit: bool) -> Result<FileConfig> {
+/// Reads the file: a missing default file is an empty configuration (`None`), a missing
+/// explicit one (`--config`, `AO_CONFIG`) an error naming it.
+pub fn read(path: &Path, explicit: bool) -> Result<Option<FileConfig>> {
     match std::fs::read_to_string(path) {
         Ok(text) => toml::from_str(&text)
+            .map(Some)
             .with_context(|| format!("invalid configuration file {}", path.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
-            Ok(FileConfig::default())
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
+            "the configuration file {} does not exist (it is named by --config or AO_CONFIG; \
+             create it, or unset AO_CONFIG to use {})",
+            path.display(),
+            ao_proto::paths::default_config_file().display()
+        ),
         Err(e) => Err(e).with_context(|| format!("reading configuration file {}", path.display())),
     }
 }

@@ -25,7 +25,14 @@ pub struct Flags {
     /// it; for tests and trials).
     #[arg(long)]
     pub ephemeral: bool,
-    /// Log to this file instead of stderr (used when `aoctl` starts the daemon).
+    /// Log to this file instead of stderr (used when `aoctl` starts the daemon). Until it
+    /// serves, the daemon's errors also go to stderr; from then on stderr goes to this file too.
     #[arg(long)]
     pub log_file: Option<PathBuf>,
+    /// Read and check the configuration exactly as a start would, print what was resolved as
+    /// one JSON object (`ok`, `error`, `config_file`, `config_file_found`, `data_dir`,
+    /// `socket`), and exit: 0 when it is valid, 2 when not. Starts nothing (`aoctl config
+    /// check` and `aoctl doctor` run this).
+    #[arg(long)]
+    pub check_config: bool,
 }

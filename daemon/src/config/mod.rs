@@ -38,6 +38,10 @@ pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 /// Everything resolved.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The configuration file read (or, when it does not exist, the default path looked at).
+    pub config_file: PathBuf,
+    /// Whether that file exists (a missing default file means every default applies).
+    pub config_file_found: bool,
     pub data_dir: PathBuf,
     pub socket: PathBuf,
     pub tmux_socket: String,
@@ -90,7 +94,10 @@ pub fn resolve(flags: Flags) -> Result<Config> {
         .config
         .clone()
         .unwrap_or_else(ao_proto::paths::default_config_file);
+    let config_path = absolute(config_path)?;
     let file = file::read(&config_path, flags.config.is_some())?;
+    let config_file_found = file.is_some();
+    let file = file.unwrap_or_default();
     let data_dir = absolute(
         flags
             .data_dir
@@ -149,6 +156,8 @@ pub fn resolve(flags: Flags) -> Result<Config> {
         bail!("server.idle_timeout must be positive");
     }
     Ok(Config {
+        config_file: config_path,
+        config_file_found,
         scm_poll_interval,
         github: file.scm.github.resolve()?,
         sinks: file.notify.resolve()?,
@@ -226,6 +235,7 @@ mod tests {
             config: Some(config.to_path_buf()),
             ephemeral: false,
             log_file: None,
+            check_config: false,
         }
     }
 
@@ -561,10 +571,11 @@ min_priority = "urgent"
                 assert!(err.contains(needle), "{text}: {needle} not in {err}");
             }
         }
-        let missing = flags(&dir.path().join("absent.toml"));
+        let absent = dir.path().join("absent.toml");
+        let err = format!("{:#}", resolve(flags(&absent)).unwrap_err());
         assert!(
-            resolve(missing).is_err(),
-            "an explicit missing file is an error"
+            err.contains(&format!("{} does not exist", absent.display())),
+            "an explicit missing file is an error naming it: {err}"
         );
     }
 
