@@ -209,7 +209,11 @@ fn the_spawner_chooses_the_agents_path_and_variables() {
     .unwrap();
     std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
     let env_file = dir.path().join("agent.env");
-    std::fs::write(&env_file, "# for the agent\nFROMFILE=\"from the file\"\nMYKEY=overridden\n").unwrap();
+    std::fs::write(
+        &env_file,
+        "# for the agent\nFROMFILE=\"from the file\"\nMYKEY=overridden\n",
+    )
+    .unwrap();
     let seen = dir.path().join("seen.txt");
     let caller_path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
     let cmd = format!("myprog {}", seen.display());
