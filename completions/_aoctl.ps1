@@ -63,6 +63,8 @@ Register-ArgumentCompleter -Native -CommandName 'aoctl' -ScriptBlock {
             [CompletionResult]::new('--issue', '--issue', [CompletionResultType]::ParameterName, 'An issue reference, exported as AO_ISSUE_ID')
             [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'The agent''s model')
             [CompletionResult]::new('--permission-mode', '--permission-mode', [CompletionResultType]::ParameterName, 'The agent''s permission mode')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'A variable for the agent, KEY=VALUE (repeatable; wins over --env-file and the project''s env). The agent gets no other variable of yours but PATH')
+            [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Variables for the agent from a dotenv file (KEY=VALUE lines, # comments, quotes)')
             [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'The daemon''s socket')
             [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'The data directory (passed to a daemon aoctl starts)')
             [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)')

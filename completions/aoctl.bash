@@ -1656,7 +1656,7 @@ _aoctl() {
             return 0
             ;;
         aoctl__subcmd__spawn)
-            opts="-p -v -h -V --project --agent --cmd --branch --issue --model --permission-mode --json --socket --data-dir --tmux-socket --config --no-autostart --verbose --help --version"
+            opts="-p -v -h -V --project --agent --cmd --branch --issue --model --permission-mode --env --env-file --json --socket --data-dir --tmux-socket --config --no-autostart --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1692,6 +1692,14 @@ _aoctl() {
                     ;;
                 --permission-mode)
                     COMPREPLY=($(compgen -W "default accept-edits auto bypass-permissions" -- "${cur}"))
+                    return 0
+                    ;;
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --socket)

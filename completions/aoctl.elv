@@ -59,6 +59,8 @@ set edit:completion:arg-completer[aoctl] = {|@words|
             cand --issue 'An issue reference, exported as AO_ISSUE_ID'
             cand --model 'The agent''s model'
             cand --permission-mode 'The agent''s permission mode'
+            cand --env 'A variable for the agent, KEY=VALUE (repeatable; wins over --env-file and the project''s env). The agent gets no other variable of yours but PATH'
+            cand --env-file 'Variables for the agent from a dotenv file (KEY=VALUE lines, # comments, quotes)'
             cand --socket 'The daemon''s socket'
             cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
             cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'

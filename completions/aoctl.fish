@@ -62,6 +62,8 @@ complete -c aoctl -n "__fish_aoctl_using_subcommand spawn" -l permission-mode -d
 accept-edits\t''
 auto\t''
 bypass-permissions\t''"
+complete -c aoctl -n "__fish_aoctl_using_subcommand spawn" -l env -d 'A variable for the agent, KEY=VALUE (repeatable; wins over --env-file and the project\'s env). The agent gets no other variable of yours but PATH' -r
+complete -c aoctl -n "__fish_aoctl_using_subcommand spawn" -l env-file -d 'Variables for the agent from a dotenv file (KEY=VALUE lines, # comments, quotes)' -r -F
 complete -c aoctl -n "__fish_aoctl_using_subcommand spawn" -l socket -d 'The daemon\'s socket' -r -F
 complete -c aoctl -n "__fish_aoctl_using_subcommand spawn" -l data-dir -d 'The data directory (passed to a daemon aoctl starts)' -r -F
 complete -c aoctl -n "__fish_aoctl_using_subcommand spawn" -l tmux-socket -d 'ao\'s tmux server label or socket path (passed to a daemon aoctl starts)' -r

@@ -245,3 +245,43 @@ fn the_spawner_chooses_the_agents_path_and_variables() {
     assert!(!out.status.success());
     assert!(stderr.contains("not on your PATH"), "{stderr}");
 }
+
+/// Errors name the valid values and what to do next, in plain words and without `-v`.
+#[test]
+fn errors_say_what_is_valid_and_what_to_do() {
+    let (env, _repo) = env_with_project();
+    let id = env.spawn_cmd("demo", "sleep 100000");
+    let fails = |args: &[&str], code: i32, needles: &[&str]| {
+        let out = env.run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(code), "aoctl {args:?}: {stderr}");
+        for needle in needles {
+            assert!(stderr.contains(needle), "aoctl {args:?}: {stderr}");
+        }
+        assert!(!stderr.contains("Some("), "aoctl {args:?}: {stderr}");
+    };
+    fails(
+        &["wait", &id, "--status", "banana"],
+        2,
+        &["unknown status \"banana\"", "needs_input"],
+    );
+    fails(
+        &["spawn", "-p", "demo", "--agent", "nosuch"],
+        2,
+        &[
+            "unknown agent \"nosuch\"",
+            "configured agents:",
+            "claude-code",
+        ],
+    );
+    fails(&["spawn", "-p", "demo"], 2, &["--cmd", "--agent"]);
+    fails(
+        &["send", &id, "--file", "/nonexistent/message"],
+        2,
+        &["/nonexistent/message", "No such file or directory"],
+    );
+    fails(&["restore", &id], 1, &["still running"]);
+    // Spaces around the statuses of a list are fine.
+    env.ok(&["kill", &id]);
+    env.ok(&["wait", &id, "--status", "done, killed"]);
+}

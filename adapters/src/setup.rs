@@ -139,7 +139,11 @@ impl ProjectSetup for FsProjectSetup {
                         .into_iter()
                         .rev()
                         .collect();
-                    return Err(failed(format!("exit {:?}: {tail}", out.code)));
+                    let status = match out.code {
+                        Some(code) => format!("exited with code {code}"),
+                        None => "was ended by a signal".to_owned(),
+                    };
+                    return Err(failed(format!("{status}: {tail}")));
                 }
                 Err(e) => return Err(failed(e.to_string())),
             }

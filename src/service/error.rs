@@ -109,7 +109,7 @@ impl From<SmError> for ServiceError {
             SmError::NotFound(_) => (NotFound, "NotFound"),
             SmError::ProjectNotFound(_) => (NotFound, "ProjectNotFound"),
             SmError::InvalidProject(_) => (InvalidArgument, "InvalidProject"),
-            SmError::UnknownAgent(_) => (InvalidArgument, "UnknownAgent"),
+            SmError::UnknownAgent { .. } => (InvalidArgument, "UnknownAgent"),
             SmError::MissingAgent(_) => (InvalidArgument, "MissingAgent"),
             SmError::AgentBinaryNotFound(_) => (Failed, "AgentBinaryNotFound"),
             SmError::InvalidAgentOptions(_) => (InvalidArgument, "InvalidAgentOptions"),

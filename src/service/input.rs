@@ -65,9 +65,20 @@ pub(super) fn permission_mode(text: &str) -> Result<PermissionMode, ServiceError
 pub(super) fn statuses(names: &[String]) -> Result<BTreeSet<Status>, ServiceError> {
     let statuses = names
         .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
         .map(|s| {
-            s.parse::<Status>()
-                .map_err(|_| ServiceError::invalid_value("InvalidStatus", "unknown status", s))
+            s.parse::<Status>().map_err(|_| {
+                let known: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+                ServiceError::invalid(
+                    "InvalidStatus",
+                    format!(
+                        "unknown status {} (statuses: {})",
+                        quote(s),
+                        known.join(", ")
+                    ),
+                )
+            })
         })
         .collect::<Result<BTreeSet<_>, _>>()?;
     if statuses.is_empty() {
@@ -147,7 +158,7 @@ mod tests {
     fn statuses_must_be_known_and_at_least_one() {
         let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(
-            statuses(&names(&["working", "stuck", "working"])).unwrap(),
+            statuses(&names(&["working", " stuck", "working "])).unwrap(),
             BTreeSet::from([Status::Working, Status::Stuck])
         );
         assert_eq!(
@@ -157,6 +168,7 @@ mod tests {
         let e = statuses(&names(&["working", "sleepy"])).unwrap_err();
         assert_eq!(e.kind, "InvalidStatus");
         assert!(e.message.contains("sleepy"), "{}", e.message);
+        assert!(e.message.contains("needs_input, stuck"), "{}", e.message);
     }
 
     #[test]

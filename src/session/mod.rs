@@ -88,9 +88,13 @@ pub enum SmError {
     ProjectNotFound(ProjectId),
     #[error("invalid project: {0}")]
     InvalidProject(String),
-    #[error("unknown agent {}", quote(.0))]
-    UnknownAgent(String),
-    #[error("no agent given and project {0} has no default agent")]
+    #[error("unknown agent {} (configured agents: {})", quote(.name), .known.join(", "))]
+    UnknownAgent { name: String, known: Vec<String> },
+    #[error(
+        "no agent given and project {0} has no default agent: name one with `--agent NAME`, run a \
+         program with `--cmd \"PROGRAM ARGS\"`, or give the project a default with `aoctl \
+         project add … --agent NAME`"
+    )]
     MissingAgent(ProjectId),
     #[error("agent binary not found: {0}")]
     AgentBinaryNotFound(String),
@@ -102,7 +106,10 @@ pub enum SmError {
     InvalidInput(#[from] validate::InvalidInput),
     #[error("invalid branch name {}: {}", quote(.branch), quote_within(.reason, .branch))]
     BranchInvalid { branch: String, reason: String },
-    #[error("session {0} is not terminal; only a killed or finished session can be restored")]
+    #[error(
+        "session {0} is still running; only a session that ended (killed, done, errored) can be \
+         restored"
+    )]
     NotRestorable(SessionId),
     #[error("session {id} cannot be restored: no {missing} recorded")]
     IncompleteHandle {
@@ -187,6 +194,21 @@ pub struct SessionManager {
 }
 
 impl SessionManager {
+    /// The names of the configured agents, sorted.
+    pub fn agent_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.agents.names().map(str::to_owned).collect();
+        names.sort();
+        names
+    }
+
+    /// The error for an agent name nobody configured, naming those that are.
+    fn unknown_agent(&self, name: &str) -> SmError {
+        SmError::UnknownAgent {
+            name: name.to_owned(),
+            known: self.agent_names(),
+        }
+    }
+
     pub fn new(deps: SessionManagerDeps, config: SessionManagerConfig) -> Self {
         let SessionManagerDeps {
             lcm,

@@ -43,22 +43,6 @@ impl SessionManager {
                     quote_within(&why, &path)
                 ))
             })?;
-        // One project per repository: a second would make a bare `spawn` there ambiguous.
-        if let Some(other) = self
-            .store
-            .projects()
-            .await?
-            .into_iter()
-            .find(|p| p.id != id && p.repo_path == repo)
-        {
-            return Err(invalid(format!(
-                "{} is already registered as project {}; spawn there with `-p {}`, or remove \
-                 that project first",
-                quote(&repo.to_string_lossy()),
-                other.id,
-                other.id
-            )));
-        }
         if let Some(base) = &spec.base_branch {
             self.workspace
                 .check_branch(&repo, base)
@@ -86,6 +70,22 @@ impl SessionManager {
                 .map_err(|e| invalid(e.to_string()))?;
         }
         validate::env("env", &settings.env).map_err(|e| invalid(e.to_string()))?;
+        // One project per repository: a second would make a bare `spawn` there ambiguous.
+        if let Some(other) = self
+            .store
+            .projects()
+            .await?
+            .into_iter()
+            .find(|p| p.id != id && p.repo_path == repo)
+        {
+            return Err(invalid(format!(
+                "{} is already registered as project {}; spawn there with `-p {}`, or remove \
+                 that project first",
+                quote(&repo.to_string_lossy()),
+                other.id,
+                other.id
+            )));
+        }
         let project = Project {
             id,
             repo_path: repo,

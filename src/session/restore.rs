@@ -40,7 +40,7 @@ impl SessionManager {
         let harness = self
             .agents
             .get(&earlier.agent)
-            .ok_or_else(|| SmError::UnknownAgent(earlier.agent.clone()))?;
+            .ok_or_else(|| self.unknown_agent(&earlier.agent))?;
         let project = self
             .store
             .project(&earlier.project_id)

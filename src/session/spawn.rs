@@ -188,7 +188,7 @@ impl SessionManager {
         let harness = self
             .agents
             .get(&agent_name)
-            .ok_or_else(|| SmError::UnknownAgent(agent_name.clone()))?;
+            .ok_or_else(|| self.unknown_agent(&agent_name))?;
         if let Err(reason) = &self.config.runtime_ready {
             return Err(SmError::RuntimePrerequisite(reason.clone()));
         }

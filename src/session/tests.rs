@@ -610,8 +610,12 @@ async fn m6_preflight() {
     req.agent = Some("nosuch".to_owned());
     assert_eq!(
         w.sm.spawn(req).await.unwrap_err(),
-        SmError::UnknownAgent("nosuch".to_owned())
+        SmError::UnknownAgent {
+            name: "nosuch".to_owned(),
+            known: w.sm.agent_names(),
+        }
     );
+    assert!(!w.sm.agent_names().is_empty());
     w.h.store.add_project(&project("bare", None)).await.unwrap();
     let mut req = request();
     req.project = pid("bare");

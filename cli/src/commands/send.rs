@@ -83,6 +83,6 @@ fn read_message_file(path: &Path) -> Result<String> {
     } else {
         std::fs::read_to_string(path).map(|t| text = t)
     };
-    read.map_err(|e| CliError::usage(format!("reading {}", path.display())).because(e))?;
+    read.map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
     Ok(text)
 }
