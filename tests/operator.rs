@@ -285,3 +285,13 @@ fn errors_say_what_is_valid_and_what_to_do() {
     env.ok(&["kill", &id]);
     env.ok(&["wait", &id, "--status", "done, killed"]);
 }
+
+/// `tail -n 0` prints nothing (and `-f` would follow from the end).
+#[test]
+fn tail_of_zero_lines_prints_nothing() {
+    let (env, _repo) = env_with_project();
+    let id = env.spawn_cmd("demo", "sh -c 'echo hello-tail; exec sleep 100000'");
+    env.wait_tail(&id, "hello-tail");
+    assert_eq!(env.ok(&["tail", "-n", "0", &id]), "");
+    assert!(env.ok(&["tail", "-n", "1", &id]).contains("hello-tail"));
+}

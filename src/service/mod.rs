@@ -263,7 +263,7 @@ impl Service {
         wait_ms: u64,
     ) -> Result<TailChunk, ServiceError> {
         let id = session_id(id)?;
-        let lines = lines.unwrap_or(DEFAULT_TAIL_LINES).clamp(1, MAX_TAIL_LINES) as usize;
+        let lines = lines.unwrap_or(DEFAULT_TAIL_LINES).min(MAX_TAIL_LINES) as usize;
         Ok(self
             .inner
             .sm

@@ -23,7 +23,8 @@ pub struct TailChunk {
 }
 
 impl SessionManager {
-    /// Without a cursor: the last `lines` lines of the pane and the cursor of the log's end.
+    /// Without a cursor: the last `lines` lines of the pane (none for 0) and the cursor of the
+    /// log's end.
     /// With one: the log after it, waiting up to `wait` for output to appear.
     pub async fn tail(
         &self,
@@ -45,9 +46,9 @@ impl SessionManager {
         let live = !record.is_terminal();
         let Some(cursor) = cursor else {
             let end = self.runtime.read_output(&handle, u64::MAX, 0).await?;
-            let text = if live {
+            let text = if live && lines > 0 {
                 self.runtime
-                    .output(&handle, lines.max(1))
+                    .output(&handle, lines)
                     .await
                     .unwrap_or_default()
             } else {
