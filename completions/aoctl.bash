@@ -1614,17 +1614,13 @@ _aoctl() {
             return 0
             ;;
         aoctl__subcmd__send)
-            opts="-f -v -h -V --file --no-wait --timeout --force --json --socket --data-dir --tmux-socket --config --no-autostart --verbose --help --version"
+            opts="-v -h -V --file --no-wait --timeout --force --json --socket --data-dir --tmux-socket --config --no-autostart --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --file)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -f)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

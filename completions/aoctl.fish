@@ -73,13 +73,13 @@ complete -c aoctl -n "__fish_aoctl_using_subcommand spawn" -l no-autostart -d 'N
 complete -c aoctl -n "__fish_aoctl_using_subcommand spawn" -s v -l verbose -d 'Print the cause chain of errors'
 complete -c aoctl -n "__fish_aoctl_using_subcommand spawn" -s h -l help -d 'Print help'
 complete -c aoctl -n "__fish_aoctl_using_subcommand spawn" -s V -l version -d 'Print version'
-complete -c aoctl -n "__fish_aoctl_using_subcommand ls" -s p -l project -r
+complete -c aoctl -n "__fish_aoctl_using_subcommand ls" -s p -l project -d 'Only this project\'s sessions' -r
 complete -c aoctl -n "__fish_aoctl_using_subcommand ls" -l socket -d 'The daemon\'s socket' -r -F
 complete -c aoctl -n "__fish_aoctl_using_subcommand ls" -l data-dir -d 'The data directory (passed to a daemon aoctl starts)' -r -F
 complete -c aoctl -n "__fish_aoctl_using_subcommand ls" -l tmux-socket -d 'ao\'s tmux server label or socket path (passed to a daemon aoctl starts)' -r
 complete -c aoctl -n "__fish_aoctl_using_subcommand ls" -l config -d 'The daemon\'s configuration file (passed to a daemon aoctl starts)' -r -F
 complete -c aoctl -n "__fish_aoctl_using_subcommand ls" -l all -d 'Include killed, errored and cleaned-up sessions'
-complete -c aoctl -n "__fish_aoctl_using_subcommand ls" -l json
+complete -c aoctl -n "__fish_aoctl_using_subcommand ls" -l json -d 'Print the result as JSON'
 complete -c aoctl -n "__fish_aoctl_using_subcommand ls" -l watch -d 'Redraw every 2 seconds until interrupted'
 complete -c aoctl -n "__fish_aoctl_using_subcommand ls" -l no-autostart -d 'Never start the daemon; fail with exit code 3 when it is not running'
 complete -c aoctl -n "__fish_aoctl_using_subcommand ls" -s v -l verbose -d 'Print the cause chain of errors'
@@ -89,7 +89,7 @@ complete -c aoctl -n "__fish_aoctl_using_subcommand get" -l socket -d 'The daemo
 complete -c aoctl -n "__fish_aoctl_using_subcommand get" -l data-dir -d 'The data directory (passed to a daemon aoctl starts)' -r -F
 complete -c aoctl -n "__fish_aoctl_using_subcommand get" -l tmux-socket -d 'ao\'s tmux server label or socket path (passed to a daemon aoctl starts)' -r
 complete -c aoctl -n "__fish_aoctl_using_subcommand get" -l config -d 'The daemon\'s configuration file (passed to a daemon aoctl starts)' -r -F
-complete -c aoctl -n "__fish_aoctl_using_subcommand get" -l json
+complete -c aoctl -n "__fish_aoctl_using_subcommand get" -l json -d 'Print the result as JSON'
 complete -c aoctl -n "__fish_aoctl_using_subcommand get" -l no-autostart -d 'Never start the daemon; fail with exit code 3 when it is not running'
 complete -c aoctl -n "__fish_aoctl_using_subcommand get" -s v -l verbose -d 'Print the cause chain of errors'
 complete -c aoctl -n "__fish_aoctl_using_subcommand get" -s h -l help -d 'Print help'
@@ -109,12 +109,12 @@ complete -c aoctl -n "__fish_aoctl_using_subcommand kill" -l data-dir -d 'The da
 complete -c aoctl -n "__fish_aoctl_using_subcommand kill" -l tmux-socket -d 'ao\'s tmux server label or socket path (passed to a daemon aoctl starts)' -r
 complete -c aoctl -n "__fish_aoctl_using_subcommand kill" -l config -d 'The daemon\'s configuration file (passed to a daemon aoctl starts)' -r -F
 complete -c aoctl -n "__fish_aoctl_using_subcommand kill" -l preserve -d 'Stash uncommitted work into refs/ao/preserved/<id>, then move the worktree to the trash'
-complete -c aoctl -n "__fish_aoctl_using_subcommand kill" -l json
+complete -c aoctl -n "__fish_aoctl_using_subcommand kill" -l json -d 'Print the result as JSON'
 complete -c aoctl -n "__fish_aoctl_using_subcommand kill" -l no-autostart -d 'Never start the daemon; fail with exit code 3 when it is not running'
 complete -c aoctl -n "__fish_aoctl_using_subcommand kill" -s v -l verbose -d 'Print the cause chain of errors'
 complete -c aoctl -n "__fish_aoctl_using_subcommand kill" -s h -l help -d 'Print help'
 complete -c aoctl -n "__fish_aoctl_using_subcommand kill" -s V -l version -d 'Print version'
-complete -c aoctl -n "__fish_aoctl_using_subcommand send" -s f -l file -d 'Read the message from a file (`-` for stdin)' -r -F
+complete -c aoctl -n "__fish_aoctl_using_subcommand send" -l file -d 'Read the message from a file (`-` for stdin)' -r -F
 complete -c aoctl -n "__fish_aoctl_using_subcommand send" -l timeout -d 'How long to wait for the message to be typed (default 60s); a message still queued then stays queued' -r
 complete -c aoctl -n "__fish_aoctl_using_subcommand send" -l socket -d 'The daemon\'s socket' -r -F
 complete -c aoctl -n "__fish_aoctl_using_subcommand send" -l data-dir -d 'The data directory (passed to a daemon aoctl starts)' -r -F
@@ -122,7 +122,7 @@ complete -c aoctl -n "__fish_aoctl_using_subcommand send" -l tmux-socket -d 'ao\
 complete -c aoctl -n "__fish_aoctl_using_subcommand send" -l config -d 'The daemon\'s configuration file (passed to a daemon aoctl starts)' -r -F
 complete -c aoctl -n "__fish_aoctl_using_subcommand send" -l no-wait -d 'Return once the message is queued'
 complete -c aoctl -n "__fish_aoctl_using_subcommand send" -l force -d 'Do not wait for a draft in the agent\'s input line: clear it, send, and type it back'
-complete -c aoctl -n "__fish_aoctl_using_subcommand send" -l json
+complete -c aoctl -n "__fish_aoctl_using_subcommand send" -l json -d 'Print the result as JSON'
 complete -c aoctl -n "__fish_aoctl_using_subcommand send" -l no-autostart -d 'Never start the daemon; fail with exit code 3 when it is not running'
 complete -c aoctl -n "__fish_aoctl_using_subcommand send" -s v -l verbose -d 'Print the cause chain of errors'
 complete -c aoctl -n "__fish_aoctl_using_subcommand send" -s h -l help -d 'Print help'
@@ -141,7 +141,7 @@ complete -c aoctl -n "__fish_aoctl_using_subcommand restore" -l socket -d 'The d
 complete -c aoctl -n "__fish_aoctl_using_subcommand restore" -l data-dir -d 'The data directory (passed to a daemon aoctl starts)' -r -F
 complete -c aoctl -n "__fish_aoctl_using_subcommand restore" -l tmux-socket -d 'ao\'s tmux server label or socket path (passed to a daemon aoctl starts)' -r
 complete -c aoctl -n "__fish_aoctl_using_subcommand restore" -l config -d 'The daemon\'s configuration file (passed to a daemon aoctl starts)' -r -F
-complete -c aoctl -n "__fish_aoctl_using_subcommand restore" -l json
+complete -c aoctl -n "__fish_aoctl_using_subcommand restore" -l json -d 'Print the result as JSON'
 complete -c aoctl -n "__fish_aoctl_using_subcommand restore" -l no-autostart -d 'Never start the daemon; fail with exit code 3 when it is not running'
 complete -c aoctl -n "__fish_aoctl_using_subcommand restore" -s v -l verbose -d 'Print the cause chain of errors'
 complete -c aoctl -n "__fish_aoctl_using_subcommand restore" -s h -l help -d 'Print help'
@@ -174,7 +174,7 @@ complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subco
 complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from ls" -l data-dir -d 'The data directory (passed to a daemon aoctl starts)' -r -F
 complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from ls" -l tmux-socket -d 'ao\'s tmux server label or socket path (passed to a daemon aoctl starts)' -r
 complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from ls" -l config -d 'The daemon\'s configuration file (passed to a daemon aoctl starts)' -r -F
-complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from ls" -l json
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from ls" -l json -d 'Print the result as JSON'
 complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from ls" -l no-autostart -d 'Never start the daemon; fail with exit code 3 when it is not running'
 complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from ls" -s v -l verbose -d 'Print the cause chain of errors'
 complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help'
@@ -183,7 +183,7 @@ complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subco
 complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from restore" -l data-dir -d 'The data directory (passed to a daemon aoctl starts)' -r -F
 complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from restore" -l tmux-socket -d 'ao\'s tmux server label or socket path (passed to a daemon aoctl starts)' -r
 complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from restore" -l config -d 'The daemon\'s configuration file (passed to a daemon aoctl starts)' -r -F
-complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from restore" -l json
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from restore" -l json -d 'Print the result as JSON'
 complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from restore" -l no-autostart -d 'Never start the daemon; fail with exit code 3 when it is not running'
 complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from restore" -s v -l verbose -d 'Print the cause chain of errors'
 complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from restore" -s h -l help -d 'Print help'
@@ -193,7 +193,7 @@ complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subco
 complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from empty" -l data-dir -d 'The data directory (passed to a daemon aoctl starts)' -r -F
 complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from empty" -l tmux-socket -d 'ao\'s tmux server label or socket path (passed to a daemon aoctl starts)' -r
 complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from empty" -l config -d 'The daemon\'s configuration file (passed to a daemon aoctl starts)' -r -F
-complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from empty" -l json
+complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from empty" -l json -d 'Print the result as JSON'
 complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from empty" -l no-autostart -d 'Never start the daemon; fail with exit code 3 when it is not running'
 complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from empty" -s v -l verbose -d 'Print the cause chain of errors'
 complete -c aoctl -n "__fish_aoctl_using_subcommand trash; and __fish_seen_subcommand_from empty" -s h -l help -d 'Print help'
@@ -229,7 +229,7 @@ complete -c aoctl -n "__fish_aoctl_using_subcommand wait" -l data-dir -d 'The da
 complete -c aoctl -n "__fish_aoctl_using_subcommand wait" -l tmux-socket -d 'ao\'s tmux server label or socket path (passed to a daemon aoctl starts)' -r
 complete -c aoctl -n "__fish_aoctl_using_subcommand wait" -l config -d 'The daemon\'s configuration file (passed to a daemon aoctl starts)' -r -F
 complete -c aoctl -n "__fish_aoctl_using_subcommand wait" -l any -d 'Return when any session matches (default: all)'
-complete -c aoctl -n "__fish_aoctl_using_subcommand wait" -l json
+complete -c aoctl -n "__fish_aoctl_using_subcommand wait" -l json -d 'Print the result as JSON'
 complete -c aoctl -n "__fish_aoctl_using_subcommand wait" -l no-autostart -d 'Never start the daemon; fail with exit code 3 when it is not running'
 complete -c aoctl -n "__fish_aoctl_using_subcommand wait" -s v -l verbose -d 'Print the cause chain of errors'
 complete -c aoctl -n "__fish_aoctl_using_subcommand wait" -s h -l help -d 'Print help'
@@ -255,7 +255,7 @@ complete -c aoctl -n "__fish_aoctl_using_subcommand project; and __fish_seen_sub
 complete -c aoctl -n "__fish_aoctl_using_subcommand project; and __fish_seen_subcommand_from add" -l data-dir -d 'The data directory (passed to a daemon aoctl starts)' -r -F
 complete -c aoctl -n "__fish_aoctl_using_subcommand project; and __fish_seen_subcommand_from add" -l tmux-socket -d 'ao\'s tmux server label or socket path (passed to a daemon aoctl starts)' -r
 complete -c aoctl -n "__fish_aoctl_using_subcommand project; and __fish_seen_subcommand_from add" -l config -d 'The daemon\'s configuration file (passed to a daemon aoctl starts)' -r -F
-complete -c aoctl -n "__fish_aoctl_using_subcommand project; and __fish_seen_subcommand_from add" -l json
+complete -c aoctl -n "__fish_aoctl_using_subcommand project; and __fish_seen_subcommand_from add" -l json -d 'Print the result as JSON'
 complete -c aoctl -n "__fish_aoctl_using_subcommand project; and __fish_seen_subcommand_from add" -l no-autostart -d 'Never start the daemon; fail with exit code 3 when it is not running'
 complete -c aoctl -n "__fish_aoctl_using_subcommand project; and __fish_seen_subcommand_from add" -s v -l verbose -d 'Print the cause chain of errors'
 complete -c aoctl -n "__fish_aoctl_using_subcommand project; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
@@ -264,7 +264,7 @@ complete -c aoctl -n "__fish_aoctl_using_subcommand project; and __fish_seen_sub
 complete -c aoctl -n "__fish_aoctl_using_subcommand project; and __fish_seen_subcommand_from ls" -l data-dir -d 'The data directory (passed to a daemon aoctl starts)' -r -F
 complete -c aoctl -n "__fish_aoctl_using_subcommand project; and __fish_seen_subcommand_from ls" -l tmux-socket -d 'ao\'s tmux server label or socket path (passed to a daemon aoctl starts)' -r
 complete -c aoctl -n "__fish_aoctl_using_subcommand project; and __fish_seen_subcommand_from ls" -l config -d 'The daemon\'s configuration file (passed to a daemon aoctl starts)' -r -F
-complete -c aoctl -n "__fish_aoctl_using_subcommand project; and __fish_seen_subcommand_from ls" -l json
+complete -c aoctl -n "__fish_aoctl_using_subcommand project; and __fish_seen_subcommand_from ls" -l json -d 'Print the result as JSON'
 complete -c aoctl -n "__fish_aoctl_using_subcommand project; and __fish_seen_subcommand_from ls" -l no-autostart -d 'Never start the daemon; fail with exit code 3 when it is not running'
 complete -c aoctl -n "__fish_aoctl_using_subcommand project; and __fish_seen_subcommand_from ls" -s v -l verbose -d 'Print the cause chain of errors'
 complete -c aoctl -n "__fish_aoctl_using_subcommand project; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help'
@@ -322,7 +322,7 @@ complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and __fish_seen_subc
 complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and __fish_seen_subcommand_from status" -l data-dir -d 'The data directory (passed to a daemon aoctl starts)' -r -F
 complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and __fish_seen_subcommand_from status" -l tmux-socket -d 'ao\'s tmux server label or socket path (passed to a daemon aoctl starts)' -r
 complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and __fish_seen_subcommand_from status" -l config -d 'The daemon\'s configuration file (passed to a daemon aoctl starts)' -r -F
-complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and __fish_seen_subcommand_from status" -l json
+complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and __fish_seen_subcommand_from status" -l json -d 'Print the result as JSON'
 complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and __fish_seen_subcommand_from status" -l no-autostart -d 'Never start the daemon; fail with exit code 3 when it is not running'
 complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and __fish_seen_subcommand_from status" -s v -l verbose -d 'Print the cause chain of errors'
 complete -c aoctl -n "__fish_aoctl_using_subcommand daemon; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
@@ -336,7 +336,7 @@ complete -c aoctl -n "__fish_aoctl_using_subcommand doctor" -l socket -d 'The da
 complete -c aoctl -n "__fish_aoctl_using_subcommand doctor" -l data-dir -d 'The data directory (passed to a daemon aoctl starts)' -r -F
 complete -c aoctl -n "__fish_aoctl_using_subcommand doctor" -l tmux-socket -d 'ao\'s tmux server label or socket path (passed to a daemon aoctl starts)' -r
 complete -c aoctl -n "__fish_aoctl_using_subcommand doctor" -l config -d 'The daemon\'s configuration file (passed to a daemon aoctl starts)' -r -F
-complete -c aoctl -n "__fish_aoctl_using_subcommand doctor" -l json
+complete -c aoctl -n "__fish_aoctl_using_subcommand doctor" -l json -d 'Print the result as JSON'
 complete -c aoctl -n "__fish_aoctl_using_subcommand doctor" -l no-autostart -d 'Never start the daemon; fail with exit code 3 when it is not running'
 complete -c aoctl -n "__fish_aoctl_using_subcommand doctor" -s v -l verbose -d 'Print the cause chain of errors'
 complete -c aoctl -n "__fish_aoctl_using_subcommand doctor" -s h -l help -d 'Print help'
@@ -355,7 +355,7 @@ complete -c aoctl -n "__fish_aoctl_using_subcommand config; and __fish_seen_subc
 complete -c aoctl -n "__fish_aoctl_using_subcommand config; and __fish_seen_subcommand_from check" -l data-dir -d 'The data directory (passed to a daemon aoctl starts)' -r -F
 complete -c aoctl -n "__fish_aoctl_using_subcommand config; and __fish_seen_subcommand_from check" -l tmux-socket -d 'ao\'s tmux server label or socket path (passed to a daemon aoctl starts)' -r
 complete -c aoctl -n "__fish_aoctl_using_subcommand config; and __fish_seen_subcommand_from check" -l config -d 'The daemon\'s configuration file (passed to a daemon aoctl starts)' -r -F
-complete -c aoctl -n "__fish_aoctl_using_subcommand config; and __fish_seen_subcommand_from check" -l json
+complete -c aoctl -n "__fish_aoctl_using_subcommand config; and __fish_seen_subcommand_from check" -l json -d 'Print the result as JSON'
 complete -c aoctl -n "__fish_aoctl_using_subcommand config; and __fish_seen_subcommand_from check" -l no-autostart -d 'Never start the daemon; fail with exit code 3 when it is not running'
 complete -c aoctl -n "__fish_aoctl_using_subcommand config; and __fish_seen_subcommand_from check" -s v -l verbose -d 'Print the cause chain of errors'
 complete -c aoctl -n "__fish_aoctl_using_subcommand config; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'

@@ -295,3 +295,50 @@ fn tail_of_zero_lines_prints_nothing() {
     assert_eq!(env.ok(&["tail", "-n", "0", &id]), "");
     assert!(env.ok(&["tail", "-n", "1", &id]).contains("hello-tail"));
 }
+
+/// What people read: a header above the change log, the time above each `ls --watch` redraw,
+/// a worktree that is gone marked as such, global options under their own heading, and one
+/// meaning per short flag.
+#[test]
+fn listings_and_help_read_well() {
+    let (env, _repo) = env_with_project();
+    let id = env.spawn_cmd("demo", "sleep 100000");
+    let events = env.ok(&["events"]);
+    let first = events.lines().next().unwrap_or_default();
+    assert!(
+        first.contains("SEQ") && first.contains("SESSION") && first.contains("EVENT"),
+        "{events}"
+    );
+
+    let mut watch = env
+        .aoctl()
+        .args(["ls", "--watch"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start ls --watch");
+    let mut first_line = String::new();
+    {
+        use std::io::BufRead;
+        let mut reader = std::io::BufReader::new(watch.stdout.take().expect("stdout"));
+        reader.read_line(&mut first_line).expect("a line");
+    }
+    let _ = wait_exit(&mut watch, "ls --watch to end once its reader left");
+    assert!(first_line.contains("every 2s"), "{first_line}");
+
+    env.ok(&["kill", &id]);
+    let shown = env.ok(&["get", &id]);
+    assert!(
+        shown
+            .lines()
+            .any(|l| l.starts_with("workspace") && l.ends_with("(no longer there)")),
+        "{shown}"
+    );
+
+    let help = env.ok(&["send", "--help"]);
+    assert!(help.contains("Global options:"), "{help}");
+    assert!(
+        !help.contains("-f, --file"),
+        "-f means --follow elsewhere: {help}"
+    );
+}

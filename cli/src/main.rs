@@ -29,6 +29,7 @@ pub struct Cli {
 
 /// Settings shared by every command.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// The daemon's socket.
     #[arg(long, global = true, env = "AO_SOCKET")]

@@ -21,6 +21,7 @@ use crate::client::{self, CliError, Result, ctx};
 
 #[derive(Debug, Args)]
 pub struct AttachArgs {
+    /// The session whose tmux session to attach to.
     id: String,
 }
 

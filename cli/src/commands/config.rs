@@ -12,6 +12,7 @@ pub enum ConfigCommand {
     /// Check the configuration file (`--config`, `AO_CONFIG`, else the default) as a daemon
     /// start would, without a daemon; show the file, data directory and socket it resolves to.
     Check {
+        /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },

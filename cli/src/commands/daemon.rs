@@ -30,6 +30,7 @@ pub enum DaemonCommand {
     Restart,
     /// Show whether the daemon runs, and where.
     Status {
+        /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },

@@ -16,6 +16,7 @@ use crate::render;
 
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
+    /// Print the result as JSON.
     #[arg(long)]
     json: bool,
 }

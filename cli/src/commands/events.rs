@@ -37,6 +37,13 @@ pub async fn run(global: &Global, args: EventsArgs) -> Result<u8> {
     }
     let mut after = args.since;
     let mut collected = vec![];
+    let mut header_shown = false;
+    let show_header = |shown: &mut bool| {
+        if !args.json && !*shown {
+            render::events_header();
+            *shown = true;
+        }
+    };
     loop {
         let wait = if args.follow {
             POLL_WAIT
@@ -62,6 +69,7 @@ pub async fn run(global: &Global, args: EventsArgs) -> Result<u8> {
         after = page.next;
         if args.follow {
             for e in &page.events {
+                show_header(&mut header_shown);
                 render::event(e, args.json);
             }
             continue;
@@ -75,6 +83,7 @@ pub async fn run(global: &Global, args: EventsArgs) -> Result<u8> {
         render::json(&collected);
     } else {
         for e in &collected {
+            show_header(&mut header_shown);
             render::event(e, false);
         }
     }

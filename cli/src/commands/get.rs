@@ -9,7 +9,9 @@ use crate::render;
 
 #[derive(Debug, Args)]
 pub struct GetArgs {
+    /// The session to show.
     id: String,
+    /// Print the result as JSON.
     #[arg(long)]
     json: bool,
 }

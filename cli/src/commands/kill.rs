@@ -11,10 +11,12 @@ use crate::render;
 
 #[derive(Debug, Args)]
 pub struct KillArgs {
+    /// The session to kill (e.g. demo-3).
     id: String,
     /// Stash uncommitted work into refs/ao/preserved/<id>, then move the worktree to the trash.
     #[arg(long)]
     preserve: bool,
+    /// Print the result as JSON.
     #[arg(long)]
     json: bool,
 }

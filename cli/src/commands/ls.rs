@@ -16,11 +16,13 @@ const WATCH_EVERY: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Args)]
 pub struct LsArgs {
+    /// Only this project's sessions.
     #[arg(short, long)]
     project: Option<String>,
     /// Include killed, errored and cleaned-up sessions.
     #[arg(long)]
     all: bool,
+    /// Print the result as JSON.
     #[arg(long)]
     json: bool,
     /// Redraw every 2 seconds until interrupted.
@@ -40,8 +42,11 @@ pub async fn run(global: &Global, args: LsArgs) -> Result<u8> {
     loop {
         let sessions = daemon.client.list(ctx(QUICK), request.clone()).await??;
         render::json_or(args.json, sessions.as_slice(), |sessions| {
-            if args.watch && std::io::stdout().is_terminal() {
-                render::clear_screen();
+            if args.watch {
+                if std::io::stdout().is_terminal() {
+                    render::clear_screen();
+                }
+                render::watch_stamp();
             }
             render::session_list(sessions, args.all);
         });

@@ -34,12 +34,14 @@ pub enum ProjectCommand {
         /// like a shell would, no shell runs).
         #[arg(long)]
         post_create: Vec<String>,
+        /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },
     /// List projects.
     #[command(alias = "list")]
     Ls {
+        /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },

@@ -10,7 +10,9 @@ use crate::render;
 
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
+    /// The ended session to relaunch.
     id: String,
+    /// Print the result as JSON.
     #[arg(long)]
     json: bool,
 }

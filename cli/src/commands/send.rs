@@ -20,11 +20,12 @@ const SEND_WAIT: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Args)]
 pub struct SendArgs {
+    /// The session whose agent gets the message.
     id: String,
     /// The message (words are joined with spaces).
     message: Vec<String>,
     /// Read the message from a file (`-` for stdin).
-    #[arg(long, short, conflicts_with = "message")]
+    #[arg(long, conflicts_with = "message")]
     file: Option<PathBuf>,
     /// Return once the message is queued.
     #[arg(long)]
@@ -36,6 +37,7 @@ pub struct SendArgs {
     /// Do not wait for a draft in the agent's input line: clear it, send, and type it back.
     #[arg(long)]
     force: bool,
+    /// Print the result as JSON.
     #[arg(long)]
     json: bool,
 }

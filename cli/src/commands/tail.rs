@@ -11,6 +11,7 @@ use crate::render;
 
 #[derive(Debug, Args)]
 pub struct TailArgs {
+    /// The session whose output to show.
     id: String,
     /// Lines to show first.
     #[arg(short = 'n', long, default_value_t = 50)]

@@ -17,6 +17,7 @@ pub enum TrashCommand {
     /// List the trash, oldest first.
     #[command(alias = "list")]
     Ls {
+        /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -24,6 +25,7 @@ pub enum TrashCommand {
     Restore {
         /// An entry id, or a session id for its newest entry.
         name: String,
+        /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -32,6 +34,7 @@ pub enum TrashCommand {
         /// Only entries trashed longer ago than this (e.g. 3d, 12h).
         #[arg(long)]
         older_than: Option<humantime::Duration>,
+        /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },

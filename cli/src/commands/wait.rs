@@ -15,6 +15,7 @@ use crate::render;
 
 #[derive(Debug, Args)]
 pub struct WaitArgs {
+    /// The sessions to wait for.
     #[arg(required = true)]
     ids: Vec<String>,
     /// Statuses to wait for, comma separated (e.g. idle,needs_input).
@@ -26,6 +27,7 @@ pub struct WaitArgs {
     /// Give up after this long (e.g. 30s, 5m); exit code 1.
     #[arg(long)]
     timeout: Option<humantime::Duration>,
+    /// Print the result as JSON.
     #[arg(long)]
     json: bool,
 }

@@ -12,6 +12,7 @@ use crate::render;
 
 #[derive(Debug, Args)]
 pub struct WhyArgs {
+    /// The session to explain.
     id: String,
     /// How many of the last transitions to show.
     #[arg(

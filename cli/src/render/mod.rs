@@ -40,8 +40,8 @@ pub use reply::{
     project_removed, projects, send_reply, trash_emptied, trash_entries, trash_restored,
 };
 pub use session::{
-    clear_screen, event, events_pruned, output, output_trimmed, session, session_detail,
-    session_list, sessions, tail_start,
+    clear_screen, event, events_header, events_pruned, output, output_trimmed, session,
+    session_detail, session_list, sessions, tail_start, watch_stamp,
 };
 pub use why::why;
 

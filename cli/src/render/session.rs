@@ -85,7 +85,7 @@ pub fn session_detail(s: &SessionView) {
         ),
         ("runtime", s.runtime_state.clone()),
         ("branch", or_dash(s.branch.as_deref())),
-        ("workspace", or_dash(s.workspace_path.as_deref())),
+        ("workspace", workspace_cell(s.workspace_path.as_deref())),
         ("tmux session", or_dash(s.runtime_handle.as_deref())),
         ("issue", or_dash(s.issue.as_deref())),
         (
@@ -134,6 +134,16 @@ pub fn session_detail(s: &SessionView) {
     }
 }
 
+/// The worktree path, marked when nothing is there any more (moved to the trash, removed).
+fn workspace_cell(path: Option<&str>) -> String {
+    match path {
+        Some(path) if !std::path::Path::new(path).exists() => {
+            format!("{path} (no longer there)")
+        }
+        other => or_dash(other),
+    }
+}
+
 /// `<kind>: <message>`, or the kind alone.
 fn turn_error_cell(error: &TurnErrorView) -> String {
     if error.message.is_empty() {
@@ -141,6 +151,25 @@ fn turn_error_cell(error: &TurnErrorView) -> String {
     } else {
         format!("{}: {}", error.kind, error.message)
     }
+}
+
+/// The header above change-log rows.
+pub fn events_header() {
+    outln!(
+        "{:>6}  {:<24}  {:<12} {:<26} STATES",
+        "SEQ",
+        "TIME",
+        "SESSION",
+        "EVENT"
+    );
+}
+
+/// The line above each `ls --watch` redraw: the time of the listing.
+pub fn watch_stamp() {
+    outln!(
+        "{} (every 2s; Ctrl-C stops)",
+        chrono::Local::now().format("%Y-%m-%d %H:%M:%S")
+    );
 }
 
 /// One change-log row: a JSON object, or a line with the state of each lifecycle axis.
