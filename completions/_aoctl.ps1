@@ -48,6 +48,7 @@ Register-ArgumentCompleter -Native -CommandName 'aoctl' -ScriptBlock {
             [CompletionResult]::new('project', 'project', [CompletionResultType]::ParameterValue, 'Manage projects (git repositories sessions are spawned from)')
             [CompletionResult]::new('daemon', 'daemon', [CompletionResultType]::ParameterValue, 'Start, stop or inspect the daemon')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the configuration file, the daemon, tmux, git, the socket, the store and the agent CLIs (a missing agent CLI is a warning)')
+            [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'The daemon''s log (`<data dir>/aod.log`), its last lines; `-f` follows it')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Check the configuration file without a daemon')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('hook', 'hook', [CompletionResultType]::ParameterValue, 'The callback agent hooks run (never fails; see `hook.rs`)')
@@ -550,6 +551,24 @@ Register-ArgumentCompleter -Native -CommandName 'aoctl' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'aoctl;logs' {
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'How many of the last lines to show (0: none)')
+            [CompletionResult]::new('--lines', '--lines', [CompletionResultType]::ParameterName, 'How many of the last lines to show (0: none)')
+            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'The daemon''s socket')
+            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'The data directory (passed to a daemon aoctl starts)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The daemon''s configuration file (passed to a daemon aoctl starts)')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Keep following what the daemon writes')
+            [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Keep following what the daemon writes')
+            [CompletionResult]::new('--no-autostart', '--no-autostart', [CompletionResultType]::ParameterName, 'Never start the daemon; fail with exit code 3 when it is not running')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print the cause chain of errors')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print the cause chain of errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'aoctl;config' {
             [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'The daemon''s socket')
             [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'The data directory (passed to a daemon aoctl starts)')
@@ -637,6 +656,7 @@ Register-ArgumentCompleter -Native -CommandName 'aoctl' -ScriptBlock {
             [CompletionResult]::new('project', 'project', [CompletionResultType]::ParameterValue, 'Manage projects (git repositories sessions are spawned from)')
             [CompletionResult]::new('daemon', 'daemon', [CompletionResultType]::ParameterValue, 'Start, stop or inspect the daemon')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the configuration file, the daemon, tmux, git, the socket, the store and the agent CLIs (a missing agent CLI is a warning)')
+            [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'The daemon''s log (`<data dir>/aod.log`), its last lines; `-f` follows it')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Check the configuration file without a daemon')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('hook', 'hook', [CompletionResultType]::ParameterValue, 'The callback agent hooks run (never fails; see `hook.rs`)')
@@ -729,6 +749,9 @@ Register-ArgumentCompleter -Native -CommandName 'aoctl' -ScriptBlock {
             break
         }
         'aoctl;help;doctor' {
+            break
+        }
+        'aoctl;help;logs' {
             break
         }
         'aoctl;help;config' {

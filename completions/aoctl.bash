@@ -49,6 +49,9 @@ _aoctl() {
             aoctl,kill)
                 cmd="aoctl__subcmd__kill"
                 ;;
+            aoctl,logs)
+                cmd="aoctl__subcmd__logs"
+                ;;
             aoctl,ls)
                 cmd="aoctl__subcmd__ls"
                 ;;
@@ -150,6 +153,9 @@ _aoctl() {
                 ;;
             aoctl__subcmd__help,kill)
                 cmd="aoctl__subcmd__help__subcmd__kill"
+                ;;
+            aoctl__subcmd__help,logs)
+                cmd="aoctl__subcmd__help__subcmd__logs"
                 ;;
             aoctl__subcmd__help,ls)
                 cmd="aoctl__subcmd__help__subcmd__ls"
@@ -266,7 +272,7 @@ _aoctl() {
 
     case "${cmd}" in
         aoctl)
-            opts="-v -h -V --socket --data-dir --tmux-socket --config --no-autostart --verbose --help --version spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor config completions hook help"
+            opts="-v -h -V --socket --data-dir --tmux-socket --config --no-autostart --verbose --help --version spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor logs config completions hook help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -828,7 +834,7 @@ _aoctl() {
             return 0
             ;;
         aoctl__subcmd__help)
-            opts="spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor config completions hook help"
+            opts="spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor logs config completions hook help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1052,6 +1058,20 @@ _aoctl() {
             return 0
             ;;
         aoctl__subcmd__help__subcmd__kill)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aoctl__subcmd__help__subcmd__logs)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1312,6 +1332,44 @@ _aoctl() {
                 return 0
             fi
             case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tmux-socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aoctl__subcmd__logs)
+            opts="-n -f -v -h -V --lines --follow --socket --data-dir --tmux-socket --config --no-autostart --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --lines)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

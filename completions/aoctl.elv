@@ -45,6 +45,7 @@ set edit:completion:arg-completer[aoctl] = {|@words|
             cand project 'Manage projects (git repositories sessions are spawned from)'
             cand daemon 'Start, stop or inspect the daemon'
             cand doctor 'Check the configuration file, the daemon, tmux, git, the socket, the store and the agent CLIs (a missing agent CLI is a warning)'
+            cand logs 'The daemon''s log (`<data dir>/aod.log`), its last lines; `-f` follows it'
             cand config 'Check the configuration file without a daemon'
             cand completions 'Print a shell completion script'
             cand hook 'The callback agent hooks run (never fails; see `hook.rs`)'
@@ -504,6 +505,23 @@ set edit:completion:arg-completer[aoctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'aoctl;logs'= {
+            cand -n 'How many of the last lines to show (0: none)'
+            cand --lines 'How many of the last lines to show (0: none)'
+            cand --socket 'The daemon''s socket'
+            cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
+            cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'
+            cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
+            cand -f 'Keep following what the daemon writes'
+            cand --follow 'Keep following what the daemon writes'
+            cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
+            cand -v 'Print the cause chain of errors'
+            cand --verbose 'Print the cause chain of errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'aoctl;config'= {
             cand --socket 'The daemon''s socket'
             cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
@@ -584,6 +602,7 @@ set edit:completion:arg-completer[aoctl] = {|@words|
             cand project 'Manage projects (git repositories sessions are spawned from)'
             cand daemon 'Start, stop or inspect the daemon'
             cand doctor 'Check the configuration file, the daemon, tmux, git, the socket, the store and the agent CLIs (a missing agent CLI is a warning)'
+            cand logs 'The daemon''s log (`<data dir>/aod.log`), its last lines; `-f` follows it'
             cand config 'Check the configuration file without a daemon'
             cand completions 'Print a shell completion script'
             cand hook 'The callback agent hooks run (never fails; see `hook.rs`)'
@@ -650,6 +669,8 @@ set edit:completion:arg-completer[aoctl] = {|@words|
         &'aoctl;help;daemon;status'= {
         }
         &'aoctl;help;doctor'= {
+        }
+        &'aoctl;help;logs'= {
         }
         &'aoctl;help;config'= {
             cand check 'Check the configuration file (`--config`, `AO_CONFIG`, else the default) as a daemon start would, without a daemon; show the file, data directory and socket it resolves to'

@@ -90,6 +90,7 @@ fn a_reader_that_leaves_ends_aoctl_quietly() {
         vec!["completions", "bash"],
         // Prints nothing (a silent pane) and follows: ended by the reader check.
         vec!["tail", "-f", "-n", "1", id.as_str()],
+        vec!["logs", "-f", "-n", "0"],
     ] {
         let (reader, writer) = std::io::pipe().expect("pipe");
         drop(reader);
@@ -341,4 +342,49 @@ fn listings_and_help_read_well() {
         !help.contains("-f, --file"),
         "-f means --follow elsewhere: {help}"
     );
+}
+
+/// `aoctl logs` shows the daemon's log from its file, its last lines exactly; `-f` follows it.
+#[test]
+fn logs_shows_the_daemons_log() {
+    let (env, _repo) = env_with_project();
+    let log = std::fs::read_to_string(env.log_path()).expect("the daemon's log");
+    let last_two: Vec<&str> = log.lines().rev().take(2).collect();
+    let shown = env.ok(&["logs", "-n", "2"]);
+    let shown: Vec<&str> = shown.lines().rev().collect();
+    assert_eq!(shown, last_two);
+
+    let mut follow = env
+        .aoctl()
+        .args(["logs", "-f", "-n", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start logs -f");
+    let stdout = follow.stdout.take().expect("stdout");
+    let (found, seen) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if line.contains("a line added to the log") {
+                let _ = found.send(line);
+            }
+        }
+    });
+    // Whoever appends to the file: `-f` shows it.
+    wait_for("logs -f to show an added line", SLOW, || {
+        use std::io::Write;
+        let mut log = std::fs::OpenOptions::new()
+            .append(true)
+            .open(env.log_path())
+            .map_err(|e| e.to_string())?;
+        writeln!(log, "a line added to the log").map_err(|e| e.to_string())?;
+        seen.recv_timeout(std::time::Duration::from_secs(1))
+            .map_err(|e| e.to_string())
+    });
+    let _ = follow.kill();
+    let _ = follow.wait();
 }

@@ -10,6 +10,7 @@ mod doctor;
 mod events;
 mod get;
 mod kill;
+mod logs;
 mod ls;
 mod project;
 mod restore;
@@ -82,6 +83,8 @@ pub enum Command {
     /// Check the configuration file, the daemon, tmux, git, the socket, the store and the agent
     /// CLIs (a missing agent CLI is a warning).
     Doctor(doctor::DoctorArgs),
+    /// The daemon's log (`<data dir>/aod.log`), its last lines; `-f` follows it.
+    Logs(logs::LogsArgs),
     /// Check the configuration file without a daemon.
     Config {
         #[command(subcommand)]
@@ -115,6 +118,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Daemon { command } => daemon::run(global, command).await,
         Command::Doctor(args) => doctor::run(global, args).await,
         Command::Config { command } => config::run(global, command).await,
+        Command::Logs(args) => logs::run(global, args).await,
         Command::Completions { .. } | Command::Hook { .. } => {
             unreachable!("handled before the runtime starts")
         }
