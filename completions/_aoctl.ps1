@@ -89,6 +89,7 @@ Register-ArgumentCompleter -Native -CommandName 'aoctl' -ScriptBlock {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The daemon''s configuration file (passed to a daemon aoctl starts)')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Include killed, errored and cleaned-up sessions')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the result as JSON')
+            [CompletionResult]::new('--wide', '--wide', [CompletionResultType]::ParameterName, 'Show long branches whole instead of cutting them to fit the terminal')
             [CompletionResult]::new('--watch', '--watch', [CompletionResultType]::ParameterName, 'Redraw every 2 seconds until interrupted')
             [CompletionResult]::new('--no-autostart', '--no-autostart', [CompletionResultType]::ParameterName, 'Never start the daemon; fail with exit code 3 when it is not running')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print the cause chain of errors')

@@ -1394,7 +1394,7 @@ _aoctl() {
             return 0
             ;;
         aoctl__subcmd__ls)
-            opts="-p -v -h -V --project --all --json --watch --socket --data-dir --tmux-socket --config --no-autostart --verbose --help --version"
+            opts="-p -v -h -V --project --all --json --wide --watch --socket --data-dir --tmux-socket --config --no-autostart --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

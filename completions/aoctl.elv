@@ -84,6 +84,7 @@ set edit:completion:arg-completer[aoctl] = {|@words|
             cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
             cand --all 'Include killed, errored and cleaned-up sessions'
             cand --json 'Print the result as JSON'
+            cand --wide 'Show long branches whole instead of cutting them to fit the terminal'
             cand --watch 'Redraw every 2 seconds until interrupted'
             cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
             cand -v 'Print the cause chain of errors'

@@ -81,6 +81,7 @@ complete -c aoctl -n "__fish_aoctl_using_subcommand ls" -l tmux-socket -d 'ao\'s
 complete -c aoctl -n "__fish_aoctl_using_subcommand ls" -l config -d 'The daemon\'s configuration file (passed to a daemon aoctl starts)' -r -F
 complete -c aoctl -n "__fish_aoctl_using_subcommand ls" -l all -d 'Include killed, errored and cleaned-up sessions'
 complete -c aoctl -n "__fish_aoctl_using_subcommand ls" -l json -d 'Print the result as JSON'
+complete -c aoctl -n "__fish_aoctl_using_subcommand ls" -l wide -d 'Show long branches whole instead of cutting them to fit the terminal'
 complete -c aoctl -n "__fish_aoctl_using_subcommand ls" -l watch -d 'Redraw every 2 seconds until interrupted'
 complete -c aoctl -n "__fish_aoctl_using_subcommand ls" -l no-autostart -d 'Never start the daemon; fail with exit code 3 when it is not running'
 complete -c aoctl -n "__fish_aoctl_using_subcommand ls" -s v -l verbose -d 'Print the cause chain of errors'

@@ -388,3 +388,107 @@ fn logs_shows_the_daemons_log() {
     let _ = follow.kill();
     let _ = follow.wait();
 }
+
+/// `aoctl ls` in a real terminal (a tmux pane on a private server, 100 columns): STATUS is
+/// coloured, a long branch is cut with `…` to fit; `NO_COLOR` turns colour off and `--wide`
+/// shows the branch whole.
+#[test]
+fn ls_in_a_terminal_colours_status_and_fits_the_width() {
+    let (env, _repo) = env_with_project();
+    let branch = "feature/a-very-long-branch-name-that-does-not-fit-in-a-narrow-terminal";
+    let id = env.json(&[
+        "spawn",
+        "-p",
+        "demo",
+        "--cmd",
+        "sleep 100000",
+        "--branch",
+        branch,
+    ])["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned();
+    env.wait_status(&id, &["working"]);
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let socket = dir.path().join("term.sock");
+    let conf = dir.path().join("term.conf");
+    let _server = KillServer(socket.clone());
+    std::fs::write(&conf, "set -g remain-on-exit on\n").unwrap();
+    let terminal = |name: &str, extra_env: &[&str], args: &[&str]| -> String {
+        let mut command = std::process::Command::new("tmux");
+        command
+            .arg("-S")
+            .arg(&socket)
+            .arg("-f")
+            .arg(&conf)
+            .args(["new-session", "-d", "-x", "100", "-y", "20", "-s", name])
+            .env_remove("TMUX");
+        for (key, value) in [
+            ("AO_SOCKET", env.socket.display().to_string()),
+            ("AO_DATA_DIR", env.data_dir.display().to_string()),
+            ("TERM", "xterm-256color".to_owned()),
+        ] {
+            command.arg("-e").arg(format!("{key}={value}"));
+        }
+        for pair in extra_env {
+            command.arg("-e").arg(pair);
+        }
+        command
+            .arg("--")
+            .arg(ao_testkit::bin("aoctl"))
+            .arg("--no-autostart")
+            .args(args);
+        assert!(command.status().expect("tmux").success());
+        let target = format!("={name}:0.0");
+        let tmux = |args: &[&str]| {
+            let out = std::process::Command::new("tmux")
+                .arg("-S")
+                .arg(&socket)
+                .args(args)
+                .output()
+                .expect("tmux");
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        wait_for("aoctl to finish in the pane", SLOW, || {
+            if tmux(&["display-message", "-p", "-t", &target, "#{pane_dead}"]).trim() == "1" {
+                Ok(())
+            } else {
+                Err(tmux(&["capture-pane", "-p", "-t", &target]))
+            }
+        });
+        tmux(&["capture-pane", "-p", "-e", "-J", "-t", &target])
+    };
+    let coloured = terminal("colour", &[], &["ls"]);
+    let plain = terminal("plain", &["NO_COLOR=1"], &["ls"]);
+    let wide = terminal("wide", &["NO_COLOR=1"], &["ls", "--wide"]);
+
+    assert!(coloured.contains("\u{1b}[32mworking"), "{coloured:?}");
+    assert!(
+        coloured.contains("feature/a-very") && coloured.contains('…'),
+        "{coloured}"
+    );
+    assert!(!coloured.contains(branch), "{coloured}");
+    assert!(
+        coloured
+            .lines()
+            .all(|l| ao_core::text::strip_terminal_codes(l).chars().count() <= 100),
+        "{coloured}"
+    );
+    assert!(!plain.contains("\u{1b}[32m"), "{plain:?}");
+    assert!(wide.contains(branch), "{wide}");
+}
+
+/// Kills the private tmux server on this socket when dropped, also when the test fails.
+struct KillServer(std::path::PathBuf);
+
+impl Drop for KillServer {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("tmux")
+            .arg("-S")
+            .arg(&self.0)
+            .arg("kill-server")
+            .status();
+        let _ = std::fs::remove_file(&self.0);
+    }
+}

@@ -25,6 +25,9 @@ pub struct LsArgs {
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
+    /// Show long branches whole instead of cutting them to fit the terminal.
+    #[arg(long)]
+    wide: bool,
     /// Redraw every 2 seconds until interrupted.
     #[arg(long)]
     watch: bool,
@@ -48,7 +51,7 @@ pub async fn run(global: &Global, args: LsArgs) -> Result<u8> {
                 }
                 render::watch_stamp();
             }
-            render::session_list(sessions, args.all);
+            render::session_list(sessions, args.all, args.wide);
         });
         if !args.watch {
             return Ok(exit::OK);

@@ -1,6 +1,6 @@
 //! Presentation: tables and sentences for people, one JSON document for machines. Every word
-//! `aoctl` prints about a result is written here; the commands only call. No colour is ever
-//! emitted, so `NO_COLOR` and non-TTY output need no special handling.
+//! `aoctl` prints about a result is written here; the commands only call. The only colour is the
+//! session table's STATUS column, on a terminal, without `NO_COLOR`.
 //!
 //! Everything goes to stdout through [`write_out`]: a reader that went away (`aoctl ls --watch |
 //! head -1`, `aoctl events | head -1`) ends aoctl at once with status 0, like a listing that
@@ -109,6 +109,12 @@ pub fn json<T: Serialize + ?Sized>(value: &T) {
 
 /// Prints rows under a header with blank separators.
 fn table(header: &[&str], rows: Vec<Vec<String>>) {
+    let text = table_text(header, rows);
+    write_out(|out| out.write_all(text.as_bytes()));
+}
+
+/// Rows under a header with blank separators, each line ended and without trailing blanks.
+fn table_text(header: &[&str], rows: Vec<Vec<String>>) -> String {
     let mut builder = tabled::builder::Builder::default();
     builder.push_record(header.iter().map(|h| h.to_string()));
     for row in rows {
@@ -116,12 +122,11 @@ fn table(header: &[&str], rows: Vec<Vec<String>>) {
     }
     let mut table: Table = builder.build();
     table.with(Style::blank());
-    write_out(|out| {
-        for line in table.to_string().lines() {
-            writeln!(out, "{}", line.trim_end())?;
-        }
-        Ok(())
-    });
+    table
+        .to_string()
+        .lines()
+        .map(|line| format!("{}\n", line.trim_end()))
+        .collect()
 }
 
 /// Key/value pairs, one per line.

@@ -4,7 +4,9 @@
 use ao_core::text::strip_terminal_codes;
 use ao_proto::{EventView, SessionView, TurnErrorView};
 
-use super::{age, or_dash, pairs, table};
+use std::io::IsTerminal;
+
+use super::{age, or_dash, pairs, table_text};
 
 /// `#12 open` for a session's PR.
 fn pr_cell(s: &SessionView) -> String {
@@ -43,9 +45,103 @@ fn session_row(s: &SessionView) -> Vec<String> {
     ]
 }
 
-/// Sessions as a table.
+/// The BRANCH column of [`SESSION_HEADER`].
+const BRANCH_COLUMN: usize = 6;
+/// A branch is never cut shorter than this to fit the terminal.
+const BRANCH_MIN: usize = 12;
+
+/// Sessions as a table. On a terminal, long branches are cut (with `…`) so the table fits its
+/// width unless `wide`, and the STATUS column is coloured unless `NO_COLOR` is set.
+pub fn sessions_table(list: &[SessionView], wide: bool) {
+    let mut rows: Vec<Vec<String>> = list.iter().map(session_row).collect();
+    let terminal = std::io::stdout().is_terminal();
+    if terminal
+        && !wide
+        && let Some((terminal_size::Width(columns), _)) = terminal_size::terminal_size()
+    {
+        let width = table_text(&SESSION_HEADER, rows.clone())
+            .lines()
+            .map(|l| l.chars().count())
+            .max()
+            .unwrap_or(0);
+        let over = width.saturating_sub(usize::from(columns));
+        let longest = rows
+            .iter()
+            .map(|r| r[BRANCH_COLUMN].chars().count())
+            .max()
+            .unwrap_or(0);
+        if over > 0 {
+            let keep = longest.saturating_sub(over).max(BRANCH_MIN);
+            for row in &mut rows {
+                row[BRANCH_COLUMN] = cut(&row[BRANCH_COLUMN], keep);
+            }
+        }
+    }
+    let text = table_text(&SESSION_HEADER, rows);
+    let text = if terminal && colour_wanted() {
+        colour_status_column(&text)
+    } else {
+        text
+    };
+    super::write_out(|out| out.write_all(text.as_bytes()));
+}
+
+/// Sessions as a table that fits the terminal.
 pub fn sessions(list: &[SessionView]) {
-    table(&SESSION_HEADER, list.iter().map(session_row).collect());
+    sessions_table(list, false);
+}
+
+/// `text` cut to `keep` characters, the last of them `…`.
+fn cut(text: &str, keep: usize) -> String {
+    if text.chars().count() <= keep {
+        return text.to_owned();
+    }
+    let mut short: String = text.chars().take(keep.saturating_sub(1)).collect();
+    short.push('…');
+    short
+}
+
+/// Colour unless `NO_COLOR` is set (to anything but empty) or the terminal is `dumb`.
+fn colour_wanted() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+}
+
+/// The SGR colour of a status: red where a human is needed or something failed, yellow for
+/// what may need a look, green for progress, cyan for a PR in review, dim for the ended.
+fn status_colour(status: &str) -> Option<&'static str> {
+    Some(match status {
+        "errored" | "stuck" | "ci_failed" | "changes_requested" | "needs_input" => "31",
+        "no_signal" | "detecting" => "33",
+        "working" | "approved" | "mergeable" | "merged" | "done" => "32",
+        "pr_open" | "draft" | "review_pending" => "36",
+        "killed" | "terminated" | "cleanup" => "2",
+        _ => return None,
+    })
+}
+
+/// The laid-out table with each STATUS cell coloured (after layout, so widths are unchanged).
+fn colour_status_column(text: &str) -> String {
+    let mut lines = text.lines();
+    let Some(header) = lines.next() else {
+        return String::new();
+    };
+    let Some(at) = header.find("STATUS") else {
+        return text.to_owned();
+    };
+    let at = header[..at].chars().count();
+    let mut out = format!("{header}\n");
+    for line in lines {
+        let head: String = line.chars().take(at).collect();
+        let rest: String = line.chars().skip(at).collect();
+        let word_end = rest.find(' ').unwrap_or(rest.len());
+        let (word, tail) = rest.split_at(word_end);
+        match status_colour(word) {
+            Some(sgr) => out.push_str(&format!("{head}\u{1b}[{sgr}m{word}\u{1b}[0m{tail}\n")),
+            None => out.push_str(&format!("{line}\n")),
+        }
+    }
+    out
 }
 
 /// One session as a one-row table.
@@ -55,14 +151,14 @@ pub fn session(s: &SessionView) {
 
 /// `aoctl ls`: the table, or a line saying there is none (and that `--all` shows ended ones
 /// when it was not given).
-pub fn session_list(list: &[SessionView], all: bool) {
+pub fn session_list(list: &[SessionView], all: bool, wide: bool) {
     if list.is_empty() {
         outln!(
             "no sessions{}",
             if all { "" } else { " (--all shows ended ones)" }
         );
     } else {
-        sessions(list);
+        sessions_table(list, wide);
     }
 }
 
