@@ -492,3 +492,21 @@ impl Drop for KillServer {
         let _ = std::fs::remove_file(&self.0);
     }
 }
+
+/// A kill that keeps a dirty worktree says which paths made it dirty.
+#[test]
+fn a_kept_worktree_names_what_made_it_dirty() {
+    let (env, _repo) = env_with_project();
+    let id = env.spawn_cmd("demo", "sleep 100000");
+    let worktree = env.json(&["get", &id])["workspace_path"]
+        .as_str()
+        .expect("a worktree path")
+        .to_owned();
+    std::fs::write(std::path::Path::new(&worktree).join("notes.txt"), "mine\n").unwrap();
+    let reply = env.ok(&["kill", &id]);
+    assert!(
+        reply.contains("worktree kept at") && reply.contains("uncommitted changes: notes.txt"),
+        "{reply}"
+    );
+    assert!(std::path::Path::new(&worktree).join("notes.txt").exists());
+}

@@ -415,28 +415,44 @@ async fn p24_a_worktree_the_user_locked_is_never_moved() {
 #[tokio::test]
 async fn keep_dirty_never_moves_a_worktree_with_uncommitted_changes() {
     type Dirty = fn(&Path);
-    let cases: [(&str, Dirty); 3] = [
-        ("untracked file", |wt| {
-            std::fs::write(wt.join("keep.txt"), "keep\n").unwrap();
-        }),
-        ("staged change", |wt| {
-            std::fs::write(wt.join("staged.txt"), "staged\n").unwrap();
-            git(wt, &["add", "staged.txt"]);
-        }),
-        ("modified tracked file", |wt| {
-            std::fs::write(wt.join("README"), "edited\n").unwrap();
-        }),
+    let cases: [(&str, Dirty, &str); 3] = [
+        (
+            "untracked file",
+            |wt| {
+                std::fs::write(wt.join("keep.txt"), "keep\n").unwrap();
+            },
+            "keep.txt",
+        ),
+        (
+            "staged change",
+            |wt| {
+                std::fs::write(wt.join("staged.txt"), "staged\n").unwrap();
+                git(wt, &["add", "staged.txt"]);
+            },
+            "staged.txt",
+        ),
+        (
+            "modified tracked file",
+            |wt| {
+                std::fs::write(wt.join("README"), "edited\n").unwrap();
+            },
+            "README",
+        ),
     ];
-    for (what, make_dirty) in cases {
+    for (what, make_dirty, dirty_path) in cases {
         let env = env();
         let info = env.create("sess", "feature/one").await;
         make_dirty(&info.path);
         let before = snapshot(&info.path);
+        let err = env.retire(&info, RetireMode::KeepDirty).await.unwrap_err();
         assert_eq!(
-            env.retire(&info, RetireMode::KeepDirty).await,
-            Err(WorkspaceError::Dirty),
+            err,
+            WorkspaceError::Dirty {
+                paths: vec![dirty_path.to_owned()]
+            },
             "{what}"
         );
+        assert!(err.to_string().ends_with(dirty_path), "{what}: {err}");
         assert!(env.registered(&info.path), "{what}");
         assert_eq!(env.lock_reason(&info.path), None, "{what}");
         assert_eq!(snapshot(&info.path), before, "{what}");

@@ -12,6 +12,22 @@ use async_trait::async_trait;
 
 use crate::domain::{ProjectId, SessionId, Timestamp, quote, quote_within};
 
+/// How many of a dirty worktree's paths an error names.
+pub const DIRTY_PATHS_SHOWN: usize = 5;
+
+/// `: a.txt, b/ (and 3 more)` for an error message; empty without paths.
+fn dirty_paths(paths: &[String]) -> String {
+    match paths.len() {
+        0 => String::new(),
+        n if n > DIRTY_PATHS_SHOWN => format!(
+            ": {} (and {} more)",
+            paths[..DIRTY_PATHS_SHOWN].join(", "),
+            n - DIRTY_PATHS_SHOWN
+        ),
+        _ => format!(": {}", paths.join(", ")),
+    }
+}
+
 /// Errors of the workspace port. `Dirty` and `Locked` leave the worktree exactly where it is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WorkspaceError {
@@ -27,8 +43,11 @@ pub enum WorkspaceError {
     Locked,
     #[error("worktree is stale: {0}")]
     Stale(String),
-    #[error("worktree has uncommitted changes")]
-    Dirty,
+    #[error("worktree has uncommitted changes{}", dirty_paths(.paths))]
+    Dirty {
+        /// Some of the paths that made it dirty, as `git status` names them.
+        paths: Vec<String>,
+    },
     #[error("the worktree could not be moved to the trash, so it was kept in place: {0}")]
     TrashUnavailable(String),
     #[error("no trash entry {} (see `aoctl trash ls`)", quote(.0))]

@@ -68,7 +68,7 @@ fn workspace_kind(e: &WorkspaceError) -> &'static str {
         WorkspaceError::BranchCheckedOutElsewhere { .. } => "BranchCheckedOutElsewhere",
         WorkspaceError::Locked => "Locked",
         WorkspaceError::Stale(_) => "Stale",
-        WorkspaceError::Dirty => "Dirty",
+        WorkspaceError::Dirty { .. } => "Dirty",
         WorkspaceError::TrashUnavailable(_) => "TrashUnavailable",
         WorkspaceError::NotInTrash(_) => "NotInTrash",
         WorkspaceError::RestoreBlocked { .. } => "RestoreBlocked",
@@ -168,7 +168,7 @@ mod tests {
                 "NotInTrash",
             ),
             (
-                SmError::Workspace(WorkspaceError::Dirty),
+                SmError::Workspace(WorkspaceError::Dirty { paths: vec![] }),
                 ErrorClass::Failed,
                 "Dirty",
             ),

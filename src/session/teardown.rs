@@ -72,9 +72,7 @@ fn mode(preserve: bool) -> RetireMode {
 /// Why cleanup leaves a worktree alone, in words that say what to do.
 fn skip_reason(error: &WorkspaceError) -> String {
     match error {
-        WorkspaceError::Dirty => {
-            "workspace has uncommitted changes (`--preserve` stashes them first)".to_owned()
-        }
+        WorkspaceError::Dirty { .. } => format!("{error} (`--preserve` stashes them first)"),
         WorkspaceError::Locked => "workspace is locked (`git worktree unlock` it first)".to_owned(),
         other => other.to_string(),
     }
@@ -205,7 +203,8 @@ impl SessionManager {
                         result.cleaned.push((id.clone(), Retired::default()))
                     }
                     Ok(WorktreeStatus::Dirty) => {
-                        skip(&mut result, skip_reason(&WorkspaceError::Dirty))
+                        let dirty = WorkspaceError::Dirty { paths: vec![] };
+                        skip(&mut result, skip_reason(&dirty))
                     }
                     Ok(WorktreeStatus::Locked) => {
                         skip(&mut result, skip_reason(&WorkspaceError::Locked))

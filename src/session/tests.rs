@@ -957,7 +957,9 @@ async fn m12_w2_dirty_worktree_is_kept() {
             id: sid("proj-1"),
             workspace_freed: false,
             retired: Retired::default(),
-            workspace_error: Some(WorkspaceError::Dirty),
+            workspace_error: Some(WorkspaceError::Dirty {
+                paths: vec!["notes.txt".to_owned()]
+            }),
             leftovers: vec![],
         }
     );
@@ -1224,14 +1226,19 @@ async fn m17_cleanup_mixed() {
         seeds.push(w.seed_with_worktree(r).await);
     }
     w.workspace.set_dirty(&sid("dirty-1"), true);
-    let expected_skip = [Skipped {
+    let skip = |reason: &str| Skipped {
         id: sid("dirty-1"),
-        reason: "workspace has uncommitted changes (`--preserve` stashes them first)".to_owned(),
-    }];
+        reason: reason.to_owned(),
+    };
 
     let dry = w.sm.cleanup(None, false, true).await.unwrap();
     assert_eq!(cleaned(&dry), [sid("done-1")]);
-    assert_eq!(dry.skipped, expected_skip);
+    assert_eq!(
+        dry.skipped,
+        [skip(
+            "worktree has uncommitted changes (`--preserve` stashes them first)"
+        )]
+    );
     assert_eq!(
         w.count_prefix("workspace.retire"),
         0,
@@ -1241,7 +1248,13 @@ async fn m17_cleanup_mixed() {
 
     let result = w.sm.cleanup(None, false, false).await.unwrap();
     assert_eq!(cleaned(&result), [sid("done-1")]);
-    assert_eq!(result.skipped, expected_skip);
+    // The real run names the paths that made it dirty.
+    assert_eq!(
+        result.skipped,
+        [skip(
+            "worktree has uncommitted changes: notes.txt (`--preserve` stashes them first)"
+        )]
+    );
     assert!(
         result
             .cleaned

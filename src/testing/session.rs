@@ -302,7 +302,9 @@ impl Workspace for FakeWorkspace {
             return Err(WorkspaceError::Locked);
         }
         if worktree.dirty && mode == RetireMode::KeepDirty {
-            return Err(WorkspaceError::Dirty);
+            return Err(WorkspaceError::Dirty {
+                paths: vec!["notes.txt".to_owned()],
+            });
         }
         let preserved_ref = (worktree.dirty && mode == RetireMode::Preserve).then(|| {
             let reference = Self::preserved_ref_name(&info.session_id);

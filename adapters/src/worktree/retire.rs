@@ -83,8 +83,11 @@ impl GitWorktree {
                 ..Retired::default()
             });
         }
-        if mode == RetireMode::KeepDirty && self.is_dirty(path).await? {
-            return Err(WorkspaceError::Dirty);
+        if mode == RetireMode::KeepDirty {
+            let paths = self.dirty_paths(path).await?;
+            if !paths.is_empty() {
+                return Err(WorkspaceError::Dirty { paths });
+            }
         }
         let stashed = match mode {
             RetireMode::Preserve => self.stash_registered(info).await?,
@@ -126,9 +129,17 @@ impl GitWorktree {
 
     /// Whether `git status` shows tracked changes or untracked files (ignored files do not
     /// count: they go to the trash with the rest).
-    async fn is_dirty(&self, path: &Path) -> Result<bool, WorkspaceError> {
+    /// The paths `git status --porcelain` lists (changed, added, untracked); empty when clean.
+    async fn dirty_paths(&self, path: &Path) -> Result<Vec<String>, WorkspaceError> {
         let status = self.git.at(path).args(["status", "--porcelain"]);
-        Ok(!self.git.ok(&status).await?.trim().is_empty())
+        Ok(self
+            .git
+            .ok(&status)
+            .await?
+            .lines()
+            .filter_map(|line| line.get(3..))
+            .map(str::to_owned)
+            .collect())
     }
 
     /// Pins a detached HEAD that no branch or tag contains, so its commits stay reachable.

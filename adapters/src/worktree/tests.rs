@@ -791,7 +791,9 @@ async fn p18_retire_keeps_a_dirty_or_locked_worktree_in_place() {
         f.worktree
             .retire(&f.info("sess"), RetireMode::KeepDirty, EPOCH)
             .await,
-        Err(WorkspaceError::Dirty)
+        Err(WorkspaceError::Dirty {
+            paths: vec!["keep.txt".to_owned()]
+        })
     );
     assert!(path.join("keep.txt").exists());
     assert!(!f.fake.calls().iter().any(|c| c.contains("lock")));
