@@ -376,6 +376,7 @@ Register-ArgumentCompleter -Native -CommandName 'aoctl' -ScriptBlock {
             [CompletionResult]::new('--symlink', '--symlink', [CompletionResultType]::ParameterName, 'A repository file to symlink into every new worktree (repeatable)')
             [CompletionResult]::new('--copy', '--copy', [CompletionResultType]::ParameterName, 'A repository file or directory to copy into every new worktree (repeatable)')
             [CompletionResult]::new('--post-create', '--post-create', [CompletionResultType]::ParameterName, 'A command to run in every new worktree before the agent starts (repeatable; split like a shell would, no shell runs)')
+            [CompletionResult]::new('--exclude', '--exclude', [CompletionResultType]::ParameterName, 'A gitignore pattern for every new worktree''s exclude file, for what post-create commands make (repeatable; e.g. `node_modules/`)')
             [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'The daemon''s socket')
             [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'The data directory (passed to a daemon aoctl starts)')
             [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)')

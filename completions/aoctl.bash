@@ -1462,7 +1462,7 @@ _aoctl() {
             return 0
             ;;
         aoctl__subcmd__project__subcmd__add)
-            opts="-v -h -V --base --agent --symlink --copy --post-create --json --socket --data-dir --tmux-socket --config --no-autostart --verbose --help --version"
+            opts="-v -h -V --base --agent --symlink --copy --post-create --exclude --json --socket --data-dir --tmux-socket --config --no-autostart --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1485,6 +1485,10 @@ _aoctl() {
                     return 0
                     ;;
                 --post-create)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exclude)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

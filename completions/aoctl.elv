@@ -350,6 +350,7 @@ set edit:completion:arg-completer[aoctl] = {|@words|
             cand --symlink 'A repository file to symlink into every new worktree (repeatable)'
             cand --copy 'A repository file or directory to copy into every new worktree (repeatable)'
             cand --post-create 'A command to run in every new worktree before the agent starts (repeatable; split like a shell would, no shell runs)'
+            cand --exclude 'A gitignore pattern for every new worktree''s exclude file, for what post-create commands make (repeatable; e.g. `node_modules/`)'
             cand --socket 'The daemon''s socket'
             cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
             cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'

@@ -253,6 +253,7 @@ complete -c aoctl -n "__fish_aoctl_using_subcommand project; and __fish_seen_sub
 complete -c aoctl -n "__fish_aoctl_using_subcommand project; and __fish_seen_subcommand_from add" -l symlink -d 'A repository file to symlink into every new worktree (repeatable)' -r
 complete -c aoctl -n "__fish_aoctl_using_subcommand project; and __fish_seen_subcommand_from add" -l copy -d 'A repository file or directory to copy into every new worktree (repeatable)' -r
 complete -c aoctl -n "__fish_aoctl_using_subcommand project; and __fish_seen_subcommand_from add" -l post-create -d 'A command to run in every new worktree before the agent starts (repeatable; split like a shell would, no shell runs)' -r
+complete -c aoctl -n "__fish_aoctl_using_subcommand project; and __fish_seen_subcommand_from add" -l exclude -d 'A gitignore pattern for every new worktree\'s exclude file, for what post-create commands make (repeatable; e.g. `node_modules/`)' -r
 complete -c aoctl -n "__fish_aoctl_using_subcommand project; and __fish_seen_subcommand_from add" -l socket -d 'The daemon\'s socket' -r -F
 complete -c aoctl -n "__fish_aoctl_using_subcommand project; and __fish_seen_subcommand_from add" -l data-dir -d 'The data directory (passed to a daemon aoctl starts)' -r -F
 complete -c aoctl -n "__fish_aoctl_using_subcommand project; and __fish_seen_subcommand_from add" -l tmux-socket -d 'ao\'s tmux server label or socket path (passed to a daemon aoctl starts)' -r

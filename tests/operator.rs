@@ -510,3 +510,41 @@ fn a_kept_worktree_names_what_made_it_dirty() {
     );
     assert!(std::path::Path::new(&worktree).join("notes.txt").exists());
 }
+
+/// What a post-create command makes can be excluded, so a kill does not keep the worktree as
+/// uncommitted work.
+#[test]
+fn post_create_outputs_can_be_excluded() {
+    let repo = GitRepo::new();
+    let mut env = TestEnv::new();
+    env.start_daemon();
+    env.ok(&[
+        "project",
+        "add",
+        "web",
+        repo.path.to_str().unwrap(),
+        "--post-create",
+        "mkdir -p node_modules/pkg",
+        "--post-create",
+        "touch node_modules/pkg/index.js",
+        "--exclude",
+        "node_modules/",
+    ]);
+    let project = env.json(&["project", "ls"]);
+    assert_eq!(project[0]["exclude"][0], "node_modules/", "{project}");
+    let id = env.spawn_cmd("web", "sleep 100000");
+    let worktree = env.json(&["get", &id])["workspace_path"]
+        .as_str()
+        .expect("a worktree path")
+        .to_owned();
+    assert!(
+        std::path::Path::new(&worktree)
+            .join("node_modules/pkg/index.js")
+            .exists()
+    );
+    let reply = env.ok(&["kill", &id]);
+    assert!(reply.contains("moved to the trash"), "{reply}");
+
+    let out = env.run(&["project", "add", "bad", "/tmp", "--exclude", " "]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+}

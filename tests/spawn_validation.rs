@@ -183,6 +183,7 @@ fn a_project_environment_a_shell_cannot_take_is_refused_before_spawning() {
                         copies: vec![],
                         post_create: vec![],
                         env: env_pairs,
+                        exclude: vec![],
                     },
                 )
                 .await

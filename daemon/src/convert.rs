@@ -85,6 +85,7 @@ pub fn project_view(p: &Project) -> ProjectView {
         symlinks: p.settings.symlinks.clone(),
         copies: p.settings.copies.clone(),
         post_create: p.settings.post_create.clone(),
+        exclude: p.settings.exclude.clone(),
         created_at: p.created_at.to_rfc3339(),
     }
 }

@@ -258,6 +258,7 @@ impl Ao for Rpc {
                 symlinks: request.symlinks,
                 copies: request.copies,
                 post_create: request.post_create,
+                exclude: request.exclude,
                 env: request.env.into_iter().collect(),
                 push_remote: None,
             },

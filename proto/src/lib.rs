@@ -387,6 +387,9 @@ pub struct ProjectAddRequest {
     pub copies: Vec<String>,
     pub post_create: Vec<Vec<String>>,
     pub env: Vec<(String, String)>,
+    /// gitignore patterns for every new worktree's exclude file.
+    #[serde(default)]
+    pub exclude: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -398,6 +401,8 @@ pub struct ProjectView {
     pub symlinks: Vec<String>,
     pub copies: Vec<String>,
     pub post_create: Vec<Vec<String>>,
+    #[serde(default)]
+    pub exclude: Vec<String>,
     pub created_at: String,
 }
 

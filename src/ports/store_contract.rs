@@ -1027,6 +1027,7 @@ fn project(id: &str, repo: std::path::PathBuf) -> Project {
             symlinks: vec![".env".to_owned()],
             copies: vec![],
             post_create: vec![vec!["npm".to_owned(), "ci".to_owned()]],
+            exclude: vec!["node_modules/".to_owned()],
             env: [("A".to_owned(), "1".to_owned())].into(),
             push_remote: Some("fork".to_owned()),
         },

@@ -65,6 +65,14 @@ impl SessionManager {
                 return Err(invalid(SetupError::UnsafePath(path.to_owned()).to_string()));
             }
         }
+        for pattern in &settings.exclude {
+            if pattern.trim().is_empty() || pattern.contains(['\n', '\r', '\0']) {
+                return Err(invalid(format!(
+                    "exclude pattern {} must be one non-empty line",
+                    quote(pattern)
+                )));
+            }
+        }
         for (i, argv) in settings.post_create.iter().enumerate() {
             validate::program(&format!("post-create command {}", i + 1), argv)
                 .map_err(|e| invalid(e.to_string()))?;

@@ -309,11 +309,12 @@ impl SessionManager {
         harness: &dyn AgentHarness,
         info: &WorkspaceInfo,
     ) -> Result<(), (Step, String)> {
-        let exclude = self
+        let mut exclude = self
             .setup
             .prepare(info, &project.settings)
             .await
             .map_err(|e| (Step::Setup, e.to_string()))?;
+        exclude.extend(project.settings.exclude.iter().cloned());
         self.prepare_agent(harness, info, exclude).await
     }
 

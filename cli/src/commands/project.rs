@@ -34,6 +34,10 @@ pub enum ProjectCommand {
         /// like a shell would, no shell runs).
         #[arg(long)]
         post_create: Vec<String>,
+        /// A gitignore pattern for every new worktree's exclude file, for what post-create
+        /// commands make (repeatable; e.g. `node_modules/`).
+        #[arg(long)]
+        exclude: Vec<String>,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -61,6 +65,7 @@ pub async fn run(global: &Global, command: ProjectCommand) -> Result<u8> {
             symlink,
             copy,
             post_create,
+            exclude,
             json,
         } => {
             let post_create = post_create
@@ -81,6 +86,7 @@ pub async fn run(global: &Global, command: ProjectCommand) -> Result<u8> {
                 copies: copy,
                 post_create,
                 env: vec![],
+                exclude,
             };
             let project = daemon.client.project_add(ctx(QUICK), request).await??;
             render::json_or(json, &project, render::project_added);

@@ -190,6 +190,7 @@ async fn project_for_cwd(daemon: &Daemon, agent: Option<&str>) -> Result<String>
         copies: vec![],
         post_create: vec![],
         env: vec![],
+        exclude: vec![],
     };
     let project = daemon.client.project_add(ctx(QUICK), request).await??;
     render::project_registered(&project);

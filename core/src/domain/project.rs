@@ -20,6 +20,11 @@ pub struct ProjectSettings {
     /// Commands run in the new worktree before the agent starts, each as argv.
     #[serde(default)]
     pub post_create: Vec<Vec<String>>,
+    /// gitignore patterns added to every new worktree's exclude file: what the post-create
+    /// commands make (`node_modules/`, say), so it neither shows in `git status` nor keeps a
+    /// killed session's worktree in place as uncommitted work.
+    #[serde(default)]
+    pub exclude: Vec<String>,
     /// Extra environment for the agent's pane.
     #[serde(default)]
     pub env: BTreeMap<String, String>,

@@ -155,7 +155,7 @@ pub struct ScmSection {
 }
 
 /// `[[projects]]`: a project registered on the daemon's first start with it. What every new
-/// worktree gets (`symlinks`, `copies`, `post_create`, `env`, `push_remote`) is read as the
+/// worktree gets (`symlinks`, `copies`, `post_create`, `exclude`, `env`, `push_remote`) is read as the
 /// project's own settings, so the file takes exactly the keys a registered project keeps.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -277,6 +277,7 @@ base_branch = "main"
 symlinks = [".env"]
 copies = ["fixtures"]
 post_create = [["npm", "ci"]]
+exclude = ["node_modules/"]
 env = { NODE_ENV = "test" }
 push_remote = "fork"
 [scm]
@@ -342,6 +343,7 @@ min_priority = "urgent"
                     symlinks: vec![".env".into()],
                     copies: vec!["fixtures".into()],
                     post_create: vec![vec!["npm".into(), "ci".into()]],
+                    exclude: vec!["node_modules/".into()],
                     env: [("NODE_ENV".to_owned(), "test".to_owned())].into(),
                     push_remote: Some("fork".into()),
                 },
