@@ -35,7 +35,7 @@ use tabled::Table;
 use tabled::settings::Style;
 
 pub use reply::{
-    cleanup_reply, config_check, daemon_already_running, daemon_not_running, daemon_started,
+    cleanup_reply, config_check, forget_reply, daemon_already_running, daemon_not_running, daemon_started,
     daemon_status, daemon_stopped, doctor_checks, kill_reply, project_added, project_registered,
     project_removed, projects, send_reply, trash_emptied, trash_entries, trash_restored,
 };
