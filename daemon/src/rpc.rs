@@ -10,11 +10,11 @@ use ao::lifecycle::DraftNote;
 use ao::service::{CleanupOptions, SpawnInput, WaitInput};
 use ao::session::{ForgetResult, HookCall, ProjectBranches, ProjectSpec, SendOutcome};
 use ao_proto::{
-    Ao, AttachReply, BranchesView, Check, CleanupReply, CleanupRequest, EventsReply,
-    EventsRequest, ForgetReply, ForgetRequest, HookRequest,
-    KillReply, KillRequest, ListRequest, Pong, ProjectAddRequest, ProjectView, SendReply,
-    SendRequest, SessionView, Skipped, TailReply, TailRequest, TrashEmptyReply, TrashEmptyRequest,
-    TrashEntryView, WaitReply, WaitRequest, Why, WhyRequest, WireError,
+    Ao, AttachReply, BranchesView, Check, CleanupReply, CleanupRequest, EventsReply, EventsRequest,
+    ForgetReply, ForgetRequest, HookRequest, KillReply, KillRequest, ListRequest, Pong,
+    ProjectAddRequest, ProjectView, SendReply, SendRequest, SessionView, Skipped, TailReply,
+    TailRequest, TrashEmptyReply, TrashEmptyRequest, TrashEntryView, WaitReply, WaitRequest, Why,
+    WhyRequest, WireError,
 };
 use tarpc::context::Context;
 

@@ -1292,7 +1292,12 @@ pub async fn forget_drops_the_record_and_keeps_its_history(store: &dyn Backend) 
         .unwrap()
         .record
         .id;
-    let two = store.create(new_session("p", None)).await.unwrap().record.id;
+    let two = store
+        .create(new_session("p", None))
+        .await
+        .unwrap()
+        .record
+        .id;
     store.commit(activity_write(&one, 1, t0())).await.unwrap();
     store
         .save_tracker(&tracker(one.as_str(), ReactionKey::CiFailed))
@@ -1341,7 +1346,11 @@ pub async fn forget_drops_the_record_and_keeps_its_history(store: &dyn Backend) 
     );
 
     let next = store.create(new_session("p", None)).await.unwrap();
-    assert_eq!(next.record.id, sid("p-3"), "a forgotten number is not reused");
+    assert_eq!(
+        next.record.id,
+        sid("p-3"),
+        "a forgotten number is not reused"
+    );
     let again = store.create(new_session("p", Some("req-1"))).await.unwrap();
     assert!(!again.existing, "a forgotten spawn request starts afresh");
     assert_eq!(again.record.id, sid("p-4"));

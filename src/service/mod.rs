@@ -32,8 +32,8 @@ use crate::ports::{
     EVENTS_PAGE_MAX, EventPage, Retired, ScmProvider, Store, ToolProbe, TrashEmptied, TrashEntry,
 };
 use crate::session::{
-    AgentRegistry, CleanupResult, ForgetResult, HookCall, KillOptions, LaunchOptions, ProjectSpec, SendOutcome,
-    ProjectBranches, SessionManager, SmError, SpawnRequest, TailChunk,
+    AgentRegistry, CleanupResult, ForgetResult, HookCall, KillOptions, LaunchOptions,
+    ProjectBranches, ProjectSpec, SendOutcome, SessionManager, SmError, SpawnRequest, TailChunk,
 };
 use crate::why::{History, WHY_DEFAULT_TRANSITIONS, WHY_MAX_TRANSITIONS, WHY_SCAN_MAX, Why};
 
@@ -373,7 +373,11 @@ impl Service {
     }
 
     /// Forgets ended sessions by id (a dry run only says which it would).
-    pub async fn forget(&self, ids: &[String], dry_run: bool) -> Result<ForgetResult, ServiceError> {
+    pub async fn forget(
+        &self,
+        ids: &[String],
+        dry_run: bool,
+    ) -> Result<ForgetResult, ServiceError> {
         if ids.is_empty() {
             return Err(ServiceError::invalid(
                 "InvalidInput",
@@ -399,9 +403,18 @@ impl Service {
         session: Option<&str>,
     ) -> Result<EventPage, ServiceError> {
         let session = session.map(session_id).transpose()?;
-        if let Some(id) = &session {
-            // An unknown id is an error here as everywhere, not an empty log.
-            self.inner.sm.get(id).await?;
+        if let Some(id) = &session
+            && self.inner.store.load(id).await?.is_none()
+            && self
+                .inner
+                .store
+                .session_events(id, None, 1)
+                .await?
+                .is_empty()
+        {
+            // An unknown id is an error here as everywhere, not an empty log; a forgotten
+            // session's history is still there.
+            return Err(SmError::NotFound(id.clone()).into());
         }
         let limit = limit.clamp(1, MAX_EVENTS_PAGE) as usize;
         Ok(self

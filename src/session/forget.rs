@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{SessionManager, SmError, Skipped};
+use super::{SessionManager, Skipped, SmError};
 use crate::domain::{Project, ProjectId, SessionId, SessionRecord, meta};
 use crate::lifecycle::{Applied, LcmError};
 use crate::ports::{BranchPrune, WorkspaceInfo, WorktreeStatus};

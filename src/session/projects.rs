@@ -34,7 +34,9 @@ impl SessionManager {
             .map_err(|e| {
                 let path = spec.repo_path.to_string_lossy();
                 let why = match e {
-                    missing @ WorkspaceError::RepoMissing(_) => return invalid(missing.to_string()),
+                    missing @ WorkspaceError::RepoMissing(_) => {
+                        return invalid(missing.to_string());
+                    }
                     WorkspaceError::Git { output, .. } => output,
                     other => other.to_string(),
                 };

@@ -383,7 +383,10 @@ pub(super) fn forget(conn: &mut Connection, id: &SessionId, expected: u64) -> Re
         "messages",
         "session_metadata",
     ] {
-        tx.execute(&format!("DELETE FROM {table} WHERE session_id = ?1"), [id.as_str()])?;
+        tx.execute(
+            &format!("DELETE FROM {table} WHERE session_id = ?1"),
+            [id.as_str()],
+        )?;
     }
     tx.execute("DELETE FROM sessions WHERE id = ?1", [id.as_str()])?;
     tx.commit()?;

@@ -9,8 +9,8 @@ use std::path::Path;
 
 use ao::ports::{BranchPrune, WorkspaceError};
 
-use super::git::failure;
 use super::GitWorktree;
+use super::git::failure;
 
 /// The namespace of the branches ao names (`ao/<session>`).
 const AO_BRANCHES: &str = "refs/heads/ao/";

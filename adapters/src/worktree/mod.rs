@@ -31,8 +31,8 @@ use async_trait::async_trait;
 
 use crate::process::CommandRunner;
 use ao::ports::{
-    BranchPrune, RetireMode, Retired, TrashEmptied, TrashEntry, TrashRepair, Workspace, WorkspaceError,
-    WorkspaceInfo, WorkspaceRequest, WorktreeStatus,
+    BranchPrune, RetireMode, Retired, TrashEmptied, TrashEntry, TrashRepair, Workspace,
+    WorkspaceError, WorkspaceInfo, WorkspaceRequest, WorktreeStatus,
 };
 use ao_core::domain::{ProjectId, SessionId, Timestamp};
 

@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use ao_proto::{
-    BranchesView, Check, CleanupReply, ForgetReply, KillReply, Pong, ProjectView, RetiredView, SendReply, TrashEmptyReply,
-    TrashEntryView,
+    BranchesView, Check, CleanupReply, ForgetReply, KillReply, Pong, ProjectView, RetiredView,
+    SendReply, TrashEmptyReply, TrashEntryView,
 };
 
 use super::{age, pairs, table};
