@@ -273,13 +273,14 @@ impl GitWorktree {
 #[async_trait]
 impl Workspace for GitWorktree {
     async fn check_branch(&self, repo: &Path, branch: &str) -> Result<(), WorkspaceError> {
-        Self::ensure_repo_exists(repo)?;
         let spec = self
             .git
             .at(repo)
             .args(["check-ref-format", "--branch", branch]);
         let out = self.git.output(&spec).await?;
         if !out.success() {
+            // Git cannot even start in a deleted repository; that is not the branch's fault.
+            Self::ensure_repo_exists(repo)?;
             return Err(WorkspaceError::BranchInvalid {
                 branch: branch.to_owned(),
                 output: out.combined(),
@@ -319,7 +320,6 @@ impl Workspace for GitWorktree {
 
     async fn create(&self, request: &WorkspaceRequest) -> Result<WorkspaceInfo, WorkspaceError> {
         validate_request(request)?;
-        Self::ensure_repo_exists(&request.repo)?;
         let path = self.request_path(request)?;
         let (repo, branch) = (&request.repo, request.branch.as_str());
         // The three read-only queries run at once (a spawn's latency is the processes on its
@@ -450,9 +450,6 @@ impl Workspace for GitWorktree {
     }
 
     async fn repo_root(&self, path: &Path) -> Result<PathBuf, WorkspaceError> {
-        if !path.exists() {
-            return Err(WorkspaceError::RepoMissing(path.display().to_string()));
-        }
         let spec = self.git.at(path).args([
             "rev-parse",
             "--path-format=absolute",
@@ -461,6 +458,9 @@ impl Workspace for GitWorktree {
         ]);
         let out = self.git.output(&spec).await?;
         if !out.success() {
+            if !path.exists() {
+                return Err(WorkspaceError::RepoMissing(path.display().to_string()));
+            }
             return Err(failure(&spec, &out));
         }
         let text = out.stdout_text();
