@@ -94,7 +94,7 @@ fn forget_drops_an_ended_record_and_keeps_its_history() {
     assert!(reasons[1].contains("no such session"), "{reply}");
     assert_eq!(
         ids(&env.json(&["ls"])),
-        [live.clone()],
+        [live.as_str()],
         "a live session stays"
     );
     env.ok(&["kill", &live]);
@@ -122,7 +122,7 @@ fn cleanup_forget_ended_cleans_then_forgets() {
     let dry = env.json(&["cleanup", "--forget-ended", "--dry-run"]);
     assert_eq!(
         strings(&dry["forgotten"]["forgotten"]),
-        [ended.clone()],
+        [ended.as_str()],
         "{dry}"
     );
     assert_eq!(
@@ -133,10 +133,10 @@ fn cleanup_forget_ended_cleans_then_forgets() {
     let done = env.json(&["cleanup", "--forget-ended"]);
     assert_eq!(
         strings(&done["forgotten"]["forgotten"]),
-        [ended.clone()],
+        [ended.as_str()],
         "{done}"
     );
-    assert_eq!(ids(&env.json(&["ls", "--all"])), [live.clone()]);
+    assert_eq!(ids(&env.json(&["ls", "--all"])), [live.as_str()]);
     let usage = env.run(&["cleanup", "--older-than", "1h"]);
     assert_eq!(
         usage.status.code(),

@@ -389,9 +389,8 @@ impl Service {
             .map(|id| session_id(id))
             .collect::<Result<Vec<_>, _>>()?;
         let sm = self.sm();
-        Ok(self
-            .detached(async move { sm.forget(&ids, dry_run).await })
-            .await?)
+        self.detached(async move { sm.forget(&ids, dry_run).await })
+            .await
     }
 
     /// A page of the change log after `after`, waiting a bounded time for one.
