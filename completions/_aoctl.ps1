@@ -40,7 +40,8 @@ Register-ArgumentCompleter -Native -CommandName 'aoctl' -ScriptBlock {
             [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Type a message into a session''s agent')
             [CompletionResult]::new('tail', 'tail', [CompletionResultType]::ParameterValue, 'Show a session''s output')
             [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Relaunch a killed session in its worktree (resuming the agent''s conversation when it can)')
-            [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Move the worktrees of ended sessions to the trash (dirty ones stay unless --preserve)')
+            [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Move the worktrees of ended sessions to the trash (dirty ones stay unless --preserve); optionally forget ended sessions and delete merged ao/* branches')
+            [CompletionResult]::new('forget', 'forget', [CompletionResultType]::ParameterValue, 'Drop the records of ended sessions (their change-log history stays)')
             [CompletionResult]::new('trash', 'trash', [CompletionResultType]::ParameterValue, 'The worktrees of ended sessions: list, restore, empty')
             [CompletionResult]::new('attach', 'attach', [CompletionResultType]::ParameterValue, 'Attach your terminal to a session''s tmux session')
             [CompletionResult]::new('events', 'events', [CompletionResultType]::ParameterValue, 'Show the change log (session transitions)')
@@ -202,12 +203,31 @@ Register-ArgumentCompleter -Native -CommandName 'aoctl' -ScriptBlock {
         'aoctl;cleanup' {
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'p')
             [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'project')
+            [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'With --forget-ended: only sessions whose last change is at least this old (e.g. 7d)')
             [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'The daemon''s socket')
             [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'The data directory (passed to a daemon aoctl starts)')
             [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The daemon''s configuration file (passed to a daemon aoctl starts)')
-            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would be moved; move nothing')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would be moved, forgotten or deleted; change nothing')
             [CompletionResult]::new('--preserve', '--preserve', [CompletionResultType]::ParameterName, 'Stash uncommitted work into refs/ao/preserved/<id> before moving')
+            [CompletionResult]::new('--forget-ended', '--forget-ended', [CompletionResultType]::ParameterName, 'Then forget ended sessions whose worktree is gone: `ls --all` stops listing them; their change-log history stays and their ids are never reused')
+            [CompletionResult]::new('--branches', '--branches', [CompletionResultType]::ParameterName, 'Then delete ao/* branches checked out nowhere whose every commit is on the project''s base branch (merged, or never moved); any other branch is kept, with why')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'json')
+            [CompletionResult]::new('--no-autostart', '--no-autostart', [CompletionResultType]::ParameterName, 'Never start the daemon; fail with exit code 3 when it is not running')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print the cause chain of errors')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print the cause chain of errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'aoctl;forget' {
+            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'The daemon''s socket')
+            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'The data directory (passed to a daemon aoctl starts)')
+            [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The daemon''s configuration file (passed to a daemon aoctl starts)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would be forgotten; change nothing')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'json')
             [CompletionResult]::new('--no-autostart', '--no-autostart', [CompletionResultType]::ParameterName, 'Never start the daemon; fail with exit code 3 when it is not running')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print the cause chain of errors')
@@ -650,7 +670,8 @@ Register-ArgumentCompleter -Native -CommandName 'aoctl' -ScriptBlock {
             [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Type a message into a session''s agent')
             [CompletionResult]::new('tail', 'tail', [CompletionResultType]::ParameterValue, 'Show a session''s output')
             [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Relaunch a killed session in its worktree (resuming the agent''s conversation when it can)')
-            [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Move the worktrees of ended sessions to the trash (dirty ones stay unless --preserve)')
+            [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Move the worktrees of ended sessions to the trash (dirty ones stay unless --preserve); optionally forget ended sessions and delete merged ao/* branches')
+            [CompletionResult]::new('forget', 'forget', [CompletionResultType]::ParameterValue, 'Drop the records of ended sessions (their change-log history stays)')
             [CompletionResult]::new('trash', 'trash', [CompletionResultType]::ParameterValue, 'The worktrees of ended sessions: list, restore, empty')
             [CompletionResult]::new('attach', 'attach', [CompletionResultType]::ParameterValue, 'Attach your terminal to a session''s tmux session')
             [CompletionResult]::new('events', 'events', [CompletionResultType]::ParameterValue, 'Show the change log (session transitions)')
@@ -690,6 +711,9 @@ Register-ArgumentCompleter -Native -CommandName 'aoctl' -ScriptBlock {
             break
         }
         'aoctl;help;cleanup' {
+            break
+        }
+        'aoctl;help;forget' {
             break
         }
         'aoctl;help;trash' {

@@ -37,6 +37,9 @@ _aoctl() {
             aoctl,events)
                 cmd="aoctl__subcmd__events"
                 ;;
+            aoctl,forget)
+                cmd="aoctl__subcmd__forget"
+                ;;
             aoctl,get)
                 cmd="aoctl__subcmd__get"
                 ;;
@@ -141,6 +144,9 @@ _aoctl() {
                 ;;
             aoctl__subcmd__help,events)
                 cmd="aoctl__subcmd__help__subcmd__events"
+                ;;
+            aoctl__subcmd__help,forget)
+                cmd="aoctl__subcmd__help__subcmd__forget"
                 ;;
             aoctl__subcmd__help,get)
                 cmd="aoctl__subcmd__help__subcmd__get"
@@ -272,7 +278,7 @@ _aoctl() {
 
     case "${cmd}" in
         aoctl)
-            opts="-v -h -V --socket --data-dir --tmux-socket --config --no-autostart --verbose --help --version spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor logs config completions hook help"
+            opts="-v -h -V --socket --data-dir --tmux-socket --config --no-autostart --verbose --help --version spawn ls get why kill send tail restore cleanup forget trash attach events wait project daemon doctor logs config completions hook help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -332,7 +338,7 @@ _aoctl() {
             return 0
             ;;
         aoctl__subcmd__cleanup)
-            opts="-p -v -h -V --project --dry-run --preserve --json --socket --data-dir --tmux-socket --config --no-autostart --verbose --help --version"
+            opts="-p -v -h -V --project --dry-run --preserve --forget-ended --older-than --branches --json --socket --data-dir --tmux-socket --config --no-autostart --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -343,6 +349,10 @@ _aoctl() {
                     return 0
                     ;;
                 -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --older-than)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -803,6 +813,36 @@ _aoctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        aoctl__subcmd__forget)
+            opts="-v -h -V --dry-run --json --socket --data-dir --tmux-socket --config --no-autostart --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tmux-socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         aoctl__subcmd__get)
             opts="-v -h -V --json --socket --data-dir --tmux-socket --config --no-autostart --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -834,7 +874,7 @@ _aoctl() {
             return 0
             ;;
         aoctl__subcmd__help)
-            opts="spawn ls get why kill send tail restore cleanup trash attach events wait project daemon doctor logs config completions hook help"
+            opts="spawn ls get why kill send tail restore cleanup forget trash attach events wait project daemon doctor logs config completions hook help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1002,6 +1042,20 @@ _aoctl() {
             return 0
             ;;
         aoctl__subcmd__help__subcmd__events)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aoctl__subcmd__help__subcmd__forget)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -37,7 +37,8 @@ set edit:completion:arg-completer[aoctl] = {|@words|
             cand send 'Type a message into a session''s agent'
             cand tail 'Show a session''s output'
             cand restore 'Relaunch a killed session in its worktree (resuming the agent''s conversation when it can)'
-            cand cleanup 'Move the worktrees of ended sessions to the trash (dirty ones stay unless --preserve)'
+            cand cleanup 'Move the worktrees of ended sessions to the trash (dirty ones stay unless --preserve); optionally forget ended sessions and delete merged ao/* branches'
+            cand forget 'Drop the records of ended sessions (their change-log history stays)'
             cand trash 'The worktrees of ended sessions: list, restore, empty'
             cand attach 'Attach your terminal to a session''s tmux session'
             cand events 'Show the change log (session transitions)'
@@ -190,12 +191,30 @@ set edit:completion:arg-completer[aoctl] = {|@words|
         &'aoctl;cleanup'= {
             cand -p 'p'
             cand --project 'project'
+            cand --older-than 'With --forget-ended: only sessions whose last change is at least this old (e.g. 7d)'
             cand --socket 'The daemon''s socket'
             cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
             cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'
             cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
-            cand --dry-run 'Show what would be moved; move nothing'
+            cand --dry-run 'Show what would be moved, forgotten or deleted; change nothing'
             cand --preserve 'Stash uncommitted work into refs/ao/preserved/<id> before moving'
+            cand --forget-ended 'Then forget ended sessions whose worktree is gone: `ls --all` stops listing them; their change-log history stays and their ids are never reused'
+            cand --branches 'Then delete ao/* branches checked out nowhere whose every commit is on the project''s base branch (merged, or never moved); any other branch is kept, with why'
+            cand --json 'json'
+            cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
+            cand -v 'Print the cause chain of errors'
+            cand --verbose 'Print the cause chain of errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aoctl;forget'= {
+            cand --socket 'The daemon''s socket'
+            cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
+            cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'
+            cand --config 'The daemon''s configuration file (passed to a daemon aoctl starts)'
+            cand --dry-run 'Show what would be forgotten; change nothing'
             cand --json 'json'
             cand --no-autostart 'Never start the daemon; fail with exit code 3 when it is not running'
             cand -v 'Print the cause chain of errors'
@@ -596,7 +615,8 @@ set edit:completion:arg-completer[aoctl] = {|@words|
             cand send 'Type a message into a session''s agent'
             cand tail 'Show a session''s output'
             cand restore 'Relaunch a killed session in its worktree (resuming the agent''s conversation when it can)'
-            cand cleanup 'Move the worktrees of ended sessions to the trash (dirty ones stay unless --preserve)'
+            cand cleanup 'Move the worktrees of ended sessions to the trash (dirty ones stay unless --preserve); optionally forget ended sessions and delete merged ao/* branches'
+            cand forget 'Drop the records of ended sessions (their change-log history stays)'
             cand trash 'The worktrees of ended sessions: list, restore, empty'
             cand attach 'Attach your terminal to a session''s tmux session'
             cand events 'Show the change log (session transitions)'
@@ -627,6 +647,8 @@ set edit:completion:arg-completer[aoctl] = {|@words|
         &'aoctl;help;restore'= {
         }
         &'aoctl;help;cleanup'= {
+        }
+        &'aoctl;help;forget'= {
         }
         &'aoctl;help;trash'= {
             cand ls 'List the trash, oldest first'

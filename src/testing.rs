@@ -484,6 +484,15 @@ impl RecordWriter for ScriptedRecords {
         self.inner.seed(record).await
     }
 
+    async fn forget(
+        &self,
+        id: &SessionId,
+        expected_revision: u64,
+    ) -> Result<(), crate::ports::StoreError> {
+        self.note(format!("forget {id}"));
+        self.inner.forget(id, expected_revision).await
+    }
+
     async fn create(
         &self,
         new: crate::ports::NewSession,

@@ -7,13 +7,14 @@ use std::time::Duration;
 
 use ao::domain::{ProjectSettings, TurnError, WaitVerdict};
 use ao::lifecycle::DraftNote;
-use ao::service::{SpawnInput, WaitInput};
-use ao::session::{HookCall, ProjectSpec, SendOutcome};
+use ao::service::{CleanupOptions, SpawnInput, WaitInput};
+use ao::session::{ForgetResult, HookCall, ProjectBranches, ProjectSpec, SendOutcome};
 use ao_proto::{
-    Ao, AttachReply, Check, CleanupReply, CleanupRequest, EventsReply, EventsRequest, HookRequest,
-    KillReply, KillRequest, ListRequest, Pong, ProjectAddRequest, ProjectView, SendReply,
-    SendRequest, SessionView, Skipped, TailReply, TailRequest, TrashEmptyReply, TrashEmptyRequest,
-    TrashEntryView, WaitReply, WaitRequest, Why, WhyRequest, WireError,
+    Ao, AttachReply, BranchesView, Check, CleanupReply, CleanupRequest, EventsReply, EventsRequest,
+    ForgetReply, ForgetRequest, HookRequest, KillReply, KillRequest, ListRequest, Pong,
+    ProjectAddRequest, ProjectView, SendReply, SendRequest, SessionView, Skipped, TailReply,
+    TailRequest, TrashEmptyReply, TrashEmptyRequest, TrashEntryView, WaitReply, WaitRequest, Why,
+    WhyRequest, WireError,
 };
 use tarpc::context::Context;
 
@@ -170,11 +171,14 @@ impl Ao for Rpc {
         let report = self
             .app
             .service
-            .cleanup(
-                request.project.as_deref(),
-                request.preserve,
-                request.dry_run,
-            )
+            .cleanup(CleanupOptions {
+                project: request.project,
+                preserve: request.preserve,
+                dry_run: request.dry_run,
+                forget_ended: request.forget_ended,
+                older_than: request.older_than_ms.map(Duration::from_millis),
+                branches: request.branches,
+            })
             .await
             .map_err(wire_error)?;
         let cleaned = &report.result.cleaned;
@@ -198,7 +202,25 @@ impl Ao for Rpc {
                 })
                 .collect(),
             dry_run: report.dry_run,
+            forgotten: report
+                .forgotten
+                .as_ref()
+                .map(|f| forget_reply(f, report.dry_run)),
+            branches: report
+                .branches
+                .as_ref()
+                .map(|projects| projects.iter().map(branches_view).collect()),
         })
+    }
+
+    async fn forget(self, _: Context, request: ForgetRequest) -> Result<ForgetReply, WireError> {
+        let result = self
+            .app
+            .service
+            .forget(&request.ids, request.dry_run)
+            .await
+            .map_err(wire_error)?;
+        Ok(forget_reply(&result, request.dry_run))
     }
 
     async fn events(self, _: Context, request: EventsRequest) -> Result<EventsReply, WireError> {
@@ -373,5 +395,46 @@ impl Ao for Rpc {
     async fn shutdown(self, _: Context) -> Result<(), WireError> {
         self.app.service.shutdown();
         Ok(())
+    }
+}
+
+fn forget_reply(result: &ForgetResult, dry_run: bool) -> ForgetReply {
+    ForgetReply {
+        forgotten: result.forgotten.iter().map(ToString::to_string).collect(),
+        skipped: result
+            .skipped
+            .iter()
+            .map(|s| Skipped {
+                id: s.id.to_string(),
+                reason: s.reason.clone(),
+            })
+            .collect(),
+        dry_run,
+    }
+}
+
+fn branches_view(project: &ProjectBranches) -> BranchesView {
+    let (base, deleted, kept, error) = match &project.result {
+        Ok(prune) => (
+            Some(prune.base.clone()),
+            prune.deleted.clone(),
+            prune
+                .kept
+                .iter()
+                .map(|(branch, reason)| Skipped {
+                    id: branch.clone(),
+                    reason: reason.clone(),
+                })
+                .collect(),
+            None,
+        ),
+        Err(e) => (None, vec![], vec![], Some(e.clone())),
+    };
+    BranchesView {
+        project: project.project.to_string(),
+        base,
+        deleted,
+        kept,
+        error,
     }
 }

@@ -311,6 +311,43 @@ pub struct CleanupRequest {
     pub project: Option<String>,
     pub preserve: bool,
     pub dry_run: bool,
+    /// Also forget ended sessions whose worktree is gone.
+    #[serde(default)]
+    pub forget_ended: bool,
+    /// With `forget_ended`: only sessions whose last change is at least this old.
+    #[serde(default)]
+    pub older_than_ms: Option<u64>,
+    /// Also delete `ao/*` branches whose every commit is on the base branch.
+    #[serde(default)]
+    pub branches: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForgetRequest {
+    pub ids: Vec<String>,
+    pub dry_run: bool,
+}
+
+/// Sessions forgotten (or, in a dry run, forgettable) and those left, with why.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForgetReply {
+    pub forgotten: Vec<String>,
+    pub skipped: Vec<Skipped>,
+    pub dry_run: bool,
+}
+
+/// One project's `ao/*` branches after `cleanup --branches`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BranchesView {
+    pub project: String,
+    /// The branch they were compared with.
+    pub base: Option<String>,
+    /// Deleted (in a dry run: deletable).
+    pub deleted: Vec<String>,
+    /// Kept, with why.
+    pub kept: Vec<Skipped>,
+    /// Why the project's branches could not be looked at.
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -328,6 +365,12 @@ pub struct CleanupReply {
     /// Where each cleaned session's worktree went (empty in a dry run).
     #[serde(default)]
     pub retired: Vec<RetiredView>,
+    /// With `forget_ended`.
+    #[serde(default)]
+    pub forgotten: Option<ForgetReply>,
+    /// With `branches`.
+    #[serde(default)]
+    pub branches: Option<Vec<BranchesView>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -486,6 +529,8 @@ pub trait Ao {
     async fn why(request: WhyRequest) -> Result<Why, WireError>;
     async fn restore(id: String) -> Result<SessionView, WireError>;
     async fn cleanup(request: CleanupRequest) -> Result<CleanupReply, WireError>;
+    /// Drops the records of ended sessions (their change-log history stays).
+    async fn forget(request: ForgetRequest) -> Result<ForgetReply, WireError>;
     async fn events(request: EventsRequest) -> Result<EventsReply, WireError>;
     async fn wait_for_status(request: WaitRequest) -> Result<WaitReply, WireError>;
     async fn project_add(request: ProjectAddRequest) -> Result<ProjectView, WireError>;

@@ -567,6 +567,20 @@ impl Lcm {
         Ok(due.len())
     }
 
+    /// Drops an ended session's record (its change-log rows stay). A session that is not
+    /// terminal is refused with `ActiveSession`; an unknown id is `UnknownSession`.
+    pub async fn forget(&self, id: &SessionId) -> Result<Applied, LcmError> {
+        let _guard = self.locks.lock(id).await;
+        let Some(record) = self.records.load(id).await? else {
+            return Ok(Applied::UnknownSession);
+        };
+        if !record.is_terminal() {
+            return Err(LcmError::ActiveSession(id.clone()));
+        }
+        self.records.forget(id, record.revision).await?;
+        Ok(Applied::Changed(Box::new(record)))
+    }
+
     /// `RunningSessions()`: every record whose session state is not terminal.
     pub async fn running_sessions(&self) -> Result<Vec<SessionRecord>, LcmError> {
         Ok(self.records.list_running().await?)

@@ -121,6 +121,12 @@ pub trait RecordWriter: RecordReader {
     /// by one and writes the change-log row, tracker deletions and queue row in the same
     /// transaction. Mismatch → `Conflict`; missing → `NotFound`. Returns the record after.
     async fn commit(&self, write: RecordWrite) -> Result<SessionRecord, StoreError>;
+
+    /// Drops a record with everything kept for it alone (metadata, trackers, queued reactions,
+    /// pane messages, SCM snapshot) iff the stored revision equals `expected_revision`. Its
+    /// change-log rows stay, and its number is never allocated again. Mismatch → `Conflict`;
+    /// missing → `NotFound`.
+    async fn forget(&self, id: &SessionId, expected_revision: u64) -> Result<(), StoreError>;
 }
 
 /// Incident trackers and the durable per-session reaction queue.

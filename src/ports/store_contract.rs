@@ -47,6 +47,7 @@ macro_rules! store_contract_tests {
                 r11_waiting_reader_wakes_on_commit,
                 r11_truncated_after_prune,
                 session_events_newest_first,
+                forget_drops_the_record_and_keeps_its_history,
             );
         }
     };
@@ -1281,4 +1282,77 @@ pub async fn session_events_newest_first(store: &dyn Backend) {
             .unwrap()
             .is_empty()
     );
+}
+
+/// Forgetting drops the record and what was kept for it alone, only at the loaded revision; the
+/// change log keeps its rows, another session keeps its own, and the number is never reused.
+pub async fn forget_drops_the_record_and_keeps_its_history(store: &dyn Backend) {
+    let one = store
+        .create(new_session("p", Some("req-1")))
+        .await
+        .unwrap()
+        .record
+        .id;
+    let two = store
+        .create(new_session("p", None))
+        .await
+        .unwrap()
+        .record
+        .id;
+    store.commit(activity_write(&one, 1, t0())).await.unwrap();
+    store
+        .save_tracker(&tracker(one.as_str(), ReactionKey::CiFailed))
+        .await
+        .unwrap();
+    store
+        .save_tracker(&tracker(two.as_str(), ReactionKey::CiFailed))
+        .await
+        .unwrap();
+    store
+        .enqueue_message(deliver(one.as_str(), "hello"), t0())
+        .await
+        .unwrap();
+    store
+        .put_scm_snapshot(&one, &ScmFacts::fetched(t0(), PrState::Open))
+        .await
+        .unwrap();
+    let history = store.session_events(&one, None, 100).await.unwrap();
+    assert_eq!(history.len(), 2);
+
+    assert_eq!(
+        store.forget(&one, 1).await.unwrap_err(),
+        StoreError::Conflict {
+            id: one.clone(),
+            expected: 1
+        },
+        "a stale revision forgets nothing"
+    );
+    assert!(store.load(&one).await.unwrap().is_some());
+    store.forget(&one, 2).await.unwrap();
+
+    assert_eq!(store.load(&one).await.unwrap(), None);
+    assert_eq!(ids(&store.list(None).await.unwrap()), [two.as_str()]);
+    assert_eq!(store.trackers(&one).await.unwrap(), []);
+    assert_eq!(store.trackers(&two).await.unwrap().len(), 1);
+    assert_eq!(store.next_queued_message(&one).await.unwrap(), None);
+    assert_eq!(store.scm_snapshot(&one).await.unwrap(), None);
+    assert_eq!(
+        store.session_events(&one, None, 100).await.unwrap(),
+        history,
+        "the change log keeps the forgotten session's history"
+    );
+    assert_eq!(
+        store.forget(&one, 2).await.unwrap_err(),
+        StoreError::NotFound(one.clone())
+    );
+
+    let next = store.create(new_session("p", None)).await.unwrap();
+    assert_eq!(
+        next.record.id,
+        sid("p-3"),
+        "a forgotten number is not reused"
+    );
+    let again = store.create(new_session("p", Some("req-1"))).await.unwrap();
+    assert!(!again.existing, "a forgotten spawn request starts afresh");
+    assert_eq!(again.record.id, sid("p-4"));
 }

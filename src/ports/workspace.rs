@@ -64,6 +64,16 @@ pub enum WorkspaceError {
     PreservedConflict { reference: String },
     #[error("path exists and is not a registered worktree: {0}")]
     NotAWorktree(String),
+    #[error("repository {} does not exist (was it moved or deleted?)", quote(.0))]
+    RepoMissing(String),
+    #[error("repository {} has no commits yet; commit something first", quote(.0))]
+    NoCommits(String),
+    #[error(
+        "base branch {} does not exist in the repository (as a branch or as origin's); create \
+         it, `git fetch` it, or choose another base",
+        quote(.0)
+    )]
+    BaseNotFound(String),
     #[error("`{argv}` failed: {output}")]
     Git { argv: String, output: String },
     #[error("{0}")]
@@ -104,6 +114,17 @@ pub enum RetireMode {
     /// and the branch ao named for it (`ao/<session>`) is deleted when every commit on it is on
     /// another branch or tag too.
     Discard,
+}
+
+/// What [`Workspace::prune_branches`] did (or would do).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BranchPrune {
+    /// The ref the branches were compared with.
+    pub base: String,
+    /// Deleted (or, in a dry run, deletable) branches.
+    pub deleted: Vec<String>,
+    /// Branches kept, with why.
+    pub kept: Vec<(String, String)>,
 }
 
 /// What [`Workspace::retire`] did. Nothing was deleted.
@@ -202,6 +223,24 @@ pub trait Workspace: Send + Sync {
         repo: &std::path::Path,
         branch: &str,
     ) -> Result<(), WorkspaceError>;
+
+    /// That the repository exists and has a commit, and that `base` (when given) names an
+    /// existing branch: `refs/heads/<base>` or `origin/<base>` (a name with `/` may be any ref).
+    async fn check_base(
+        &self,
+        repo: &std::path::Path,
+        base: Option<&str>,
+    ) -> Result<(), WorkspaceError>;
+
+    /// Deletes the `ao/*` branches whose every commit is on the base branch (`base`, else the
+    /// default branch a spawn would start from), and none checked out in any worktree; the
+    /// rest are kept, each with why. `dry_run` deletes nothing and reports the same.
+    async fn prune_branches(
+        &self,
+        repo: &std::path::Path,
+        base: Option<&str>,
+        dry_run: bool,
+    ) -> Result<BranchPrune, WorkspaceError>;
 
     /// The managed path of a session's worktree (no I/O beyond path validation).
     fn path_for(&self, project: &ProjectId, session: &SessionId)

@@ -75,6 +75,9 @@ fn workspace_kind(e: &WorkspaceError) -> &'static str {
         WorkspaceError::PreservedExists { .. } => "PreservedExists",
         WorkspaceError::PreservedConflict { .. } => "PreservedConflict",
         WorkspaceError::NotAWorktree(_) => "NotAWorktree",
+        WorkspaceError::RepoMissing(_) => "RepoMissing",
+        WorkspaceError::NoCommits(_) => "NoCommits",
+        WorkspaceError::BaseNotFound(_) => "BaseNotFound",
         WorkspaceError::Git { .. } => "Git",
         WorkspaceError::Io(_) => "Io",
     }

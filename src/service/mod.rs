@@ -32,8 +32,8 @@ use crate::ports::{
     EVENTS_PAGE_MAX, EventPage, Retired, ScmProvider, Store, ToolProbe, TrashEmptied, TrashEntry,
 };
 use crate::session::{
-    AgentRegistry, CleanupResult, HookCall, KillOptions, LaunchOptions, ProjectSpec, SendOutcome,
-    SessionManager, SmError, SpawnRequest, TailChunk,
+    AgentRegistry, CleanupResult, ForgetResult, HookCall, KillOptions, LaunchOptions,
+    ProjectBranches, ProjectSpec, SendOutcome, SessionManager, SmError, SpawnRequest, TailChunk,
 };
 use crate::why::{History, WHY_DEFAULT_TRANSITIONS, WHY_MAX_TRANSITIONS, WHY_SCAN_MAX, Why};
 
@@ -83,11 +83,29 @@ pub struct KillReport {
     pub already_ended: Option<Status>,
 }
 
+/// What a cleanup is asked to do beyond moving worktrees to the trash.
+#[derive(Debug, Clone, Default)]
+pub struct CleanupOptions {
+    pub project: Option<String>,
+    pub preserve: bool,
+    pub dry_run: bool,
+    /// Forget ended sessions whose worktree is gone (after this cleanup).
+    pub forget_ended: bool,
+    /// With `forget_ended`: only those whose last change is at least this old.
+    pub older_than: Option<Duration>,
+    /// Delete `ao/*` branches that hold no work of their own.
+    pub branches: bool,
+}
+
 /// What a cleanup did; `retired` is empty in a dry run.
 #[derive(Debug, Clone)]
 pub struct CleanupReport {
     pub result: CleanupResult,
     pub dry_run: bool,
+    /// What forgetting did, when asked.
+    pub forgotten: Option<ForgetResult>,
+    /// What pruning branches did, per project, when asked.
+    pub branches: Option<Vec<ProjectBranches>>,
 }
 
 impl CleanupReport {
@@ -320,19 +338,59 @@ impl Service {
         self.detail(&id).await
     }
 
-    /// Retires the worktrees of terminal sessions (of one project, or all).
-    pub async fn cleanup(
-        &self,
-        project: Option<&str>,
-        preserve: bool,
-        dry_run: bool,
-    ) -> Result<CleanupReport, ServiceError> {
-        let project = self.known_project(project).await?;
+    /// Retires the worktrees of terminal sessions (of one project, or all); then, when asked,
+    /// forgets ended sessions and prunes `ao/*` branches.
+    pub async fn cleanup(&self, options: CleanupOptions) -> Result<CleanupReport, ServiceError> {
+        let project = self.known_project(options.project.as_deref()).await?;
         let sm = self.sm();
-        let result = self
-            .detached(async move { sm.cleanup(project.as_ref(), preserve, dry_run).await })
-            .await?;
-        Ok(CleanupReport { result, dry_run })
+        let dry_run = options.dry_run;
+        self.detached(async move {
+            let only = project.as_ref();
+            let result = sm.cleanup(only, options.preserve, dry_run).await?;
+            let forgotten = if options.forget_ended {
+                let cleaned: Vec<SessionId> =
+                    result.cleaned.iter().map(|(id, _)| id.clone()).collect();
+                Some(
+                    sm.forget_ended(only, options.older_than, dry_run, &cleaned)
+                        .await?,
+                )
+            } else {
+                None
+            };
+            let branches = if options.branches {
+                Some(sm.prune_branches(only, dry_run).await?)
+            } else {
+                None
+            };
+            Ok(CleanupReport {
+                result,
+                dry_run,
+                forgotten,
+                branches,
+            })
+        })
+        .await
+    }
+
+    /// Forgets ended sessions by id (a dry run only says which it would).
+    pub async fn forget(
+        &self,
+        ids: &[String],
+        dry_run: bool,
+    ) -> Result<ForgetResult, ServiceError> {
+        if ids.is_empty() {
+            return Err(ServiceError::invalid(
+                "InvalidInput",
+                "name at least one session to forget".to_owned(),
+            ));
+        }
+        let ids = ids
+            .iter()
+            .map(|id| session_id(id))
+            .collect::<Result<Vec<_>, _>>()?;
+        let sm = self.sm();
+        self.detached(async move { sm.forget(&ids, dry_run).await })
+            .await
     }
 
     /// A page of the change log after `after`, waiting a bounded time for one.
@@ -344,9 +402,18 @@ impl Service {
         session: Option<&str>,
     ) -> Result<EventPage, ServiceError> {
         let session = session.map(session_id).transpose()?;
-        if let Some(id) = &session {
-            // An unknown id is an error here as everywhere, not an empty log.
-            self.inner.sm.get(id).await?;
+        if let Some(id) = &session
+            && self.inner.store.load(id).await?.is_none()
+            && self
+                .inner
+                .store
+                .session_events(id, None, 1)
+                .await?
+                .is_empty()
+        {
+            // An unknown id is an error here as everywhere, not an empty log; a forgotten
+            // session's history is still there.
+            return Err(SmError::NotFound(id.clone()).into());
         }
         let limit = limit.clamp(1, MAX_EVENTS_PAGE) as usize;
         Ok(self

@@ -7,6 +7,7 @@
 //! reverse creation order and leaves the record visible as `errored`.
 
 mod env;
+mod forget;
 mod hooks;
 mod observe;
 mod projects;
@@ -34,6 +35,7 @@ use crate::ports::{
 };
 
 pub use env::{IdentityEnv, pinned_path, runtime_env};
+pub use forget::{ForgetResult, ProjectBranches};
 pub use hooks::{HookCall, HookError};
 pub use observe::TailChunk;
 pub use projects::ProjectSpec;

@@ -34,6 +34,9 @@ impl SessionManager {
             .map_err(|e| {
                 let path = spec.repo_path.to_string_lossy();
                 let why = match e {
+                    missing @ WorkspaceError::RepoMissing(_) => {
+                        return invalid(missing.to_string());
+                    }
                     WorkspaceError::Git { output, .. } => output,
                     other => other.to_string(),
                 };
@@ -49,6 +52,11 @@ impl SessionManager {
                 .await
                 .map_err(|e| invalid(format!("base branch: {e}")))?;
         }
+        // A spawn needs a commit to start from: the base branch, else the default branch.
+        self.workspace
+            .check_base(&repo, spec.base_branch.as_deref())
+            .await
+            .map_err(|e| invalid(e.to_string()))?;
         if let Some(agent) = &spec.default_agent
             && self.agents.get(agent).is_none()
         {

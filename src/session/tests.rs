@@ -2340,3 +2340,69 @@ async fn configured_projects_are_added_once_and_a_bad_one_is_skipped() {
     let fresh = w.h.store.project(&pid("fresh")).await.unwrap().unwrap();
     assert_eq!(fresh.repo_path, PathBuf::from("/repos/fresh"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Forget
+// ---------------------------------------------------------------------------------------------
+
+/// Forget: a live session and one whose worktree is still in place are kept with why; after
+/// cleanup moves the worktree, the ended one goes (a dry run first), and `forget_ended` honours
+/// its age cutoff.
+#[tokio::test]
+async fn forget_only_ended_sessions_whose_worktree_is_gone() {
+    let w = World::new().await;
+    for (name, state, reason) in [
+        ("done", SessionState::Done, SessionReason::Unset),
+        ("live", SessionState::Working, SessionReason::TaskInProgress),
+    ] {
+        w.h.store.add_project(&project(name, None)).await.unwrap();
+        let mut r = record(1, state, reason, RuntimeState::Alive);
+        r.id = sid(&format!("{name}-1"));
+        r.project_id = pid(name);
+        r.metadata.insert(
+            meta::WORKSPACE_PATH.to_owned(),
+            format!("{}/{}", FakeWorkspace::ROOT, r.id),
+        );
+        r.metadata
+            .insert(meta::RUNTIME_HANDLE_ID.to_owned(), r.id.to_string());
+        w.seed_with_worktree(r).await;
+    }
+    let ids = [sid("done-1"), sid("live-1")];
+    let first = w.sm.forget(&ids, false).await.unwrap();
+    assert_eq!(first.forgotten, Vec::<SessionId>::new());
+    let reasons: Vec<&str> = first.skipped.iter().map(|s| s.reason.as_str()).collect();
+    assert!(
+        reasons[0].contains("`aoctl cleanup` moves it"),
+        "{reasons:?}"
+    );
+    assert!(reasons[1].contains("still live"), "{reasons:?}");
+
+    let dry_ended =
+        w.sm.forget_ended(None, None, true, &[sid("done-1")])
+            .await
+            .unwrap();
+    assert_eq!(
+        dry_ended.forgotten,
+        [sid("done-1")],
+        "cleanup would move it first"
+    );
+    w.sm.cleanup(None, false, false).await.unwrap();
+    let too_new =
+        w.sm.forget_ended(
+            None,
+            Some(Duration::from_secs(3600 * 24 * 365 * 100)),
+            false,
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(too_new, ForgetResult::default());
+    let dry = w.sm.forget(&ids[..1], true).await.unwrap();
+    assert_eq!(dry.forgotten, [sid("done-1")]);
+    assert!(w.h.store.load(&sid("done-1")).await.unwrap().is_some());
+    let done = w.sm.forget(&ids, false).await.unwrap();
+    assert_eq!(done.forgotten, [sid("done-1")]);
+    assert_eq!(done.skipped.len(), 1);
+    assert!(w.h.store.load(&sid("done-1")).await.unwrap().is_none());
+    assert!(w.h.store.load(&sid("live-1")).await.unwrap().is_some());
+}

@@ -237,6 +237,27 @@ impl RecordWriter for MemoryStore {
         self.committed.notify_waiters();
         Ok(next)
     }
+
+    async fn forget(&self, id: &SessionId, expected_revision: u64) -> Result<(), StoreError> {
+        let mut st = self.lock();
+        let current = st
+            .records
+            .get(id)
+            .ok_or_else(|| StoreError::NotFound(id.clone()))?;
+        if current.revision != expected_revision {
+            return Err(StoreError::Conflict {
+                id: id.clone(),
+                expected: expected_revision,
+            });
+        }
+        st.records.remove(id);
+        st.spawn_requests.retain(|_, session| session != id);
+        st.reactions.retain(|_, row| &row.session_id != id);
+        st.trackers.retain(|(session, _), _| session != id);
+        st.messages.retain(|_, message| &message.session_id != id);
+        st.snapshots.remove(id);
+        Ok(())
+    }
 }
 
 #[async_trait]

@@ -409,6 +409,28 @@ impl Workspace for FakeWorkspace {
         Ok(())
     }
 
+    /// Every repository exists and has the base branch.
+    async fn check_base(&self, _repo: &Path, _base: Option<&str>) -> Result<(), WorkspaceError> {
+        Ok(())
+    }
+
+    /// No branches to prune: the fake keeps none.
+    async fn prune_branches(
+        &self,
+        repo: &Path,
+        base: Option<&str>,
+        _dry_run: bool,
+    ) -> Result<crate::ports::BranchPrune, WorkspaceError> {
+        note(
+            &self.journal,
+            format!("workspace.prune_branches {}", repo.display()),
+        );
+        Ok(crate::ports::BranchPrune {
+            base: base.unwrap_or("main").to_owned(),
+            ..Default::default()
+        })
+    }
+
     async fn status(&self, info: &WorkspaceInfo) -> Result<WorktreeStatus, WorkspaceError> {
         self.call(
             WorkspaceOp::Status,

@@ -203,6 +203,12 @@ impl RecordWriter for SqliteStore {
         self.write_logged("commit", move |c| write::commit(c, write))
             .await
     }
+
+    async fn forget(&self, id: &SessionId, expected_revision: u64) -> Result<(), StoreError> {
+        let id = id.clone();
+        self.write_logged("forget", move |c| write::forget(c, &id, expected_revision))
+            .await
+    }
 }
 
 #[async_trait]

@@ -359,6 +359,40 @@ pub(super) fn save_tracker(conn: &mut Connection, tracker: &Tracker) -> Result<(
     Ok(tx.commit()?)
 }
 
+pub(super) fn forget(conn: &mut Connection, id: &SessionId, expected: u64) -> Result<(), Fail> {
+    let tx = immediate(conn)?;
+    let revision: Option<i64> = tx
+        .prepare_cached("SELECT revision FROM sessions WHERE id = ?1")?
+        .query_row([id.as_str()], |row| row.get(0))
+        .optional()?;
+    let Some(revision) = revision else {
+        return Err(StoreError::NotFound(id.clone()).into());
+    };
+    if revision != i64_of(expected, "expected revision")? {
+        return Err(StoreError::Conflict {
+            id: id.clone(),
+            expected,
+        }
+        .into());
+    }
+    // The change log keeps its rows; the project counter keeps its number.
+    for table in [
+        "reaction_queue",
+        "reaction_trackers",
+        "scm_snapshots",
+        "messages",
+        "session_metadata",
+    ] {
+        tx.execute(
+            &format!("DELETE FROM {table} WHERE session_id = ?1"),
+            [id.as_str()],
+        )?;
+    }
+    tx.execute("DELETE FROM sessions WHERE id = ?1", [id.as_str()])?;
+    tx.commit()?;
+    Ok(())
+}
+
 pub(super) fn commit_nudge(
     conn: &mut Connection,
     tracker: &Tracker,

@@ -4,12 +4,14 @@
 //! The adapter never deletes a worktree. Retiring one moves it into the trash (`trash`), after
 //! pinning its commits and, when asked, stashing its uncommitted work (`retire`, `preserve`);
 //! only emptying the trash deletes files, and only inside it. Nothing outside the managed root
-//! is ever moved or removed, and the only branch ever deleted is a failed spawn's `ao/<session>`
-//! holding no commit that another branch or tag lacks.
+//! is ever moved or removed, and the only branches ever deleted are a failed spawn's
+//! `ao/<session>` holding no commit that another branch or tag lacks, and (on request) `ao/*`
+//! branches checked out nowhere whose every commit is on the base branch (`branches`).
 //!
 //! Every git call goes through the shared [`CommandRunner`], so unit tests check the exact argv
 //! with a recording fake and integration tests run the real git.
 
+mod branches;
 mod git;
 mod paths;
 mod porcelain;
@@ -29,8 +31,8 @@ use async_trait::async_trait;
 
 use crate::process::CommandRunner;
 use ao::ports::{
-    RetireMode, Retired, TrashEmptied, TrashEntry, TrashRepair, Workspace, WorkspaceError,
-    WorkspaceInfo, WorkspaceRequest, WorktreeStatus,
+    BranchPrune, RetireMode, Retired, TrashEmptied, TrashEntry, TrashRepair, Workspace,
+    WorkspaceError, WorkspaceInfo, WorkspaceRequest, WorktreeStatus,
 };
 use ao_core::domain::{ProjectId, SessionId, Timestamp};
 
@@ -162,10 +164,18 @@ impl GitWorktree {
         configured: Option<&str>,
     ) -> Result<String, WorkspaceError> {
         let default = self.default_branch(repo, refs, configured).await?;
-        base_candidates(branch, &default)
+        if let Some(found) = base_candidates(branch, &default)
             .into_iter()
             .find(|candidate| refs.resolves(candidate))
-            .ok_or_else(|| WorkspaceError::BranchNotFetched(branch.to_owned()))
+        {
+            return Ok(found);
+        }
+        Err(match self.diagnose_missing_base(repo, &default).await {
+            WorkspaceError::BaseNotFound(_) if configured.is_none() => {
+                WorkspaceError::BranchNotFetched(branch.to_owned())
+            }
+            other => other,
+        })
     }
 
     /// Runs one `git -C <repo> worktree add …` with the long deadline.
@@ -269,6 +279,8 @@ impl Workspace for GitWorktree {
             .args(["check-ref-format", "--branch", branch]);
         let out = self.git.output(&spec).await?;
         if !out.success() {
+            // Git cannot even start in a deleted repository; that is not the branch's fault.
+            Self::ensure_repo_exists(repo)?;
             return Err(WorkspaceError::BranchInvalid {
                 branch: branch.to_owned(),
                 output: out.combined(),
@@ -283,6 +295,19 @@ impl Workspace for GitWorktree {
             });
         }
         Ok(())
+    }
+
+    async fn check_base(&self, repo: &Path, base: Option<&str>) -> Result<(), WorkspaceError> {
+        self.check_base_impl(repo, base).await
+    }
+
+    async fn prune_branches(
+        &self,
+        repo: &Path,
+        base: Option<&str>,
+        dry_run: bool,
+    ) -> Result<BranchPrune, WorkspaceError> {
+        self.prune_branches_impl(repo, base, dry_run).await
     }
 
     fn path_for(
@@ -433,6 +458,9 @@ impl Workspace for GitWorktree {
         ]);
         let out = self.git.output(&spec).await?;
         if !out.success() {
+            if !path.exists() {
+                return Err(WorkspaceError::RepoMissing(path.display().to_string()));
+            }
             return Err(failure(&spec, &out));
         }
         let text = out.stdout_text();

@@ -100,6 +100,7 @@ fn fixture() -> Fixture {
     let base = dir.path().canonicalize().unwrap();
     let root = base.join("worktrees");
     let repo = base.join("repo");
+    std::fs::create_dir(&repo).unwrap();
     let fake = Arc::new(FakeGit {
         placeholders: vec![
             (root.display().to_string(), "<root>"),
@@ -712,6 +713,10 @@ async fn p14_no_base_ref_anywhere_is_branch_not_fetched() {
         vec![fail(1, "")],
     );
     f.fake.on("-C <repo> branch --show-current", vec![ok("")]);
+    f.fake.on(
+        "-C <repo> rev-parse --verify --quiet HEAD^{commit}",
+        vec![ok("abc\n")],
+    );
     let err = f
         .worktree
         .create(&f.request("sess", "feat"))

@@ -140,7 +140,7 @@ async fn exists(path: &Path) -> Result<bool, WorkspaceError> {
 }
 
 impl GitWorktree {
-    fn trash_dir(&self) -> PathBuf {
+    pub(super) fn trash_dir(&self) -> PathBuf {
         self.root.path().join(TRASH_DIR)
     }
 

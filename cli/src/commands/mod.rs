@@ -8,6 +8,7 @@ mod config;
 mod daemon;
 mod doctor;
 mod events;
+mod forget;
 mod get;
 mod kill;
 mod logs;
@@ -57,8 +58,11 @@ pub enum Command {
     Tail(tail::TailArgs),
     /// Relaunch a killed session in its worktree (resuming the agent's conversation when it can).
     Restore(restore::RestoreArgs),
-    /// Move the worktrees of ended sessions to the trash (dirty ones stay unless --preserve).
+    /// Move the worktrees of ended sessions to the trash (dirty ones stay unless --preserve);
+    /// optionally forget ended sessions and delete merged ao/* branches.
     Cleanup(cleanup::CleanupArgs),
+    /// Drop the records of ended sessions (their change-log history stays).
+    Forget(forget::ForgetArgs),
     /// The worktrees of ended sessions: list, restore, empty.
     Trash {
         #[command(subcommand)]
@@ -110,6 +114,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Tail(args) => tail::run(global, args).await,
         Command::Restore(args) => restore::run(global, args).await,
         Command::Cleanup(args) => cleanup::run(global, args).await,
+        Command::Forget(args) => forget::run(global, args).await,
         Command::Trash { command } => trash::run(global, command).await,
         Command::Attach(args) => attach::run(global, args).await,
         Command::Events(args) => events::run(global, args).await,

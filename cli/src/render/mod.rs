@@ -36,8 +36,9 @@ use tabled::settings::Style;
 
 pub use reply::{
     cleanup_reply, config_check, daemon_already_running, daemon_not_running, daemon_started,
-    daemon_status, daemon_stopped, doctor_checks, kill_reply, project_added, project_registered,
-    project_removed, projects, send_reply, trash_emptied, trash_entries, trash_restored,
+    daemon_status, daemon_stopped, doctor_checks, forget_reply, kill_reply, project_added,
+    project_registered, project_removed, projects, send_reply, trash_emptied, trash_entries,
+    trash_restored,
 };
 pub use session::{
     clear_screen, event, events_header, events_pruned, output, output_trimmed, session,

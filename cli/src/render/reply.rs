@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use ao_proto::{
-    Check, CleanupReply, KillReply, Pong, ProjectView, RetiredView, SendReply, TrashEmptyReply,
-    TrashEntryView,
+    BranchesView, Check, CleanupReply, ForgetReply, KillReply, Pong, ProjectView, RetiredView,
+    SendReply, TrashEmptyReply, TrashEntryView,
 };
 
 use super::{age, pairs, table};
@@ -89,10 +89,89 @@ pub fn cleanup_reply(reply: &CleanupReply, dry_run: bool) {
             .iter()
             .map(|s| vec![s.id.clone(), "skipped".to_owned(), s.reason.clone()]),
     );
+    if let Some(forgotten) = &reply.forgotten {
+        rows.extend(forget_rows(forgotten));
+    }
     if rows.is_empty() {
-        outln!("nothing to clean up");
+        if reply.branches.is_none() {
+            outln!("nothing to clean up");
+        }
     } else {
         table(&["ID", "RESULT", "DETAIL"], rows);
+    }
+    if let Some(projects) = &reply.branches {
+        branches(projects, dry_run);
+    }
+}
+
+/// `aoctl forget`: one row per session named.
+pub fn forget_reply(reply: &ForgetReply) {
+    let rows = forget_rows(reply);
+    if rows.is_empty() {
+        outln!("nothing to forget");
+    } else {
+        table(&["ID", "RESULT", "DETAIL"], rows);
+    }
+}
+
+fn forget_rows(reply: &ForgetReply) -> Vec<Vec<String>> {
+    let verb = if reply.dry_run {
+        "would forget"
+    } else {
+        "forgotten"
+    };
+    let detail = "record dropped; `aoctl events --session` keeps its history";
+    reply
+        .forgotten
+        .iter()
+        .map(|id| vec![id.clone(), verb.to_owned(), detail.to_owned()])
+        .chain(
+            reply
+                .skipped
+                .iter()
+                .map(|s| vec![s.id.clone(), "kept".to_owned(), s.reason.clone()]),
+        )
+        .collect()
+}
+
+/// `cleanup --branches`: each project's `ao/*` branches, deleted or kept with why.
+fn branches(projects: &[BranchesView], dry_run: bool) {
+    let verb = if dry_run { "would delete" } else { "deleted" };
+    let mut rows = vec![];
+    for project in projects {
+        if let Some(error) = &project.error {
+            rows.push(vec![
+                project.project.clone(),
+                "-".to_owned(),
+                "not checked".to_owned(),
+                error.clone(),
+            ]);
+        }
+        let merged = match &project.base {
+            Some(base) => format!("all its commits are on {base}"),
+            None => String::new(),
+        };
+        for branch in &project.deleted {
+            rows.push(vec![
+                project.project.clone(),
+                branch.clone(),
+                verb.to_owned(),
+                merged.clone(),
+            ]);
+        }
+        for kept in &project.kept {
+            rows.push(vec![
+                project.project.clone(),
+                kept.id.clone(),
+                "kept".to_owned(),
+                kept.reason.clone(),
+            ]);
+        }
+    }
+    if rows.is_empty() {
+        outln!("no ao/* branches");
+    } else {
+        table(&["PROJECT", "BRANCH", "RESULT", "DETAIL"], rows);
     }
 }
 
