@@ -305,7 +305,6 @@ impl Tmux {
         commands: &[&[&str]],
         repeat: Repeat,
     ) -> Result<CommandOutput, RuntimeError> {
-        let spec = self.chain_spec(commands);
         if let Some(control) = &self.control
             && let Some(answered) = control.call(session, commands).await
         {
@@ -316,13 +315,13 @@ impl Tmux {
                 }
                 Err(e) => {
                     return Err(RuntimeError::Command {
-                        argv: spec.display(),
+                        argv: self.chain_spec(commands).display(),
                         output: e.to_string(),
                     });
                 }
             }
         }
-        self.run_spec(&spec).await
+        self.run_spec(&self.chain_spec(commands)).await
     }
 
     /// Runs a query or an idempotent command; `Ok(None)` when the output says the session or

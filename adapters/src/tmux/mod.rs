@@ -598,9 +598,8 @@ impl TmuxRuntime {
             &["capture-pane", "-p", "-e", "-t", &target],
         ];
         let out = tmux.run_commands(name, &commands, Repeat::Safe).await?;
-        let spec = tmux.chain_spec(&commands);
         if !out.success() {
-            return Err(command_error(&spec, &out));
+            return Err(command_error(&tmux.chain_spec(&commands), &out));
         }
         let stdout = out.stdout_text();
         let (head, text) = stdout.split_once('\n').unwrap_or((&stdout, ""));
@@ -611,7 +610,7 @@ impl TmuxRuntime {
             .collect();
         let [cursor_x, cursor_y, width] = numbers[..] else {
             return Err(RuntimeError::Command {
-                argv: spec.display(),
+                argv: tmux.chain_spec(&commands).display(),
                 output: format!("unexpected cursor line {head:?}"),
             });
         };
