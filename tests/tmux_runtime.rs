@@ -792,6 +792,17 @@ async fn the_control_client_types_exactly_and_outlives_sessions_and_servers() {
 
     // The server is killed: a send says the session is gone; on a new server sends work again.
     server.tmux(&["kill-server"]);
+    // kill-server returns before the server has exited; a client in between is told "server
+    // exited unexpectedly". Wait until tmux says no server runs.
+    wait_for(
+        "the server to be gone",
+        || server.screen("ctl-b"),
+        || async {
+            let out = server.tmux(&["list-sessions"]);
+            is_missing_output(&String::from_utf8_lossy(&out.stderr)).then_some(())
+        },
+    )
+    .await;
     let err = runtime.send_message(&b, "lost").await.unwrap_err();
     assert!(
         is_missing_output(&err.to_string()),
