@@ -410,58 +410,15 @@ fn ls_in_a_terminal_colours_status_and_fits_the_width() {
         .to_owned();
     env.wait_status(&id, &["working"]);
 
-    let dir = tempfile::tempdir().expect("temp dir");
-    let socket = dir.path().join("term.sock");
-    let conf = dir.path().join("term.conf");
-    let _server = KillServer(socket.clone());
-    std::fs::write(&conf, "set -g remain-on-exit on\n").unwrap();
-    let terminal = |name: &str, extra_env: &[&str], args: &[&str]| -> String {
-        let mut command = std::process::Command::new("tmux");
-        command
-            .arg("-S")
-            .arg(&socket)
-            .arg("-f")
-            .arg(&conf)
-            .args(["new-session", "-d", "-x", "100", "-y", "20", "-s", name])
-            .env_remove("TMUX");
-        for (key, value) in [
-            ("AO_SOCKET", env.socket.display().to_string()),
-            ("AO_DATA_DIR", env.data_dir.display().to_string()),
-            ("TERM", "xterm-256color".to_owned()),
-        ] {
-            command.arg("-e").arg(format!("{key}={value}"));
-        }
-        for pair in extra_env {
-            command.arg("-e").arg(pair);
-        }
-        command
-            .arg("--")
-            .arg(ao_testkit::bin("aoctl"))
-            .arg("--no-autostart")
-            .args(args);
-        assert!(command.status().expect("tmux").success());
-        let target = format!("={name}:0.0");
-        let tmux = |args: &[&str]| {
-            let out = std::process::Command::new("tmux")
-                .arg("-S")
-                .arg(&socket)
-                .args(args)
-                .output()
-                .expect("tmux");
-            String::from_utf8_lossy(&out.stdout).into_owned()
-        };
-        wait_for("aoctl to finish in the pane", SLOW, || {
-            if tmux(&["display-message", "-p", "-t", &target, "#{pane_dead}"]).trim() == "1" {
-                Ok(())
-            } else {
-                Err(tmux(&["capture-pane", "-p", "-t", &target]))
-            }
-        });
-        tmux(&["capture-pane", "-p", "-e", "-J", "-t", &target])
+    let terminal = Terminal::new(&env);
+    let run = |name: &str, extra_env: &[&str], args: &[&str]| -> String {
+        terminal.start(name, extra_env, args);
+        terminal.wait_exit(name);
+        terminal.screen(name)
     };
-    let coloured = terminal("colour", &[], &["ls"]);
-    let plain = terminal("plain", &["NO_COLOR=1"], &["ls"]);
-    let wide = terminal("wide", &["NO_COLOR=1"], &["ls", "--wide"]);
+    let coloured = run("colour", &[], &["ls"]);
+    let plain = run("plain", &["NO_COLOR=1"], &["ls"]);
+    let wide = run("wide", &["NO_COLOR=1"], &["ls", "--wide"]);
 
     assert!(coloured.contains("\u{1b}[32mworking"), "{coloured:?}");
     assert!(
@@ -479,18 +436,185 @@ fn ls_in_a_terminal_colours_status_and_fits_the_width() {
     assert!(wide.contains(branch), "{wide}");
 }
 
-/// Kills the private tmux server on this socket when dropped, also when the test fails.
-struct KillServer(std::path::PathBuf);
+/// A terminal for aoctl: windows of a private tmux server (100x20, each window's pane kept
+/// after its command exits), killed with its socket when dropped, also when the test fails.
+struct Terminal {
+    _dir: tempfile::TempDir,
+    socket: std::path::PathBuf,
+    conf: std::path::PathBuf,
+    aoctl_env: Vec<(&'static str, String)>,
+}
 
-impl Drop for KillServer {
+impl Terminal {
+    fn new(env: &TestEnv) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let socket = dir.path().join("term.sock");
+        let conf = dir.path().join("term.conf");
+        std::fs::write(&conf, "set -g remain-on-exit on\n").unwrap();
+        Self {
+            socket,
+            conf,
+            _dir: dir,
+            aoctl_env: vec![
+                ("AO_SOCKET", env.socket.display().to_string()),
+                ("AO_DATA_DIR", env.data_dir.display().to_string()),
+                ("TERM", "xterm-256color".to_owned()),
+            ],
+        }
+    }
+
+    /// `aoctl --no-autostart ARGS` in a new session `name`, with `extra_env` (`KEY=VALUE`).
+    fn start(&self, name: &str, extra_env: &[&str], args: &[&str]) {
+        let mut command = std::process::Command::new("tmux");
+        command
+            .arg("-S")
+            .arg(&self.socket)
+            .arg("-f")
+            .arg(&self.conf)
+            .args(["new-session", "-d", "-x", "100", "-y", "20", "-s", name])
+            .env_remove("TMUX");
+        for (key, value) in &self.aoctl_env {
+            command.arg("-e").arg(format!("{key}={value}"));
+        }
+        for pair in extra_env {
+            command.arg("-e").arg(pair);
+        }
+        command
+            .arg("--")
+            .arg(ao_testkit::bin("aoctl"))
+            .arg("--no-autostart")
+            .args(args);
+        assert!(command.status().expect("tmux").success());
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = std::process::Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn target(name: &str) -> String {
+        format!("={name}:0.0")
+    }
+
+    /// The screen of `name`, with its colours, wrapped lines joined.
+    fn screen(&self, name: &str) -> String {
+        self.tmux(&["capture-pane", "-p", "-e", "-J", "-t", &Self::target(name)])
+    }
+
+    /// Waits until the screen of `name` shows `text`; returns the screen.
+    fn wait_screen(&self, name: &str, text: &str) -> String {
+        wait_for(&format!("the screen to show {text:?}"), SLOW, || {
+            let screen = self.screen(name);
+            if screen.contains(text) {
+                Ok(screen)
+            } else {
+                Err(screen)
+            }
+        })
+    }
+
+    /// Types keys into `name`, as `tmux send-keys` names them (`C-c`).
+    fn keys(&self, name: &str, keys: &str) {
+        self.tmux(&["send-keys", "-t", &Self::target(name), keys]);
+    }
+
+    /// Waits until aoctl in `name` exited; returns its exit status.
+    fn wait_exit(&self, name: &str) -> i32 {
+        let target = Self::target(name);
+        wait_for("aoctl to finish in the pane", SLOW, || {
+            let dead = self.tmux(&[
+                "display-message",
+                "-p",
+                "-t",
+                &target,
+                "#{pane_dead} #{pane_dead_status}",
+            ]);
+            match dead.trim().split_once(' ') {
+                Some(("1", status)) => status.parse::<i32>().map_err(|e| e.to_string()),
+                _ => Err(self.tmux(&["capture-pane", "-p", "-t", &target])),
+            }
+        })
+    }
+}
+
+impl Drop for Terminal {
     fn drop(&mut self) {
         let _ = std::process::Command::new("tmux")
             .arg("-S")
-            .arg(&self.0)
+            .arg(&self.socket)
             .arg("kill-server")
             .status();
-        let _ = std::fs::remove_file(&self.0);
+        let _ = std::fs::remove_file(&self.socket);
     }
+}
+
+/// A spawn waiting on a slow post-create command shows its step on a spinner (on a terminal),
+/// and Ctrl-C cancels it: exit 130, the command is stopped, the worktree goes to the trash and
+/// its branch is deleted, and the record stays as `killed`.
+#[test]
+fn ctrl_c_cancels_a_slow_spawn_and_rolls_it_back() {
+    let repo = GitRepo::new();
+    let mut env = TestEnv::new();
+    env.start_daemon();
+    let marker = tempfile::tempdir().expect("temp dir");
+    let pid_file = marker.path().join("post-create.pid");
+    // Split like a shell would by `project add`; a temporary directory's path needs no quoting.
+    let post_create = format!("sh -c 'echo $$ > {}; exec sleep 600'", pid_file.display());
+    env.ok(&[
+        "project",
+        "add",
+        "demo",
+        repo.path.to_str().unwrap(),
+        "--post-create",
+        &post_create,
+    ]);
+    let terminal = Terminal::new(&env);
+    terminal.start(
+        "spawn",
+        &[],
+        &["spawn", "-p", "demo", "--cmd", "sleep 100000"],
+    );
+    let screen = terminal.wait_screen("spawn", "demo-1: post-create 1/1: sh -c");
+    let pid: i32 = wait_for("the post-create command to start", SLOW, || {
+        std::fs::read_to_string(&pid_file)
+            .map_err(|e| e.to_string())
+            .and_then(|text| text.trim().parse().map_err(|e| format!("{e}: {text:?}")))
+    });
+    terminal.keys("spawn", "C-c");
+    let status = terminal.wait_exit("spawn");
+    let screen_after = terminal.screen("spawn");
+    assert_eq!(status, 130, "{screen}\n---\n{screen_after}");
+    assert!(
+        screen_after.contains("the spawn of demo-1 was cancelled"),
+        "{screen_after}"
+    );
+
+    wait_for(
+        "the post-create command to be stopped",
+        SLOW,
+        || match nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) {
+            Err(nix::errno::Errno::ESRCH) => Ok(()),
+            other => Err(format!("{other:?}")),
+        },
+    );
+    let session = env.json(&["get", "demo-1"]);
+    assert_eq!(session["status"], "killed", "{session}");
+    let worktree = session["workspace_path"].as_str().unwrap_or_default();
+    assert!(
+        worktree.is_empty() || !std::path::Path::new(worktree).exists(),
+        "{session}"
+    );
+    let branches = ao_testkit::git(&repo.path, &["branch", "--list", "ao/demo-1"]);
+    assert!(branches.trim().is_empty(), "{branches}");
+    assert!(
+        env.ok(&["trash", "ls"]).contains("demo-1"),
+        "the worktree is in the trash"
+    );
 }
 
 /// A kill that keeps a dirty worktree says which paths made it dirty.

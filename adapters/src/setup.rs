@@ -12,7 +12,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::process::{CommandRunner, CommandSpec};
-use ao::ports::{ProjectSetup, SetupError, WorkspaceInfo};
+use ao::ports::{ProjectSetup, SetupError, SetupProgress, WorkspaceInfo};
 use ao_core::domain::ProjectSettings;
 
 /// Default bound of one post-create command.
@@ -105,7 +105,9 @@ impl ProjectSetup for FsProjectSetup {
         &self,
         info: &WorkspaceInfo,
         settings: &ProjectSettings,
+        progress: &(dyn for<'a> Fn(SetupProgress<'a>) + Send + Sync),
     ) -> Result<Vec<String>, SetupError> {
+        progress(SetupProgress::PlacingFiles);
         let (files, symlinks, copies) = (
             info.clone(),
             settings.symlinks.clone(),
@@ -114,10 +116,16 @@ impl ProjectSetup for FsProjectSetup {
         let exclude = tokio::task::spawn_blocking(move || place_files(&files, &symlinks, &copies))
             .await
             .map_err(|e| SetupError::Io(format!("placing files in the worktree stopped: {e}")))??;
-        for argv in &settings.post_create {
+        let total = settings.post_create.len();
+        for (index, argv) in settings.post_create.iter().enumerate() {
             let Some((program, args)) = argv.split_first() else {
                 continue;
             };
+            progress(SetupProgress::PostCreate {
+                index: index + 1,
+                total,
+                argv,
+            });
             let spec = CommandSpec::new(program, self.timeout)
                 .args(args)
                 .cwd(&info.path)
@@ -193,8 +201,24 @@ mod tests {
             ]],
             ..ProjectSettings::default()
         };
-        let exclude = setup().prepare(&info, &settings).await.unwrap();
+        let steps = std::sync::Mutex::new(vec![]);
+        let exclude = setup()
+            .prepare(&info, &settings, &|step| {
+                steps.lock().unwrap().push(format!("{step:?}"));
+            })
+            .await
+            .unwrap();
         assert_eq!(exclude, ["/.env", "/cfg"]);
+        assert_eq!(
+            steps.into_inner().unwrap(),
+            [
+                "PlacingFiles".to_owned(),
+                format!(
+                    "PostCreate {{ index: 1, total: 1, argv: {:?} }}",
+                    settings.post_create[0]
+                )
+            ]
+        );
         assert_eq!(
             std::fs::read_link(info.path.join(".env")).unwrap(),
             info.repo.join(".env")
@@ -220,7 +244,7 @@ mod tests {
             };
             assert!(
                 matches!(
-                    setup().prepare(&info, &s).await,
+                    setup().prepare(&info, &s, &|_| {}).await,
                     Err(SetupError::UnsafePath(_))
                 ),
                 "{bad}"
@@ -231,7 +255,7 @@ mod tests {
             ..ProjectSettings::default()
         };
         assert!(matches!(
-            setup().prepare(&info, &s).await,
+            setup().prepare(&info, &s, &|_| {}).await,
             Err(SetupError::MissingSource { .. })
         ));
         std::fs::write(info.repo.join("x"), "repo").unwrap();
@@ -241,7 +265,7 @@ mod tests {
             ..ProjectSettings::default()
         };
         assert!(matches!(
-            setup().prepare(&info, &s).await,
+            setup().prepare(&info, &s, &|_| {}).await,
             Err(SetupError::Exists { .. })
         ));
         assert_eq!(
@@ -281,7 +305,7 @@ mod tests {
         };
         let prepare = tokio::spawn({
             let info = info.clone();
-            async move { setup().prepare(&info, &settings).await }
+            async move { setup().prepare(&info, &settings, &|_| {}).await }
         });
         let writer = loop {
             // Opening a FIFO's writing end without blocking succeeds once a reader waits on it.
@@ -322,7 +346,11 @@ mod tests {
             ]],
             ..ProjectSettings::default()
         };
-        let err = setup().prepare(&info, &s).await.unwrap_err().to_string();
+        let err = setup()
+            .prepare(&info, &s, &|_| {})
+            .await
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("sh -c") && err.contains("broken") && err.contains("3"),
             "{err}"

@@ -32,6 +32,8 @@ pub mod exit {
     pub const NOT_FOUND: u8 = 4;
     /// `wait`: a session ended in another status, so the wait can never be met.
     pub const ENDED: u8 = 5;
+    /// Interrupted by Ctrl-C (128 + SIGINT): a cancelled spawn.
+    pub const INTERRUPTED: u8 = 130;
 }
 
 /// An error for the user: one line, an exit code, and (with `-v`) its causes.

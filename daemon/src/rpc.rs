@@ -12,9 +12,9 @@ use ao::session::{ForgetResult, HookCall, ProjectBranches, ProjectSpec, SendOutc
 use ao_proto::{
     Ao, AttachReply, BranchesView, Check, CleanupReply, CleanupRequest, EventsReply, EventsRequest,
     ForgetReply, ForgetRequest, HookRequest, KillReply, KillRequest, ListRequest, Pong,
-    ProjectAddRequest, ProjectView, SendReply, SendRequest, SessionView, Skipped, TailReply,
-    TailRequest, TrashEmptyReply, TrashEmptyRequest, TrashEntryView, WaitReply, WaitRequest, Why,
-    WhyRequest, WireError,
+    ProjectAddRequest, ProjectView, SendReply, SendRequest, SessionView, Skipped,
+    SpawnProgressView, TailReply, TailRequest, TrashEmptyReply, TrashEmptyRequest, TrashEntryView,
+    WaitReply, WaitRequest, Why, WhyRequest, WireError,
 };
 use tarpc::context::Context;
 
@@ -70,6 +70,30 @@ impl Ao for Rpc {
         };
         let session = self.app.service.spawn(input).await.map_err(wire_error)?;
         Ok(session_view(&session, None))
+    }
+
+    async fn spawn_progress(
+        self,
+        _: Context,
+        request_id: String,
+    ) -> Result<Option<SpawnProgressView>, WireError> {
+        let progress = self
+            .app
+            .service
+            .spawn_progress(&request_id)
+            .map_err(wire_error)?;
+        Ok(progress.map(|p| SpawnProgressView {
+            session: p.session.map(|id| id.to_string()),
+            step: p.step,
+            cancelling: p.cancelling,
+        }))
+    }
+
+    async fn spawn_cancel(self, _: Context, request_id: String) -> Result<bool, WireError> {
+        self.app
+            .service
+            .cancel_spawn(&request_id)
+            .map_err(wire_error)
     }
 
     async fn kill(self, _: Context, request: KillRequest) -> Result<KillReply, WireError> {

@@ -32,7 +32,7 @@ pub use ao_core::why::{
 
 /// The protocol version; bumped on incompatible changes (2: `AttachReply` names the tmux
 /// session instead of carrying a command line).
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// A stable, serializable error.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -164,6 +164,17 @@ pub struct SpawnRequest {
     /// The spawner's `PATH`: the agent's program is looked up there and the agent gets it.
     #[serde(default)]
     pub path: Option<String>,
+}
+
+/// Where a spawn in flight is (`aoctl spawn` shows it while it waits).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpawnProgressView {
+    /// The new session's id, once its record exists.
+    pub session: Option<String>,
+    /// What the spawn is doing, in plain words (`post-create 1/2: npm ci`).
+    pub step: String,
+    /// A cancel was asked for; the spawn is rolling back.
+    pub cancelling: bool,
 }
 
 /// `aoctl kill`.
@@ -520,6 +531,11 @@ pub struct Check {
 pub trait Ao {
     async fn ping() -> Pong;
     async fn spawn(request: SpawnRequest) -> Result<SessionView, WireError>;
+    /// Where the spawn with this request id is; `None` when none is running.
+    async fn spawn_progress(request_id: String) -> Result<Option<SpawnProgressView>, WireError>;
+    /// Cancels the spawn with this request id: it rolls back and its call fails with
+    /// `SpawnCancelled`. False when none is running.
+    async fn spawn_cancel(request_id: String) -> Result<bool, WireError>;
     async fn kill(request: KillRequest) -> Result<KillReply, WireError>;
     async fn send(request: SendRequest) -> Result<SendReply, WireError>;
     async fn tail(request: TailRequest) -> Result<TailReply, WireError>;

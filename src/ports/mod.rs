@@ -36,7 +36,7 @@ pub use store::{
 };
 pub use tools::ToolProbe;
 pub use workspace::{
-    BranchPrune, ProjectSetup, RetireMode, Retired, SetupError, TrashEmptied, TrashEntry,
-    TrashRepair, TrashState, Workspace, WorkspaceError, WorkspaceInfo, WorkspaceRequest,
-    WorktreeStatus,
+    BranchPrune, ProjectSetup, RetireMode, Retired, SetupError, SetupProgress, TrashEmptied,
+    TrashEntry, TrashRepair, TrashState, Workspace, WorkspaceError, WorkspaceInfo,
+    WorkspaceRequest, WorktreeStatus,
 };

@@ -323,15 +323,31 @@ pub enum SetupError {
     Io(String),
 }
 
+/// What a project's setup is doing, reported as it goes (a spawn shows it to its caller).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetupProgress<'a> {
+    /// Symlinking and copying files from the repository.
+    PlacingFiles,
+    /// Running post-create command `index` (from 1) of `total`.
+    PostCreate {
+        index: usize,
+        total: usize,
+        argv: &'a [String],
+    },
+}
+
 /// Prepares a new worktree the way its project asks, before the agent starts.
 #[async_trait]
 pub trait ProjectSetup: Send + Sync {
     /// Symlinks and copies files from the repository into the worktree, then runs the
-    /// post-create commands in it (argv, with a timeout). Returns the worktree-relative
-    /// patterns to exclude so the placed files never make the worktree dirty.
+    /// post-create commands in it (argv, with a timeout), telling `progress` each step as it
+    /// starts. Returns the worktree-relative patterns to exclude so the placed files never make
+    /// the worktree dirty. Dropping the future stops a running post-create command (its whole
+    /// process group).
     async fn prepare(
         &self,
         info: &WorkspaceInfo,
         settings: &crate::domain::ProjectSettings,
+        progress: &(dyn for<'a> Fn(SetupProgress<'a>) + Send + Sync),
     ) -> Result<Vec<String>, SetupError>;
 }

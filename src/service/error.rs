@@ -132,6 +132,7 @@ impl From<SmError> for ServiceError {
                 SendRefusal::Failed(_) => (Failed, "DeliveryFailed"),
             },
             SmError::StepFailed { .. } => (Failed, "SpawnFailed"),
+            SmError::SpawnCancelled { .. } => (Failed, "SpawnCancelled"),
             SmError::Workspace(w) => return w.into(),
             SmError::Runtime(_) => (Failed, "Runtime"),
             SmError::Setup(_) => (Failed, "Setup"),

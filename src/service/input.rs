@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::ServiceError;
-use crate::domain::limits::{MAX_BRANCH_BYTES, MAX_PATH_BYTES};
+use crate::domain::limits::{MAX_BRANCH_BYTES, MAX_PATH_BYTES, MAX_REQUEST_ID_BYTES};
 use crate::domain::{IssueId, ProjectId, SessionId, Status, quote};
 use crate::ports::PermissionMode;
 
@@ -91,6 +91,14 @@ pub(super) fn statuses(names: &[String]) -> Result<BTreeSet<Status>, ServiceErro
 }
 
 /// A branch name no longer than `MAX_BRANCH_BYTES`; git checks the rest.
+/// A spawn's request id within its bound.
+pub(super) fn request_id_length(request_id: &str) -> Result<(), ServiceError> {
+    if request_id.len() > MAX_REQUEST_ID_BYTES {
+        return Err(ServiceError::too_large("request id", MAX_REQUEST_ID_BYTES));
+    }
+    Ok(())
+}
+
 pub(super) fn branch_length(branch: Option<&str>) -> Result<(), ServiceError> {
     match branch {
         Some(b) if b.len() > MAX_BRANCH_BYTES => Err(ServiceError::invalid(

@@ -33,7 +33,8 @@ use crate::ports::{
 };
 use crate::session::{
     AgentRegistry, CleanupResult, ForgetResult, HookCall, KillOptions, LaunchOptions,
-    ProjectBranches, ProjectSpec, SendOutcome, SessionManager, SmError, SpawnRequest, TailChunk,
+    ProjectBranches, ProjectSpec, SendOutcome, SessionManager, SmError, SpawnProgress,
+    SpawnRequest, TailChunk,
 };
 use crate::why::{History, WHY_DEFAULT_TRANSITIONS, WHY_MAX_TRANSITIONS, WHY_SCAN_MAX, Why};
 
@@ -42,8 +43,8 @@ pub use error::{ErrorClass, ServiceError};
 pub use input::{SpawnInput, WaitInput};
 
 use input::{
-    bounded, branch_length, issue_id, path_length, permission_mode, project_id, session_id,
-    statuses,
+    bounded, branch_length, issue_id, path_length, permission_mode, project_id, request_id_length,
+    session_id, statuses,
 };
 
 /// What the service is built from.
@@ -195,6 +196,9 @@ impl Service {
             return Err(ServiceError::too_large("prompt", MAX_MESSAGE_BYTES));
         }
         branch_length(input.branch.as_deref())?;
+        if let Some(request_id) = &input.request_id {
+            request_id_length(request_id)?;
+        }
         // A parent that is not a known session (a stale `AO_SESSION_ID`) is not recorded.
         let parent = match input.parent.as_deref().map(SessionId::parse) {
             Some(Ok(parent)) if self.inner.store.load(&parent).await?.is_some() => Some(parent),
@@ -220,6 +224,21 @@ impl Service {
         };
         let sm = self.sm();
         self.detached(async move { sm.spawn(request).await }).await
+    }
+
+    /// Where a spawn in flight is, by the request id its caller chose; `None` when no spawn with
+    /// that id is running (it finished, failed, or has not begun).
+    pub fn spawn_progress(&self, request_id: &str) -> Result<Option<SpawnProgress>, ServiceError> {
+        request_id_length(request_id)?;
+        Ok(self.inner.sm.spawn_progress(request_id))
+    }
+
+    /// Cancels a spawn in flight: it stops at its next safe point (a running post-create
+    /// command is stopped) and rolls back; its own call then fails with `SpawnCancelled`. False
+    /// when no spawn with that id is running.
+    pub fn cancel_spawn(&self, request_id: &str) -> Result<bool, ServiceError> {
+        request_id_length(request_id)?;
+        Ok(self.inner.sm.cancel_spawn(request_id))
     }
 
     /// Kills a session; its worktree goes to the trash (or stays, when dirty or locked).

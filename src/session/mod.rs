@@ -9,6 +9,7 @@
 mod env;
 mod forget;
 mod hooks;
+mod in_flight;
 mod observe;
 mod projects;
 mod reconcile;
@@ -37,6 +38,7 @@ use crate::ports::{
 pub use env::{IdentityEnv, pinned_path, runtime_env};
 pub use forget::{ForgetResult, ProjectBranches};
 pub use hooks::{HookCall, HookError};
+pub use in_flight::SpawnProgress;
 pub use observe::TailChunk;
 pub use projects::ProjectSpec;
 pub use reconcile::BootReport;
@@ -127,6 +129,11 @@ pub enum SmError {
     },
     #[error("message to {id} refused: {reason}")]
     Refused { id: SessionId, reason: SendRefusal },
+    #[error(
+        "the spawn of {id} was cancelled (at: {step}); what it had made was rolled back, its \
+         record stays as killed"
+    )]
+    SpawnCancelled { id: SessionId, step: Step },
     #[error("session {id}: {step} failed: {message}")]
     StepFailed {
         id: SessionId,
@@ -193,6 +200,7 @@ pub struct SessionManager {
     clock: Arc<dyn Clock>,
     notifier: Arc<dyn Notifier>,
     config: SessionManagerConfig,
+    in_flight: Arc<in_flight::SpawnsInFlight>,
 }
 
 impl SessionManager {
@@ -232,6 +240,7 @@ impl SessionManager {
             clock,
             notifier,
             config,
+            in_flight: Arc::default(),
         }
     }
 

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use tracing::warn;
 
 use super::env::{IdentityEnv, pinned_path, runtime_env};
+use super::in_flight::{SpawnInFlight, SpawnProgress};
 use super::{META_LAUNCH_OPTIONS, SessionManager, SmError, Step, validate};
 use crate::domain::{
     IssueId, KillKind, KillReason, NewMessage, Project, ProjectId, RuntimeHandle, Session,
@@ -17,7 +18,7 @@ use crate::domain::{
 use crate::lifecycle::{NewSessionSpec, SpawnInitiation};
 use crate::ports::{
     AgentError, AgentHarness, LaunchConfig, PermissionMode, PromptDelivery, RuntimeConfig,
-    WorkspaceError, WorkspaceInfo, WorkspaceRequest,
+    SetupProgress, WorkspaceError, WorkspaceInfo, WorkspaceRequest,
 };
 
 /// How long a retried spawn waits for the original (same request id) to finish.
@@ -94,9 +95,68 @@ struct Preflight {
     binary: std::path::PathBuf,
 }
 
+/// Why a spawn stopped after its record was created.
+enum Halt {
+    Failed {
+        step: Step,
+        message: String,
+    },
+    /// Its caller cancelled it while it was at `step`.
+    Cancelled {
+        step: Step,
+    },
+}
+
+impl Halt {
+    fn failed(step: Step, e: impl std::fmt::Display) -> Self {
+        Halt::Failed {
+            step,
+            message: e.to_string(),
+        }
+    }
+}
+
+/// Records what a spawn is doing, for its caller's progress display.
+fn note_step(spawn: Option<&SpawnInFlight>, step: &str) {
+    if let Some(spawn) = spawn {
+        spawn.set_step(step);
+    }
+}
+
+/// `Err(Cancelled at step)` once the spawn's caller asked to cancel it.
+fn check_cancel(spawn: Option<&SpawnInFlight>, step: Step) -> Result<(), Halt> {
+    match spawn {
+        Some(spawn) if spawn.is_cancelled() => Err(Halt::Cancelled { step }),
+        _ => Ok(()),
+    }
+}
+
+/// `work`'s output, or `None` when the spawn is cancelled first (`work` is then dropped, so it
+/// must be safe to drop at any await point).
+async fn unless_cancelled<T>(
+    spawn: Option<&SpawnInFlight>,
+    work: impl std::future::Future<Output = T>,
+) -> Option<T> {
+    match spawn {
+        None => Some(work.await),
+        Some(spawn) => tokio::select! {
+            biased;
+            () = spawn.cancelled() => None,
+            done = work => Some(done),
+        },
+    }
+}
+
 impl SessionManager {
-    /// Spawns a session; returns it with status `spawning`.
+    /// Spawns a session; returns it with status `spawning`. A spawn with a request id is
+    /// tracked while it runs: [`SessionManager::spawn_progress`] tells its step, and
+    /// [`SessionManager::cancel_spawn`] stops it and rolls it back.
     pub async fn spawn(&self, request: SpawnRequest) -> Result<Session, SmError> {
+        let guard = request
+            .request_id
+            .as_deref()
+            .and_then(|request_id| self.in_flight.register(request_id));
+        let tracker = guard.as_ref().map(|g| g.spawn.as_ref());
         let pre = self.preflight(&request).await?;
         let prompt = full_prompt(request.prompt.as_deref(), request.agent_rules.as_deref());
         let created = self
@@ -117,7 +177,13 @@ impl SessionManager {
         }
         let record = created.record;
         let id = record.id.clone();
+        if let Some(tracker) = tracker {
+            tracker.set_session(&id);
+        }
         let branch = request.branch.clone().unwrap_or_else(|| format!("ao/{id}"));
+        if let Err(halt) = check_cancel(tracker, Step::Workspace) {
+            return Err(self.fail_spawn(&id, halt, None, None).await);
+        }
 
         // 2. The worktree.
         let workspace_request = WorkspaceRequest {
@@ -127,38 +193,50 @@ impl SessionManager {
             branch: branch.clone(),
             base_branch: pre.project.base_branch.clone(),
         };
+        // Not raced with a cancel: a `git worktree add` cut short would leave a half-made
+        // worktree. A cancel is seen right after it.
+        note_step(tracker, "creating the worktree");
         let info = match self.workspace.create(&workspace_request).await {
             Ok(info) => info,
             Err(e) => {
-                return Err(self
-                    .fail_spawn(&id, Step::Workspace, e.to_string(), None, None)
-                    .await);
+                let halt = Halt::failed(Step::Workspace, e);
+                return Err(self.fail_spawn(&id, halt, None, None).await);
             }
         };
         // 3–6 with the worktree to roll back.
         let launched = self
-            .launch(&record, &pre, &request, &info, &branch, &prompt)
+            .launch(&record, &pre, &request, &info, &branch, &prompt, tracker)
             .await;
         let handle = match launched {
             Ok(handle) => handle,
-            Err((step, message, handle)) => {
+            Err((halt, handle)) => {
                 return Err(self
-                    .fail_spawn(&id, step, message, Some(&info), handle.as_ref())
+                    .fail_spawn(&id, halt, Some(&info), handle.as_ref())
                     .await);
             }
         };
         // 7. After-start prompt for `send`-delivery harnesses.
         if matches!(pre.harness.prompt_delivery(), PromptDelivery::Send { .. })
             && !prompt.is_empty()
-            && let Err(message) = self
-                .deliver_initial_prompt(&id, &handle, pre.harness.as_ref(), &prompt)
+            && let Err(halt) = self
+                .deliver_initial_prompt(&id, &handle, pre.harness.as_ref(), &prompt, tracker)
                 .await
         {
-            return Err(self
-                .fail_spawn(&id, Step::Prompt, message, Some(&info), Some(&handle))
-                .await);
+            return Err(self.fail_spawn(&id, halt, Some(&info), Some(&handle)).await);
         }
         self.get(&id).await
+    }
+
+    /// Where the spawn of `request_id` is, while it runs.
+    pub fn spawn_progress(&self, request_id: &str) -> Option<SpawnProgress> {
+        self.in_flight.progress(request_id)
+    }
+
+    /// Asks the spawn of `request_id` to stop and roll back (its call then fails with
+    /// [`SmError::SpawnCancelled`]). False when no such spawn is in flight. A spawn past its
+    /// last step (its agent running, its prompt delivered) finishes anyway.
+    pub fn cancel_spawn(&self, request_id: &str) -> bool {
+        self.in_flight.cancel(request_id)
     }
 
     /// Steps P1–P6: everything checkable before anything is created, including every input a
@@ -242,7 +320,8 @@ impl SessionManager {
         }
     }
 
-    /// Steps 3–6. On failure returns the step, the message and the runtime handle to destroy.
+    /// Steps 3–6. On failure returns why and the runtime handle to destroy.
+    #[allow(clippy::too_many_arguments)]
     async fn launch(
         &self,
         record: &SessionRecord,
@@ -251,11 +330,13 @@ impl SessionManager {
         info: &WorkspaceInfo,
         branch: &str,
         prompt: &str,
-    ) -> Result<RuntimeHandle, (Step, String, Option<RuntimeHandle>)> {
-        let fail = |step, e: &dyn std::fmt::Display| (step, e.to_string(), None);
-        self.prepare_worktree(&pre.project, pre.harness.as_ref(), info)
+        tracker: Option<&SpawnInFlight>,
+    ) -> Result<RuntimeHandle, (Halt, Option<RuntimeHandle>)> {
+        let fail = |step, e: &dyn std::fmt::Display| (Halt::failed(step, e), None);
+        let no_handle = |halt| (halt, None);
+        self.prepare_worktree(&pre.project, pre.harness.as_ref(), info, tracker)
             .await
-            .map_err(|(step, e)| (step, e, None))?;
+            .map_err(no_handle)?;
 
         let in_command = pre.harness.prompt_delivery() == PromptDelivery::InCommand;
         let launch = self.launch_config(
@@ -282,11 +363,16 @@ impl SessionManager {
             argv,
             env,
         };
+        check_cancel(tracker, Step::Runtime).map_err(no_handle)?;
+        note_step(tracker, "starting the agent");
         let handle = self
             .runtime
             .create(&config)
             .await
             .map_err(|e| fail(Step::Runtime, &e))?;
+        if let Err(halt) = check_cancel(tracker, Step::Runtime) {
+            return Err((halt, Some(handle)));
+        }
 
         let outcome = SpawnOutcome {
             branch: branch.to_owned(),
@@ -297,25 +383,37 @@ impl SessionManager {
         };
         let completed = self.lcm.on_spawn_completed(&record.id, &outcome).await;
         if let Err(e) = completed {
-            return Err((Step::SpawnCompleted, e.to_string(), Some(handle)));
+            return Err((Halt::failed(Step::SpawnCompleted, e), Some(handle)));
         }
         Ok(handle)
     }
 
-    /// Step 3: project setup, then the harness's hooks and pre-launch preparation.
-    pub(super) async fn prepare_worktree(
+    /// Step 3: project setup (cut short by a cancel: a running post-create command is
+    /// stopped), then the harness's hooks and pre-launch preparation.
+    async fn prepare_worktree(
         &self,
         project: &Project,
         harness: &dyn AgentHarness,
         info: &WorkspaceInfo,
-    ) -> Result<(), (Step, String)> {
-        let mut exclude = self
-            .setup
-            .prepare(info, &project.settings)
+        tracker: Option<&SpawnInFlight>,
+    ) -> Result<(), Halt> {
+        check_cancel(tracker, Step::Setup)?;
+        let progress = |step: SetupProgress<'_>| {
+            if let Some(tracker) = tracker {
+                tracker.set_setup_step(step);
+            }
+        };
+        let setup = self.setup.prepare(info, &project.settings, &progress);
+        let mut exclude = unless_cancelled(tracker, setup)
             .await
-            .map_err(|e| (Step::Setup, e.to_string()))?;
+            .ok_or(Halt::Cancelled { step: Step::Setup })?
+            .map_err(|e| Halt::failed(Step::Setup, e))?;
         exclude.extend(project.settings.exclude.iter().cloned());
-        self.prepare_agent(harness, info, exclude).await
+        check_cancel(tracker, Step::Hooks)?;
+        note_step(tracker, "installing the agent's hooks");
+        self.prepare_agent(harness, info, exclude)
+            .await
+            .map_err(|(step, message)| Halt::Failed { step, message })
     }
 
     /// The harness's hooks (their paths added to `exclude`, which is then written to the
@@ -382,17 +480,35 @@ impl SessionManager {
     }
 
     /// "Kill record" then undo, in reverse creation order. Returns the error to report. Rollback
-    /// failures are logged; the original error is what the caller sees.
+    /// failures are logged; the original error (or the cancel) is what the caller sees.
     async fn fail_spawn(
         &self,
         id: &SessionId,
-        step: Step,
-        message: String,
+        halt: Halt,
         info: Option<&WorkspaceInfo>,
         handle: Option<&RuntimeHandle>,
     ) -> SmError {
-        let mut reason = KillReason::new(KillKind::Error);
-        reason.detail = Some(format!("spawn failed: {step}: {message}"));
+        let (mut reason, error) = match halt {
+            Halt::Failed { step, message } => {
+                let mut reason = KillReason::new(KillKind::Error);
+                reason.detail = Some(format!("spawn failed: {step}: {message}"));
+                let error = SmError::StepFailed {
+                    id: id.clone(),
+                    step,
+                    message,
+                };
+                (reason, error)
+            }
+            Halt::Cancelled { step } => {
+                let mut reason = KillReason::new(KillKind::Manual);
+                reason.detail = Some(format!("spawn cancelled by its caller at: {step}"));
+                let error = SmError::SpawnCancelled {
+                    id: id.clone(),
+                    step,
+                };
+                (reason, error)
+            }
+        };
         if let Some(info) = info {
             reason.metadata.insert(
                 meta::WORKSPACE_PATH.to_owned(),
@@ -413,11 +529,7 @@ impl SessionManager {
         if let Some(info) = info {
             self.discard_workspace(info).await;
         }
-        SmError::StepFailed {
-            id: id.clone(),
-            step,
-            message,
-        }
+        error
     }
 
     /// A retried spawn: wait for the original request's spawn to finish, then return it.
@@ -435,36 +547,48 @@ impl SessionManager {
     }
 
     /// Step 7: wait for a readiness pattern (or give up after 8 s with a warning), then queue
-    /// the prompt through the guarded message queue and wait for it to be written.
+    /// the prompt through the guarded message queue and wait for it to be written. A cancel
+    /// is heard until the prompt is queued.
     async fn deliver_initial_prompt(
         &self,
         id: &SessionId,
         handle: &RuntimeHandle,
         harness: &dyn AgentHarness,
         prompt: &str,
-    ) -> Result<(), String> {
+        tracker: Option<&SpawnInFlight>,
+    ) -> Result<(), Halt> {
+        note_step(tracker, "waiting for the agent to be ready");
         let patterns = harness.ready_patterns();
-        tokio::time::sleep(READY_DELAY).await;
-        let deadline = tokio::time::Instant::now() + READY_TIMEOUT;
-        let mut ready = patterns.is_empty();
-        while !ready && tokio::time::Instant::now() < deadline {
-            if let Ok(output) = self.runtime.output(handle, 80).await {
-                ready = patterns.iter().any(|p| output.contains(p.as_str()));
+        let ready_wait = async {
+            tokio::time::sleep(READY_DELAY).await;
+            let deadline = tokio::time::Instant::now() + READY_TIMEOUT;
+            let mut ready = patterns.is_empty();
+            while !ready && tokio::time::Instant::now() < deadline {
+                if let Ok(output) = self.runtime.output(handle, 80).await {
+                    ready = patterns.iter().any(|p| output.contains(p.as_str()));
+                }
+                if !ready {
+                    tokio::time::sleep(READY_POLL).await;
+                }
             }
-            if !ready {
-                tokio::time::sleep(READY_POLL).await;
-            }
-        }
+            ready
+        };
+        let ready = unless_cancelled(tracker, ready_wait)
+            .await
+            .ok_or(Halt::Cancelled { step: Step::Prompt })?;
         if !ready {
             warn!(session = %id, "agent showed no readiness pattern within 8s; delivering the prompt anyway");
         }
+        check_cancel(tracker, Step::Prompt)?;
+        note_step(tracker, "delivering the prompt");
         let message = NewMessage::deliver(id.clone(), prompt);
         match self.send_message(message, Some(PROMPT_WAIT)).await {
-            Ok(super::SendOutcome::Queued { .. }) => {
-                Err("the prompt was not delivered within the wait".to_owned())
-            }
+            Ok(super::SendOutcome::Queued { .. }) => Err(Halt::failed(
+                Step::Prompt,
+                "the prompt was not delivered within the wait",
+            )),
             Ok(_) => Ok(()),
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(Halt::failed(Step::Prompt, e)),
         }
     }
 }

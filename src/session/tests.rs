@@ -505,6 +505,59 @@ async fn m4_spawn_completed_fails() {
     );
 }
 
+/// A cancel while project setup runs (a post-create command that hangs) stops it and rolls
+/// back what the spawn made: the worktree is discarded, no runtime starts, and the record stays
+/// as `killed` (its caller cancelled it; nothing failed).
+#[tokio::test]
+async fn a_cancelled_spawn_stops_its_setup_and_rolls_back() {
+    let w = World::new().await;
+    w.setup.hold_next();
+    let request = SpawnRequest {
+        request_id: Some("req-1".to_owned()),
+        ..request()
+    };
+    let cancel = async {
+        w.setup.held.notified().await;
+        let progress = w.sm.spawn_progress("req-1").expect("in flight");
+        assert_eq!(progress.session, Some(sid("proj-1")));
+        assert_eq!(progress.step, "placing the project's files");
+        assert!(!progress.cancelling);
+        assert!(!w.sm.cancel_spawn("req-2"), "another request id");
+        assert!(w.sm.cancel_spawn("req-1"));
+    };
+    let (spawned, ()) = tokio::join!(w.sm.spawn(request), cancel);
+    let err = spawned.unwrap_err();
+    assert!(
+        matches!(&err, SmError::SpawnCancelled { id, step: Step::Setup } if id.as_str() == "proj-1"),
+        "{err:?}"
+    );
+    assert_eq!(w.count("workspace.retire proj-1 discard"), 1);
+    assert!(w.destroyed().is_empty(), "no runtime was created");
+    assert_eq!(w.count("runtime.create proj-1"), 0);
+    assert_eq!(w.status("proj-1").await, Status::Killed);
+    let record = w.sm.get(&sid("proj-1")).await.unwrap().record;
+    assert_eq!(
+        record.meta(meta::TERMINATION_DETAIL),
+        Some("spawn cancelled by its caller at: project setup")
+    );
+    assert_eq!(w.sm.spawn_progress("req-1"), None, "no longer in flight");
+    assert!(!w.sm.cancel_spawn("req-1"), "nothing left to cancel");
+}
+
+/// A spawn that finished is no longer in flight: a late cancel changes nothing.
+#[tokio::test]
+async fn a_finished_spawn_cannot_be_cancelled() {
+    let w = World::new().await;
+    let request = SpawnRequest {
+        request_id: Some("req-1".to_owned()),
+        ..request()
+    };
+    let session = w.sm.spawn(request).await.unwrap();
+    assert!(!w.sm.cancel_spawn("req-1"));
+    assert_eq!(w.sm.spawn_progress("req-1"), None);
+    assert_eq!(w.status(session.record.id.as_str()).await, Status::Spawning);
+}
+
 /// M5: the branch is checked out elsewhere → `errored`, no runtime, nothing to remove.
 #[tokio::test]
 async fn m5_workspace_create_fails() {

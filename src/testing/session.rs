@@ -14,8 +14,9 @@ use crate::domain::Timestamp;
 use crate::domain::{ActivityState, HookEvent, ProjectId, ProjectSettings, SessionId};
 use crate::ports::{
     AgentError, AgentHarness, HookInstall, LaunchConfig, ProjectSetup, PromptDelivery,
-    RestoreConfig, RetireMode, Retired, SetupError, TrashEmptied, TrashEntry, TrashRepair,
-    TrashState, Workspace, WorkspaceError, WorkspaceInfo, WorkspaceRequest, WorktreeStatus,
+    RestoreConfig, RetireMode, Retired, SetupError, SetupProgress, TrashEmptied, TrashEntry,
+    TrashRepair, TrashState, Workspace, WorkspaceError, WorkspaceInfo, WorkspaceRequest,
+    WorktreeStatus,
 };
 
 fn note(journal: &Journal, entry: String) {
@@ -522,6 +523,9 @@ pub struct FakeSetup {
     pub journal: Journal,
     excludes: Mutex<Vec<String>>,
     fail: Mutex<Option<SetupError>>,
+    hold: AtomicBool,
+    /// Notified when a held `prepare` has started waiting.
+    pub held: tokio::sync::Notify,
 }
 
 impl FakeSetup {
@@ -540,6 +544,12 @@ impl FakeSetup {
     pub fn fail_next(&self, error: SetupError) {
         *self.fail.lock().unwrap() = Some(error);
     }
+
+    /// The next `prepare` never finishes (like a post-create command that hangs) until its
+    /// future is dropped; `held` is notified once it waits.
+    pub fn hold_next(&self) {
+        self.hold.store(true, Ordering::SeqCst);
+    }
 }
 
 #[async_trait]
@@ -548,10 +558,16 @@ impl ProjectSetup for FakeSetup {
         &self,
         info: &WorkspaceInfo,
         _settings: &ProjectSettings,
+        progress: &(dyn for<'a> Fn(SetupProgress<'a>) + Send + Sync),
     ) -> Result<Vec<String>, SetupError> {
         note(&self.journal, format!("setup.prepare {}", info.session_id));
+        progress(SetupProgress::PlacingFiles);
         if let Some(e) = self.fail.lock().unwrap().take() {
             return Err(e);
+        }
+        if self.hold.swap(false, Ordering::SeqCst) {
+            self.held.notify_one();
+            std::future::pending::<()>().await;
         }
         Ok(self.excludes.lock().unwrap().clone())
     }

@@ -92,9 +92,74 @@ pub async fn run(global: &Global, args: SpawnArgs) -> Result<u8> {
         env,
         path: std::env::var("PATH").ok(),
     };
-    let session = spawn_with_retry(&daemon, request).await?;
+    let (session, cancel_too_late) = spawn_watched(&daemon, request).await?;
     render::json_or(args.json, &session, render::session);
+    if cancel_too_late {
+        eprintln!(
+            "aoctl: the cancel came too late: {id} had already started; `aoctl kill {id}` stops it",
+            id = session.id
+        );
+        return Ok(exit::INTERRUPTED);
+    }
     Ok(exit::OK)
+}
+
+/// How often the spinner asks the daemon where the spawn is.
+const PROGRESS_POLL: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Runs the spawn while showing its step on a spinner (when stderr is a terminal). The first
+/// Ctrl-C asks the daemon to cancel it: the spawn then rolls back and fails with exit 130. A
+/// second Ctrl-C stops waiting (the daemon finishes the rollback on its own). Returns the
+/// session and whether a cancel was asked for that came too late (the spawn had finished).
+async fn spawn_watched(daemon: &Daemon, request: SpawnRequest) -> Result<(SessionView, bool)> {
+    let request_id = request.request_id.clone().unwrap_or_default();
+    let spinner = render::Spinner::on_terminal("spawning");
+    let spawn = spawn_with_retry(daemon, request);
+    tokio::pin!(spawn);
+    let mut poll = tokio::time::interval(PROGRESS_POLL);
+    let mut cancel_asked = false;
+    loop {
+        let interrupted = tokio::signal::ctrl_c();
+        tokio::select! {
+            done = &mut spawn => {
+                spinner.finish();
+                return match done {
+                    Ok(session) => Ok((session, cancel_asked)),
+                    Err(e) if e.kind.as_deref() == Some("SpawnCancelled") => {
+                        Err(CliError::new(exit::INTERRUPTED, e.message))
+                    }
+                    Err(e) => Err(e.into()),
+                };
+            }
+            _ = poll.tick(), if spinner.is_shown() && !cancel_asked => {
+                if let Ok(Ok(Some(progress))) =
+                    daemon.client.spawn_progress(ctx(QUICK), request_id.clone()).await
+                {
+                    let who = progress.session.unwrap_or_else(|| "spawn".to_owned());
+                    spinner.set(&format!("{who}: {}", progress.step));
+                }
+            }
+            _ = interrupted => {
+                if cancel_asked {
+                    spinner.finish();
+                    return Err(CliError::new(
+                        exit::INTERRUPTED,
+                        "stopped waiting; the daemon finishes rolling the spawn back \
+                         (`aoctl ls --all` shows it)",
+                    ));
+                }
+                cancel_asked = true;
+                spinner.set("cancelling: rolling the spawn back (Ctrl-C again to stop waiting)");
+                if !spinner.is_shown() {
+                    eprintln!("aoctl: cancelling the spawn: rolling it back…");
+                }
+                let asked = daemon.client.spawn_cancel(ctx(QUICK), request_id.clone()).await;
+                if !matches!(asked, Ok(Ok(_))) {
+                    eprintln!("aoctl: could not reach the daemon to cancel the spawn; waiting for it");
+                }
+            }
+        }
+    }
 }
 
 /// The agent's variables: `--env-file`'s, then each `--env KEY=VALUE` over them.
@@ -130,13 +195,52 @@ fn split_command(text: &str) -> Result<Vec<String>> {
 }
 
 /// A spawn whose call timed out is retried once with the same request id: the daemon returns
-/// the session the first call made, never a second one.
-async fn spawn_with_retry(daemon: &Daemon, request: SpawnRequest) -> Result<SessionView> {
+/// the session the first call made, never a second one. The daemon's own error is returned as
+/// it is, so the caller can tell a cancelled spawn by its kind.
+async fn spawn_with_retry(
+    daemon: &Daemon,
+    request: SpawnRequest,
+) -> std::result::Result<SessionView, SpawnError> {
     match daemon.client.spawn(ctx(SLOW), request.clone()).await {
         Err(tarpc::client::RpcError::DeadlineExceeded) => {
             Ok(daemon.client.spawn(ctx(SLOW), request).await??)
         }
         other => Ok(other??),
+    }
+}
+
+/// A spawn's failure: the daemon's answer, or the call's.
+#[derive(Debug)]
+struct SpawnError {
+    kind: Option<String>,
+    message: String,
+    cli: CliError,
+}
+
+impl From<ao_proto::WireError> for SpawnError {
+    fn from(e: ao_proto::WireError) -> Self {
+        Self {
+            kind: Some(e.kind.clone()),
+            message: e.message.clone(),
+            cli: e.into(),
+        }
+    }
+}
+
+impl From<tarpc::client::RpcError> for SpawnError {
+    fn from(e: tarpc::client::RpcError) -> Self {
+        let cli = CliError::from(e);
+        Self {
+            kind: None,
+            message: cli.message.clone(),
+            cli,
+        }
+    }
+}
+
+impl From<SpawnError> for CliError {
+    fn from(e: SpawnError) -> Self {
+        e.cli
     }
 }
 

@@ -24,6 +24,7 @@ macro_rules! out {
     };
 }
 
+mod progress;
 mod reply;
 mod session;
 mod why;
@@ -34,6 +35,7 @@ use serde::Serialize;
 use tabled::Table;
 use tabled::settings::Style;
 
+pub use progress::Spinner;
 pub use reply::{
     cleanup_reply, config_check, daemon_already_running, daemon_not_running, daemon_started,
     daemon_status, daemon_stopped, doctor_checks, forget_reply, kill_reply, project_added,

@@ -19,5 +19,7 @@ pub const MAX_TAIL_LINES: u32 = 10_000;
 pub const MAX_BRANCH_BYTES: usize = 255;
 /// Longest repository path accepted (the system's `PATH_MAX`).
 pub const MAX_PATH_BYTES: usize = 4096;
+/// Longest idempotency key (request id) a spawn may carry.
+pub const MAX_REQUEST_ID_BYTES: usize = 128;
 /// Most change-log rows one `events` page carries.
 pub const MAX_EVENTS_PAGE: u32 = 512;

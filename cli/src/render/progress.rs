@@ -1,0 +1,47 @@
+//! A spinner on stderr for a command that waits on a slow step (a spawn's post-create
+//! commands), shown only when stderr is a terminal; elsewhere every call does nothing.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// How often the spinner turns.
+const TICK: Duration = Duration::from_millis(120);
+
+/// A spinner with one line of text and the time elapsed.
+pub struct Spinner(Option<ProgressBar>);
+
+impl Spinner {
+    /// A spinner showing `message` when stderr is a terminal (and `TERM` is not `dumb`).
+    pub fn on_terminal(message: &str) -> Self {
+        let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+        if !std::io::stderr().is_terminal() || dumb {
+            return Self(None);
+        }
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        let style = ProgressStyle::with_template("{spinner} {wide_msg} {elapsed}")
+            .expect("a valid spinner template");
+        bar.set_style(style);
+        bar.set_message(message.to_owned());
+        bar.enable_steady_tick(TICK);
+        Self(Some(bar))
+    }
+
+    pub fn is_shown(&self) -> bool {
+        self.0.is_some()
+    }
+
+    pub fn set(&self, message: &str) {
+        if let Some(bar) = &self.0 {
+            bar.set_message(message.to_owned());
+        }
+    }
+
+    /// Removes the spinner's line.
+    pub fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
