@@ -120,12 +120,26 @@ fn events_of_an_unknown_session_are_not_found() {
 }
 
 /// Killing a session that had already ended says so instead of repeating what the first kill
-/// did.
+/// did; `get` says when it ended and that its worktree is no longer there.
 #[test]
 fn killing_an_ended_session_says_it_had_ended() {
     let (env, _repo) = env_with_project();
     let id = env.spawn_cmd("demo", "sleep 100000");
+    assert!(env.json(&["get", &id])["ended_at"].is_null());
     let first = env.ok(&["kill", &id]);
+    let session = env.json(&["get", &id]);
+    let ended_at = session["ended_at"].as_str().expect("an end time");
+    chrono::DateTime::parse_from_rfc3339(ended_at).expect("RFC 3339");
+    let text = env.ok(&["get", &id]);
+    let ended_line = text
+        .lines()
+        .find(|l| l.starts_with("ended"))
+        .unwrap_or_default();
+    assert!(
+        ended_line.contains(ended_at),
+        "{text}"
+    );
+    assert!(text.contains("(no longer there)"), "{text}");
     assert!(first.starts_with(&format!("killed {id}")), "{first}");
     let again = env.ok(&["kill", &id]);
     assert!(

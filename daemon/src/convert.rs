@@ -53,6 +53,7 @@ pub fn session_view(session: &Session, scm: Option<&ScmFacts>) -> SessionView {
             }
         }),
         parent: r.meta(meta::PARENT_SESSION).map(str::to_owned),
+        ended_at: r.meta(meta::ENDED_AT).map(str::to_owned),
     }
 }
 

@@ -130,6 +130,10 @@ pub struct SessionView {
     /// The session whose agent spawned this one.
     #[serde(default)]
     pub parent: Option<String>,
+    /// When the session ended (RFC 3339); null while it runs, and for sessions that ended
+    /// before ao recorded it.
+    #[serde(default)]
+    pub ended_at: Option<String>,
 }
 
 /// The error that ended an agent's turn.

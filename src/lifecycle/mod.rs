@@ -21,7 +21,7 @@ use crate::decide::reactions::{ReactionPolicies, ended_incidents, reaction_to_en
 use crate::decide::transitions::{
     ActiveSession, classify_write, initial_lifecycle, plan_activity_signal, plan_kill, plan_reopen,
     plan_revert, plan_runtime_observation, plan_scm_observation, plan_spawn_completed,
-    runtime_cause,
+    runtime_cause, stamp_end,
 };
 use crate::decide::{FlightState, gate_signal};
 use crate::domain::{
@@ -283,6 +283,7 @@ impl Lcm {
         let Some(patch) = plan(&cur, now)?.filter(|p| !p.is_empty()) else {
             return Ok(Attempt::Done(Applied::Unchanged));
         };
+        let patch = stamp_end(&cur, patch, now);
         let next = patch.applied(&cur);
         let write = RecordWrite {
             id: id.clone(),

@@ -212,8 +212,17 @@ pub fn session_detail(s: &SessionView) {
         }
         rows.push(("open comments", scm.pending_comments.to_string()));
     }
-    if let Some(detail) = &s.termination_detail {
-        rows.push(("ended", detail.clone()));
+    match (&s.ended_at, &s.termination_detail) {
+        (Some(at), detail) => {
+            let mut cell = format!("{at} ({} ago)", age(Some(at)));
+            if let Some(detail) = detail {
+                cell.push_str(": ");
+                cell.push_str(detail);
+            }
+            rows.push(("ended", cell));
+        }
+        (None, Some(detail)) => rows.push(("ended", detail.clone())),
+        (None, None) => {}
     }
     if let Some(code) = s.exit_code {
         rows.push(("exit code", code.to_string()));

@@ -518,11 +518,16 @@ pub fn plan_reopen(
     }
     let lc = initial_lifecycle(PrReason::ClearedOnRestore);
     // How the last launch ended does not describe the new one.
-    let remove_metadata = [meta::EXIT_CODE, meta::EXITED_AT, meta::TERMINATION_DETAIL]
-        .into_iter()
-        .filter(|key| cur.metadata.contains_key(*key))
-        .map(str::to_owned)
-        .collect();
+    let remove_metadata = [
+        meta::EXIT_CODE,
+        meta::EXITED_AT,
+        meta::TERMINATION_DETAIL,
+        meta::ENDED_AT,
+    ]
+    .into_iter()
+    .filter(|key| cur.metadata.contains_key(*key))
+    .map(str::to_owned)
+    .collect();
     Ok(LifecyclePatch {
         session: Some(lc.session),
         pr: Some(lc.pr),
@@ -553,6 +558,18 @@ pub fn plan_revert(earlier: &SessionRecord) -> LifecyclePatch {
         metadata: Metadata::new(),
         remove_metadata: Default::default(),
     }
+}
+
+/// `patch` as it will be written: a write that ends the session also stamps when
+/// (`meta::ENDED_AT`).
+pub fn stamp_end(cur: &SessionRecord, mut patch: LifecyclePatch, now: Timestamp) -> LifecyclePatch {
+    let ends = patch.session.is_some_and(|axis| axis.state.is_terminal()) && !cur.is_terminal();
+    if ends {
+        patch
+            .metadata
+            .insert(meta::ENDED_AT.to_owned(), now.to_rfc3339());
+    }
+    patch
 }
 
 /// The change-log event type of a committed write, for an update.

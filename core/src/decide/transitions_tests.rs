@@ -1264,6 +1264,44 @@ fn classify_write_table() {
     }
 }
 
+/// Only the write that ends a session stamps when it ended; a reopen removes the stamp.
+#[test]
+fn stamp_end_table() {
+    let now = t0().plus(secs(5));
+    let session = |state, reason| LifecyclePatch {
+        session: Some(axis(state, reason)),
+        ..LifecyclePatch::default()
+    };
+    #[rustfmt::skip]
+    let cases: Vec<(&str, SessionRecord, LifecyclePatch, bool)> = vec![
+        ("a kill", working(), session(S::Terminated, R::ManuallyKilled), true),
+        ("an agent exit", working(), session(S::Done, R::AgentExited), true),
+        ("an errored agent", working(), session(S::Terminated, R::ErrorInProcess), true),
+        ("not ending", working(), session(S::NeedsInput, R::AwaitingUserInput), false),
+        ("no session change", working(), LifecyclePatch { runtime: Some(EXITED), ..LifecyclePatch::default() }, false),
+        ("already ended: the first end stays", done(), session(S::Terminated, R::Unset), false),
+        ("a reopen", killed(), session(S::NotStarted, R::SpawnRequested), false),
+    ];
+    for (name, cur, patch, stamped) in cases {
+        let out = stamp_end(&cur, patch.clone(), now);
+        let want = if stamped {
+            let mut want = patch;
+            want.metadata
+                .insert(meta::ENDED_AT.into(), now.to_rfc3339());
+            want
+        } else {
+            patch
+        };
+        assert_eq!(out, want, "{name}");
+    }
+    let mut ended = killed();
+    ended
+        .metadata
+        .insert(meta::ENDED_AT.into(), now.to_rfc3339());
+    let reopen = plan_reopen(&ended, "launch-2".into()).unwrap();
+    assert!(reopen.remove_metadata.contains(meta::ENDED_AT));
+}
+
 // ---------------------------------------------------------------- the cause of a runtime write
 
 /// The cause a probe's write records: the facts as given, the decision's evidence, and where a

@@ -146,6 +146,8 @@ pub mod meta {
     pub const LAST_TURN_ERROR: &str = "lastTurnError";
     /// The session whose agent spawned this one (from its `AO_SESSION_ID`).
     pub const PARENT_SESSION: &str = "parentSession";
+    /// When the session ended (RFC 3339): the time of the write that made it terminal.
+    pub const ENDED_AT: &str = "endedAt";
 }
 
 /// String metadata, merge-patched: given keys overwrite, others are kept, empty values are never
