@@ -7,6 +7,7 @@
 //! setting to use; without one it is the socket the daemon reports (a label or a path, parsed
 //! like the setting), which the connection has already proven to be the user's own daemon.
 
+use clap_complete::engine::ArgValueCandidates;
 use std::io::IsTerminal;
 use std::os::unix::process::CommandExt;
 
@@ -18,10 +19,12 @@ use clap::Args;
 use super::QUICK;
 use crate::Global;
 use crate::client::{self, CliError, Result, ctx};
+use crate::complete;
 
 #[derive(Debug, Args)]
 pub struct AttachArgs {
     /// The session whose tmux session to attach to.
+    #[arg(add = ArgValueCandidates::new(complete::sessions))]
     id: String,
 }
 

@@ -1,6 +1,7 @@
 //! `aoctl events`: the change log (one row per committed session transition), from a sequence
 //! number on, for one session or all; `-f` follows it live.
 
+use clap_complete::engine::ArgValueCandidates;
 use std::time::Duration;
 
 use ao_proto::EventsRequest;
@@ -9,6 +10,7 @@ use clap::Args;
 use super::{POLL_WAIT, QUICK};
 use crate::Global;
 use crate::client::{self, Result, ctx, exit};
+use crate::complete;
 use crate::render;
 
 /// Events asked for per call.
@@ -23,7 +25,7 @@ pub struct EventsArgs {
     #[arg(long, default_value_t = 0)]
     since: i64,
     /// Only this session's events.
-    #[arg(long)]
+    #[arg(long, add = ArgValueCandidates::new(complete::sessions))]
     session: Option<String>,
     /// One JSON array (or, with --follow, one JSON object per line).
     #[arg(long)]

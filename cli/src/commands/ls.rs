@@ -1,5 +1,6 @@
 //! `aoctl ls`: the sessions (ended ones with `--all`), once or redrawn every 2 seconds.
 
+use clap_complete::engine::ArgValueCandidates;
 use std::io::IsTerminal;
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use clap::Args;
 use super::QUICK;
 use crate::Global;
 use crate::client::{self, Result, ctx, exit};
+use crate::complete;
 use crate::render;
 
 /// How often `--watch` redraws.
@@ -17,7 +19,7 @@ const WATCH_EVERY: Duration = Duration::from_secs(2);
 #[derive(Debug, Args)]
 pub struct LsArgs {
     /// Only this project's sessions.
-    #[arg(short, long)]
+    #[arg(short, long, add = ArgValueCandidates::new(complete::projects))]
     project: Option<String>,
     /// Include killed, errored and cleaned-up sessions.
     #[arg(long)]

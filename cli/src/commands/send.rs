@@ -3,6 +3,7 @@
 //! is waited for) unless `--no-wait`; `--force` sets such a draft aside at once and types it back
 //! after the message; sent from inside a session, it is prefixed `[from <id>]`.
 
+use clap_complete::engine::ArgValueCandidates;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -13,6 +14,7 @@ use clap::Args;
 use super::QUICK;
 use crate::Global;
 use crate::client::{self, CliError, Result, ctx, exit};
+use crate::complete;
 use crate::render;
 
 /// How long `send` waits for delivery by default.
@@ -21,6 +23,7 @@ const SEND_WAIT: Duration = Duration::from_secs(60);
 #[derive(Debug, Args)]
 pub struct SendArgs {
     /// The session whose agent gets the message.
+    #[arg(add = ArgValueCandidates::new(complete::sessions))]
     id: String,
     /// The message (words are joined with spaces).
     message: Vec<String>,

@@ -2,6 +2,7 @@
 //! current directory, registered on first use. `--cmd` is split like a shell would, but no
 //! shell runs.
 
+use clap_complete::engine::ArgValueCandidates;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -11,15 +12,16 @@ use clap::{Args, ValueEnum};
 use super::{QUICK, SLOW};
 use crate::Global;
 use crate::client::{self, CliError, Daemon, Result, ctx, exit};
+use crate::complete;
 use crate::render;
 
 #[derive(Debug, Args)]
 pub struct SpawnArgs {
     /// The project (default: the git repository you are in, registered on first use).
-    #[arg(short, long)]
+    #[arg(short, long, add = ArgValueCandidates::new(complete::projects))]
     project: Option<String>,
     /// The agent harness (`command`, `claude-code`, `codex`, or a configured name).
-    #[arg(long)]
+    #[arg(long, add = ArgValueCandidates::new(complete::agents))]
     agent: Option<String>,
     /// For the `command` agent: the program and its arguments, split like a shell would
     /// (no shell runs).

@@ -2,6 +2,7 @@
 //! `ls` shows them, `restore` brings one back as a registered worktree on its branch, `empty`
 //! deletes them (exit code 1 when one could not be deleted).
 
+use clap_complete::engine::ArgValueCandidates;
 use std::time::Duration;
 
 use ao_proto::TrashEmptyRequest;
@@ -10,6 +11,7 @@ use clap::Subcommand;
 use super::{QUICK, SLOW};
 use crate::Global;
 use crate::client::{self, Result, ctx, exit};
+use crate::complete;
 use crate::render;
 
 #[derive(Debug, Subcommand)]
@@ -24,6 +26,7 @@ pub enum TrashCommand {
     /// Move an entry back to its original path, as a registered worktree on its branch.
     Restore {
         /// An entry id, or a session id for its newest entry.
+        #[arg(add = ArgValueCandidates::new(complete::trash_entries))]
         name: String,
         /// Print the result as JSON.
         #[arg(long)]

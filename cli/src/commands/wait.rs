@@ -2,6 +2,7 @@
 //! `--any`), in long-polls of at most 25 s; a timeout is exit code 1, and a session that ended in
 //! another status (so the wait can never be met) exit code 5 at once.
 
+use clap_complete::engine::ArgValueCandidates;
 use std::time::Duration;
 
 use ao_core::domain::Status;
@@ -11,15 +12,16 @@ use clap::Args;
 use super::{POLL_WAIT, QUICK};
 use crate::Global;
 use crate::client::{self, CliError, Result, ctx, exit};
+use crate::complete;
 use crate::render;
 
 #[derive(Debug, Args)]
 pub struct WaitArgs {
     /// The sessions to wait for.
-    #[arg(required = true)]
+    #[arg(required = true, add = ArgValueCandidates::new(complete::sessions))]
     ids: Vec<String>,
     /// Statuses to wait for, comma separated (e.g. idle,needs_input).
-    #[arg(long, value_delimiter = ',', required = true)]
+    #[arg(long, value_delimiter = ',', required = true, add = ArgValueCandidates::new(complete::statuses))]
     status: Vec<String>,
     /// Return when any session matches (default: all).
     #[arg(long)]
