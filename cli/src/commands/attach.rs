@@ -7,7 +7,6 @@
 //! setting to use; without one it is the socket the daemon reports (a label or a path, parsed
 //! like the setting), which the connection has already proven to be the user's own daemon.
 
-use clap_complete::engine::ArgValueCandidates;
 use std::io::IsTerminal;
 use std::os::unix::process::CommandExt;
 
@@ -15,6 +14,7 @@ use ao_core::domain::quote;
 use ao_core::tmux::{TmuxSocket, attach_command};
 use ao_proto::AttachReply;
 use clap::Args;
+use clap_complete::engine::ArgValueCandidates;
 
 use super::QUICK;
 use crate::Global;

@@ -1,11 +1,11 @@
 //! `aoctl events`: the change log (one row per committed session transition), from a sequence
 //! number on, for one session or all; `-f` follows it live.
 
-use clap_complete::engine::ArgValueCandidates;
 use std::time::Duration;
 
 use ao_proto::EventsRequest;
 use clap::Args;
+use clap_complete::engine::ArgValueCandidates;
 
 use super::{POLL_WAIT, QUICK};
 use crate::Global;

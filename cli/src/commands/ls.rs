@@ -1,11 +1,11 @@
 //! `aoctl ls`: the sessions (ended ones with `--all`), once or redrawn every 2 seconds.
 
-use clap_complete::engine::ArgValueCandidates;
 use std::io::IsTerminal;
 use std::time::Duration;
 
 use ao_proto::ListRequest;
 use clap::Args;
+use clap_complete::engine::ArgValueCandidates;
 
 use super::QUICK;
 use crate::Global;

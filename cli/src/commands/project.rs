@@ -2,11 +2,11 @@
 //! symlinked and copied files land in every new worktree, and its post-create commands (split
 //! like a shell would, no shell runs) run there before the agent starts.
 
-use clap_complete::engine::ArgValueCandidates;
 use std::path::PathBuf;
 
 use ao_proto::ProjectAddRequest;
 use clap::Subcommand;
+use clap_complete::engine::ArgValueCandidates;
 
 use super::QUICK;
 use crate::Global;

@@ -3,13 +3,13 @@
 //! is waited for) unless `--no-wait`; `--force` sets such a draft aside at once and types it back
 //! after the message; sent from inside a session, it is prefixed `[from <id>]`.
 
-use clap_complete::engine::ArgValueCandidates;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ao_proto::SendRequest;
 use clap::Args;
+use clap_complete::engine::ArgValueCandidates;
 
 use super::QUICK;
 use crate::Global;

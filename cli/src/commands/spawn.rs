@@ -2,12 +2,12 @@
 //! current directory, registered on first use. `--cmd` is split like a shell would, but no
 //! shell runs.
 
-use clap_complete::engine::ArgValueCandidates;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use ao_proto::{ProjectAddRequest, SessionView, SpawnRequest};
 use clap::{Args, ValueEnum};
+use clap_complete::engine::ArgValueCandidates;
 
 use super::{QUICK, SLOW};
 use crate::Global;

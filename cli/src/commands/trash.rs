@@ -2,11 +2,11 @@
 //! `ls` shows them, `restore` brings one back as a registered worktree on its branch, `empty`
 //! deletes them (exit code 1 when one could not be deleted).
 
-use clap_complete::engine::ArgValueCandidates;
 use std::time::Duration;
 
 use ao_proto::TrashEmptyRequest;
 use clap::Subcommand;
+use clap_complete::engine::ArgValueCandidates;
 
 use super::{QUICK, SLOW};
 use crate::Global;

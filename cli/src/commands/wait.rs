@@ -2,12 +2,12 @@
 //! `--any`), in long-polls of at most 25 s; a timeout is exit code 1, and a session that ended in
 //! another status (so the wait can never be met) exit code 5 at once.
 
-use clap_complete::engine::ArgValueCandidates;
 use std::time::Duration;
 
 use ao_core::domain::Status;
 use ao_proto::WaitRequest;
 use clap::Args;
+use clap_complete::engine::ArgValueCandidates;
 
 use super::{POLL_WAIT, QUICK};
 use crate::Global;
@@ -21,7 +21,12 @@ pub struct WaitArgs {
     #[arg(required = true, add = ArgValueCandidates::new(complete::sessions))]
     ids: Vec<String>,
     /// Statuses to wait for, comma separated (e.g. idle,needs_input).
-    #[arg(long, value_delimiter = ',', required = true, add = ArgValueCandidates::new(complete::statuses))]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        required = true,
+        add = ArgValueCandidates::new(complete::statuses)
+    )]
     status: Vec<String>,
     /// Return when any session matches (default: all).
     #[arg(long)]
