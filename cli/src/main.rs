@@ -5,6 +5,7 @@
 
 mod client;
 mod commands;
+mod complete;
 mod hook;
 mod render;
 
@@ -75,6 +76,9 @@ fn main() -> ExitCode {
         hook::run(&args[2..]);
         return ExitCode::SUCCESS;
     }
+    // A completion request (`COMPLETE=<shell>`, from the script `aoctl completions` prints)
+    // is answered here and exits; otherwise this only reads one variable.
+    complete::answer_if_asked();
     let cli = Cli::parse();
     match &cli.command {
         Command::Completions { shell } => {

@@ -46,6 +46,7 @@ impl Ao for Rpc {
             socket: self.app.config.socket.display().to_string(),
             started_at: self.app.started_at.to_rfc3339(),
             config_file: Some(self.app.config.config_file.display().to_string()),
+            agents: self.app.agents.names().map(str::to_owned).collect(),
         }
     }
 

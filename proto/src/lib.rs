@@ -516,6 +516,10 @@ pub struct Pong {
     /// did not find); absent from daemons older than this field.
     #[serde(default)]
     pub config_file: Option<String>,
+    /// The agent harnesses `spawn --agent` accepts (built-in and configured), by name; empty
+    /// from daemons older than this field.
+    #[serde(default)]
+    pub agents: Vec<String>,
 }
 
 /// One line of `aoctl doctor`: `ok` false fails `doctor`; `warning` (with `ok` true) is

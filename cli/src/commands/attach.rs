@@ -14,14 +14,17 @@ use ao_core::domain::quote;
 use ao_core::tmux::{TmuxSocket, attach_command};
 use ao_proto::AttachReply;
 use clap::Args;
+use clap_complete::engine::ArgValueCandidates;
 
 use super::QUICK;
 use crate::Global;
 use crate::client::{self, CliError, Result, ctx};
+use crate::complete;
 
 #[derive(Debug, Args)]
 pub struct AttachArgs {
     /// The session whose tmux session to attach to.
+    #[arg(add = ArgValueCandidates::new(complete::sessions))]
     id: String,
 }
 

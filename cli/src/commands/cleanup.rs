@@ -4,15 +4,17 @@
 
 use ao_proto::CleanupRequest;
 use clap::Args;
+use clap_complete::engine::ArgValueCandidates;
 
 use super::SLOW;
 use crate::Global;
 use crate::client::{self, Result, ctx, exit};
+use crate::complete;
 use crate::render;
 
 #[derive(Debug, Args)]
 pub struct CleanupArgs {
-    #[arg(short, long)]
+    #[arg(short, long, add = ArgValueCandidates::new(complete::projects))]
     project: Option<String>,
     /// Show what would be moved, forgotten or deleted; change nothing.
     #[arg(long)]

@@ -1,13 +1,10 @@
-//! `aoctl completions SHELL`: the completion script, generated from the command definitions
-//! (run before any connection: it needs no daemon).
+//! `aoctl completions SHELL`: the shell's registration script for dynamic completion (run
+//! before any connection: it needs no daemon). The script calls `aoctl` back for candidates at
+//! each Tab; see `complete.rs`.
 
-use clap::CommandFactory;
 use clap_complete::Shell;
 
-use crate::Cli;
-
 pub fn run(shell: Shell) {
-    let mut script = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "aoctl", &mut script);
+    let script = crate::complete::registration(shell);
     crate::render::write_out(|out| out.write_all(&script));
 }

@@ -5,10 +5,12 @@ use std::time::Duration;
 
 use ao_proto::EventsRequest;
 use clap::Args;
+use clap_complete::engine::ArgValueCandidates;
 
 use super::{POLL_WAIT, QUICK};
 use crate::Global;
 use crate::client::{self, Result, ctx, exit};
+use crate::complete;
 use crate::render;
 
 /// Events asked for per call.
@@ -23,7 +25,7 @@ pub struct EventsArgs {
     #[arg(long, default_value_t = 0)]
     since: i64,
     /// Only this session's events.
-    #[arg(long)]
+    #[arg(long, add = ArgValueCandidates::new(complete::sessions))]
     session: Option<String>,
     /// One JSON array (or, with --follow, one JSON object per line).
     #[arg(long)]

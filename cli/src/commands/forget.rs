@@ -3,17 +3,19 @@
 
 use ao_proto::ForgetRequest;
 use clap::Args;
+use clap_complete::engine::ArgValueCandidates;
 
 use super::QUICK;
 use crate::Global;
 use crate::client::{self, Result, ctx, exit};
+use crate::complete;
 use crate::render;
 
 #[derive(Debug, Args)]
 pub struct ForgetArgs {
     /// Sessions to forget (each must have ended; a worktree still in place is moved to the
     /// trash by `aoctl cleanup` first).
-    #[arg(required = true, value_name = "ID")]
+    #[arg(required = true, value_name = "ID", add = ArgValueCandidates::new(complete::sessions))]
     ids: Vec<String>,
     /// Show what would be forgotten; change nothing.
     #[arg(long)]

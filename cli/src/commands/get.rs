@@ -1,15 +1,18 @@
 //! `aoctl get`: one session in detail, with CI, review and mergeability when it has a PR.
 
 use clap::Args;
+use clap_complete::engine::ArgValueCandidates;
 
 use super::QUICK;
 use crate::Global;
 use crate::client::{self, Result, ctx, exit};
+use crate::complete;
 use crate::render;
 
 #[derive(Debug, Args)]
 pub struct GetArgs {
     /// The session to show.
+    #[arg(add = ArgValueCandidates::new(complete::sessions))]
     id: String,
     /// Print the result as JSON.
     #[arg(long)]

@@ -3,15 +3,18 @@
 
 use ao_proto::KillRequest;
 use clap::Args;
+use clap_complete::engine::ArgValueCandidates;
 
 use super::SLOW;
 use crate::Global;
 use crate::client::{self, Result, ctx, exit};
+use crate::complete;
 use crate::render;
 
 #[derive(Debug, Args)]
 pub struct KillArgs {
     /// The session to kill (e.g. demo-3).
+    #[arg(add = ArgValueCandidates::new(complete::sessions))]
     id: String,
     /// Stash uncommitted work into refs/ao/preserved/<id>, then move the worktree to the trash.
     #[arg(long)]

@@ -5,10 +5,12 @@ use std::time::Duration;
 
 use ao_proto::ListRequest;
 use clap::Args;
+use clap_complete::engine::ArgValueCandidates;
 
 use super::QUICK;
 use crate::Global;
 use crate::client::{self, Result, ctx, exit};
+use crate::complete;
 use crate::render;
 
 /// How often `--watch` redraws.
@@ -17,7 +19,7 @@ const WATCH_EVERY: Duration = Duration::from_secs(2);
 #[derive(Debug, Args)]
 pub struct LsArgs {
     /// Only this project's sessions.
-    #[arg(short, long)]
+    #[arg(short, long, add = ArgValueCandidates::new(complete::projects))]
     project: Option<String>,
     /// Include killed, errored and cleaned-up sessions.
     #[arg(long)]

@@ -6,10 +6,12 @@ use std::path::PathBuf;
 
 use ao_proto::ProjectAddRequest;
 use clap::Subcommand;
+use clap_complete::engine::ArgValueCandidates;
 
 use super::QUICK;
 use crate::Global;
 use crate::client::{self, CliError, Result, ctx, exit};
+use crate::complete;
 use crate::render;
 
 #[derive(Debug, Subcommand)]
@@ -22,7 +24,7 @@ pub enum ProjectCommand {
         #[arg(long)]
         base: Option<String>,
         /// The default agent for this project.
-        #[arg(long)]
+        #[arg(long, add = ArgValueCandidates::new(complete::agents))]
         agent: Option<String>,
         /// A repository file to symlink into every new worktree (repeatable).
         #[arg(long)]
@@ -51,7 +53,10 @@ pub enum ProjectCommand {
     },
     /// Unregister a project (refused while it has live sessions).
     #[command(alias = "remove")]
-    Rm { name: String },
+    Rm {
+        #[arg(add = ArgValueCandidates::new(complete::projects))]
+        name: String,
+    },
 }
 
 pub async fn run(global: &Global, command: ProjectCommand) -> Result<u8> {

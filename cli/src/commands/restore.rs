@@ -2,15 +2,18 @@
 //! resuming the agent's conversation when it can.
 
 use clap::Args;
+use clap_complete::engine::ArgValueCandidates;
 
 use super::SLOW;
 use crate::Global;
 use crate::client::{self, Result, ctx, exit};
+use crate::complete;
 use crate::render;
 
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
     /// The ended session to relaunch.
+    #[arg(add = ArgValueCandidates::new(complete::sessions))]
     id: String,
     /// Print the result as JSON.
     #[arg(long)]

@@ -9,10 +9,12 @@ use std::time::Duration;
 
 use ao_proto::SendRequest;
 use clap::Args;
+use clap_complete::engine::ArgValueCandidates;
 
 use super::QUICK;
 use crate::Global;
 use crate::client::{self, CliError, Result, ctx, exit};
+use crate::complete;
 use crate::render;
 
 /// How long `send` waits for delivery by default.
@@ -21,6 +23,7 @@ const SEND_WAIT: Duration = Duration::from_secs(60);
 #[derive(Debug, Args)]
 pub struct SendArgs {
     /// The session whose agent gets the message.
+    #[arg(add = ArgValueCandidates::new(complete::sessions))]
     id: String,
     /// The message (words are joined with spaces).
     message: Vec<String>,

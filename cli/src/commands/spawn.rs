@@ -7,19 +7,21 @@ use std::path::{Path, PathBuf};
 
 use ao_proto::{ProjectAddRequest, SessionView, SpawnRequest};
 use clap::{Args, ValueEnum};
+use clap_complete::engine::ArgValueCandidates;
 
 use super::{QUICK, SLOW};
 use crate::Global;
 use crate::client::{self, CliError, Daemon, Result, ctx, exit};
+use crate::complete;
 use crate::render;
 
 #[derive(Debug, Args)]
 pub struct SpawnArgs {
     /// The project (default: the git repository you are in, registered on first use).
-    #[arg(short, long)]
+    #[arg(short, long, add = ArgValueCandidates::new(complete::projects))]
     project: Option<String>,
     /// The agent harness (`command`, `claude-code`, `codex`, or a configured name).
-    #[arg(long)]
+    #[arg(long, add = ArgValueCandidates::new(complete::agents))]
     agent: Option<String>,
     /// For the `command` agent: the program and its arguments, split like a shell would
     /// (no shell runs).

@@ -3,15 +3,18 @@
 
 use ao_proto::TailRequest;
 use clap::Args;
+use clap_complete::engine::ArgValueCandidates;
 
 use super::{POLL_WAIT, QUICK};
 use crate::Global;
 use crate::client::{self, Result, ctx, exit};
+use crate::complete;
 use crate::render;
 
 #[derive(Debug, Args)]
 pub struct TailArgs {
     /// The session whose output to show.
+    #[arg(add = ArgValueCandidates::new(complete::sessions))]
     id: String,
     /// Lines to show first.
     #[arg(short = 'n', long, default_value_t = 50)]

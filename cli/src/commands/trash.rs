@@ -6,10 +6,12 @@ use std::time::Duration;
 
 use ao_proto::TrashEmptyRequest;
 use clap::Subcommand;
+use clap_complete::engine::ArgValueCandidates;
 
 use super::{QUICK, SLOW};
 use crate::Global;
 use crate::client::{self, Result, ctx, exit};
+use crate::complete;
 use crate::render;
 
 #[derive(Debug, Subcommand)]
@@ -24,6 +26,7 @@ pub enum TrashCommand {
     /// Move an entry back to its original path, as a registered worktree on its branch.
     Restore {
         /// An entry id, or a session id for its newest entry.
+        #[arg(add = ArgValueCandidates::new(complete::trash_entries))]
         name: String,
         /// Print the result as JSON.
         #[arg(long)]

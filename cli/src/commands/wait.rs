@@ -7,19 +7,26 @@ use std::time::Duration;
 use ao_core::domain::Status;
 use ao_proto::WaitRequest;
 use clap::Args;
+use clap_complete::engine::ArgValueCandidates;
 
 use super::{POLL_WAIT, QUICK};
 use crate::Global;
 use crate::client::{self, CliError, Result, ctx, exit};
+use crate::complete;
 use crate::render;
 
 #[derive(Debug, Args)]
 pub struct WaitArgs {
     /// The sessions to wait for.
-    #[arg(required = true)]
+    #[arg(required = true, add = ArgValueCandidates::new(complete::sessions))]
     ids: Vec<String>,
     /// Statuses to wait for, comma separated (e.g. idle,needs_input).
-    #[arg(long, value_delimiter = ',', required = true)]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        required = true,
+        add = ArgValueCandidates::new(complete::statuses)
+    )]
     status: Vec<String>,
     /// Return when any session matches (default: all).
     #[arg(long)]

@@ -4,15 +4,18 @@
 
 use ao_proto::{WHY_DEFAULT_TRANSITIONS, WHY_MAX_TRANSITIONS, WhyRequest};
 use clap::Args;
+use clap_complete::engine::ArgValueCandidates;
 
 use super::QUICK;
 use crate::Global;
 use crate::client::{self, Result, ctx, exit};
+use crate::complete;
 use crate::render;
 
 #[derive(Debug, Args)]
 pub struct WhyArgs {
     /// The session to explain.
+    #[arg(add = ArgValueCandidates::new(complete::sessions))]
     id: String,
     /// How many of the last transitions to show.
     #[arg(
