@@ -105,6 +105,32 @@ fn a_reader_that_leaves_ends_aoctl_quietly() {
         assert_eq!(code, Some(0), "aoctl {args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "aoctl {args:?}: {stderr}");
     }
+    // Clients killed in the middle of a long-poll: the daemon notes it at debug level only.
+    for args in [
+        vec!["events", "-f"],
+        vec!["wait", id.as_str(), "--status", "done"],
+    ] {
+        let mut child = env
+            .aoctl()
+            .args(&args)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start aoctl");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        child.kill().expect("kill aoctl");
+        child.wait().expect("reap aoctl");
+    }
+    env.ok(&["ls"]);
+    let log = std::fs::read_to_string(env.log_path()).unwrap_or_default();
+    let noise: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("WARN") || l.contains("ERROR"))
+        .filter(|l| {
+            let l = l.to_lowercase();
+            l.contains("tarpc") || l.contains("pipe") || l.contains("connection")
+        })
+        .collect();
+    assert!(noise.is_empty(), "{noise:#?}");
 }
 
 /// `events --session` of an unknown session is "not found" (exit code 4), not an empty log.
@@ -135,10 +161,7 @@ fn killing_an_ended_session_says_it_had_ended() {
         .lines()
         .find(|l| l.starts_with("ended"))
         .unwrap_or_default();
-    assert!(
-        ended_line.contains(ended_at),
-        "{text}"
-    );
+    assert!(ended_line.contains(ended_at), "{text}");
     assert!(text.contains("(no longer there)"), "{text}");
     assert!(first.starts_with(&format!("killed {id}")), "{first}");
     let again = env.ok(&["kill", &id]);
