@@ -103,7 +103,10 @@ fn invalid_names_and_ids_are_refused_and_leave_nothing_behind() {
         let flag = format!("--branch={branch}");
         let out = env.run(&["spawn", "-p", "demo", "--cmd", "sleep 1", &flag]);
         let line = assert_error(&out, 2);
-        assert!(line.contains("branch"), "{branch}: {line}");
+        assert!(
+            line.contains(&format!("invalid branch name \"{branch}\"")),
+            "{branch}: {line}"
+        );
     }
     // Invalid session ids: exit 2 for every command that takes one.
     for id in ["../x", "a b", "x/y", ""] {
@@ -371,8 +374,8 @@ fn errors_quote_at_most_80_characters_of_the_input() {
         2,
     );
     assert!(
-        line.len() < 400 && line.contains("not a valid branch name"),
-        "git's reason is kept: {line}"
+        line.len() < 400 && line.contains("repeated dots"),
+        "the reason is named: {line}"
     );
     assert_nothing_behind(&env);
     env.stop_daemon();

@@ -19,6 +19,23 @@ mod preserve;
 mod refs;
 mod retire;
 
+/// Why git would refuse `branch` as the name of a branch, by `git check-ref-format --branch`'s
+/// rules: `refs/heads/<branch>` must be a valid ref name (gix-validate implements git's rules),
+/// and a branch may neither start with `-` nor be `HEAD`. `None` when git would take it as it
+/// is. Names git would expand first (`@{-1}`) contain `@{` and are refused.
+pub fn branch_name_error(branch: &str) -> Option<String> {
+    if branch.starts_with('-') {
+        return Some("a branch name cannot start with '-'".to_owned());
+    }
+    if branch == "HEAD" {
+        return Some("'HEAD' is not a valid branch name".to_owned());
+    }
+    let full = format!("refs/heads/{branch}");
+    gix_validate::reference::name(full.as_str().into())
+        .err()
+        .map(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests;
 mod trash;
@@ -272,29 +289,14 @@ impl GitWorktree {
 
 #[async_trait]
 impl Workspace for GitWorktree {
-    async fn check_branch(&self, repo: &Path, branch: &str) -> Result<(), WorkspaceError> {
-        let spec = self
-            .git
-            .at(repo)
-            .args(["check-ref-format", "--branch", branch]);
-        let out = self.git.output(&spec).await?;
-        if !out.success() {
-            // Git cannot even start in a deleted repository; that is not the branch's fault.
-            Self::ensure_repo_exists(repo)?;
-            return Err(WorkspaceError::BranchInvalid {
+    async fn check_branch(&self, _repo: &Path, branch: &str) -> Result<(), WorkspaceError> {
+        match branch_name_error(branch) {
+            None => Ok(()),
+            Some(reason) => Err(WorkspaceError::BranchInvalid {
                 branch: branch.to_owned(),
-                output: out.combined(),
-            });
+                output: reason,
+            }),
         }
-        // `--branch` expands shorthands such as `@{-1}`; a branch must be named literally.
-        let normalized = out.stdout_text();
-        if normalized.trim() != branch {
-            return Err(WorkspaceError::BranchInvalid {
-                branch: branch.to_owned(),
-                output: format!("git reads it as {:?}", normalized.trim()),
-            });
-        }
-        Ok(())
     }
 
     async fn check_base(&self, repo: &Path, base: Option<&str>) -> Result<(), WorkspaceError> {
@@ -322,15 +324,13 @@ impl Workspace for GitWorktree {
         validate_request(request)?;
         let path = self.request_path(request)?;
         let (repo, branch) = (&request.repo, request.branch.as_str());
-        // The three read-only queries run at once (a spawn's latency is the processes on its
-        // critical path); their errors are taken in the spec's order, so an invalid branch is
-        // still `BranchInvalid` and nothing that changes the repository runs before the checks.
-        let (checked, records, refs) = tokio::join!(
-            self.check_branch(repo, branch),
+        // The branch name is checked in-process, before any git runs; the two read-only
+        // queries run at once (a spawn's latency is the processes on its critical path).
+        self.check_branch(repo, branch).await?;
+        let (records, refs) = tokio::join!(
             self.list_registered(repo),
             self.ref_snapshot(repo, branch, request.base_branch.as_deref()),
         );
-        checked?;
         let records = records?;
         if let Some(registration) = find_registration(&records, &path) {
             let registered = registration
