@@ -37,7 +37,7 @@ use crate::ports::{
 pub use env::{IdentityEnv, pinned_path, runtime_env};
 pub use forget::{ForgetResult, ProjectBranches};
 pub use hooks::{HookCall, HookError};
-pub use observe::TailChunk;
+pub use observe::{LinesPage, TailChunk};
 pub use projects::ProjectSpec;
 pub use reconcile::BootReport;
 pub use registry::AgentRegistry;

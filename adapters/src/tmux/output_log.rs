@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use ao::domain::{AgentExit, Timestamp};
-use ao::ports::{OutputChunk, RuntimeError};
+use ao::ports::{LastLines, OutputChunk, RuntimeError};
 
 use super::command::escape_format;
 use super::script::shell_quote;
@@ -38,6 +38,9 @@ pub const LOG_CAP: u64 = 4 * 1024 * 1024;
 
 /// How far into the kept half a trim looks for a line start.
 const LINE_SEARCH: usize = 64 * 1024;
+
+/// How much of the log a backward line scan reads at a time.
+const SCAN_BLOCK: usize = 64 * 1024;
 
 /// The output logs of one runtime.
 #[derive(Debug)]
@@ -288,6 +291,177 @@ impl OutputLog {
             next: start + bytes.len() as u64,
         })
     }
+}
+
+impl OutputLog {
+    /// The last `lines` lines before `before` (`None`: the log's end), read backwards in
+    /// blocks and never more than `max_bytes` of them (see [`LastLines`]). An offset outside
+    /// the log is held to it; a missing log is an empty one.
+    pub fn last_lines(
+        &self,
+        name: &str,
+        before: Option<u64>,
+        lines: usize,
+        max_bytes: usize,
+    ) -> Result<LastLines, RuntimeError> {
+        self.last_lines_in_blocks(name, before, lines, max_bytes, SCAN_BLOCK)
+    }
+
+    fn last_lines_in_blocks(
+        &self,
+        name: &str,
+        before: Option<u64>,
+        lines: usize,
+        max_bytes: usize,
+        block: usize,
+    ) -> Result<LastLines, RuntimeError> {
+        let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        let path = self.log_path(name);
+        let err = |e| io_error(&path, e);
+        let base = self.read_offset(name)?;
+        let empty = |at| LastLines {
+            chunk: OutputChunk {
+                text: String::new(),
+                start: at,
+                next: at,
+            },
+            lines: 0,
+            oldest: base,
+        };
+        let mut file = match File::open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(empty(base)),
+            Err(e) => return Err(err(e)),
+        };
+        let end = base + file.metadata().map_err(err)?.len();
+        let until = before.map_or(end, |b| b.clamp(base, end));
+        // At the log's end the last bytes without a newline are a line when they print
+        // something; before a page another reply returned, they begin one that page cut.
+        let at_end = until == end;
+        let found = scan_back(
+            &mut file,
+            until - base,
+            lines,
+            max_bytes,
+            block,
+            |tail| !at_end || prints_something(tail),
+        )
+        .map_err(err)?;
+        let mut bytes = found.bytes;
+        if at_end {
+            // A character still being written waits for the next read.
+            bytes.truncate(complete_utf8_len(&bytes));
+        }
+        let start = base + found.start;
+        Ok(LastLines {
+            chunk: OutputChunk {
+                text: String::from_utf8_lossy(&bytes).into_owned(),
+                start,
+                next: start + bytes.len() as u64,
+            },
+            lines: found.lines,
+            oldest: base,
+        })
+    }
+}
+
+/// What [`scan_back`] found: where the lines start (a file position), how many there are,
+/// and their bytes.
+#[derive(Debug, PartialEq, Eq)]
+struct LinesFound {
+    start: u64,
+    lines: usize,
+    bytes: Vec<u8>,
+}
+
+/// Where the last `want` lines of `file[..end]` start, read backwards in blocks of `block`
+/// bytes and at most `budget` bytes in all. Each `\n` ends a line; the bytes after the last
+/// one (the tail) are a line when `tail_is_line` says so; position 0 starts a line. When the
+/// budget runs out first, the answer starts at the oldest line start found, or (one line
+/// longer than the budget) inside that line at a character start, not counting it.
+fn scan_back<F: Read + Seek>(
+    file: &mut F,
+    end: u64,
+    want: usize,
+    budget: usize,
+    block: usize,
+    tail_is_line: impl Fn(&[u8]) -> bool,
+) -> io::Result<LinesFound> {
+    let span = usize::try_from(end).map_or(budget, |end| end.min(budget));
+    if want == 0 || span == 0 {
+        return Ok(LinesFound {
+            start: end,
+            lines: 0,
+            bytes: vec![],
+        });
+    }
+    // `held[i]` is the byte at `first + i`; it fills from the back, one block at a time.
+    let first = end - span as u64;
+    let mut held = vec![0; span];
+    let mut filled = span;
+    let mut newlines = 0;
+    let mut tail_counts = None;
+    let mut oldest_line_start = None;
+    while filled > 0 {
+        let from = filled.saturating_sub(block.max(1));
+        file.seek(SeekFrom::Start(first + from as u64))?;
+        file.read_exact(&mut held[from..filled])?;
+        for i in (from..filled).rev() {
+            if held[i] != b'\n' {
+                continue;
+            }
+            newlines += 1;
+            let counts = *tail_counts.get_or_insert_with(|| {
+                let tail = &held[i + 1..];
+                !tail.is_empty() && tail_is_line(tail)
+            });
+            // The line after the `want`-th newline from the end is the first wanted one
+            // when the tail counts; otherwise the tail rides along and one more is needed.
+            if newlines == want + usize::from(!counts) {
+                return Ok(LinesFound {
+                    start: first + i as u64 + 1,
+                    lines: want,
+                    bytes: held.split_off(i + 1),
+                });
+            }
+            oldest_line_start = Some(i + 1);
+        }
+        filled = from;
+    }
+    let counts = *tail_counts.get_or_insert_with(|| tail_is_line(&held));
+    let terminated = newlines;
+    if first == 0 {
+        return Ok(LinesFound {
+            start: 0,
+            lines: terminated + usize::from(counts),
+            bytes: held,
+        });
+    }
+    // The budget ran out: start at the oldest line start found, unless that is the end.
+    match oldest_line_start.filter(|i| *i < span) {
+        Some(i) => Ok(LinesFound {
+            start: first + i as u64,
+            lines: terminated - 1 + usize::from(counts),
+            bytes: held.split_off(i),
+        }),
+        None => {
+            let i = held
+                .iter()
+                .take(3)
+                .take_while(|b| is_continuation(**b))
+                .count();
+            Ok(LinesFound {
+                start: first + i as u64,
+                lines: 0,
+                bytes: held.split_off(i),
+            })
+        }
+    }
+}
+
+/// Whether `bytes` print anything once terminal codes are stripped, as `aoctl` prints them.
+fn prints_something(bytes: &[u8]) -> bool {
+    !ao_core::text::strip_terminal_codes(&String::from_utf8_lossy(bytes)).is_empty()
 }
 
 fn io_error(path: &Path, e: io::Error) -> RuntimeError {
