@@ -21,8 +21,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::domain::limits::{
-    DEFAULT_TAIL_LINES, MAX_EVENTS_PAGE, MAX_MESSAGE_BYTES, MAX_SEND_WAIT, MAX_TAIL_BYTES,
-    MAX_WAIT,
+    DEFAULT_TAIL_LINES, MAX_EVENTS_PAGE, MAX_MESSAGE_BYTES, MAX_SEND_WAIT, MAX_TAIL_BYTES, MAX_WAIT,
 };
 use crate::domain::{
     Project, ProjectId, ScmFacts, Session, SessionId, SessionKind, Status, WaitVerdict, meta,

@@ -11,7 +11,6 @@ use crate::domain::{
 use crate::messages::runtime_handle;
 use crate::ports::OutputChunk;
 
-
 /// How often `tail` looks at the output log while waiting.
 const TAIL_POLL: Duration = Duration::from_millis(100);
 /// Longest gap between status checks while waiting (the no-signal status is time-based).

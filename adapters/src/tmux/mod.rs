@@ -52,7 +52,8 @@ use async_trait::async_trait;
 use crate::process::CommandRunner;
 use ao::backoff::RepeatedFailure;
 use ao::ports::{
-    LastLines, OutputChunk, PaneInfo, PaneProbe, ProbeTarget, Runtime, RuntimeConfig, RuntimeError, Submit,
+    LastLines, OutputChunk, PaneInfo, PaneProbe, ProbeTarget, Runtime, RuntimeConfig, RuntimeError,
+    Submit,
 };
 use ao_core::domain::RuntimeHandle;
 use ao_core::input_line::{Composer, Screen, Typed, read_input, typed_state};

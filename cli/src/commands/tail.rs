@@ -98,7 +98,11 @@ async fn last_lines(daemon: &Daemon, id: &str, mut wanted: u32) -> Result<LastLi
         let (next, live) = *end.get_or_insert((reply.next, reply.live));
         let older = before.is_none_or(|b| reply.start < b);
         wanted = wanted.saturating_sub(reply.lines);
-        let first = if older { reply.start } else { before.unwrap_or(0) };
+        let first = if older {
+            reply.start
+        } else {
+            before.unwrap_or(0)
+        };
         if older && !reply.text.is_empty() {
             pages.push(reply.text);
         }
