@@ -168,8 +168,8 @@ Register-ArgumentCompleter -Native -CommandName 'aoctl' -ScriptBlock {
             break
         }
         'aoctl;tail' {
-            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Lines to show first')
-            [CompletionResult]::new('--lines', '--lines', [CompletionResultType]::ParameterName, 'Lines to show first')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Lines to show first, from the end of the session''s output log (all it holds when it holds fewer). A last line without a newline counts as a line')
+            [CompletionResult]::new('--lines', '--lines', [CompletionResultType]::ParameterName, 'Lines to show first, from the end of the session''s output log (all it holds when it holds fewer). A last line without a newline counts as a line')
             [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'The daemon''s socket')
             [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'The data directory (passed to a daemon aoctl starts)')
             [CompletionResult]::new('--tmux-socket', '--tmux-socket', [CompletionResultType]::ParameterName, 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)')

@@ -158,8 +158,8 @@ set edit:completion:arg-completer[aoctl] = {|@words|
             cand --version 'Print version'
         }
         &'aoctl;tail'= {
-            cand -n 'Lines to show first'
-            cand --lines 'Lines to show first'
+            cand -n 'Lines to show first, from the end of the session''s output log (all it holds when it holds fewer). A last line without a newline counts as a line'
+            cand --lines 'Lines to show first, from the end of the session''s output log (all it holds when it holds fewer). A last line without a newline counts as a line'
             cand --socket 'The daemon''s socket'
             cand --data-dir 'The data directory (passed to a daemon aoctl starts)'
             cand --tmux-socket 'ao''s tmux server label or socket path (passed to a daemon aoctl starts)'

@@ -130,7 +130,7 @@ complete -c aoctl -n "__fish_aoctl_using_subcommand send" -l no-autostart -d 'Ne
 complete -c aoctl -n "__fish_aoctl_using_subcommand send" -s v -l verbose -d 'Print the cause chain of errors'
 complete -c aoctl -n "__fish_aoctl_using_subcommand send" -s h -l help -d 'Print help'
 complete -c aoctl -n "__fish_aoctl_using_subcommand send" -s V -l version -d 'Print version'
-complete -c aoctl -n "__fish_aoctl_using_subcommand tail" -s n -l lines -d 'Lines to show first' -r
+complete -c aoctl -n "__fish_aoctl_using_subcommand tail" -s n -l lines -d 'Lines to show first, from the end of the session\'s output log (all it holds when it holds fewer). A last line without a newline counts as a line' -r
 complete -c aoctl -n "__fish_aoctl_using_subcommand tail" -l socket -d 'The daemon\'s socket' -r -F
 complete -c aoctl -n "__fish_aoctl_using_subcommand tail" -l data-dir -d 'The data directory (passed to a daemon aoctl starts)' -r -F
 complete -c aoctl -n "__fish_aoctl_using_subcommand tail" -l tmux-socket -d 'ao\'s tmux server label or socket path (passed to a daemon aoctl starts)' -r
