@@ -1,5 +1,6 @@
 //! Each session's output log: what `pipe-pane` copies from the pane, bounded on disk, read with
-//! byte cursors that survive daemon restarts and trimming.
+//! byte cursors that survive daemon restarts and trimming, forwards from a cursor or backwards
+//! from an offset for its last lines (in blocks, a bounded page at a time).
 //!
 //! Files, per tmux session name `N` under the output directory:
 //! - `N.log`: the newest pane output. tmux runs `exec cat >> 'N.log'` (an ao-made, single-quoted
@@ -376,12 +377,12 @@ struct LinesFound {
 }
 
 /// Where the last `want` lines of `file[..end]` start, read backwards in blocks of `block`
-/// bytes and at most `budget` bytes in all (at least 4: one character). Each `\n` ends a line; the bytes after the last
-/// one (the tail) are a line when `tail_is_line` says so; position 0 starts a line. When the
-/// budget runs out first, the answer starts at the oldest line start found, or (one line
-/// longer than the budget) inside that line at a character start, not counting it: the next
-/// page, ending there, counts it (so the rest of a last line longer than a page is a line
-/// there even when it prints nothing).
+/// bytes, returning at most `budget` bytes (at least 4: one character). Each `\n` ends a
+/// line; the bytes after the last one (the tail) are a line when `tail_is_line` says so;
+/// position 0 starts a line. When the budget runs out first, the answer starts at the oldest
+/// line start found, or (one line longer than the budget) inside that line at a character
+/// start, not counting it: the next page, ending there, counts it (so the rest of a last line
+/// longer than a page is a line there even when it prints nothing).
 fn scan_back<F: Read + Seek>(
     file: &mut F,
     end: u64,
