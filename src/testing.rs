@@ -743,6 +743,25 @@ impl crate::ports::Runtime for FakeRuntime {
         Ok(all[all.len().saturating_sub(lines)..].to_vec())
     }
 
+    async fn last_lines(
+        &self,
+        handle: &RuntimeHandle,
+        _before: Option<u64>,
+        _lines: usize,
+        _max_bytes: usize,
+    ) -> Result<crate::ports::LastLines, crate::ports::RuntimeError> {
+        let end = self.read_output(handle, u64::MAX, 0).await?.next;
+        Ok(crate::ports::LastLines {
+            chunk: crate::ports::OutputChunk {
+                text: String::new(),
+                start: end,
+                next: end,
+            },
+            lines: 0,
+            oldest: 0,
+        })
+    }
+
     async fn read_output(
         &self,
         handle: &RuntimeHandle,

@@ -153,7 +153,13 @@ impl Ao for Rpc {
         let tail = self
             .app
             .service
-            .tail(&request.id, request.cursor, request.lines, request.wait_ms)
+            .tail(
+                &request.id,
+                request.cursor,
+                request.lines,
+                request.before,
+                request.wait_ms,
+            )
             .await
             .map_err(wire_error)?;
         Ok(TailReply {
@@ -161,6 +167,10 @@ impl Ao for Rpc {
             start: tail.chunk.start,
             next: tail.chunk.next,
             live: tail.live,
+            lines: tail
+                .page
+                .map_or(0, |p| u32::try_from(p.lines).unwrap_or(u32::MAX)),
+            oldest: tail.page.map(|p| p.oldest),
         })
     }
 

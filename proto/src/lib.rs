@@ -292,12 +292,18 @@ pub struct SendReply {
     pub draft_text: Option<String>,
 }
 
-/// `aoctl tail`: output after `cursor` (or the last `lines` lines when `cursor` is `None`).
+/// `aoctl tail`: the output log after `cursor`; without a cursor, a page of the log's last
+/// `lines` lines before `before` (its end when absent). A page holds at most
+/// [`MAX_TAIL_BYTES`] of the log: for more lines, ask again with `before` set to the page's
+/// `start` (and the lines still wanted) until enough came or `start` reaches `oldest`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TailRequest {
     pub id: String,
     pub cursor: Option<u64>,
     pub lines: Option<u32>,
+    /// Where a page of last lines ends (an earlier page's `start`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<u64>,
     /// Long-poll: wait up to this long for output past the cursor.
     pub wait_ms: u64,
 }
@@ -306,12 +312,21 @@ pub struct TailRequest {
 pub struct TailReply {
     pub text: String,
     /// Offset of the first returned byte (larger than the cursor when older output was
-    /// trimmed).
+    /// trimmed; where the first line begins in a page of last lines).
     pub start: u64,
-    /// The cursor for the next call.
+    /// The cursor for the next call (for a page of last lines: where it ends, so following
+    /// from it neither repeats nor skips a byte).
     pub next: u64,
     /// False once the session is terminal and its output is exhausted.
     pub live: bool,
+    /// A page of last lines: how many lines its text holds (a line cut off at `start`, when
+    /// one line is longer than a page, is not one).
+    #[serde(default)]
+    pub lines: u32,
+    /// A page of last lines: the offset of the oldest byte the log still holds (older output
+    /// was trimmed). Absent from a followed chunk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oldest: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -27,7 +27,8 @@ pub use long_poll::long_poll_events;
 pub use messenger::{AgentMessenger, MessengerError};
 pub use notifier::Notifier;
 pub use runtime::{
-    OutputChunk, PaneInfo, PaneProbe, ProbeTarget, Runtime, RuntimeConfig, RuntimeError, Submit,
+    LastLines, OutputChunk, PaneInfo, PaneProbe, ProbeTarget, Runtime, RuntimeConfig, RuntimeError,
+    Submit,
 };
 pub use store::{
     Backend, Created, EVENTS_PAGE_MAX, EVENTS_WAIT_MAX, EventLog, EventPage, MessageStore,

@@ -102,6 +102,24 @@ pub struct OutputChunk {
     pub next: u64,
 }
 
+/// The last lines of a session's output log before an offset.
+///
+/// Lines end with `\n` (a CR before it is a control character the CLI drops, so CRLF ends one
+/// line); the bytes after the log's last newline are a line when they print something once
+/// terminal codes are stripped, as `tail` counts a last line without a newline. The oldest
+/// byte the log holds starts a line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastLines {
+    /// The lines' bytes: from `start`, where the first of them begins (or where the byte
+    /// budget ran out, inside one long line), to `next`, the offset asked for or the log's
+    /// end.
+    pub chunk: OutputChunk,
+    /// How many lines the text holds; a line cut off at `start` is not one.
+    pub lines: usize,
+    /// The offset of the oldest byte the log still holds (older output was trimmed).
+    pub oldest: u64,
+}
+
 /// How the Enter after a typed message is timed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Submit {
@@ -175,6 +193,17 @@ pub trait Runtime: Send + Sync {
         handle: &RuntimeHandle,
         lines: usize,
     ) -> Result<Vec<String>, RuntimeError>;
+
+    /// Where the last `lines` lines of the session's output log before `before` (`None`: the
+    /// log's end) begin, and their bytes; at most `max_bytes` of them, so a caller wanting more
+    /// asks again before the returned `start`. A missing log has no lines.
+    async fn last_lines(
+        &self,
+        handle: &RuntimeHandle,
+        before: Option<u64>,
+        lines: usize,
+        max_bytes: usize,
+    ) -> Result<LastLines, RuntimeError>;
 
     /// Bytes of the session's output log after `cursor`, at most `max_bytes`. `u64::MAX` asks
     /// for the current end (no text), to follow from now on.

@@ -21,8 +21,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::domain::limits::{
-    DEFAULT_TAIL_LINES, MAX_EVENTS_PAGE, MAX_MESSAGE_BYTES, MAX_SEND_WAIT, MAX_TAIL_BYTES,
-    MAX_TAIL_LINES, MAX_WAIT,
+    DEFAULT_TAIL_LINES, MAX_EVENTS_PAGE, MAX_MESSAGE_BYTES, MAX_SEND_WAIT, MAX_TAIL_BYTES, MAX_WAIT,
 };
 use crate::domain::{
     Project, ProjectId, ScmFacts, Session, SessionId, SessionKind, Status, WaitVerdict, meta,
@@ -291,27 +290,29 @@ impl Service {
             .await
     }
 
-    /// The pane's last lines, or its output after `cursor` (waiting a bounded time for some).
+    /// The session's output after `cursor` (waiting a bounded time for some); without one, a
+    /// page of the log's last `lines` lines before `before` (`None`: the log's end), at most
+    /// [`MAX_TAIL_BYTES`] of them: a client wanting more asks again before the page's start.
     pub async fn tail(
         &self,
         id: &str,
         cursor: Option<u64>,
         lines: Option<u32>,
+        before: Option<u64>,
         wait_ms: u64,
     ) -> Result<TailChunk, ServiceError> {
         let id = session_id(id)?;
-        let lines = lines.unwrap_or(DEFAULT_TAIL_LINES).min(MAX_TAIL_LINES) as usize;
-        Ok(self
-            .inner
-            .sm
-            .tail(
-                &id,
-                cursor,
-                lines,
-                MAX_TAIL_BYTES,
-                bounded(wait_ms, MAX_WAIT),
-            )
-            .await?)
+        let sm = &self.inner.sm;
+        Ok(match cursor {
+            Some(cursor) => {
+                sm.tail(&id, cursor, MAX_TAIL_BYTES, bounded(wait_ms, MAX_WAIT))
+                    .await?
+            }
+            None => {
+                let lines = lines.unwrap_or(DEFAULT_TAIL_LINES) as usize;
+                sm.tail_lines(&id, before, lines, MAX_TAIL_BYTES).await?
+            }
+        })
     }
 
     /// Sessions, of one project or all; terminal ones only with `all`.

@@ -39,7 +39,7 @@ pub use env::{IdentityEnv, pinned_path, runtime_env};
 pub use forget::{ForgetResult, ProjectBranches};
 pub use hooks::{HookCall, HookError};
 pub use in_flight::SpawnProgress;
-pub use observe::TailChunk;
+pub use observe::{LinesPage, TailChunk};
 pub use projects::ProjectSpec;
 pub use reconcile::BootReport;
 pub use registry::AgentRegistry;

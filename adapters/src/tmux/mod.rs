@@ -52,7 +52,8 @@ use async_trait::async_trait;
 use crate::process::CommandRunner;
 use ao::backoff::RepeatedFailure;
 use ao::ports::{
-    OutputChunk, PaneInfo, PaneProbe, ProbeTarget, Runtime, RuntimeConfig, RuntimeError, Submit,
+    LastLines, OutputChunk, PaneInfo, PaneProbe, ProbeTarget, Runtime, RuntimeConfig, RuntimeError,
+    Submit,
 };
 use ao_core::domain::RuntimeHandle;
 use ao_core::input_line::{Composer, Screen, Typed, read_input, typed_state};
@@ -932,6 +933,21 @@ impl Runtime for TmuxRuntime {
         // The notice and the shell's prompts below it take a few lines of their own.
         let captured = self.output(handle, lines + EXIT_TAIL_MARGIN).await?;
         Ok(script::output_before_exit(&captured, lines))
+    }
+
+    async fn last_lines(
+        &self,
+        handle: &RuntimeHandle,
+        before: Option<u64>,
+        lines: usize,
+        max_bytes: usize,
+    ) -> Result<LastLines, RuntimeError> {
+        let name = validate_handle(handle)?.to_owned();
+        self.run_blocking("read output log lines", move |inner| {
+            inner.log.enforce_cap(&name)?;
+            inner.log.last_lines(&name, before, lines, max_bytes)
+        })
+        .await
     }
 
     async fn read_output(

@@ -1,5 +1,6 @@
 //! Each session's output log: what `pipe-pane` copies from the pane, bounded on disk, read with
-//! byte cursors that survive daemon restarts and trimming.
+//! byte cursors that survive daemon restarts and trimming, forwards from a cursor or backwards
+//! from an offset for its last lines (in blocks, a bounded page at a time).
 //!
 //! Files, per tmux session name `N` under the output directory:
 //! - `N.log`: the newest pane output. tmux runs `exec cat >> 'N.log'` (an ao-made, single-quoted
@@ -25,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use ao::domain::{AgentExit, Timestamp};
-use ao::ports::{OutputChunk, RuntimeError};
+use ao::ports::{LastLines, OutputChunk, RuntimeError};
 
 use super::command::escape_format;
 use super::script::shell_quote;
@@ -38,6 +39,9 @@ pub const LOG_CAP: u64 = 4 * 1024 * 1024;
 
 /// How far into the kept half a trim looks for a line start.
 const LINE_SEARCH: usize = 64 * 1024;
+
+/// How much of the log a backward line scan reads at a time.
+const SCAN_BLOCK: usize = 64 * 1024;
 
 /// The output logs of one runtime.
 #[derive(Debug)]
@@ -290,6 +294,185 @@ impl OutputLog {
     }
 }
 
+impl OutputLog {
+    /// The last `lines` lines before `before` (`None`: the log's end), read backwards in
+    /// blocks and never more than `max_bytes` of them (see [`LastLines`]). An offset outside
+    /// the log is held to it; a missing log is an empty one.
+    pub fn last_lines(
+        &self,
+        name: &str,
+        before: Option<u64>,
+        lines: usize,
+        max_bytes: usize,
+    ) -> Result<LastLines, RuntimeError> {
+        self.last_lines_in_blocks(name, before, lines, max_bytes, SCAN_BLOCK)
+    }
+
+    fn last_lines_in_blocks(
+        &self,
+        name: &str,
+        before: Option<u64>,
+        lines: usize,
+        max_bytes: usize,
+        block: usize,
+    ) -> Result<LastLines, RuntimeError> {
+        let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        let path = self.log_path(name);
+        let err = |e| io_error(&path, e);
+        let base = self.read_offset(name)?;
+        let empty = |at| LastLines {
+            chunk: OutputChunk {
+                text: String::new(),
+                start: at,
+                next: at,
+            },
+            lines: 0,
+            oldest: base,
+        };
+        let mut file = match File::open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(empty(base)),
+            Err(e) => return Err(err(e)),
+        };
+        let len = file.metadata().map_err(err)?.len();
+        // A character still being written at the end waits for the next read.
+        let end = base + len - incomplete_end(&mut file, len).map_err(err)?;
+        let until = before.map_or(end, |b| b.clamp(base, end));
+        // At the log's end the last bytes without a newline are a line when they print
+        // something; before a page another reply returned, they begin one that page cut.
+        let at_end = until == end;
+        let found = scan_back(&mut file, until - base, lines, max_bytes, block, |tail| {
+            !at_end || prints_something(tail)
+        })
+        .map_err(err)?;
+        let start = base + found.start;
+        Ok(LastLines {
+            chunk: OutputChunk {
+                text: String::from_utf8_lossy(&found.bytes).into_owned(),
+                start,
+                next: until,
+            },
+            lines: found.lines,
+            oldest: base,
+        })
+    }
+}
+
+/// How many bytes at the end of the file (`len` long) are an incomplete character.
+fn incomplete_end(file: &mut File, len: u64) -> io::Result<u64> {
+    let back = len.min(4);
+    let mut last = vec![0; back as usize];
+    file.seek(SeekFrom::Start(len - back))?;
+    file.read_exact(&mut last)?;
+    Ok((last.len() - complete_utf8_len(&last)) as u64)
+}
+
+/// What [`scan_back`] found: where the lines start (a file position), how many there are,
+/// and their bytes.
+#[derive(Debug, PartialEq, Eq)]
+struct LinesFound {
+    start: u64,
+    lines: usize,
+    bytes: Vec<u8>,
+}
+
+/// Where the last `want` lines of `file[..end]` start, read backwards in blocks of `block`
+/// bytes, returning at most `budget` bytes (at least 4: one character). Each `\n` ends a
+/// line; the bytes after the last one (the tail) are a line when `tail_is_line` says so;
+/// position 0 starts a line. When the budget runs out first, the answer starts at the oldest
+/// line start found, or (one line longer than the budget) inside that line at a character
+/// start, not counting it: the next page, ending there, counts it (so the rest of a last line
+/// longer than a page is a line there even when it prints nothing).
+fn scan_back<F: Read + Seek>(
+    file: &mut F,
+    end: u64,
+    want: usize,
+    budget: usize,
+    block: usize,
+    tail_is_line: impl Fn(&[u8]) -> bool,
+) -> io::Result<LinesFound> {
+    let budget = budget.max(4);
+    // One byte more than the budget: whether the oldest byte returned starts a line is
+    // known only from the byte before it.
+    let span = usize::try_from(end).map_or(budget + 1, |end| end.min(budget + 1));
+    if want == 0 || span == 0 {
+        return Ok(LinesFound {
+            start: end,
+            lines: 0,
+            bytes: vec![],
+        });
+    }
+    // `held[i]` is the byte at `first + i`; it fills from the back, one block at a time.
+    let first = end - span as u64;
+    let mut held = vec![0; span];
+    let mut filled = span;
+    let mut newlines = 0;
+    let mut tail_counts = None;
+    let mut oldest_line_start = None;
+    while filled > 0 {
+        let from = filled.saturating_sub(block.max(1));
+        file.seek(SeekFrom::Start(first + from as u64))?;
+        file.read_exact(&mut held[from..filled])?;
+        for i in (from..filled).rev() {
+            if held[i] != b'\n' {
+                continue;
+            }
+            newlines += 1;
+            let counts = *tail_counts.get_or_insert_with(|| {
+                let tail = &held[i + 1..];
+                !tail.is_empty() && tail_is_line(tail)
+            });
+            // The line after the `want`-th newline from the end is the first wanted one
+            // when the tail counts; otherwise the tail rides along and one more is needed.
+            if newlines == want + usize::from(!counts) {
+                return Ok(LinesFound {
+                    start: first + i as u64 + 1,
+                    lines: want,
+                    bytes: held.split_off(i + 1),
+                });
+            }
+            oldest_line_start = Some(i + 1);
+        }
+        filled = from;
+    }
+    let counts = *tail_counts.get_or_insert_with(|| tail_is_line(&held));
+    if span <= budget {
+        // The whole stretch: its first line starts at position 0.
+        return Ok(LinesFound {
+            start: 0,
+            lines: newlines + usize::from(counts),
+            bytes: held,
+        });
+    }
+    // The budget ran out: start at the oldest line start found (never the extra byte),
+    // unless that is the end; the lines found are those after every newline but the oldest,
+    // and the tail.
+    match oldest_line_start.filter(|i| *i < span) {
+        Some(i) => Ok(LinesFound {
+            start: first + i as u64,
+            lines: newlines - 1 + usize::from(counts),
+            bytes: held.split_off(i),
+        }),
+        None => {
+            let i = 1 + held[1..]
+                .iter()
+                .take(3)
+                .take_while(|b| is_continuation(**b))
+                .count();
+            Ok(LinesFound {
+                start: first + i as u64,
+                lines: 0,
+                bytes: held.split_off(i),
+            })
+        }
+    }
+}
+
+/// Whether `bytes` print anything once terminal codes are stripped, as `aoctl` prints them.
+fn prints_something(bytes: &[u8]) -> bool {
+    !ao_core::text::strip_terminal_codes(&String::from_utf8_lossy(bytes)).is_empty()
+}
+
 fn io_error(path: &Path, e: io::Error) -> RuntimeError {
     RuntimeError::Io(format!("{}: {e}", path.display()))
 }
@@ -485,6 +668,258 @@ mod tests {
             )
         );
         assert!(OutputLog::new(PathBuf::from("a\nb"), 10).is_err());
+    }
+
+    /// `scan_back` at the log's end (`at_end`) or before a page boundary, over `text`.
+    fn scan(text: &[u8], want: usize, budget: usize, block: usize, at_end: bool) -> LinesFound {
+        let mut file = io::Cursor::new(text);
+        scan_back(&mut file, text.len() as u64, want, budget, block, |tail| {
+            !at_end || prints_something(tail)
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn the_backward_scan_finds_the_last_lines() {
+        let esc = "a\nb\n\u{1b}[?25h";
+        // (what, log, lines wanted, budget, block) => (start, lines found)
+        let cases: &[(&str, &str, usize, usize, usize, u64, usize)] = &[
+            ("empty log", "", 5, 100, 4, 0, 0),
+            ("no lines wanted", "a\nb\n", 0, 100, 4, 4, 0),
+            (
+                "no trailing newline: the last line counts",
+                "a\nb",
+                1,
+                100,
+                4,
+                2,
+                1,
+            ),
+            ("no trailing newline, both lines", "a\nb", 2, 100, 4, 0, 2),
+            ("no trailing newline, more wanted", "a\nb", 3, 100, 4, 0, 2),
+            ("trailing newline", "a\nb\n", 1, 100, 4, 2, 1),
+            ("exactly N", "1\n2\n3\n", 3, 100, 4, 0, 3),
+            ("fewer than N", "1\n2\n", 5, 100, 4, 0, 2),
+            ("one line, no newline", "abc", 1, 100, 4, 0, 1),
+            ("empty lines count", "a\n\n\n", 2, 100, 4, 2, 2),
+            ("CRLF ends one line", "1\r\n2\r\n3\r\n", 2, 100, 4, 3, 2),
+            (
+                "a last line that prints nothing rides along",
+                esc,
+                1,
+                100,
+                4,
+                2,
+                1,
+            ),
+            (
+                "a lone CR after the last newline",
+                "a\r\nb\r\n\r",
+                1,
+                100,
+                4,
+                3,
+                1,
+            ),
+            ("only terminal codes", "\u{1b}[0m", 1, 100, 4, 0, 0),
+            (
+                "a block boundary in the middle of a line",
+                "hello\nworld\n",
+                1,
+                100,
+                3,
+                6,
+                1,
+            ),
+            (
+                "block boundaries, all lines",
+                "hello\nworld\n",
+                2,
+                100,
+                3,
+                0,
+                2,
+            ),
+            ("a block of one byte", "ab\ncd\nef", 2, 100, 1, 3, 2),
+            (
+                "the budget ends: start at the oldest line start seen",
+                "aaaa\nbbbb\ncccc\n",
+                5,
+                9,
+                4,
+                10,
+                1,
+            ),
+            (
+                "the budget ends right after a newline",
+                "aaaa\nbbbb\ncccc\n",
+                5,
+                10,
+                4,
+                5,
+                2,
+            ),
+            (
+                "the budget ends inside one long line",
+                "xxxxxxxxxx\n",
+                1,
+                4,
+                4,
+                7,
+                0,
+            ),
+            (
+                "the budget ends inside a character",
+                "世界\n",
+                1,
+                5,
+                2,
+                3,
+                0,
+            ),
+            ("the budget is the whole log", "a\nb\n", 5, 4, 4, 0, 2),
+        ];
+        for &(what, log, want, budget, block, start, lines) in cases {
+            let found = scan(log.as_bytes(), want, budget, block, true);
+            assert_eq!((found.start, found.lines), (start, lines), "{what}");
+            assert_eq!(
+                found.bytes,
+                &log.as_bytes()[start as usize..],
+                "{what}: the bytes from the start to the end"
+            );
+        }
+    }
+
+    /// The last `want` lines of `text` by the rule the scan implements, counted forwards.
+    fn last_lines_forwards(text: &str, want: usize) -> &str {
+        let mut starts: Vec<usize> = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        // The bytes after the last newline are a line only when they print something.
+        if !prints_something(&text.as_bytes()[*starts.last().unwrap()..]) {
+            starts.pop();
+        }
+        match starts.len().checked_sub(want) {
+            _ if want == 0 => "",
+            Some(i) => &text[starts[i]..],
+            None => text,
+        }
+    }
+
+    /// Pages backwards the way `aoctl tail` does: the first page at the end, each next one
+    /// before the previous page's start, until enough lines came or the log's start.
+    fn page_back(text: &str, want: usize, budget: usize, block: usize) -> (String, usize) {
+        let bytes = text.as_bytes();
+        let mut end = bytes.len();
+        let mut pages = vec![];
+        let mut found = 0;
+        loop {
+            let page = scan(
+                &bytes[..end],
+                want - found,
+                budget,
+                block,
+                end == bytes.len(),
+            );
+            assert!(page.bytes.len() <= budget.max(4));
+            found += page.lines;
+            pages.push(page.bytes);
+            if found == want || page.start == 0 {
+                break;
+            }
+            assert!((page.start as usize) < end, "every page goes back");
+            end = page.start as usize;
+        }
+        let all: Vec<u8> = pages.into_iter().rev().flatten().collect();
+        (String::from_utf8(all).unwrap(), found)
+    }
+
+    #[test]
+    fn paging_backwards_finds_exactly_the_last_lines_for_any_budget() {
+        let mut text = String::new();
+        for i in 0..40 {
+            // Lines of varied lengths, some empty, some long, some with CRLF or codes.
+            let line = "界x".repeat(i % 7) + &"-".repeat((i * 13) % 23);
+            let end = if i % 5 == 0 { "\r\n" } else { "\n" };
+            let code = if i % 6 == 0 { "\u{1b}[1m" } else { "" };
+            text.push_str(&format!("{code}{i}:{line}{end}"));
+        }
+        for tail in ["", "partial", "\u{1b}[?25h"] {
+            let log = format!("{text}{tail}");
+            for want in [0, 1, 2, 7, 39, 40, 41, 100] {
+                for (budget, block) in [(1, 1), (5, 2), (16, 4), (64, 7), (100_000, 64)] {
+                    if !prints_something(tail.as_bytes()) && tail.len() > budget.max(4) {
+                        // The rest of a last line longer than a page counts as a line on
+                        // the next page, printing or not (the scan cannot see it all).
+                        continue;
+                    }
+                    let (got, lines) = page_back(&log, want, budget, block);
+                    let expected = last_lines_forwards(&log, want);
+                    assert_eq!(
+                        got, expected,
+                        "tail {tail:?}, {want} lines, budget {budget}, block {block}"
+                    );
+                    assert_eq!(lines, expected_lines(expected), "{tail:?} {want} {budget}");
+                }
+            }
+        }
+    }
+
+    fn expected_lines(text: &str) -> usize {
+        let tail = &text[text.rfind('\n').map_or(0, |i| i + 1)..];
+        text.matches('\n').count() + usize::from(prints_something(tail.as_bytes()))
+    }
+
+    #[test]
+    fn last_lines_of_a_trimmed_missing_or_paged_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = log(dir.path(), 100);
+        let missing = log.last_lines("s", None, 10, 1000).unwrap();
+        assert_eq!(
+            (
+                missing.chunk.text.as_str(),
+                missing.chunk.start,
+                missing.lines
+            ),
+            ("", 0, 0),
+            "no log: no lines"
+        );
+        let all: String = (0..20).map(|i| format!("line {i:02}\n")).collect();
+        append(&log, "s", all.as_bytes());
+        let last = log.last_lines("s", None, 2, 1000).unwrap();
+        assert_eq!(last.chunk.text, "line 18\nline 19\n");
+        assert_eq!((last.chunk.start, last.chunk.next), (144, 160));
+        assert_eq!((last.lines, last.oldest), (2, 0));
+        // The page before it, as a client asks for more.
+        let before = log.last_lines("s", Some(144), 1, 1000).unwrap();
+        assert_eq!(
+            (before.chunk.text.as_str(), before.chunk.next),
+            ("line 17\n", 144)
+        );
+
+        // Trimmed: all the log holds, from its oldest byte, which says where that is.
+        assert!(log.enforce_cap("s").unwrap());
+        let kept = log.last_lines("s", None, 100, 1000).unwrap();
+        assert!(kept.oldest > 0);
+        assert_eq!(kept.chunk.start, kept.oldest, "from the oldest kept byte");
+        assert_eq!(kept.chunk.text, &all[kept.oldest as usize..]);
+        assert_eq!(kept.lines, kept.chunk.text.lines().count());
+        // An offset outside the log is held to it.
+        let old = log.last_lines("s", Some(3), 5, 1000).unwrap();
+        assert_eq!(
+            (old.chunk.text.as_str(), old.chunk.start),
+            ("", kept.oldest)
+        );
+        let beyond = log.last_lines("s", Some(10_000), 1, 1000).unwrap();
+        assert_eq!(beyond.chunk.text, "line 19\n");
+
+        // A character still being written at the end waits for the follow read.
+        append(&log, "s", &"世".as_bytes()[..2]);
+        let split = log.last_lines("s", None, 1, 1000).unwrap();
+        assert_eq!(
+            (split.chunk.text.as_str(), split.chunk.next),
+            ("line 19\n", 160)
+        );
     }
 
     #[test]

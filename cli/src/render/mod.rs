@@ -43,8 +43,8 @@ pub use reply::{
     trash_restored,
 };
 pub use session::{
-    clear_screen, event, events_header, events_pruned, output, output_trimmed, session,
-    session_detail, session_list, sessions, tail_start, watch_stamp,
+    clear_screen, end_line, event, events_header, events_pruned, output, output_trimmed, session,
+    session_detail, session_list, sessions, watch_stamp,
 };
 pub use why::why;
 

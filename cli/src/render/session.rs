@@ -307,21 +307,23 @@ pub fn events_pruned() {
 }
 
 /// Pane output, stripped of terminal control sequences (a TUI's redraws would scramble the
-/// reader's terminal).
-pub fn output(text: &str) {
+/// reader's terminal). Returns whether what it printed leaves a line open (`None` when it
+/// printed nothing).
+pub fn output(text: &str) -> Option<bool> {
     let clean = strip_terminal_codes(text);
-    super::write_out(|out| out.write_all(clean.as_bytes()));
-}
-
-/// The first page of `tail`: its output, its last line ended.
-pub fn tail_start(text: &str) {
-    output(text);
-    if !text.is_empty() && !text.ends_with('\n') {
-        outln!();
+    if clean.is_empty() {
+        return None;
     }
+    super::write_out(|out| out.write_all(clean.as_bytes()));
+    Some(!clean.ends_with('\n'))
 }
 
-/// Output was trimmed from the log before `tail -f` read it.
+/// Ends the line pane output left open.
+pub fn end_line() {
+    outln!();
+}
+
+/// Output was trimmed from the log before `tail` read it.
 pub fn output_trimmed(bytes: u64) {
     eprintln!("aoctl: [{bytes} bytes of older output were trimmed]");
 }

@@ -5,15 +5,14 @@ use std::time::Duration;
 
 /// Largest message `send` accepts (the text typed into a pane), and largest spawn prompt.
 pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
-/// Largest chunk one `tail` answer carries.
+/// Most output-log bytes one `tail` answer carries (a page of last lines, or a followed chunk).
 pub const MAX_TAIL_BYTES: usize = 1024 * 1024;
 /// Longest server-side wait of a long-poll (`tail`, `events`, `wait_for_status`).
 pub const MAX_WAIT: Duration = Duration::from_secs(30);
 /// Longest a `send` waits for delivery on the daemon's side.
 pub const MAX_SEND_WAIT: Duration = Duration::from_secs(120);
-/// Default and most pane lines `tail` shows without a cursor.
+/// Lines `tail` shows first when the request names none.
 pub const DEFAULT_TAIL_LINES: u32 = 50;
-pub const MAX_TAIL_LINES: u32 = 10_000;
 /// Longest branch name accepted: git keeps a branch as a file named after it, and file names
 /// longer than this fail on common filesystems.
 pub const MAX_BRANCH_BYTES: usize = 255;
