@@ -560,7 +560,10 @@ impl Terminal {
         self.tmux(&["send-keys", "-t", &Self::target(name), keys]);
     }
 
-    /// Waits until aoctl in `name` exited; returns its exit status.
+    /// Waits until aoctl in `name` exited; returns its exit status. tmux may close a dead
+    /// pane before it reaps the process (it then reports no status, sometimes for long): the
+    /// status is then read from the zombie's `/proc/<pid>/stat` (its `exit_code` field, as
+    /// `waitpid` reports it).
     fn wait_exit(&self, name: &str) -> i32 {
         let target = Self::target(name);
         wait_for("aoctl to finish in the pane", SLOW, || {
@@ -569,14 +572,38 @@ impl Terminal {
                 "-p",
                 "-t",
                 &target,
-                "#{pane_dead} #{pane_dead_status}",
+                "#{pane_dead}|#{pane_dead_status}|#{pane_pid}",
             ]);
-            match dead.trim().split_once(' ') {
-                Some(("1", status)) => status.parse::<i32>().map_err(|e| e.to_string()),
-                _ => Err(self.tmux(&["capture-pane", "-p", "-t", &target])),
+            let fields: Vec<&str> = dead.trim().split('|').collect();
+            match fields.as_slice() {
+                ["1", status, _] if !status.is_empty() => {
+                    return status.parse::<i32>().map_err(|e| e.to_string());
+                }
+                ["1", _, pid] => {
+                    if let Some(code) = zombie_exit_code(pid) {
+                        return Ok(code);
+                    }
+                }
+                _ => {}
             }
+            Err(format!(
+                "pane {dead:?}; screen:\n{}",
+                self.tmux(&["capture-pane", "-p", "-t", &target])
+            ))
         })
     }
+}
+
+/// The exit code of process `pid` when it is a zombie that exited normally.
+fn zombie_exit_code(pid: &str) -> Option<i32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces): state is field 3, exit_code 52.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    if fields.first() != Some(&"Z") {
+        return None;
+    }
+    let status: i32 = fields.get(52 - 3)?.parse().ok()?;
+    (status & 0x7f == 0).then_some((status >> 8) & 0xff)
 }
 
 impl Drop for Terminal {

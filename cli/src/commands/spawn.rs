@@ -115,13 +115,16 @@ const PROGRESS_POLL: std::time::Duration = std::time::Duration::from_millis(200)
 /// session and whether a cancel was asked for that came too late (the spawn had finished).
 async fn spawn_watched(daemon: &Daemon, request: SpawnRequest) -> Result<(SessionView, bool)> {
     let request_id = request.request_id.clone().unwrap_or_default();
+    // One listener for the whole wait: a Ctrl-C that comes while a progress call is out is
+    // seen at the next turn, not lost.
+    let mut interrupts = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .map_err(|e| CliError::failed("cannot listen for Ctrl-C").because(e))?;
     let spinner = render::Spinner::on_terminal("spawning");
     let spawn = spawn_with_retry(daemon, request);
     tokio::pin!(spawn);
     let mut poll = tokio::time::interval(PROGRESS_POLL);
     let mut cancel_asked = false;
     loop {
-        let interrupted = tokio::signal::ctrl_c();
         tokio::select! {
             done = &mut spawn => {
                 spinner.finish();
@@ -133,15 +136,17 @@ async fn spawn_watched(daemon: &Daemon, request: SpawnRequest) -> Result<(Sessio
                     Err(e) => Err(e.into()),
                 };
             }
-            _ = poll.tick(), if spinner.is_shown() && !cancel_asked => {
-                if let Ok(Ok(Some(progress))) =
-                    daemon.client.spawn_progress(ctx(QUICK), request_id.clone()).await
+            _ = poll.tick(), if spinner.is_shown() => {
+                spinner.tick();
+                if !cancel_asked
+                    && let Ok(Ok(Some(progress))) =
+                        daemon.client.spawn_progress(ctx(QUICK), request_id.clone()).await
                 {
                     let who = progress.session.unwrap_or_else(|| "spawn".to_owned());
                     spinner.set(&format!("{who}: {}", progress.step));
                 }
             }
-            _ = interrupted => {
+            _ = interrupts.recv() => {
                 if cancel_asked {
                     spinner.finish();
                     return Err(CliError::new(

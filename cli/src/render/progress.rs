@@ -1,13 +1,10 @@
 //! A spinner on stderr for a command that waits on a slow step (a spawn's post-create
-//! commands), shown only when stderr is a terminal; elsewhere every call does nothing.
+//! commands), shown only when stderr is a terminal; elsewhere every call does nothing. The
+//! waiting command turns it ([`Spinner::tick`]) from its own loop: no thread draws behind it.
 
 use std::io::IsTerminal;
-use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-
-/// How often the spinner turns.
-const TICK: Duration = Duration::from_millis(120);
 
 /// A spinner with one line of text and the time elapsed.
 pub struct Spinner(Option<ProgressBar>);
@@ -24,8 +21,14 @@ impl Spinner {
             .expect("a valid spinner template");
         bar.set_style(style);
         bar.set_message(message.to_owned());
-        bar.enable_steady_tick(TICK);
         Self(Some(bar))
+    }
+
+    /// Turns the spinner one step (and redraws the time elapsed).
+    pub fn tick(&self) {
+        if let Some(bar) = &self.0 {
+            bar.tick();
+        }
     }
 
     pub fn is_shown(&self) -> bool {
