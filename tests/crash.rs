@@ -36,14 +36,7 @@ fn sigkill_during_twenty_spawns_leaks_and_loses_nothing() {
     env.start_daemon();
     // A post-create step of 0–0.9 s spreads the spawns out, so the crash finds them at
     // different steps (worktree, setup, tmux, completion).
-    env.ok(&[
-        "project",
-        "add",
-        "demo",
-        repo.path.to_str().unwrap(),
-        "--post-create",
-        "sh -c 'sleep 0.$(($$ % 10))'",
-    ]);
+    env.add_project_with_post_create("demo", &repo.path, "sh -c 'sleep 0.$(($$ % 10))'");
 
     let mut spawns: Vec<Child> = (0..SPAWNS)
         .map(|_| {

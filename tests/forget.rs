@@ -31,14 +31,7 @@ fn forget_drops_an_ended_record_and_keeps_its_history() {
     let repo = GitRepo::new();
     let mut env = TestEnv::new();
     env.start_daemon();
-    env.ok(&[
-        "project",
-        "add",
-        "demo",
-        repo.path.to_str().unwrap(),
-        "--post-create",
-        "false",
-    ]);
+    env.add_project_with_post_create("demo", &repo.path, "false");
     assert!(
         !env.run(&["spawn", "-p", "demo", "--cmd", "sleep 100000"])
             .status

@@ -7,14 +7,6 @@ use std::process::{Child, Stdio};
 
 use ao_testkit::{GitRepo, SLOW, TestEnv, wait_for};
 
-fn env_with_project() -> (TestEnv, GitRepo) {
-    let repo = GitRepo::new();
-    let mut env = TestEnv::new();
-    env.start_daemon();
-    env.add_project("demo", &repo.path);
-    (env, repo)
-}
-
 /// Waits (polling, within `SLOW`) for `child` to exit; returns its exit code and stderr.
 fn wait_exit(child: &mut Child, what: &str) -> (Option<i32>, String) {
     let status = wait_for(what, SLOW, || match child.try_wait() {
@@ -33,7 +25,7 @@ fn wait_exit(child: &mut Child, what: &str) -> (Option<i32>, String) {
 /// with exit code 5 and the status it ended in; `--any` keeps waiting while one can.
 #[test]
 fn wait_ends_when_its_session_ended() {
-    let (env, _repo) = env_with_project();
+    let (env, _repo) = TestEnv::with_demo_project();
     let id = env.spawn_cmd("demo", "sleep 100000");
     let other = env.spawn_cmd("demo", "sleep 100000");
     let mut waiting = env
@@ -78,7 +70,7 @@ fn wait_ends_when_its_session_ended() {
 /// panic, whether it prints once, follows a log, or redraws.
 #[test]
 fn a_reader_that_leaves_ends_aoctl_quietly() {
-    let (env, _repo) = env_with_project();
+    let (env, _repo) = TestEnv::with_demo_project();
     let id = env.spawn_cmd("demo", "sleep 100000");
     for args in [
         vec!["events"],
@@ -136,7 +128,7 @@ fn a_reader_that_leaves_ends_aoctl_quietly() {
 /// `events --session` of an unknown session is "not found" (exit code 4), not an empty log.
 #[test]
 fn events_of_an_unknown_session_are_not_found() {
-    let (env, _repo) = env_with_project();
+    let (env, _repo) = TestEnv::with_demo_project();
     let out = env.run(&["events", "--session", "nope-1"]);
     assert_eq!(out.status.code(), Some(4), "{out:?}");
     assert!(
@@ -149,7 +141,7 @@ fn events_of_an_unknown_session_are_not_found() {
 /// did; `get` says when it ended and that its worktree is no longer there.
 #[test]
 fn killing_an_ended_session_says_it_had_ended() {
-    let (env, _repo) = env_with_project();
+    let (env, _repo) = TestEnv::with_demo_project();
     let id = env.spawn_cmd("demo", "sleep 100000");
     assert!(env.json(&["get", &id])["ended_at"].is_null());
     let first = env.ok(&["kill", &id]);
@@ -178,7 +170,7 @@ fn killing_an_ended_session_says_it_had_ended() {
 /// second project.
 #[test]
 fn a_spawn_from_inside_a_session_uses_its_project_and_records_the_parent() {
-    let (env, repo) = env_with_project();
+    let (env, repo) = TestEnv::with_demo_project();
     let parent = env.spawn_cmd("demo", "sleep 100000");
     let worktree = env.json(&["get", &parent])["workspace_path"]
         .as_str()
@@ -235,7 +227,7 @@ fn a_spawn_from_inside_a_session_uses_its_project_and_records_the_parent() {
 #[test]
 fn the_spawner_chooses_the_agents_path_and_variables() {
     use std::os::unix::fs::PermissionsExt;
-    let (env, _repo) = env_with_project();
+    let (env, _repo) = TestEnv::with_demo_project();
     let dir = tempfile::tempdir().expect("temp dir");
     let bin = dir.path().join("bin");
     std::fs::create_dir(&bin).unwrap();
@@ -287,7 +279,7 @@ fn the_spawner_chooses_the_agents_path_and_variables() {
 /// Errors name the valid values and what to do next, in plain words and without `-v`.
 #[test]
 fn errors_say_what_is_valid_and_what_to_do() {
-    let (env, _repo) = env_with_project();
+    let (env, _repo) = TestEnv::with_demo_project();
     let id = env.spawn_cmd("demo", "sleep 100000");
     let fails = |args: &[&str], code: i32, needles: &[&str]| {
         let out = env.run(args);
@@ -327,7 +319,7 @@ fn errors_say_what_is_valid_and_what_to_do() {
 /// `tail -n 0` prints nothing (and `-f` would follow from the end).
 #[test]
 fn tail_of_zero_lines_prints_nothing() {
-    let (env, _repo) = env_with_project();
+    let (env, _repo) = TestEnv::with_demo_project();
     let id = env.spawn_cmd("demo", "sh -c 'echo hello-tail; exec sleep 100000'");
     env.wait_tail(&id, "hello-tail");
     assert_eq!(env.ok(&["tail", "-n", "0", &id]), "");
@@ -339,7 +331,7 @@ fn tail_of_zero_lines_prints_nothing() {
 /// meaning per short flag.
 #[test]
 fn listings_and_help_read_well() {
-    let (env, _repo) = env_with_project();
+    let (env, _repo) = TestEnv::with_demo_project();
     let id = env.spawn_cmd("demo", "sleep 100000");
     let events = env.ok(&["events"]);
     let first = events.lines().next().unwrap_or_default();
@@ -384,7 +376,7 @@ fn listings_and_help_read_well() {
 /// `aoctl logs` shows the daemon's log from its file, its last lines exactly; `-f` follows it.
 #[test]
 fn logs_shows_the_daemons_log() {
-    let (env, _repo) = env_with_project();
+    let (env, _repo) = TestEnv::with_demo_project();
     let log = std::fs::read_to_string(env.log_path()).expect("the daemon's log");
     let last_two: Vec<&str> = log.lines().rev().take(2).collect();
     let shown = env.ok(&["logs", "-n", "2"]);
@@ -431,7 +423,7 @@ fn logs_shows_the_daemons_log() {
 /// shows the branch whole.
 #[test]
 fn ls_in_a_terminal_colours_status_and_fits_the_width() {
-    let (env, _repo) = env_with_project();
+    let (env, _repo) = TestEnv::with_demo_project();
     let branch = "feature/a-very-long-branch-name-that-does-not-fit-in-a-narrow-terminal";
     let id = env.json(&[
         "spawn",
@@ -629,14 +621,7 @@ fn ctrl_c_cancels_a_slow_spawn_and_rolls_it_back() {
     let pid_file = marker.path().join("post-create.pid");
     // Split like a shell would by `project add`; a temporary directory's path needs no quoting.
     let post_create = format!("sh -c 'echo $$ > {}; exec sleep 600'", pid_file.display());
-    env.ok(&[
-        "project",
-        "add",
-        "demo",
-        repo.path.to_str().unwrap(),
-        "--post-create",
-        &post_create,
-    ]);
+    env.add_project_with_post_create("demo", &repo.path, &post_create);
     let terminal = Terminal::new(&env);
     terminal.start(
         "spawn",
@@ -684,7 +669,7 @@ fn ctrl_c_cancels_a_slow_spawn_and_rolls_it_back() {
 /// A kill that keeps a dirty worktree says which paths made it dirty.
 #[test]
 fn a_kept_worktree_names_what_made_it_dirty() {
-    let (env, _repo) = env_with_project();
+    let (env, _repo) = TestEnv::with_demo_project();
     let id = env.spawn_cmd("demo", "sleep 100000");
     let worktree = env.json(&["get", &id])["workspace_path"]
         .as_str()

@@ -8,14 +8,6 @@ use std::sync::{Arc, Mutex};
 
 use ao_testkit::{GitRepo, SLOW, TestEnv, wait_for};
 
-fn env_with_project() -> (TestEnv, GitRepo) {
-    let repo = GitRepo::new();
-    let mut env = TestEnv::new();
-    env.start_daemon();
-    env.add_project("demo", &repo.path);
-    (env, repo)
-}
-
 /// The numbers `from..=to`, one a line, as `seq` prints them (and `aoctl` without the CRs).
 fn numbers(from: u32, to: u32) -> String {
     (from..=to).map(|i| format!("{i}\n")).collect()
@@ -26,7 +18,7 @@ fn numbers(from: u32, to: u32) -> String {
 /// all of it; `-n 0` prints nothing.
 #[test]
 fn tail_prints_exactly_the_last_lines_of_the_output_log() {
-    let (env, _repo) = env_with_project();
+    let (env, _repo) = TestEnv::with_demo_project();
     let id = env.spawn_cmd("demo", "sh -c 'seq 1 5000; exec sleep 100000'");
     env.wait_tail(&id, "\n5000\n");
 
@@ -72,7 +64,7 @@ fn tail_of_an_ended_session_shows_its_last_lines() {
 /// and none missed where the first lines end and the following begins.
 #[test]
 fn following_continues_where_the_last_lines_end() {
-    let (env, _repo) = env_with_project();
+    let (env, _repo) = TestEnv::with_demo_project();
     let go = env.root().join("go");
     let script = format!(
         "seq 1 5; while [ ! -e {} ]; do sleep 0.1; done; seq 6 10; exec sleep 100000",

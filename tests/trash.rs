@@ -243,14 +243,7 @@ fn a_failed_spawn_leaves_no_branch() {
     let repo = GitRepo::new();
     let mut env = TestEnv::new();
     env.start_daemon();
-    env.ok(&[
-        "project",
-        "add",
-        "demo",
-        repo.path.to_str().unwrap(),
-        "--post-create",
-        "false",
-    ]);
+    env.add_project_with_post_create("demo", &repo.path, "false");
     let out = env.run(&["spawn", "-p", "demo", "--cmd", "sleep 100000"]);
     assert!(!out.status.success());
     let branches = git(&repo.path, &["for-each-ref", "refs/heads/ao/"]);

@@ -369,6 +369,28 @@ impl TestEnv {
         self.ok(&["project", "add", name, repo.to_str().unwrap()]);
     }
 
+    /// Registers `repo` as project `name` with one post-create command (split like a shell
+    /// would by `project add`).
+    pub fn add_project_with_post_create(&self, name: &str, repo: &Path, post_create: &str) {
+        self.ok(&[
+            "project",
+            "add",
+            name,
+            repo.to_str().unwrap(),
+            "--post-create",
+            post_create,
+        ]);
+    }
+
+    /// A started daemon with a fresh repository registered as project `demo`.
+    pub fn with_demo_project() -> (Self, crate::GitRepo) {
+        let repo = crate::GitRepo::new();
+        let mut env = Self::new();
+        env.start_daemon();
+        env.add_project("demo", &repo.path);
+        (env, repo)
+    }
+
     /// The `status` of a session per `aoctl get --json`.
     pub fn status(&self, id: &str) -> String {
         self.json(&["get", id])["status"]

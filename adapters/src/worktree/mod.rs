@@ -331,7 +331,8 @@ impl Workspace for GitWorktree {
             self.list_registered(repo),
             self.ref_snapshot(repo, branch, request.base_branch.as_deref()),
         );
-        let records = records?;
+        // Git cannot even start in a deleted repository: say that, not git's words for it.
+        let records = records.or_else(|e| Self::ensure_repo_exists(repo).and(Err(e)))?;
         if let Some(registration) = find_registration(&records, &path) {
             let registered = registration
                 .branch
