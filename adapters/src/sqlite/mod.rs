@@ -41,6 +41,8 @@ mod threads;
 mod write;
 
 #[cfg(test)]
+mod batch_tests;
+#[cfg(test)]
 mod process_tests;
 #[cfg(test)]
 mod tests;
@@ -141,7 +143,7 @@ impl SqliteStore {
     async fn write_logged<T, F>(&self, op: &'static str, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut rusqlite::Connection) -> Result<T, threads::Fail> + Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> Result<T, threads::Fail> + Send + 'static,
     {
         let out = self.writer.run(op, f).await?;
         self.committed.notify_waiters();
