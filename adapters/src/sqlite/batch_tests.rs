@@ -24,7 +24,14 @@ async fn store_with_sessions(n: usize) -> (Arc<SqliteStore>, Vec<SessionId>, tem
     let store = Arc::new(open(&dir.path().join("ao.db")).await.unwrap());
     let mut ids = vec![];
     for _ in 0..n {
-        ids.push(store.create(new_session("p", None)).await.unwrap().record.id);
+        ids.push(
+            store
+                .create(new_session("p", None))
+                .await
+                .unwrap()
+                .record
+                .id,
+        );
     }
     (store, ids, dir)
 }
@@ -156,7 +163,10 @@ async fn concurrent_commits_to_different_sessions_all_land() {
                 loop {
                     let current = store.load(&id).await.unwrap().unwrap();
                     let when = at(round * 100 + current.revision);
-                    match store.commit(activity_write(&id, current.revision, when)).await {
+                    match store
+                        .commit(activity_write(&id, current.revision, when))
+                        .await
+                    {
                         Err(StoreError::Conflict { .. }) => continue,
                         other => return other.map(|r| r.revision),
                     }
@@ -209,12 +219,20 @@ async fn one_cas_winner_per_revision_inside_a_batch() {
     // Others: p-2, p-3, p-4, then p-2 again on its stale revision 1.
     let other_outcomes: Vec<_> = outcomes.iter().skip(1).step_by(2).cloned().collect();
     assert_eq!(other_outcomes[..3], [Ok(2), Ok(2), Ok(2)]);
-    assert!(matches!(other_outcomes[3], Err(StoreError::Conflict { .. })));
+    assert!(matches!(
+        other_outcomes[3],
+        Err(StoreError::Conflict { .. })
+    ));
     assert_eq!(revision(&store, contested).await, 2);
     let record = store.load(contested).await.unwrap().unwrap();
     assert_eq!(record.updated_at, at(1), "the winner's write");
     let rows = log_rows(&store).await;
-    assert_eq!(rows.iter().filter(|(_, s, _)| s == contested.as_str()).count(), 2);
+    assert_eq!(
+        rows.iter()
+            .filter(|(_, s, _)| s == contested.as_str())
+            .count(),
+        2
+    );
 }
 
 /// A write that fails mid-batch (its change-log row is refused after its record row was
@@ -233,8 +251,15 @@ async fn a_failing_write_fails_only_itself() {
             let Err(StoreError::Backend(text)) = outcome else {
                 panic!("expected the injected failure, got {outcome:?}");
             };
-            assert!(text.contains("injected") && text.contains("commit"), "{text}");
-            assert_eq!(revision(&store, &ids[i]).await, 1, "its record row rolled back");
+            assert!(
+                text.contains("injected") && text.contains("commit"),
+                "{text}"
+            );
+            assert_eq!(
+                revision(&store, &ids[i]).await,
+                1,
+                "its record row rolled back"
+            );
         } else {
             assert_eq!(outcome, &Ok(2), "write {i}");
             assert_eq!(revision(&store, &ids[i]).await, 2);
@@ -262,7 +287,11 @@ async fn a_transaction_sqlite_rolls_back_fails_the_writes_before_only() {
             continue;
         };
         assert!(i <= 2, "write {i} failed: {text}");
-        let why = if i == 2 { "injected" } else { "rolled the transaction back" };
+        let why = if i == 2 {
+            "injected"
+        } else {
+            "rolled the transaction back"
+        };
         assert!(text.contains(why), "write {i}: {text}");
         assert_eq!(revision(&store, &ids[i]).await, 1, "write {i} left nothing");
     }
@@ -292,7 +321,10 @@ async fn a_panicking_write_fails_only_itself() {
     assert!(matches!(&outcomes[1], Err(StoreError::Backend(t)) if t.contains("panicked")));
     assert_eq!(outcomes[2], Ok(2));
     assert_eq!(revision(&store, &ids[1]).await, 1);
-    store.commit(activity_write(&ids[1], 1, t0())).await.unwrap();
+    store
+        .commit(activity_write(&ids[1], 1, t0()))
+        .await
+        .unwrap();
 }
 
 /// A batch whose `COMMIT` fails acknowledges none of its writes: each gets the error and
@@ -334,7 +366,10 @@ async fn a_failed_commit_fails_every_write_in_the_batch() {
         let Err(StoreError::Backend(text)) = outcome else {
             panic!("acknowledged a write that did not commit: {outcome:?}");
         };
-        assert!(text.contains("commit") && text.contains("FOREIGN KEY"), "{text}");
+        assert!(
+            text.contains("commit") && text.contains("FOREIGN KEY"),
+            "{text}"
+        );
     }
     for id in &ids {
         assert_eq!(revision(&store, id).await, 1);
@@ -348,5 +383,8 @@ async fn a_failed_commit_fails_every_write_in_the_batch() {
         .unwrap();
     assert_eq!(dangling, 0);
     // The store goes on.
-    store.commit(activity_write(&ids[0], 1, t0())).await.unwrap();
+    store
+        .commit(activity_write(&ids[0], 1, t0()))
+        .await
+        .unwrap();
 }

@@ -1,16 +1,17 @@
-//! Where SQLite calls run: the write connection behind a mutex and a small pool of read-only
-//! connections, both used only from threads that may block.
+//! Where SQLite calls run: the write connection, with group commit, and a small pool of
+//! read-only connections, both used only from threads that may block.
 //!
 //! SQLite calls block (on disk I/O, on `fsync`, on another process's write lock for up to the
 //! busy timeout), so none of them may stall a tokio worker. [`off_the_runtime`] runs them in
 //! place on a multi-thread runtime (`block_in_place`: tokio hands the worker's other tasks to
 //! another thread meanwhile), on the blocking pool on a current-thread runtime, and directly
-//! outside any runtime. Running in place keeps thread hand-offs off the write path: each
+//! outside any runtime. Running in place keeps thread hand-offs off a lone write: each
 //! hand-off is a wake-up of a parked thread, and `benches/store_write.rs` measured two of them
 //! per write (to a writer thread and back) costing as much as the write itself.
 //!
-//! Writes take the one write connection's mutex, so one process never contends with itself
-//! for SQLite's write lock.
+//! Writes go through one queue to the one write connection ([`Writer`]), so one process never
+//! contends with itself for SQLite's write lock, and writes that arrive together share one
+//! transaction and one `fsync`.
 
 use std::collections::VecDeque;
 use std::ops::{Deref, DerefMut};
@@ -160,7 +161,11 @@ impl Writer {
                 .map_err(|e| backend(path, op, format!("the write leader failed: {e}")))?;
         }
         answer.await.map_err(|_| {
-            backend(path, op, "the write was abandoned: its batch's leader failed; try again")
+            backend(
+                path,
+                op,
+                "the write was abandoned: its batch's leader failed; try again",
+            )
         })?
     }
 
@@ -262,36 +267,43 @@ impl Shared {
         while jobs.len() > 0 {
             if !conn.is_autocommit() {
                 // Left open by a leader that panicked, or by a `ROLLBACK` that failed.
-                let _ = conn.execute_batch("ROLLBACK");
+                let _ = sql(conn, "ROLLBACK");
             }
-            if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            if let Err(e) = sql(conn, "BEGIN IMMEDIATE") {
                 let why = format!("begin a write transaction: {e}");
                 jobs.for_each(|job| job.refuse(&why));
                 return;
             }
+            // A lone write needs no savepoint: if it fails, the transaction is rolled back.
+            let alone = jobs.len() == 1;
             let mut answers: Vec<Box<dyn Answer>> = Vec::with_capacity(jobs.len());
             let mut given_up = None;
             for job in jobs.by_ref() {
-                if let Err(e) = conn.execute_batch("SAVEPOINT write") {
-                    job.refuse(&format!("open a savepoint: {e}"));
-                    given_up = Some(format!("open a savepoint: {e}"));
+                if let Err(e) = (!alone).then(|| sql(conn, "SAVEPOINT write")).transpose() {
+                    let why = format!("open a savepoint: {e}");
+                    job.refuse(&why);
+                    given_up = Some(why);
                     break;
                 }
                 let answer = job.run(conn);
                 if conn.is_autocommit() {
                     answers.push(answer);
-                    given_up = Some("SQLite rolled the transaction back after a write in it failed \
+                    given_up = Some(
+                        "SQLite rolled the transaction back after a write in it failed \
                          (see that write's error); try again"
-                        .to_owned());
+                            .to_owned(),
+                    );
                     break;
                 }
-                let end = if answer.succeeded() {
-                    "RELEASE write"
-                } else {
-                    "ROLLBACK TO write; RELEASE write"
+                let ended = match (alone, answer.succeeded()) {
+                    (true, _) => Ok(()),
+                    (false, true) => sql(conn, "RELEASE write"),
+                    (false, false) => {
+                        sql(conn, "ROLLBACK TO write").and_then(|()| sql(conn, "RELEASE write"))
+                    }
                 };
                 answers.push(answer);
-                if let Err(e) = conn.execute_batch(end) {
+                if let Err(e) = ended {
                     given_up = Some(format!("end a savepoint: {e}"));
                     break;
                 }
@@ -299,7 +311,7 @@ impl Shared {
             let ended = match given_up {
                 Some(why) => Err(why),
                 None if answers.iter().any(|a| a.succeeded()) => {
-                    let committed = conn.execute_batch("COMMIT");
+                    let committed = sql(conn, "COMMIT");
                     #[cfg(test)]
                     if committed.is_ok() {
                         self.commits
@@ -310,14 +322,20 @@ impl Shared {
                 None => Ok(()),
             };
             if !conn.is_autocommit() {
-                // What did not commit is undone before anyone is answered (a failing `ROLLBACK` is
-                // tried again before the next batch).
-                let _ = conn.execute_batch("ROLLBACK");
+                // What did not commit is undone before anyone is answered (a failing
+                // `ROLLBACK` is tried again before the next batch).
+                let _ = sql(conn, "ROLLBACK");
             }
             let ended = ended.as_ref().map_err(String::as_str).copied();
             answers.into_iter().for_each(|answer| answer.send(ended));
         }
     }
+}
+
+/// Runs a transaction-control statement, prepared once per connection.
+fn sql(conn: &Connection, statement: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(statement)?.execute([])?;
+    Ok(())
 }
 
 /// Unwinding out of a leader (a bug, never a failing write: those are caught) must not leave

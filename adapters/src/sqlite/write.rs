@@ -491,11 +491,7 @@ pub(super) fn mark_injected(
     Ok(())
 }
 
-pub(super) fn mark_acknowledged(
-    tx: &Connection,
-    id: i64,
-    now: Timestamp,
-) -> Result<(), Fail> {
+pub(super) fn mark_acknowledged(tx: &Connection, id: i64, now: Timestamp) -> Result<(), Fail> {
     let changed = tx
         .prepare_cached("UPDATE messages SET state = ?2, updated_at = ?3 WHERE id = ?1")?
         .execute(params![
