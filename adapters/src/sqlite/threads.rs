@@ -249,11 +249,21 @@ impl Shared {
             return;
         }
         drop(queue);
-        std::mem::forget(abandon);
+        drop(abandon);
         match Handle::try_current() {
-            Ok(handle) => drop(handle.spawn_blocking(move || self.lead(None))),
+            Ok(handle) => {
+                let handoff = Handoff(Some(self));
+                drop(handle.spawn_blocking(move || handoff.lead()));
+            }
             Err(_) => self.lead(None),
         }
+    }
+
+    /// Drops every queued write (their callers get an error) and lets the next write lead.
+    fn abandon_queue(&self) {
+        let mut queue = locked(&self.queue);
+        queue.jobs.clear();
+        queue.leading = false;
     }
 
     /// Runs `jobs` in arrival order, each in its own savepoint, in one transaction, and answers
@@ -346,9 +356,27 @@ struct AbandonOnPanic<'a>(&'a Shared);
 impl Drop for AbandonOnPanic<'_> {
     fn drop(&mut self) {
         if std::thread::panicking() {
-            let mut queue = locked(&self.0.queue);
-            queue.jobs.clear();
-            queue.leading = false;
+            self.0.abandon_queue();
+        }
+    }
+}
+
+/// The lead passed to a blocking-pool thread. If that thread never runs it (the runtime is
+/// shutting down), the queued writes are dropped rather than left waiting for a leader.
+struct Handoff(Option<Arc<Shared>>);
+
+impl Handoff {
+    fn lead(mut self) {
+        if let Some(shared) = self.0.take() {
+            shared.lead(None);
+        }
+    }
+}
+
+impl Drop for Handoff {
+    fn drop(&mut self) {
+        if let Some(shared) = self.0.take() {
+            shared.abandon_queue();
         }
     }
 }
