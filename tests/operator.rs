@@ -135,7 +135,10 @@ fn killing_an_ended_session_says_it_had_ended() {
         .lines()
         .find(|l| l.starts_with("ended"))
         .unwrap_or_default();
-    assert!(ended_line.contains(ended_at), "{text}");
+    assert!(
+        ended_line.contains(ended_at),
+        "{text}"
+    );
     assert!(text.contains("(no longer there)"), "{text}");
     assert!(first.starts_with(&format!("killed {id}")), "{first}");
     let again = env.ok(&["kill", &id]);
