@@ -2,14 +2,18 @@
 //!
 //! Parts: `schema` opens the file (read-only safety probe, connection settings, numbered
 //! migrations), `write` holds the write transactions, `read` the queries, `codec` the column
-//! conversions and `threads` where the connections are used: the write connection one write at
-//! a time, a pool of read-only connections for reads, both off the async workers.
+//! conversions and `threads` where the connections are used: the write connection, which runs
+//! writes queued together as one transaction (group commit), and a pool of read-only
+//! connections for reads, both off the async workers.
 //!
 //! What it guarantees, also when several processes write the same file:
 //! - **The revision CAS is the `UPDATE`'s own `WHERE id = ? AND revision = ?`**, run inside a
 //!   `BEGIN IMMEDIATE` transaction; zero rows updated is `Conflict` (or `NotFound` when the id
-//!   does not exist) and the whole transaction — metadata, change-log row, tracker deletions,
-//!   queue row — rolls back.
+//!   does not exist) and the whole write — metadata, change-log row, tracker deletions, queue
+//!   row — rolls back (its savepoint; the other writes of its batch stand).
+//! - **A write is acknowledged only once its transaction committed.** Writes that queue up
+//!   while the write connection is busy share one transaction and one `fsync`, each in its own
+//!   savepoint and in arrival order; a failed `COMMIT` fails all of them (`threads`).
 //! - **One `change_log` row per committed record change, in the same transaction**, with
 //!   `{"version": 1, "record": <record after the write>}` and never a status.
 //! - **Ids are allocated inside the inserting transaction** from `project_counters`, so two
@@ -31,8 +35,9 @@
 //! the same id out again), a nudge marked `injected` whose text the agent acted on and pushed
 //! (losing the tracker's signature would type it again, breaking at-most-once per signature).
 //! `FULL` syncs the WAL at every commit, so an acknowledged commit survives power loss on a
-//! disk that honours `fsync`. The price is one `fsync` per write transaction, measured by
-//! `benches/store_write.rs`; the lifecycle manager writes only on change, far below that rate.
+//! disk that honours `fsync`. The price is one `fsync` per write transaction, shared by the
+//! writes that arrive together (group commit), measured by `benches/store_write.rs` with 1, 8
+//! and 64 concurrent writers.
 
 mod codec;
 mod read;
@@ -40,6 +45,8 @@ mod schema;
 mod threads;
 mod write;
 
+#[cfg(test)]
+mod batch_tests;
 #[cfg(test)]
 mod process_tests;
 #[cfg(test)]
@@ -141,7 +148,7 @@ impl SqliteStore {
     async fn write_logged<T, F>(&self, op: &'static str, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut rusqlite::Connection) -> Result<T, threads::Fail> + Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> Result<T, threads::Fail> + Send + 'static,
     {
         let out = self.writer.run(op, f).await?;
         self.committed.notify_waiters();

@@ -407,32 +407,42 @@ fn u9_two_processes_allocate_distinct_ids() {
     assert_eq!(listed, expected);
 }
 
-/// Sessions the crash child writes to, round robin.
-const CRASH_SESSIONS: [&str; 3] = ["proj-1", "proj-2", "proj-3"];
+/// Sessions the crash child writes to, each from its own concurrent writer, so that writes
+/// share transactions (group commit).
+const CRASH_SESSIONS: [&str; 4] = ["proj-1", "proj-2", "proj-3", "proj-4"];
 
-/// Crash child: CAS writes until killed, reporting each revision only after its commit
-/// returned, flushed at once.
+/// Crash child: one writer per session, CAS writes until killed, each reporting a revision
+/// only after its commit returned, flushed at once.
 fn crash_child(db: &Path) {
-    let store = open_blocking(db);
+    let store = std::sync::Arc::new(open_blocking(db));
     let start = Instant::now();
     runtime().block_on(async {
-        let mut jitter = Jitter::new();
-        for i in 0i64.. {
-            // A bound, so an orphaned child stops by itself.
-            if start.elapsed() > DEADLINE {
-                break;
-            }
-            let id = sid(CRASH_SESSIONS[i as usize % CRASH_SESSIONS.len()]);
-            let at = Timestamp::from_millis(t0().as_millis() + i);
-            let record = cas_write(&store, &id, at, Duration::ZERO, &mut jitter, &mut 0)
-                .await
-                .expect("one writer never conflicts");
-            report(&format!("{} {}", record.id, record.revision));
+        let mut writers = tokio::task::JoinSet::new();
+        for (n, id) in CRASH_SESSIONS.into_iter().enumerate() {
+            let store = std::sync::Arc::clone(&store);
+            writers.spawn(async move {
+                let mut jitter = Jitter::new();
+                let id = sid(id);
+                for i in 0i64.. {
+                    // A bound, so an orphaned child stops by itself.
+                    if start.elapsed() > DEADLINE {
+                        break;
+                    }
+                    let at = Timestamp::from_millis(t0().as_millis() + i * 10 + n as i64);
+                    let record = cas_write(&store, &id, at, Duration::ZERO, &mut jitter, &mut 0)
+                        .await
+                        .expect("one writer per session never conflicts");
+                    report(&format!("{} {}", record.id, record.revision));
+                }
+            });
+        }
+        while let Some(done) = writers.join_next().await {
+            done.unwrap();
         }
     });
 }
 
-/// SIGKILL at a random moment during thousands of CAS writes: on reopen the file passes
+/// SIGKILL at a random moment during thousands of CAS writes from concurrent writers: on reopen the file passes
 /// `integrity_check`, every revision reported as committed is there, revisions are gap-free
 /// per session and the change log has exactly one row per committed change, in order.
 #[test]

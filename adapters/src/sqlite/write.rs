@@ -1,13 +1,13 @@
-//! Write transactions; each runs on the write connection as one `BEGIN IMMEDIATE` transaction,
-//! so it holds the database's write lock (across processes) from its first read to its commit,
-//! and an error anywhere rolls all of it back (the `Transaction` is dropped uncommitted).
+//! The writes. Each runs on the write connection inside a `BEGIN IMMEDIATE` transaction and its
+//! own savepoint, both opened by the caller (`threads`, which commits a batch of writes at
+//! once): it holds the database's write lock (across processes) from its first read to the
+//! commit, sees the writes before it in its batch, and an error anywhere rolls back all of it
+//! and nothing else (the savepoint is rolled back).
 
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use rusqlite::{
-    Connection, OptionalExtension, Transaction, TransactionBehavior, params, params_from_iter,
-};
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use serde::Serialize;
 
 use super::codec::{LifecycleColumns, i64_of, json, path_bytes, to_json, tracker_from_row};
@@ -20,16 +20,11 @@ use ao_core::domain::{
     TrackerRollback,
 };
 
-fn immediate(conn: &mut Connection) -> Result<Transaction<'_>, Fail> {
-    Ok(conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
-}
-
-pub(super) fn seed(conn: &mut Connection, record: &SessionRecord) -> Result<(), Fail> {
-    let tx = immediate(conn)?;
-    if session_exists(&tx, record.id.as_str())? {
+pub(super) fn seed(tx: &Connection, record: &SessionRecord) -> Result<(), Fail> {
+    if session_exists(tx, record.id.as_str())? {
         return Err(StoreError::AlreadyExists(record.id.clone()).into());
     }
-    insert_session(&tx, record, None)?;
+    insert_session(tx, record, None)?;
     // The counter holds the next number to allocate; it only ever moves forward.
     tx.prepare_cached(
         "INSERT INTO project_counters (project_id, next_num) VALUES (?1, ?2) \
@@ -40,24 +35,23 @@ pub(super) fn seed(conn: &mut Connection, record: &SessionRecord) -> Result<(), 
         i64_of(record.num.saturating_add(1), "session number")?
     ])?;
     log(
-        &tx,
+        tx,
         record,
         EventType::SessionCreated,
         record.updated_at,
         None,
     )?;
-    Ok(tx.commit()?)
+    Ok(())
 }
 
-pub(super) fn create(conn: &mut Connection, new: NewSession) -> Result<Created, Fail> {
-    let tx = immediate(conn)?;
+pub(super) fn create(tx: &Connection, new: NewSession) -> Result<Created, Fail> {
     if let Some(request) = &new.spawn_request_id {
         let known: Option<String> = tx
             .prepare_cached("SELECT id FROM sessions WHERE spawn_request_id = ?1")?
             .query_row([request], |row| row.get(0))
             .optional()?;
         if let Some(id) = known {
-            let record = read::record(&tx, &id)?.ok_or_else(|| {
+            let record = read::record(tx, &id)?.ok_or_else(|| {
                 Fail::Data(format!(
                     "spawn request {request} names missing session {id}"
                 ))
@@ -70,17 +64,16 @@ pub(super) fn create(conn: &mut Connection, new: NewSession) -> Result<Created, 
     }
     let request = new.spawn_request_id.clone();
     let cause = new.cause.clone();
-    let num = allocate(&tx, &new.project_id)?;
+    let num = allocate(tx, &new.project_id)?;
     let record = new.into_record(num);
-    insert_session(&tx, &record, request.as_deref())?;
+    insert_session(tx, &record, request.as_deref())?;
     log(
-        &tx,
+        tx,
         &record,
         EventType::SessionCreated,
         record.created_at,
         cause.as_ref(),
     )?;
-    tx.commit()?;
     Ok(Created {
         record,
         existing: false,
@@ -90,7 +83,7 @@ pub(super) fn create(conn: &mut Connection, new: NewSession) -> Result<Created, 
 /// Takes the project's next number, skipping numbers a seeded record already uses. Runs inside
 /// the inserting transaction, so two processes never get the same number and a number is
 /// never handed out twice (a rolled-back insert rolls the counter back with it).
-fn allocate(tx: &Transaction<'_>, project: &ProjectId) -> Result<u64, Fail> {
+fn allocate(tx: &Connection, project: &ProjectId) -> Result<u64, Fail> {
     loop {
         let num: i64 = tx
             .prepare_cached(
@@ -120,7 +113,7 @@ fn allocate(tx: &Transaction<'_>, project: &ProjectId) -> Result<u64, Fail> {
     }
 }
 
-fn session_exists(tx: &Transaction<'_>, id: &str) -> Result<bool, Fail> {
+fn session_exists(tx: &Connection, id: &str) -> Result<bool, Fail> {
     Ok(tx
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM sessions WHERE id = ?1)")?
         .query_row([id], |row| row.get(0))?)
@@ -168,7 +161,7 @@ static UPDATE_SESSION: LazyLock<String> = LazyLock::new(|| {
 });
 
 fn insert_session(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     r: &SessionRecord,
     spawn_request_id: Option<&str>,
 ) -> Result<(), Fail> {
@@ -194,9 +187,8 @@ fn insert_session(
 /// the `UPDATE`'s own `WHERE` clause, so it holds whoever else writes the file; the row read
 /// before it only supplies the base the patch is applied to (and tells `NotFound` from
 /// `Conflict`).
-pub(super) fn commit(conn: &mut Connection, write: RecordWrite) -> Result<SessionRecord, Fail> {
-    let tx = immediate(conn)?;
-    let Some(current) = read::record(&tx, write.id.as_str())? else {
+pub(super) fn commit(tx: &Connection, write: RecordWrite) -> Result<SessionRecord, Fail> {
+    let Some(current) = read::record(tx, write.id.as_str())? else {
         return Err(StoreError::NotFound(write.id).into());
     };
     let mut next = write.patch.applied(&current);
@@ -214,7 +206,7 @@ pub(super) fn commit(conn: &mut Connection, write: RecordWrite) -> Result<Sessio
         })
         .optional()?;
     let Some(revision) = revision else {
-        // Dropping `tx` rolls back; nothing of this write remains.
+        // The error rolls this write's savepoint back; nothing of it remains.
         return Err(StoreError::Conflict {
             id: write.id,
             expected: write.expected_revision,
@@ -223,25 +215,24 @@ pub(super) fn commit(conn: &mut Connection, write: RecordWrite) -> Result<Sessio
     };
     next.revision = u64::try_from(revision)
         .map_err(|_| Fail::Data(format!("sessions row {}: negative revision", write.id)))?;
-    write_metadata(&tx, next.id.as_str(), &current.metadata, &next.metadata)?;
+    write_metadata(tx, next.id.as_str(), &current.metadata, &next.metadata)?;
     log(
-        &tx,
+        tx,
         &next,
         write.event,
         write.updated_at,
         write.cause.as_ref(),
     )?;
-    delete_trackers(&tx, next.id.as_str(), &write.end_incidents)?;
+    delete_trackers(tx, next.id.as_str(), &write.end_incidents)?;
     if let Some(key) = write.enqueue {
-        queue_reaction(&tx, &QueuedReaction::reaction(&next, key, write.updated_at))?;
+        queue_reaction(tx, &QueuedReaction::reaction(&next, key, write.updated_at))?;
     }
-    tx.commit()?;
     Ok(next)
 }
 
 /// Writes only the keys that differ between `before` and `after`.
 fn write_metadata(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     id: &str,
     before: &Metadata,
     after: &Metadata,
@@ -273,7 +264,7 @@ struct Payload<'a> {
 }
 
 fn log(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     record: &SessionRecord,
     event: EventType,
     at: Timestamp,
@@ -301,7 +292,7 @@ fn log(
     Ok(())
 }
 
-fn delete_trackers(tx: &Transaction<'_>, session: &str, keys: &[ReactionKey]) -> Result<(), Fail> {
+fn delete_trackers(tx: &Connection, session: &str, keys: &[ReactionKey]) -> Result<(), Fail> {
     for key in keys {
         tx.prepare_cached(
             "DELETE FROM reaction_trackers WHERE session_id = ?1 AND reaction_key = ?2",
@@ -311,7 +302,7 @@ fn delete_trackers(tx: &Transaction<'_>, session: &str, keys: &[ReactionKey]) ->
     Ok(())
 }
 
-fn queue_reaction(tx: &Transaction<'_>, row: &QueuedReaction) -> Result<(), Fail> {
+fn queue_reaction(tx: &Connection, row: &QueuedReaction) -> Result<(), Fail> {
     tx.prepare_cached(
         "INSERT INTO reaction_queue (session_id, kind, reaction_key, trigger_revision, \
          project_id, enqueued_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -329,13 +320,13 @@ fn queue_reaction(tx: &Transaction<'_>, row: &QueuedReaction) -> Result<(), Fail
     Ok(())
 }
 
-pub(super) fn delete_reaction(conn: &mut Connection, seq: i64) -> Result<(), Fail> {
-    conn.prepare_cached("DELETE FROM reaction_queue WHERE seq = ?1")?
+pub(super) fn delete_reaction(tx: &Connection, seq: i64) -> Result<(), Fail> {
+    tx.prepare_cached("DELETE FROM reaction_queue WHERE seq = ?1")?
         .execute([seq])?;
     Ok(())
 }
 
-fn put_tracker(tx: &Transaction<'_>, t: &Tracker) -> Result<(), Fail> {
+fn put_tracker(tx: &Connection, t: &Tracker) -> Result<(), Fail> {
     tx.prepare_cached(
         "INSERT OR REPLACE INTO reaction_trackers (session_id, reaction_key, attempts, \
          first_attempt_at, escalated, last_signature, project_id) \
@@ -353,14 +344,12 @@ fn put_tracker(tx: &Transaction<'_>, t: &Tracker) -> Result<(), Fail> {
     Ok(())
 }
 
-pub(super) fn save_tracker(conn: &mut Connection, tracker: &Tracker) -> Result<(), Fail> {
-    let tx = immediate(conn)?;
-    put_tracker(&tx, tracker)?;
-    Ok(tx.commit()?)
+pub(super) fn save_tracker(tx: &Connection, tracker: &Tracker) -> Result<(), Fail> {
+    put_tracker(tx, tracker)?;
+    Ok(())
 }
 
-pub(super) fn forget(conn: &mut Connection, id: &SessionId, expected: u64) -> Result<(), Fail> {
-    let tx = immediate(conn)?;
+pub(super) fn forget(tx: &Connection, id: &SessionId, expected: u64) -> Result<(), Fail> {
     let revision: Option<i64> = tx
         .prepare_cached("SELECT revision FROM sessions WHERE id = ?1")?
         .query_row([id.as_str()], |row| row.get(0))
@@ -389,29 +378,25 @@ pub(super) fn forget(conn: &mut Connection, id: &SessionId, expected: u64) -> Re
         )?;
     }
     tx.execute("DELETE FROM sessions WHERE id = ?1", [id.as_str()])?;
-    tx.commit()?;
     Ok(())
 }
 
 pub(super) fn commit_nudge(
-    conn: &mut Connection,
+    tx: &Connection,
     tracker: &Tracker,
     nudge: NewMessage,
     now: Timestamp,
 ) -> Result<Message, Fail> {
-    let tx = immediate(conn)?;
-    put_tracker(&tx, tracker)?;
-    let message = insert_message(&tx, nudge, now)?;
-    tx.commit()?;
+    put_tracker(tx, tracker)?;
+    let message = insert_message(tx, nudge, now)?;
     Ok(message)
 }
 
 pub(super) fn escalate_due(
-    conn: &mut Connection,
+    tx: &Connection,
     now: Timestamp,
     budgets: &[(ReactionKey, Duration)],
 ) -> Result<Vec<Tracker>, Fail> {
-    let tx = immediate(conn)?;
     let mut due = vec![];
     {
         let mut stmt = tx.prepare_cached(&format!(
@@ -439,13 +424,12 @@ pub(super) fn escalate_due(
             "UPDATE reaction_trackers SET escalated = 1 WHERE session_id = ?1 AND reaction_key = ?2",
         )?
         .execute([tracker.session_id.as_str(), tracker.key.as_str()])?;
-        queue_reaction(&tx, &QueuedReaction::escalation(tracker, now))?;
+        queue_reaction(tx, &QueuedReaction::escalation(tracker, now))?;
     }
-    tx.commit()?;
     Ok(due)
 }
 
-fn insert_message(tx: &Transaction<'_>, new: NewMessage, now: Timestamp) -> Result<Message, Fail> {
+fn insert_message(tx: &Connection, new: NewMessage, now: Timestamp) -> Result<Message, Fail> {
     let rollback_json = new
         .rollback
         .as_ref()
@@ -474,13 +458,11 @@ fn insert_message(tx: &Transaction<'_>, new: NewMessage, now: Timestamp) -> Resu
 }
 
 pub(super) fn enqueue_message(
-    conn: &mut Connection,
+    tx: &Connection,
     new: NewMessage,
     now: Timestamp,
 ) -> Result<Message, Fail> {
-    let tx = immediate(conn)?;
-    let message = insert_message(&tx, new, now)?;
-    tx.commit()?;
+    let message = insert_message(tx, new, now)?;
     Ok(message)
 }
 
@@ -489,12 +471,11 @@ fn missing_message(id: i64) -> Fail {
 }
 
 pub(super) fn mark_injected(
-    conn: &mut Connection,
+    tx: &Connection,
     id: i64,
     now: Timestamp,
     end_incidents: &[ReactionKey],
 ) -> Result<(), Fail> {
-    let tx = immediate(conn)?;
     let session: Option<String> = tx
         .prepare_cached(
             "UPDATE messages SET state = ?2, attempts = attempts + 1, updated_at = ?3 \
@@ -506,16 +487,12 @@ pub(super) fn mark_injected(
         )
         .optional()?;
     let session = session.ok_or_else(|| missing_message(id))?;
-    delete_trackers(&tx, &session, end_incidents)?;
-    Ok(tx.commit()?)
+    delete_trackers(tx, &session, end_incidents)?;
+    Ok(())
 }
 
-pub(super) fn mark_acknowledged(
-    conn: &mut Connection,
-    id: i64,
-    now: Timestamp,
-) -> Result<(), Fail> {
-    let changed = conn
+pub(super) fn mark_acknowledged(tx: &Connection, id: i64, now: Timestamp) -> Result<(), Fail> {
+    let changed = tx
         .prepare_cached("UPDATE messages SET state = ?2, updated_at = ?3 WHERE id = ?1")?
         .execute(params![
             id,
@@ -531,12 +508,11 @@ pub(super) fn mark_acknowledged(
 /// Marks the message refused and gives a nudge's attempt back to its tracker, if the tracker still
 /// exists, in one transaction: a nudge that never reached the pane does not count.
 pub(super) fn refuse_message(
-    conn: &mut Connection,
+    tx: &Connection,
     id: i64,
     reason: &str,
     now: Timestamp,
 ) -> Result<(), Fail> {
-    let tx = immediate(conn)?;
     let row: Option<(String, Option<String>)> = tx
         .prepare_cached(
             "UPDATE messages SET state = ?2, reason = ?3, updated_at = ?4 WHERE id = ?1 \
@@ -550,7 +526,7 @@ pub(super) fn refuse_message(
     let (session, rollback) = row.ok_or_else(|| missing_message(id))?;
     if let Some(text) = rollback {
         let rollback: TrackerRollback = json(&text, "messages.tracker_before_json")?;
-        if let Some(mut tracker) = read::tracker(&tx, &session, rollback.key)? {
+        if let Some(mut tracker) = read::tracker(tx, &session, rollback.key)? {
             tracker.attempts = tracker.attempts.saturating_sub(1);
             if rollback.set_first_attempt {
                 tracker.first_attempt_at = None;
@@ -558,19 +534,19 @@ pub(super) fn refuse_message(
             if tracker.last_signature.as_deref() == Some(rollback.signature.as_str()) {
                 tracker.last_signature = rollback.previous_signature;
             }
-            put_tracker(&tx, &tracker)?;
+            put_tracker(tx, &tracker)?;
         }
     }
-    Ok(tx.commit()?)
+    Ok(())
 }
 
 pub(super) fn put_scm_snapshot(
-    conn: &mut Connection,
+    tx: &Connection,
     session: &SessionId,
     facts: &ScmFacts,
 ) -> Result<(), Fail> {
     let facts_json = to_json(facts, "SCM facts")?;
-    conn.prepare_cached(
+    tx.prepare_cached(
         "INSERT OR REPLACE INTO scm_snapshots (session_id, observed_at, facts_json) \
          VALUES (?1, ?2, ?3)",
     )?
@@ -584,8 +560,7 @@ pub(super) fn put_scm_snapshot(
 
 /// Deletes change-log rows older than `before` and raises the pruned high-water mark that
 /// `events_after` reports as `truncated`.
-pub(super) fn prune_events(conn: &mut Connection, before: Timestamp) -> Result<u64, Fail> {
-    let tx = immediate(conn)?;
+pub(super) fn prune_events(tx: &Connection, before: Timestamp) -> Result<u64, Fail> {
     let (count, max_seq): (i64, Option<i64>) = tx
         .prepare_cached("SELECT count(*), max(seq) FROM change_log WHERE created_at < ?1")?
         .query_row([before.as_millis()], |row| Ok((row.get(0)?, row.get(1)?)))?;
@@ -597,13 +572,11 @@ pub(super) fn prune_events(conn: &mut Connection, before: Timestamp) -> Result<u
         )?
         .execute([max_seq])?;
     }
-    tx.commit()?;
     Ok(u64::try_from(count).unwrap_or(0))
 }
 
-pub(super) fn add_project(conn: &mut Connection, project: &Project) -> Result<(), Fail> {
-    let tx = immediate(conn)?;
-    if read::project(&tx, project.id.as_str())?.is_some() {
+pub(super) fn add_project(tx: &Connection, project: &Project) -> Result<(), Fail> {
+    if read::project(tx, project.id.as_str())?.is_some() {
         return Err(StoreError::ProjectExists(project.id.clone()).into());
     }
     let settings = to_json(&project.settings, "project settings")?;
@@ -619,11 +592,11 @@ pub(super) fn add_project(conn: &mut Connection, project: &Project) -> Result<()
         settings,
         project.created_at.as_millis(),
     ])?;
-    Ok(tx.commit()?)
+    Ok(())
 }
 
-pub(super) fn remove_project(conn: &mut Connection, id: &ProjectId) -> Result<bool, Fail> {
-    let changed = conn
+pub(super) fn remove_project(tx: &Connection, id: &ProjectId) -> Result<bool, Fail> {
+    let changed = tx
         .prepare_cached("DELETE FROM projects WHERE id = ?1")?
         .execute([id.as_str()])?;
     Ok(changed > 0)
