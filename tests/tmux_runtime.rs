@@ -808,6 +808,12 @@ async fn the_control_client_types_exactly_and_outlives_sessions_and_servers() {
         is_missing_output(&err.to_string()),
         "a missing server, not a control client error: {err}"
     );
+    // The control client started no server of its own.
+    let out = server.tmux(&["list-sessions"]);
+    assert!(
+        is_missing_output(&String::from_utf8_lossy(&out.stderr)),
+        "{out:?}"
+    );
     let (c, c_file) = raw_reader(&server, &runtime, "ctl-c").await;
     runtime.send_message(&c, "to c").await.unwrap();
     assert_received(&server, "ctl-c", &c_file, b"to c\r").await;

@@ -16,7 +16,8 @@
 //! - tmux needs a session to attach a client to: the client attaches to the session of the call
 //!   that started it, with `-E` (ao's environment never updates the session's) and
 //!   `-f no-output,ignore-size` (no pane output is sent to it and it never sizes a window). When
-//!   that session ends, tmux detaches the client; the next call starts a new one.
+//!   that session ends, tmux detaches the client; the next call starts a new one. The client
+//!   never starts a server (`-N`): when none runs, the call is answered as the server missing.
 //! - A call with no answer within the deadline kills the client, since the order of the answers
 //!   is then unknown; so does a write or read error. Calls waiting then fail as `Lost`.
 
@@ -257,7 +258,9 @@ impl ControlClient {
             .args(self.socket.args())
             .arg("-f")
             .arg(&self.config_file)
-            .arg("-C")
+            // `-N`: attach-session would otherwise start a server when none runs (an empty one,
+            // which then answers "no current target" to calls meant for a server that is gone).
+            .args(["-N", "-C"])
             .args(["attach-session", "-E", "-f", "no-output,ignore-size", "-t"])
             .arg(format!("={session}"))
             .current_dir(&self.cwd)
