@@ -42,6 +42,8 @@ pub struct CliError {
     pub code: u8,
     pub message: String,
     pub causes: Vec<String>,
+    /// The daemon's error kind (`SpawnCancelled`, `Dirty`, …) when the daemon refused.
+    pub kind: Option<String>,
 }
 
 impl CliError {
@@ -50,6 +52,7 @@ impl CliError {
             code,
             message: message.into(),
             causes: vec![],
+            kind: None,
         }
     }
 
@@ -74,7 +77,9 @@ impl From<WireError> for CliError {
             ErrorCode::InvalidArgument => exit::USAGE,
             ErrorCode::Failed | ErrorCode::Unavailable => exit::FAILED,
         };
-        CliError::new(code, e.message).because(format!("kind: {}", e.kind))
+        let mut error = CliError::new(code, e.message).because(format!("kind: {}", e.kind));
+        error.kind = Some(e.kind);
+        error
     }
 }
 

@@ -272,6 +272,30 @@ impl World {
     }
 
     /// Seeds a record and, when it records a workspace, the worktree it names.
+    /// Session `<name>-1` of a new project `<name>`, with its worktree and tmux session.
+    async fn seed_in_own_project(
+        &self,
+        name: &str,
+        state: SessionState,
+        reason: SessionReason,
+    ) -> SessionRecord {
+        self.h
+            .store
+            .add_project(&project(name, None))
+            .await
+            .unwrap();
+        let mut r = record(1, state, reason, RuntimeState::Alive);
+        r.id = sid(&format!("{name}-1"));
+        r.project_id = pid(name);
+        r.metadata.insert(
+            meta::WORKSPACE_PATH.to_owned(),
+            format!("{}/{}", FakeWorkspace::ROOT, r.id),
+        );
+        r.metadata
+            .insert(meta::RUNTIME_HANDLE_ID.to_owned(), r.id.to_string());
+        self.seed_with_worktree(r).await
+    }
+
     async fn seed_with_worktree(&self, r: SessionRecord) -> SessionRecord {
         let branch = r.meta(meta::BRANCH).unwrap_or("main").to_owned();
         self.workspace.add_worktree(
@@ -1266,17 +1290,7 @@ async fn m17_cleanup_mixed() {
         ),
         ("live", SessionState::Working, SessionReason::TaskInProgress),
     ] {
-        w.h.store.add_project(&project(name, None)).await.unwrap();
-        let mut r = record(1, state, reason, RuntimeState::Alive);
-        r.id = sid(&format!("{name}-1"));
-        r.project_id = pid(name);
-        r.metadata.insert(
-            meta::WORKSPACE_PATH.to_owned(),
-            format!("{}/{}", FakeWorkspace::ROOT, r.id),
-        );
-        r.metadata
-            .insert(meta::RUNTIME_HANDLE_ID.to_owned(), r.id.to_string());
-        seeds.push(w.seed_with_worktree(r).await);
+        seeds.push(w.seed_in_own_project(name, state, reason).await);
     }
     w.workspace.set_dirty(&sid("dirty-1"), true);
     let skip = |reason: &str| Skipped {
@@ -2408,17 +2422,7 @@ async fn forget_only_ended_sessions_whose_worktree_is_gone() {
         ("done", SessionState::Done, SessionReason::Unset),
         ("live", SessionState::Working, SessionReason::TaskInProgress),
     ] {
-        w.h.store.add_project(&project(name, None)).await.unwrap();
-        let mut r = record(1, state, reason, RuntimeState::Alive);
-        r.id = sid(&format!("{name}-1"));
-        r.project_id = pid(name);
-        r.metadata.insert(
-            meta::WORKSPACE_PATH.to_owned(),
-            format!("{}/{}", FakeWorkspace::ROOT, r.id),
-        );
-        r.metadata
-            .insert(meta::RUNTIME_HANDLE_ID.to_owned(), r.id.to_string());
-        w.seed_with_worktree(r).await;
+        w.seed_in_own_project(name, state, reason).await;
     }
     let ids = [sid("done-1"), sid("live-1")];
     let first = w.sm.forget(&ids, false).await.unwrap();

@@ -133,7 +133,7 @@ async fn spawn_watched(daemon: &Daemon, request: SpawnRequest) -> Result<(Sessio
                     Err(e) if e.kind.as_deref() == Some("SpawnCancelled") => {
                         Err(CliError::new(exit::INTERRUPTED, e.message))
                     }
-                    Err(e) => Err(e.into()),
+                    Err(e) => Err(e),
                 };
             }
             _ = poll.tick(), if spinner.is_shown() => {
@@ -202,52 +202,13 @@ fn split_command(text: &str) -> Result<Vec<String>> {
 }
 
 /// A spawn whose call timed out is retried once with the same request id: the daemon returns
-/// the session the first call made, never a second one. The daemon's own error is returned as
-/// it is, so the caller can tell a cancelled spawn by its kind.
-async fn spawn_with_retry(
-    daemon: &Daemon,
-    request: SpawnRequest,
-) -> std::result::Result<SessionView, SpawnError> {
+/// the session the first call made, never a second one.
+async fn spawn_with_retry(daemon: &Daemon, request: SpawnRequest) -> Result<SessionView> {
     match daemon.client.spawn(ctx(SLOW), request.clone()).await {
         Err(tarpc::client::RpcError::DeadlineExceeded) => {
             Ok(daemon.client.spawn(ctx(SLOW), request).await??)
         }
         other => Ok(other??),
-    }
-}
-
-/// A spawn's failure: the daemon's answer, or the call's.
-#[derive(Debug)]
-struct SpawnError {
-    kind: Option<String>,
-    message: String,
-    cli: CliError,
-}
-
-impl From<ao_proto::WireError> for SpawnError {
-    fn from(e: ao_proto::WireError) -> Self {
-        Self {
-            kind: Some(e.kind.clone()),
-            message: e.message.clone(),
-            cli: e.into(),
-        }
-    }
-}
-
-impl From<tarpc::client::RpcError> for SpawnError {
-    fn from(e: tarpc::client::RpcError) -> Self {
-        let cli = CliError::from(e);
-        Self {
-            kind: None,
-            message: cli.message.clone(),
-            cli,
-        }
-    }
-}
-
-impl From<SpawnError> for CliError {
-    fn from(e: SpawnError) -> Self {
-        e.cli
     }
 }
 
